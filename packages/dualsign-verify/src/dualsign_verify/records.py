@@ -1,0 +1,47 @@
+"""Event records of a session's evidence chain.
+
+A record is ``{kind, version, seq, time, payload, prev}``; its digest is taken over its canonical JSON.
+``prev`` is the SHA-256 of the record before it (64 zeros for the first), so editing, dropping or
+reordering any record breaks every link after it. SM3 digests are kept beside SHA-256 for verifiers that
+work with the Chinese national algorithms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from dualsign_verify.canonical import canonical_json
+
+GENESIS = "0" * 64
+RECORD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Digests:
+    sha256: str
+    sm3: str | None  # None where the platform's OpenSSL has no SM3
+
+
+def digests(data: bytes) -> Digests:
+    return Digests(hashlib.sha256(data).hexdigest(), sm3_hex(data))
+
+
+def sm3_hex(data: bytes) -> str | None:
+    try:
+        h = hashlib.new("sm3")
+    except ValueError:
+        return None
+    h.update(data)
+    return h.hexdigest()
+
+
+def make_record(
+    *, kind: str, seq: int, time: str, payload: dict[str, Any], prev: str, version: int = RECORD_VERSION
+) -> dict[str, Any]:
+    return {"kind": kind, "version": version, "seq": seq, "time": time, "payload": payload, "prev": prev}
+
+
+def record_digests(record: dict[str, Any]) -> Digests:
+    return digests(canonical_json(record))

@@ -1,0 +1,37 @@
+"""The FastAPI application factory. Everything it needs comes in through the container."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+import dualsign
+from dualsign.api import problems
+from dualsign.api.limits import BodyLimitMiddleware
+from dualsign.api.routes import keys, sessions, signer, templates
+from dualsign.container import Container
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name  # stable operation ids: the route's name, never derived from the path
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(
+        title="DualSign",
+        version=dualsign.__version__,
+        description="Audio+video dual-recorded electronic signing (双录电子签): integrator API. "
+        "Errors are RFC 9457 problem details (application/problem+json).",
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.container = container
+    problems.install(app)
+    for router in (keys.router, templates.router, sessions.router, signer.router, signer.pages):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["operations"], name="healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.limits.max_body_bytes)
+    return app

@@ -1,0 +1,43 @@
+"""Named dependencies for the routes: the container, the calling tenant, the signer token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from dualsign.application.tenants import authenticate
+from dualsign.container import Container
+from dualsign.domain.errors import TokenInvalid, Unauthorized
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer dsk_…`")
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def current_tenant(
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    if credentials is None:
+        raise Unauthorized("an API key is required: Authorization: Bearer dsk_…")
+    return authenticate(container.new_uow(), credentials.credentials)
+
+
+TenantId = Annotated[str, Depends(current_tenant)]
+
+
+def signer_token(x_signer_token: Annotated[str | None, Header()] = None) -> str:
+    if not x_signer_token:
+        raise TokenInvalid("the X-Signer-Token header (the token of the signer link) is required")
+    return x_signer_token
+
+
+SignerToken = Annotated[str, Depends(signer_token)]

@@ -1,0 +1,112 @@
+"""Signing sessions: create (multipart: fields + identity photo + PDFs), list, read, timeline, cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
+
+from dualsign.api.deps import ContainerDep, TenantId
+from dualsign.api.schemas import (
+    ArtifactOut,
+    CancelRequest,
+    EventOut,
+    SessionCreated,
+    SessionDetail,
+    SessionOut,
+)
+from dualsign.application.sessions import (
+    NewSession,
+    Upload,
+    cancel_session,
+    create_session,
+    get_session,
+    list_sessions,
+)
+from dualsign.domain.errors import PayloadTooLarge
+
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+
+
+async def _read(field: str, upload: UploadFile, limit: int) -> Upload:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(field, limit)
+    media_type = (upload.content_type or "").split(";")[0].strip().lower()
+    return Upload(field, upload.filename or field, media_type, data)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, name="create_session")
+async def create(
+    tenant: TenantId,
+    c: ContainerDep,
+    template: Annotated[str, Form(description="template key, e.g. insurance-epolicy-zh")],
+    signer_name: Annotated[str, Form()],
+    signer_id_number: Annotated[str, Form()],
+    signer_phone: Annotated[str, Form()],
+    identity_photo: Annotated[UploadFile, File(description="JPEG or PNG of the signer's ID photo")],
+    documents: Annotated[list[UploadFile], File(description="one or more PDFs to sign")],
+    template_version: Annotated[str | None, Form(description="number or content hash")] = None,
+    id_type: Annotated[str, Form(description="cn_resident (18-digit) or other")] = "cn_resident",
+    callback_url: Annotated[str | None, Form()] = None,
+    external_ref: Annotated[str | None, Form(description="your business reference")] = None,
+    summary: Annotated[str, Form(description="business summary shown to the signer")] = "",
+    expires_in: Annotated[int, Form(description="seconds until the signer link expires")] = 86400,
+) -> SessionCreated:
+    lim = c.upload_limits
+    photo = await _read("identity_photo", identity_photo, lim.max_photo_bytes)
+    docs = [await _read(f"documents[{i}]", d, lim.max_document_bytes) for i, d in enumerate(documents)]
+    req = NewSession(
+        template_key=template,
+        template_version=template_version,
+        signer_name=signer_name,
+        signer_id_number=signer_id_number,
+        signer_phone=signer_phone,
+        identity_photo=photo,
+        documents=[Upload("documents", d.filename, d.media_type, d.data) for d in docs],
+        callback_url=callback_url or None,
+        external_ref=external_ref or None,
+        summary=summary,
+        expires_in_seconds=expires_in,
+        id_type=id_type,
+    )
+    created = create_session(c.new_uow(), c.blobs, c.clock, c.ids, c.links, c.pii_key, lim, tenant, req)
+    view = get_session(c.new_uow(), tenant, created.session.id)
+    return SessionCreated(
+        **SessionOut.of(view.session, view.template).model_dump(),
+        signer_url=created.signer_url,
+        artifacts=[ArtifactOut.of(a) for a in view.artifacts],
+    )
+
+
+@router.get("", name="list_sessions")
+def list_all(
+    tenant: TenantId,
+    c: ContainerDep,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[SessionOut]:
+    return [SessionOut.of(s) for s in list_sessions(c.new_uow(), tenant, status_, limit, offset)]
+
+
+@router.get("/{session_id}", name="get_session")
+def get_one(session_id: str, tenant: TenantId, c: ContainerDep) -> SessionDetail:
+    view = get_session(c.new_uow(), tenant, session_id)
+    return SessionDetail(
+        **SessionOut.of(view.session, view.template).model_dump(),
+        artifacts=[ArtifactOut.of(a) for a in view.artifacts],
+        events=len(view.events),
+    )
+
+
+@router.get("/{session_id}/events", name="list_session_events")
+def events(session_id: str, tenant: TenantId, c: ContainerDep) -> list[EventOut]:
+    return [EventOut.of(e) for e in get_session(c.new_uow(), tenant, session_id).events]
+
+
+@router.post("/{session_id}/cancel", name="cancel_session")
+def cancel(session_id: str, body: CancelRequest, tenant: TenantId, c: ContainerDep) -> SessionOut:
+    cancel_session(c.new_uow(), c.clock, tenant, session_id, body.reason)
+    view = get_session(c.new_uow(), tenant, session_id)
+    return SessionOut.of(view.session, view.template)

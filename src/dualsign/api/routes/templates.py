@@ -1,0 +1,84 @@
+"""Scenario templates: list, read, validate, publish a new version (YAML in the body)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from dualsign.api.deps import ContainerDep, TenantId
+from dualsign.api.schemas import TemplateDetail, TemplateProblem, TemplateSummary, TemplateValidation
+from dualsign.application.template_catalog import (
+    list_templates,
+    parse_template_yaml,
+    publish_template,
+    resolve_template,
+)
+from dualsign.domain.errors import (
+    FieldProblem,
+    InvalidInput,
+    PayloadTooLarge,
+    TemplateInvalid,
+    UnsupportedMedia,
+)
+
+router = APIRouter(prefix="/v1/templates", tags=["templates"])
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+_YAML_BODY = {
+    "requestBody": {"required": True, "content": {t: {"schema": {"type": "string"}} for t in YAML_TYPES}}
+}
+
+
+async def _yaml_body(request: Request, limit: int) -> str:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in YAML_TYPES:
+        raise UnsupportedMedia("body", ctype, YAML_TYPES)
+    raw = await request.body()
+    if len(raw) > limit:
+        raise PayloadTooLarge("body", limit, len(raw))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput([FieldProblem("body", "the template must be UTF-8 text")]) from None
+
+
+@router.get("", name="list_templates")
+def list_all(tenant: TenantId, c: ContainerDep) -> list[TemplateSummary]:
+    return [TemplateSummary.of(v) for v in list_templates(c.new_uow(), tenant)]
+
+
+@router.post("/validate", name="validate_template", openapi_extra=_YAML_BODY)
+async def validate(request: Request, tenant: TenantId, c: ContainerDep) -> TemplateValidation:
+    text = await _yaml_body(request, c.settings.limits.max_template_bytes)
+    try:
+        template = parse_template_yaml(text, "body")
+    except TemplateInvalid as exc:
+        return TemplateValidation(
+            valid=False, errors=[TemplateProblem(field=p.path, reason=p.reason) for p in exc.problems]
+        )
+    return TemplateValidation(valid=True, content_hash=template.content_hash())
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    name="publish_template",
+    openapi_extra=_YAML_BODY,
+    responses={200: {"description": "Identical content was already published: that version"}},
+)
+async def publish(request: Request, response: Response, tenant: TenantId, c: ContainerDep) -> TemplateDetail:
+    text = await _yaml_body(request, c.settings.limits.max_template_bytes)
+    published = publish_template(c.new_uow(), c.clock, c.ids, tenant, text, "body")
+    if not published.created:
+        response.status_code = status.HTTP_200_OK
+    return TemplateDetail.of(published.version)
+
+
+@router.get("/{key}", name="get_template")
+def get_one(
+    key: str,
+    tenant: TenantId,
+    c: ContainerDep,
+    version: Annotated[str | None, Query(description="number or content hash; newest if absent")] = None,
+) -> TemplateDetail:
+    return TemplateDetail.of(resolve_template(c.new_uow(), tenant, key, version))

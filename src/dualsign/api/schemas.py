@@ -1,0 +1,199 @@
+"""Wire schemas: what the API sends and accepts. Never domain objects or table rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from dualsign.application.records import ApiKey, Artifact, SessionRecord, StoredEvent, TemplateVersion
+from dualsign.domain.session import Prompt
+
+
+class ApiKeyCreate(BaseModel):
+    label: str = Field(default="api key", max_length=200)
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyOut:
+        return cls(id=key.id, label=key.label, created_at=key.created_at, revoked_at=key.revoked_at)
+
+
+class ApiKeyIssued(ApiKeyOut):
+    key: str = Field(description="The whole key. Shown this once; store it now.")
+
+
+class TemplateSummary(BaseModel):
+    key: str
+    number: int
+    content_hash: str
+    title: str
+    scenario: str
+    language: str
+    builtin: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, v: TemplateVersion) -> TemplateSummary:
+        return cls(
+            key=v.key,
+            number=v.number,
+            content_hash=v.content_hash,
+            title=str(v.document["title"]),
+            scenario=str(v.document["scenario"]),
+            language=str(v.document["language"]),
+            builtin=v.tenant_id is None,
+            created_at=v.created_at,
+        )
+
+
+class TemplateDetail(TemplateSummary):
+    document: dict[str, Any]
+
+    @classmethod
+    def of(cls, v: TemplateVersion) -> TemplateDetail:
+        return cls(**TemplateSummary.of(v).model_dump(), document=v.document)
+
+
+class TemplateProblem(BaseModel):
+    field: str
+    reason: str
+
+
+class TemplateValidation(BaseModel):
+    valid: bool
+    content_hash: str | None = None
+    errors: list[TemplateProblem] = []
+
+
+class ArtifactOut(BaseModel):
+    role: str
+    name: str
+    sha256: str
+    size: int
+    media_type: str
+
+    @classmethod
+    def of(cls, a: Artifact) -> ArtifactOut:
+        return cls(role=a.role, name=a.name, sha256=a.sha256, size=a.size, media_type=a.media_type)
+
+
+class SessionOut(BaseModel):
+    id: str
+    status: str
+    template_key: str | None = None
+    template_version: int | None = None
+    template_hash: str | None = None
+    signer_name: str
+    signer_id_masked: str
+    external_ref: str | None
+    callback_url: str | None
+    summary: str
+    expires_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, s: SessionRecord, template: TemplateVersion | None = None) -> SessionOut:
+        return cls(
+            id=s.id,
+            status=s.status,
+            signer_name=s.signer_name,
+            signer_id_masked=s.signer_id_masked,
+            external_ref=s.external_ref,
+            callback_url=s.callback_url,
+            summary=s.summary,
+            expires_at=s.expires_at,
+            created_at=s.created_at,
+            updated_at=s.updated_at,
+            template_key=template.key if template else None,
+            template_version=template.number if template else None,
+            template_hash=template.content_hash if template else None,
+        )
+
+
+class SessionCreated(SessionOut):
+    signer_url: str = Field(description="The link to send to the signer; valid until expires_at")
+    artifacts: list[ArtifactOut]
+
+
+class SessionDetail(SessionOut):
+    artifacts: list[ArtifactOut]
+    events: int
+
+
+class EventOut(BaseModel):
+    seq: int
+    kind: str
+    version: int
+    time: datetime
+    payload: dict[str, Any]
+    prev: str
+    sha256: str
+    sm3: str | None
+
+    @classmethod
+    def of(cls, e: StoredEvent) -> EventOut:
+        return cls(
+            seq=e.seq,
+            kind=e.kind,
+            version=e.version,
+            time=e.at,
+            payload=e.payload,
+            prev=e.prev,
+            sha256=e.sha256,
+            sm3=e.sm3,
+        )
+
+
+class CancelRequest(BaseModel):
+    reason: str = Field(default="", max_length=500)
+
+
+class PromptOut(BaseModel):
+    question_id: str
+    attempt: int
+    max_attempts: int
+    text: str
+    question_text: str
+    reminder: str | None
+    expects_answer: bool
+
+    @classmethod
+    def of(cls, p: Prompt | None) -> PromptOut | None:
+        if p is None:
+            return None
+        return cls(
+            question_id=p.question_id,
+            attempt=p.attempt,
+            max_attempts=p.max_attempts,
+            text=p.text,
+            question_text=p.question_text,
+            reminder=p.reminder,
+            expects_answer=p.expects_answer,
+        )
+
+
+class SignerState(BaseModel):
+    session_id: str
+    state: str
+    summary: str
+    signer_name: str
+    prompt: PromptOut | None
+    last_verdict: dict[str, Any] | None = None
+
+
+class ConsentRequest(BaseModel):
+    agree: bool
+    reason: str = Field(default="", max_length=500)
+
+
+class TextAnswer(BaseModel):
+    text: str = Field(max_length=500)

@@ -1,0 +1,54 @@
+"""The demo tenant of the embedded run, and a fresh demo session to open in a browser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dualsign.application.ports import BlobStore, Clock, IdFactory, UnitOfWorkFactory
+from dualsign.application.sessions import CreatedSession, NewSession, Upload, UploadLimits, create_session
+from dualsign.application.signer_links import SignerLinks
+from dualsign.application.tenants import IssuedKey, create_tenant
+from dualsign.demo import asset
+
+DEMO_TENANT = "demo"
+DEMO_TEMPLATE = "insurance-epolicy-en"
+
+
+@dataclass(frozen=True)
+class Demo:
+    tenant_id: str
+    new_key: IssuedKey | None  # only when the tenant was created by this call
+    session: CreatedSession
+
+
+def ensure_demo(
+    uow: UnitOfWorkFactory,
+    blobs: BlobStore,
+    clock: Clock,
+    ids: IdFactory,
+    links: SignerLinks,
+    pii_key: bytes,
+    limits: UploadLimits,
+) -> Demo:
+    with uow() as u:
+        tenant = next((t for t in u.tenants.list() if t.name == DEMO_TENANT), None)
+    key = None
+    if tenant is None:
+        tenant, key = create_tenant(uow(), clock, ids, DEMO_TENANT)
+    req = NewSession(
+        template_key=DEMO_TEMPLATE,
+        signer_name="Demo Signer",
+        signer_id_number="X1234567",
+        id_type="other",
+        signer_phone="+86 138 0000 0000",
+        identity_photo=Upload(
+            "identity_photo", "identity-photo.jpg", "image/jpeg", asset("identity-photo.jpg")
+        ),
+        documents=[
+            Upload("documents", "policy-application.pdf", "application/pdf", asset("policy-application.pdf"))
+        ],
+        summary="Demo: term life insurance application, annual premium 3,600.00",
+        external_ref="demo",
+    )
+    session = create_session(uow(), blobs, clock, ids, links, pii_key, limits, tenant.id, req)
+    return Demo(tenant.id, key, session)

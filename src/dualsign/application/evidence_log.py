@@ -1,0 +1,62 @@
+"""Appends domain events to a session's hash-chained event log, at the moment they happen.
+
+Each stored event is the canonical record ``{kind, version, seq, time, payload, prev}`` of the evidence
+format (``dualsign_verify.records``) with its SHA-256 and SM3 digests; ``prev`` links it to the one
+before. The session row's status follows the aggregate's state in the same unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from dualsign.application.ports import UnitOfWork
+from dualsign.application.records import StoredEvent
+from dualsign.domain.session import Event, SigningSession
+from dualsign.domain.states import EventKind
+from dualsign_verify.records import GENESIS, RECORD_VERSION, make_record, record_digests
+
+
+def iso_time(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def append_events(uow: UnitOfWork, session_id: str, events: Sequence[Event]) -> list[StoredEvent]:
+    last = uow.events.last(session_id)
+    seq = last.seq if last else 0
+    prev = last.sha256 if last else GENESIS
+    stored: list[StoredEvent] = []
+    for event in events:
+        seq += 1
+        record = make_record(
+            kind=event.kind.value, seq=seq, time=iso_time(event.at), payload=dict(event.payload), prev=prev
+        )
+        d = record_digests(record)
+        item = StoredEvent(
+            session_id,
+            seq,
+            event.kind.value,
+            RECORD_VERSION,
+            event.at,
+            dict(event.payload),
+            prev,
+            d.sha256,
+            d.sm3,
+        )
+        uow.events.append(item)
+        stored.append(item)
+        prev = d.sha256
+    return stored
+
+
+def persist(uow: UnitOfWork, session: SigningSession, events: Sequence[Event]) -> list[StoredEvent]:
+    """Append ``events`` (already applied to ``session``) and update the session's status."""
+    if not events:
+        return []
+    stored = append_events(uow, session.id, events)
+    uow.sessions.set_status(session.id, session.current_state.value, events[-1].at)
+    return stored
+
+
+def to_domain(stored: Sequence[StoredEvent]) -> list[Event]:
+    return [Event(EventKind(e.kind), e.at, e.payload) for e in stored]

@@ -1,0 +1,85 @@
+"""What the application layer reads and writes through its ports: plain frozen records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str  # public part, shown in listings ("dsk_<id>")
+    tenant_id: str
+    secret_hash: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TemplateVersion:
+    id: str
+    tenant_id: str | None  # None: built into the product, visible to every tenant
+    key: str
+    number: int  # 1, 2, 3 … per (tenant, key)
+    content_hash: str
+    document: dict[str, Any]
+    source: str  # the YAML text as submitted
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: str
+    tenant_id: str
+    template_version_id: str
+    status: str
+    signer_name: str
+    signer_id_masked: str
+    signer_id_hash: str
+    signer_phone: str
+    callback_url: str | None
+    external_ref: str | None
+    summary: str
+    expires_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    session_id: str
+    seq: int
+    kind: str
+    version: int
+    at: datetime
+    payload: dict[str, Any]
+    prev: str
+    sha256: str
+    sm3: str | None
+
+
+@dataclass(frozen=True)
+class Artifact:
+    id: str
+    session_id: str
+    role: str  # identity_photo | document | …
+    name: str
+    sha256: str
+    size: int
+    media_type: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class BlobRef:
+    sha256: str
+    size: int

@@ -1,0 +1,276 @@
+"""Integrator-side use cases: create a signing session, read it and its timeline, cancel it.
+
+Everything a request carries is validated before anything is stored, so refused input leaves no trace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from dualsign.application.evidence_log import persist, to_domain
+from dualsign.application.ports import BlobStore, Clock, IdFactory, UnitOfWork
+from dualsign.application.records import Artifact, SessionRecord, StoredEvent, TemplateVersion
+from dualsign.application.signer_links import SignerLinks
+from dualsign.application.template_catalog import resolve_template, template_of
+from dualsign.domain.errors import FieldProblem, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
+from dualsign.domain.session import SigningSession
+
+PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
+PDF_TYPE = "application/pdf"
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
+_OTHER_ID = re.compile(r"^[A-Z0-9]{5,20}$")
+
+
+@dataclass(frozen=True)
+class Upload:
+    field: str  # form field it came in, for error messages
+    filename: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class NewSession:
+    template_key: str
+    signer_name: str
+    signer_id_number: str
+    signer_phone: str
+    identity_photo: Upload
+    documents: Sequence[Upload]
+    template_version: str | None = None
+    callback_url: str | None = None
+    external_ref: str | None = None
+    summary: str = ""
+    expires_in_seconds: int = 24 * 3600
+    id_type: str = "cn_resident"  # cn_resident (18-digit 居民身份证) | other (passport, permit …)
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    max_document_bytes: int
+    max_documents: int
+    max_photo_bytes: int
+    max_session_seconds: int
+
+
+@dataclass(frozen=True)
+class CreatedSession:
+    session: SessionRecord
+    signer_url: str
+    token: str
+    artifacts: list[Artifact] = field(default_factory=list)
+
+
+def valid_cn_resident_id(number: str) -> bool:
+    """GB 11643 check: 17 digits and an ISO 7064 MOD 11-2 check character."""
+    if not re.fullmatch(r"\d{17}[\dX]", number):
+        return False
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11] == number[17]
+
+
+def mask_id(number: str) -> str:
+    keep = 4 if len(number) > 10 else 2
+    return number[:keep] + "*" * (len(number) - 2 * keep) + number[-keep:]
+
+
+def _validate(req: NewSession, limits: UploadLimits) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if not req.signer_name.strip() or len(req.signer_name) > 100:
+        problems.append(FieldProblem("signer_name", "must be 1 to 100 characters"))
+    idn = req.signer_id_number.strip().upper()
+    if req.id_type == "cn_resident":
+        if not valid_cn_resident_id(idn):
+            problems.append(
+                FieldProblem(
+                    "signer_id_number",
+                    "not a valid 18-character resident ID number (check character wrong or wrong length)",
+                )
+            )
+    elif req.id_type == "other":
+        if not _OTHER_ID.match(idn):
+            problems.append(FieldProblem("signer_id_number", "must be 5 to 20 letters or digits"))
+    else:
+        problems.append(FieldProblem("id_type", "must be cn_resident or other"))
+    if not _PHONE.match(req.signer_phone.strip()):
+        problems.append(FieldProblem("signer_phone", "must be a phone number (digits, spaces, -, leading +)"))
+    if req.callback_url:
+        parts = urlsplit(req.callback_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(req.callback_url) > 2000:
+            problems.append(FieldProblem("callback_url", "must be an absolute http(s) URL"))
+    if not 60 <= req.expires_in_seconds <= limits.max_session_seconds:
+        problems.append(FieldProblem("expires_in", f"must be between 60 and {limits.max_session_seconds} s"))
+    if len(req.summary) > 2000:
+        problems.append(FieldProblem("summary", "must be at most 2000 characters"))
+    if req.external_ref and len(req.external_ref) > 200:
+        problems.append(FieldProblem("external_ref", "must be at most 200 characters"))
+    if not req.documents:
+        problems.append(FieldProblem("documents", "at least one PDF document is required"))
+    return problems
+
+
+def _check_uploads(req: NewSession, limits: UploadLimits) -> list[FieldProblem]:
+    photo = req.identity_photo
+    if len(photo.data) > limits.max_photo_bytes:
+        raise PayloadTooLarge(photo.field, limits.max_photo_bytes, len(photo.data))
+    if photo.media_type not in PHOTO_TYPES:
+        raise UnsupportedMedia(photo.field, photo.media_type, sorted(PHOTO_TYPES))
+    if len(req.documents) > limits.max_documents:
+        raise PayloadTooLarge("documents", limits.max_documents)
+    problems: list[FieldProblem] = []
+    if not photo.data.startswith(PHOTO_TYPES[photo.media_type]):
+        problems.append(FieldProblem(photo.field, f"the bytes are not a {photo.media_type} image"))
+    for i, doc in enumerate(req.documents):
+        where = f"{doc.field}[{i}]"
+        if len(doc.data) > limits.max_document_bytes:
+            raise PayloadTooLarge(where, limits.max_document_bytes, len(doc.data))
+        if doc.media_type != PDF_TYPE:
+            raise UnsupportedMedia(where, doc.media_type, [PDF_TYPE])
+        if b"%PDF-" not in doc.data[:1024]:
+            problems.append(FieldProblem(where, f"{doc.filename!r} is not a PDF (no %PDF- header)"))
+        elif b"%%EOF" not in doc.data[-2048:]:
+            problems.append(FieldProblem(where, f"{doc.filename!r} is truncated (no %%EOF at the end)"))
+    return problems
+
+
+def create_session(
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    clock: Clock,
+    ids: IdFactory,
+    links: SignerLinks,
+    pii_key: bytes,
+    limits: UploadLimits,
+    tenant_id: str,
+    req: NewSession,
+) -> CreatedSession:
+    problems = _validate(req, limits) + _check_uploads(req, limits)
+    if problems:
+        raise InvalidInput(problems)
+    version = resolve_template(uow, tenant_id, req.template_key, req.template_version)
+    template = template_of(version)
+    now = clock.now()
+    idn = req.signer_id_number.strip().upper()
+    record = SessionRecord(
+        id=ids.new_id("ses"),
+        tenant_id=tenant_id,
+        template_version_id=version.id,
+        status="created",
+        signer_name=req.signer_name.strip(),
+        signer_id_masked=mask_id(idn),
+        signer_id_hash=hmac.new(pii_key, idn.encode(), hashlib.sha256).hexdigest(),
+        signer_phone=req.signer_phone.strip(),
+        callback_url=req.callback_url,
+        external_ref=req.external_ref,
+        summary=req.summary.strip(),
+        expires_at=now + timedelta(seconds=req.expires_in_seconds),
+        created_at=now,
+        updated_at=now,
+    )
+    session = SigningSession(record.id, template)
+    events = [
+        session.create(
+            now,
+            {
+                "tenant_id": tenant_id,
+                "signer_name": record.signer_name,
+                "signer_id_masked": record.signer_id_masked,
+                "signer_id_hmac": record.signer_id_hash,
+                "expires_at": record.expires_at.isoformat(),
+                "external_ref": record.external_ref,
+                "summary": record.summary,
+            },
+        )
+    ]
+    uploads = [("identity_photo", req.identity_photo)] + [("document", d) for d in req.documents]
+    artifacts: list[Artifact] = []
+    with uow:
+        uow.sessions.add(record)
+        for role, up in uploads:
+            ref = blobs.put(up.data)
+            art = Artifact(
+                ids.new_id("art"),
+                record.id,
+                role,
+                up.filename[:255] or role,
+                ref.sha256,
+                ref.size,
+                up.media_type,
+                now,
+            )
+            uow.artifacts.add(art)
+            artifacts.append(art)
+            events.append(
+                session.store_artifact(
+                    now, role=role, sha256=ref.sha256, size=ref.size, media_type=up.media_type
+                )
+            )
+        persist(uow, session, events)
+        uow.commit()
+    token = links.token(record.id, record.expires_at)
+    return CreatedSession(record, links.url(token), token, artifacts)
+
+
+@dataclass(frozen=True)
+class SessionView:
+    session: SessionRecord
+    template: TemplateVersion
+    events: list[StoredEvent]
+    artifacts: list[Artifact]
+
+
+def get_session(uow: UnitOfWork, tenant_id: str, session_id: str) -> SessionView:
+    """A tenant's own session; another tenant's id is 'not found', never 'forbidden'."""
+    with uow:
+        record = uow.sessions.get(session_id)
+        if record is None or record.tenant_id != tenant_id:
+            raise NotFound("session", session_id)
+        version = _pinned_template(uow, record)
+        return SessionView(
+            record, version, list(uow.events.list(session_id)), list(uow.artifacts.list(session_id))
+        )
+
+
+def list_sessions(
+    uow: UnitOfWork, tenant_id: str, status: str | None, limit: int, offset: int
+) -> list[SessionRecord]:
+    with uow:
+        return list(uow.sessions.list_for(tenant_id, status=status, limit=limit, offset=offset))
+
+
+def _pinned_template(uow: UnitOfWork, record: SessionRecord) -> TemplateVersion:
+    version = uow.templates.get(record.template_version_id)
+    if version is None:  # the foreign key makes this unreachable short of a damaged database
+        raise NotFound("template version", record.template_version_id)
+    return version
+
+
+def load_aggregate(uow: UnitOfWork, session_id: str) -> tuple[SessionRecord, SigningSession]:
+    """Rebuild a session from its stored events (inside an open unit of work)."""
+    record = uow.sessions.get(session_id)
+    if record is None:
+        raise NotFound("session", session_id)
+    version = _pinned_template(uow, record)
+    session = SigningSession.replay(record.id, template_of(version), to_domain(uow.events.list(session_id)))
+    return record, session
+
+
+def cancel_session(
+    uow: UnitOfWork, clock: Clock, tenant_id: str, session_id: str, reason: str
+) -> SessionRecord:
+    with uow:
+        record = uow.sessions.get(session_id)
+        if record is None or record.tenant_id != tenant_id:
+            raise NotFound("session", session_id)
+        _, session = load_aggregate(uow, session_id)
+        persist(uow, session, [session.cancel(clock.now(), reason=reason[:500], by="integrator")])
+        uow.commit()
+        return replace(record, status=session.current_state.value, updated_at=clock.now())

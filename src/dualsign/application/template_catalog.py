@@ -1,0 +1,104 @@
+"""Scenario templates as versions: publish (a new version only when the content changed), look up, list.
+
+Built-in templates belong to no tenant and every tenant sees them; a tenant's own templates are seen by
+that tenant only, and may not take a built-in key. Versions are never edited: a session pins the version
+(content hash) it ran.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+
+from dualsign.application.ports import Clock, IdFactory, UnitOfWork, UnitOfWorkFactory
+from dualsign.application.records import TemplateVersion
+from dualsign.domain.errors import Conflict, FieldProblem, NotFound, TemplateInvalid
+from dualsign.domain.templates import Template, parse_template
+from dualsign.scenarios import builtin_sources
+
+
+def parse_template_yaml(text: str, source: str = "template") -> Template:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f"line {mark.line + 1}, column {mark.column + 1}"
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise TemplateInvalid([FieldProblem(where, f"not valid YAML: {reason}")], source) from None
+    return parse_template(data, source)
+
+
+@dataclass(frozen=True)
+class Published:
+    version: TemplateVersion
+    created: bool  # False: identical content was already published
+
+
+def publish_template(
+    uow: UnitOfWork, clock: Clock, ids: IdFactory, tenant_id: str | None, text: str, source: str = "template"
+) -> Published:
+    template = parse_template_yaml(text, source)
+    digest = template.content_hash()
+    with uow:
+        if tenant_id is not None and uow.templates.versions(None, template.key):
+            raise Conflict(f"template key {template.key!r} is built in; give your template another key")
+        existing = uow.templates.find(tenant_id, template.key, digest)
+        if existing is not None:
+            return Published(existing, created=False)
+        number = len(uow.templates.versions(tenant_id, template.key)) + 1
+        version = TemplateVersion(
+            ids.new_id("tpl"),
+            tenant_id,
+            template.key,
+            number,
+            digest,
+            template.to_document(),
+            text,
+            clock.now(),
+        )
+        uow.templates.add(version)
+        uow.commit()
+    return Published(version, created=True)
+
+
+def sync_builtin_templates(uow_factory: UnitOfWorkFactory, clock: Clock, ids: IdFactory) -> int:
+    """Publish the packaged templates (a new version of each one that changed). Returns how many."""
+    created = 0
+    for name, text in builtin_sources():
+        created += publish_template(uow_factory(), clock, ids, None, text, f"scenarios/{name}").created
+    return created
+
+
+def resolve_template(
+    uow: UnitOfWork, tenant_id: str, key: str, version: str | None = None
+) -> TemplateVersion:
+    """A template version visible to ``tenant_id``: newest by default, else by number or content hash."""
+    with uow:
+        for scope in (tenant_id, None):
+            versions = list(uow.templates.versions(scope, key))
+            if versions:
+                break
+        else:
+            raise NotFound("template", key)
+    if version is None or version == "":
+        return versions[-1]
+    for v in versions:
+        if version in (str(v.number), v.content_hash) or (
+            len(version) >= 8 and v.content_hash.startswith(version)
+        ):
+            return v
+    raise NotFound("template version", f"{key}@{version}")
+
+
+def list_templates(uow: UnitOfWork, tenant_id: str | None) -> list[TemplateVersion]:
+    with uow:
+        builtin = list(uow.templates.latest_per_key(None))
+        own = list(uow.templates.latest_per_key(tenant_id)) if tenant_id else []
+    return builtin + own
+
+
+def template_of(version: TemplateVersion) -> Template:
+    return parse_template(version.document, f"{version.key}@{version.number}")

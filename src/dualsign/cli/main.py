@@ -1,0 +1,331 @@
+"""``dualsign``: serve, migrate, tenants, templates, answer matching and text-mode simulation."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dualsign.application.simulation import simulate as run_simulation
+from dualsign.application.template_catalog import list_templates, parse_template_yaml, resolve_template
+from dualsign.application.tenants import create_tenant, issue_api_key
+from dualsign.config import load_settings
+from dualsign.container import Container, build_container
+from dualsign.domain.errors import DualSignError
+from dualsign.domain.matching import match as match_answer
+from dualsign.domain.session import Event, Prompt
+from dualsign.domain.states import EventKind
+from dualsign.domain.templates import Template
+from dualsign.domain.transitions import mermaid_diagram
+from dualsign.runtime import SystemClock
+from dualsign.scenarios import builtin_sources
+
+app = typer.Typer(
+    help="DualSign: audio+video dual-recorded electronic signing (双录电子签).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+tenant_app = typer.Typer(help="Tenants and their API keys.", no_args_is_help=True)
+template_app = typer.Typer(help="Scenario templates.", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(template_app, name="template")
+out = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except DualSignError as exc:
+        err.print(f"[red]error:[/red] {exc.diagnostics()}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _container() -> Container:
+    return build_container(load_settings())
+
+
+@app.command()
+def serve(
+    demo: Annotated[
+        bool, typer.Option(help="create the demo tenant and a demo session, print the link")
+    ] = False,
+    host: Annotated[str | None, typer.Option(help="bind address (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default 8000)")] = None,
+) -> None:
+    """Run the service (migrates the database and publishes the built-in templates first)."""
+    import uvicorn
+
+    from dualsign.api.app import create_app
+    from dualsign.application.demo import ensure_demo
+
+    settings = load_settings()
+    container = build_container(settings)
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    if demo:
+        d = ensure_demo(
+            container.uow,
+            container.blobs,
+            container.clock,
+            container.ids,
+            container.links,
+            container.pii_key,
+            container.upload_limits,
+        )
+        out.rule("DualSign — embedded demo")
+        out.print(f"data:        {settings.data_dir}  (SQLite + local blobs)")
+        out.print(f"API docs:    {settings.public_url}/docs")
+        if d.new_key:
+            out.print(f"demo tenant: {d.tenant_id}")
+            out.print(f"API key:     [bold]{d.new_key.secret}[/bold]  (shown once; store it now)")
+        else:
+            out.print(
+                f"demo tenant: {d.tenant_id} (its API key was shown when it was created; "
+                f"another: dualsign tenant key {d.tenant_id})"
+            )
+        out.print(f"signer link: [bold]{d.session.signer_url}[/bold]", soft_wrap=True)
+        out.rule()
+    uvicorn.run(create_app(container), host=bind_host, port=bind_port, log_level="info")
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema and publish the built-in templates."""
+    with _errors():
+        c = _container()
+        out.print(f"database at the newest schema: {c.settings.database_url.split('@')[-1]}")
+
+
+@tenant_app.command("create")
+def tenant_create(name: str) -> None:
+    """Create a tenant; prints its first API key once."""
+    with _errors():
+        c = _container()
+        tenant, key = create_tenant(c.new_uow(), c.clock, c.ids, name)
+    out.print_json(data={"tenant_id": tenant.id, "name": tenant.name, "api_key": key.secret})
+
+
+@tenant_app.command("key")
+def tenant_key(tenant_id: str, label: Annotated[str, typer.Option()] = "cli") -> None:
+    """Issue another API key for a tenant; printed once."""
+    with _errors():
+        c = _container()
+        key = issue_api_key(c.new_uow(), c.clock, tenant_id, label)
+    out.print_json(data={"tenant_id": tenant_id, "key_id": key.key_id, "api_key": key.secret})
+
+
+@tenant_app.command("list")
+def tenant_list() -> None:
+    c = _container()
+    with c.new_uow() as u:
+        rows = list(u.tenants.list())
+    table = Table("id", "name", "created")
+    for t in rows:
+        table.add_row(t.id, t.name, t.created_at.isoformat(timespec="seconds"))
+    out.print(table)
+
+
+@template_app.command("validate")
+def template_validate(files: list[Path]) -> None:
+    """Check template files; problems name the file, the field path and the reason."""
+    failed = False
+    for f in files:
+        try:
+            t = parse_template_yaml(f.read_text(encoding="utf-8"), str(f))
+        except DualSignError as exc:
+            failed = True
+            err.print(exc.diagnostics(), markup=False, highlight=False)
+        except OSError as exc:
+            failed = True
+            err.print(f"{f}: cannot read: {exc.strerror}", markup=False)
+        else:
+            out.print(
+                f"{f}: ok  {t.key}  sha256:{t.content_hash()[:16]}  {len(t.questions)} questions",
+                markup=False,
+                highlight=False,
+            )
+    raise typer.Exit(1 if failed else 0)
+
+
+@template_app.command("list")
+def template_list() -> None:
+    """Built-in templates (and every tenant's, by tenant)."""
+    c = _container()
+    table = Table("key", "version", "language", "scenario", "title", "hash")
+    for v in list_templates(c.new_uow(), None):
+        table.add_row(
+            v.key,
+            str(v.number),
+            str(v.document["language"]),
+            str(v.document["scenario"]),
+            str(v.document["title"]),
+            v.content_hash[:12],
+        )
+    out.print(table)
+
+
+@template_app.command("show")
+def template_show(key: str, version: Annotated[str | None, typer.Option()] = None) -> None:
+    """Print a built-in template version as YAML."""
+    with _errors():
+        c = _container()
+        with c.new_uow() as u:
+            tenants = [t.id for t in u.tenants.list()]
+        v = resolve_template(c.new_uow(), tenants[0] if tenants else "-", key, version)
+    out.print(f"# {v.key} version {v.number} sha256:{v.content_hash}", markup=False, highlight=False)
+    sys.stdout.write(v.source)
+
+
+def _family(*texts: str) -> str:
+    return "zh" if any(re.search(r"[\u3400-\u9fff]", t) for t in texts) else "en"
+
+
+@app.command()
+def match(
+    answer: Annotated[str, typer.Argument(help="the transcript to judge")],
+    expected: Annotated[str, typer.Option(help="acceptable answers separated by |")],
+    rejections: Annotated[str, typer.Option(help="explicit rejections separated by |")] = "",
+    lang: Annotated[str, typer.Option(help="zh, en or auto")] = "auto",
+) -> None:
+    """Judge an answer: prints the verdict and its explanation as JSON."""
+    acceptable = [p for p in expected.split("|") if p.strip()]
+    rejected = [p for p in rejections.split("|") if p.strip()]
+    family = _family(answer, expected) if lang == "auto" else lang
+    if family not in ("zh", "en"):
+        err.print("--lang must be zh, en or auto")
+        raise typer.Exit(2)
+    result = match_answer(answer, acceptable, rejected, "zh" if family == "zh" else "en")
+    sys.stdout.write(json.dumps({"answer": answer, **result.to_dict()}, ensure_ascii=False) + "\n")
+
+
+def _load_template(ref: str) -> Template:
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") and path.exists():
+        return parse_template_yaml(path.read_text(encoding="utf-8"), str(path))
+    for name, text in builtin_sources():
+        if name.removesuffix(".yaml") == ref:
+            return parse_template_yaml(text, f"scenarios/{name}")
+    keys = ", ".join(n.removesuffix(".yaml") for n, _ in builtin_sources())
+    raise typer.BadParameter(f"{ref!r} is neither a template file nor a built-in key ({keys})")
+
+
+_VERDICT_STYLE = {"ACCEPT": "green", "REJECT": "red", "UNCLEAR": "yellow", "NO_SPEECH": "yellow"}
+
+
+@app.command()
+def simulate(
+    template: Annotated[str, typer.Option(help="built-in key (e.g. insurance-epolicy-zh) or a YAML file")],
+    answers: Annotated[
+        str | None,
+        typer.Option(
+            help="scripted answers, in order, separated by --sep; "
+            "an empty item is silence. Without it, answers are typed."
+        ),
+    ] = None,
+    sep: Annotated[str, typer.Option(help="separator of --answers")] = ",",
+) -> None:
+    """Run a whole session in the terminal: each prompt, verdict and re-ask, then the timeline."""
+    with _errors():
+        tpl = _load_template(template)
+    script = answers.split(sep) if answers is not None else None
+    position = 0
+
+    def answer_for(prompt: Prompt) -> str | None:
+        nonlocal position
+        if script is None:
+            typed = typer.prompt("  answer", default="", show_default=False)
+            return typed or None
+        if position >= len(script):
+            raise typer.Exit(_ran_out(prompt))
+        given = script[position].strip()
+        position += 1
+        out.print(f"  [dim]signer:[/dim] {given or '(silence)'}", highlight=False)
+        return given or None
+
+    out.rule(f"{tpl.title} · {tpl.key} · sha256:{tpl.content_hash()[:12]}")
+    result = run_simulation(tpl, SystemClock(), answer_for, _show_event)
+    out.rule("timeline")
+    table = Table("#", "time", "event", "detail")
+    for i, e in enumerate(result.session.events, 1):
+        table.add_row(str(i), e.at.strftime("%H:%M:%S.%f")[:-3], e.kind.value, _detail(e))
+    out.print(table)
+    state = result.session.state.value if result.session.state else "?"
+    if result.completed_questions:
+        out.print(
+            f"[green]questions complete[/green] → {state}: document review and signature follow "
+            "on the signer page"
+        )
+    else:
+        out.print(f"[red]session {state}[/red]")
+    raise typer.Exit(0 if result.completed_questions else 1)
+
+
+def _ran_out(prompt: Prompt) -> int:
+    err.print(f"the scripted answers ran out at question {prompt.question_id} (attempt {prompt.attempt})")
+    return 3
+
+
+def _show_event(e: Event) -> None:
+    p = e.payload
+    if e.kind is EventKind.QUESTION_ASKED:
+        tag = f"{p['question_id']} · attempt {p['attempt']}"
+        out.print(f"\n[bold cyan]{tag}[/bold cyan]")
+        if p.get("reminder"):
+            out.print(f"  [magenta]reminder:[/magenta] {p['reminder']}", highlight=False)
+        question = str(p["text"]).removeprefix(str(p.get("reminder") or "")).strip()
+        out.print(f"  [bold]prompt:[/bold] {question}", highlight=False)
+    elif e.kind is EventKind.ANSWER_JUDGED:
+        verdict = str(p["verdict"])
+        expl = p.get("explanation") or {}
+        style = _VERDICT_STYLE.get(verdict, "white")
+        out.print(
+            f"  [{style}]{verdict}[/{style}] rule={expl.get('rule')} {expl.get('detail', '')}",
+            highlight=False,
+        )
+    elif e.kind in (EventKind.QUESTION_FAILED, EventKind.QUESTION_FLAGGED):
+        out.print(f"  [red]{e.kind.value}[/red]: {p.get('reason')}", highlight=False)
+    elif e.kind in (EventKind.IDENTITY_WAIVED, EventKind.LIVENESS_WAIVED):
+        out.print(f"[dim]{e.kind.value}: {p.get('reason')}[/dim]", highlight=False)
+
+
+def _detail(e: Event) -> str:
+    p = e.payload
+    if e.kind is EventKind.ANSWER_JUDGED:
+        return f"{p['question_id']}#{p['attempt']} “{p.get('transcript') or ''}” → {p['verdict']}"
+    if "question_id" in p:
+        return f"{p['question_id']}" + (f"#{p['attempt']}" if "attempt" in p else "")
+    if "reason" in p:
+        return str(p["reason"])
+    return ""
+
+
+@app.command()
+def openapi(output: Annotated[Path | None, typer.Option("--out", help="file to write")] = None) -> None:
+    """Export the OpenAPI document of the integrator API."""
+    from dualsign.api.app import create_app
+
+    spec = json.dumps(create_app(_container()).openapi(), ensure_ascii=False, indent=2)
+    if output:
+        output.write_text(spec + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(spec + "\n")
+
+
+@app.command("state-diagram")
+def state_diagram() -> None:
+    """Print the session state machine (Mermaid), drawn from the transition table."""
+    sys.stdout.write(mermaid_diagram())
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,87 @@
+"""Settings: the only place that reads environment variables.
+
+Embedded defaults need nothing set: SQLite and files under ``./var``, a secret generated on first run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = 120 * MiB  # whole request
+    max_document_bytes: int = 20 * MiB  # one PDF
+    max_documents: int = 10
+    max_photo_bytes: int = 5 * MiB
+    max_template_bytes: int = 256 * 1024
+    max_session_seconds: int = 30 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    public_url: str
+    secret_key: bytes
+    host: str = "127.0.0.1"
+    port: int = 8000
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _secret(env: dict[str, str], data_dir: Path) -> bytes:
+    given = env.get("DUALSIGN_SECRET_KEY")
+    if given:
+        if len(given) < 32:
+            raise SystemExit("DUALSIGN_SECRET_KEY must be at least 32 characters")
+        return given.encode()
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return path.read_text().strip().encode()
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("DUALSIGN_DATA_DIR") or "var").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    host = env.get("DUALSIGN_HOST", "127.0.0.1")
+    port = _int(env, "DUALSIGN_PORT", 8000)
+    limits = Limits(
+        max_body_bytes=_int(env, "DUALSIGN_MAX_BODY_BYTES", Limits.max_body_bytes),
+        max_document_bytes=_int(env, "DUALSIGN_MAX_DOCUMENT_BYTES", Limits.max_document_bytes),
+        max_documents=_int(env, "DUALSIGN_MAX_DOCUMENTS", Limits.max_documents),
+        max_photo_bytes=_int(env, "DUALSIGN_MAX_PHOTO_BYTES", Limits.max_photo_bytes),
+    )
+    return Settings(
+        data_dir=data_dir,
+        database_url=env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'dualsign.db'}",
+        public_url=(env.get("DUALSIGN_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/"),
+        secret_key=_secret(env, data_dir),
+        host=host,
+        port=port,
+        limits=limits,
+    )

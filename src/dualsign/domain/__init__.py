@@ -1,0 +1,1 @@
+"""The pure core: templates, the session state machine, answer verdicts. No I/O."""

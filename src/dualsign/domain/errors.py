@@ -1,0 +1,142 @@
+"""Domain errors: a hierarchy that carries data, never a web framework type.
+
+Each error has a stable ``code`` and an ``http_status`` hint; the API maps them to RFC 9457 problem
+details, the CLI prints them. ``diagnostics()`` gives the human text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class DualSignError(Exception):
+    """Base of every error the product raises on purpose."""
+
+    code: str = "dualsign_error"
+    http_status: int = 500
+    title: str = "Internal error"
+
+    def diagnostics(self) -> str:
+        return str(self)
+
+    def extra(self) -> dict[str, object]:
+        """Machine-readable fields added to a problem document."""
+        return {}
+
+
+class NotFound(DualSignError):
+    code = "not_found"
+    http_status = 404
+    title = "Not found"
+
+    def __init__(self, kind: str, ident: str) -> None:
+        super().__init__(f"{kind} {ident!r} was not found")
+        self.kind = kind
+        self.ident = ident
+
+    def extra(self) -> dict[str, object]:
+        return {"resource": self.kind, "id": self.ident}
+
+
+class Conflict(DualSignError):
+    code = "conflict"
+    http_status = 409
+    title = "Conflict"
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One reason a piece of input was refused: where (a dotted path) and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}" if self.path else self.reason
+
+
+class InvalidInput(DualSignError):
+    code = "invalid_input"
+    http_status = 422
+    title = "Invalid input"
+
+    def __init__(self, problems: Sequence[FieldProblem], source: str = "") -> None:
+        self.problems = tuple(problems)
+        self.source = source
+        head = f"{source}: " if source else ""
+        super().__init__(head + "; ".join(str(p) for p in self.problems))
+
+    def diagnostics(self) -> str:
+        lines = [f"{self.source or 'input'} is invalid:"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+    def extra(self) -> dict[str, object]:
+        out: dict[str, object] = {"errors": [{"field": p.path, "reason": p.reason} for p in self.problems]}
+        if self.source:
+            out["source"] = self.source
+        return out
+
+
+class TemplateInvalid(InvalidInput):
+    code = "template_invalid"
+    title = "Invalid scenario template"
+
+
+class IllegalTransition(DualSignError):
+    """An event that the session's current state does not allow."""
+
+    code = "illegal_transition"
+    http_status = 409
+    title = "Not allowed in the session's current state"
+
+    def __init__(self, state: str, event: str) -> None:
+        super().__init__(f"event {event!r} is not allowed in state {state!r}")
+        self.state = state
+        self.event = event
+
+    def extra(self) -> dict[str, object]:
+        return {"state": self.state, "event": self.event}
+
+
+class PayloadTooLarge(DualSignError):
+    code = "payload_too_large"
+    http_status = 413
+    title = "Payload too large"
+
+    def __init__(self, field: str, limit: int, size: int | None = None) -> None:
+        got = f" (got {size} bytes)" if size is not None else ""
+        super().__init__(f"{field} exceeds the limit of {limit} bytes{got}")
+        self.field = field
+        self.limit = limit
+        self.size = size
+
+    def extra(self) -> dict[str, object]:
+        return {"field": self.field, "limit": self.limit}
+
+
+class UnsupportedMedia(DualSignError):
+    code = "unsupported_media_type"
+    http_status = 415
+    title = "Unsupported media type"
+
+    def __init__(self, field: str, got: str, allowed: Sequence[str]) -> None:
+        super().__init__(f"{field}: {got or 'unknown type'} is not accepted; use one of {', '.join(allowed)}")
+        self.field = field
+        self.got = got
+        self.allowed = tuple(allowed)
+
+    def extra(self) -> dict[str, object]:
+        return {"field": self.field, "got": self.got, "allowed": list(self.allowed)}
+
+
+class Unauthorized(DualSignError):
+    code = "unauthorized"
+    http_status = 401
+    title = "Unauthorized"
+
+
+class TokenInvalid(Unauthorized):
+    code = "token_invalid"
+    title = "Signer link invalid or expired"

@@ -1,0 +1,321 @@
+"""The signing-session aggregate: commands decide events, ``apply`` folds them into state.
+
+Every change is an ``Event`` (kind, time, payload) whose next state comes from the one transition table.
+The aggregate is rebuilt from its events (``replay``), so what is stored is exactly what happened. Time
+is passed in by the caller; nothing here reads a clock, a file or the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from dualsign.domain.errors import IllegalTransition
+from dualsign.domain.matching import MatchResult, Verdict
+from dualsign.domain.states import EventKind, SessionState
+from dualsign.domain.templates import OnFail, Question, Template, reminder_text
+from dualsign.domain.transitions import INITIAL_EVENT, INITIAL_STATE, next_state
+
+JsonMap = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    at: datetime
+    payload: JsonMap = field(default_factory=dict)
+
+
+class QuestionOutcome(StrEnum):
+    PENDING = "pending"
+    PASSED = "passed"
+    FLAGGED = "flagged"  # attempts ran out; the template sends it to manual review
+    FAILED = "failed"
+
+
+@dataclass
+class QuestionProgress:
+    question_id: str
+    attempts: int = 0
+    outcome: QuestionOutcome = QuestionOutcome.PENDING
+    verdicts: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What the signer is to hear next: the question, preceded by a reminder on a re-ask."""
+
+    question_id: str
+    attempt: int  # 1-based attempt this prompt opens
+    max_attempts: int
+    text: str
+    question_text: str
+    reminder: str | None
+    expects_answer: bool
+
+
+class SigningSession:
+    def __init__(self, session_id: str, template: Template) -> None:
+        self.id = session_id
+        self.template = template
+        self.state: SessionState | None = None
+        self.events: list[Event] = []
+        self.progress = {q.id: QuestionProgress(q.id) for q in template.questions}
+        self.current_index = 0
+        self.identity_attempts = 0
+        self.liveness_attempts = 0
+        self.warnings = 0
+        self.awaiting_answer = False
+
+    # --- event folding -----------------------------------------------------------------------------
+    @classmethod
+    def replay(cls, session_id: str, template: Template, events: Iterable[Event]) -> SigningSession:
+        session = cls(session_id, template)
+        for event in events:
+            session._apply(event)
+        return session
+
+    def _apply(self, event: Event) -> None:
+        if self.state is None:
+            if event.kind is not INITIAL_EVENT:
+                raise IllegalTransition("(none)", event.kind.value)
+            self.state = INITIAL_STATE
+        else:
+            self.state = next_state(self.state, event.kind)
+        p = event.payload
+        match event.kind:
+            case EventKind.IDENTITY_ATTEMPT_FAILED | EventKind.IDENTITY_VERIFIED | EventKind.IDENTITY_FAILED:
+                self.identity_attempts += 1
+            case EventKind.LIVENESS_ATTEMPT_FAILED | EventKind.LIVENESS_PASSED | EventKind.LIVENESS_FAILED:
+                self.liveness_attempts += 1
+            case EventKind.QUESTION_ASKED:
+                self.awaiting_answer = bool(p.get("expects_answer", True))
+            case EventKind.ANSWER_JUDGED:
+                prog = self.progress[str(p["question_id"])]
+                prog.attempts += 1
+                prog.verdicts.append(str(p["verdict"]))
+                self.awaiting_answer = False
+            case EventKind.QUESTION_PASSED | EventKind.QUESTION_FLAGGED | EventKind.QUESTION_FAILED:
+                outcome = {
+                    EventKind.QUESTION_PASSED: QuestionOutcome.PASSED,
+                    EventKind.QUESTION_FLAGGED: QuestionOutcome.FLAGGED,
+                    EventKind.QUESTION_FAILED: QuestionOutcome.FAILED,
+                }[event.kind]
+                self.progress[str(p["question_id"])].outcome = outcome
+                self.current_index += 1
+                self.awaiting_answer = False
+            case EventKind.MONITORING_WARNING:
+                self.warnings += 1
+            case _:
+                pass
+        self.events.append(event)
+
+    def _emit(self, kind: EventKind, at: datetime, **payload: Any) -> Event:
+        event = Event(kind, at, payload)
+        self._apply(event)
+        return event
+
+    # --- queries -----------------------------------------------------------------------------------
+    @property
+    def current_state(self) -> SessionState:
+        """The state; only a session that was never created has none."""
+        if self.state is None:
+            raise IllegalTransition("(none)", "query before session_created")
+        return self.state
+
+    @property
+    def current_question(self) -> Question | None:
+        if self.state is not SessionState.QUESTIONS or self.current_index >= len(self.template.questions):
+            return None
+        return self.template.questions[self.current_index]
+
+    def next_prompt(self) -> Prompt | None:
+        q = self.current_question
+        if q is None:
+            return None
+        prog = self.progress[q.id]
+        reminder = reminder_text(q, self.template.language, prog.verdicts[-1]) if prog.attempts > 0 else None
+        text = f"{reminder} {q.prompt}" if reminder else q.prompt
+        return Prompt(q.id, prog.attempts + 1, q.max_attempts, text, q.prompt, reminder, q.expects_answer)
+
+    @property
+    def flagged_questions(self) -> list[str]:
+        return [p.question_id for p in self.progress.values() if p.outcome is QuestionOutcome.FLAGGED]
+
+    # --- commands ----------------------------------------------------------------------------------
+    def create(self, at: datetime, details: JsonMap) -> Event:
+        return self._emit(
+            EventKind.SESSION_CREATED,
+            at,
+            template_key=self.template.key,
+            template_version=self.template.content_hash(),
+            **details,
+        )
+
+    def open(self, at: datetime, client: JsonMap | None = None) -> Event:
+        return self._emit(EventKind.SIGNER_OPENED, at, client=dict(client or {}))
+
+    def refuse_consent(self, at: datetime, reason: str = "") -> Event:
+        return self._emit(EventKind.CONSENT_REFUSED, at, reason=reason)
+
+    def give_consent(self, at: datetime, *, waive_vision_reason: str | None = None) -> list[Event]:
+        """Consent to recording and to biometric processing; then the identity step begins.
+
+        ``waive_vision_reason`` records why identity and liveness are waived (text-mode simulation,
+        or a template that does not require them); the waiver is itself evidence.
+        """
+        consent = self.template.consent
+        events = [
+            self._emit(EventKind.CONSENT_GIVEN, at, recording=consent.recording, biometric=consent.biometric)
+        ]
+        if not self.template.identity.required:
+            events.append(self._emit(EventKind.IDENTITY_WAIVED, at, reason="not required by the template"))
+        elif waive_vision_reason:
+            events.append(self._emit(EventKind.IDENTITY_WAIVED, at, reason=waive_vision_reason))
+        else:
+            return events
+        events += self._after_identity(at, waive_vision_reason)
+        return events
+
+    def record_identity(self, at: datetime, *, passed: bool, details: JsonMap) -> list[Event]:
+        if passed:
+            events = [self._emit(EventKind.IDENTITY_VERIFIED, at, **details)]
+            return events + self._after_identity(at, None)
+        last = self.identity_attempts + 1 >= self.template.identity.max_attempts
+        kind = EventKind.IDENTITY_FAILED if last else EventKind.IDENTITY_ATTEMPT_FAILED
+        return [self._emit(kind, at, attempt=self.identity_attempts + 1, **details)]
+
+    def _after_identity(self, at: datetime, waive_reason: str | None) -> list[Event]:
+        if not self.template.liveness.required:
+            return [self._emit(EventKind.LIVENESS_WAIVED, at, reason="not required by the template")]
+        if waive_reason:
+            return [self._emit(EventKind.LIVENESS_WAIVED, at, reason=waive_reason)]
+        return []
+
+    def record_liveness(self, at: datetime, *, passed: bool, details: JsonMap) -> Event:
+        if passed:
+            return self._emit(EventKind.LIVENESS_PASSED, at, **details)
+        last = self.liveness_attempts + 1 >= self.template.liveness.max_attempts
+        kind = EventKind.LIVENESS_FAILED if last else EventKind.LIVENESS_ATTEMPT_FAILED
+        return self._emit(kind, at, attempt=self.liveness_attempts + 1, **details)
+
+    def ask(self, at: datetime, *, audio_digest: str | None = None) -> list[Event]:
+        """Play the next prompt. A statement (no answer expected) passes as soon as it is played."""
+        prompt = self.next_prompt()
+        if prompt is None:
+            raise IllegalTransition(str(self.state), EventKind.QUESTION_ASKED.value)
+        events = [
+            self._emit(
+                EventKind.QUESTION_ASKED,
+                at,
+                question_id=prompt.question_id,
+                attempt=prompt.attempt,
+                text=prompt.text,
+                reminder=prompt.reminder,
+                expects_answer=prompt.expects_answer,
+                audio_digest=audio_digest,
+            )
+        ]
+        if not prompt.expects_answer:
+            events.append(
+                self._emit(
+                    EventKind.QUESTION_PASSED, at, question_id=prompt.question_id, attempts=0, statement=True
+                )
+            )
+            events += self._maybe_complete(at)
+        return events
+
+    def repeat_question(self, at: datetime) -> Event:
+        """The signer asked to hear the question again: not a failed attempt."""
+        q = self.current_question
+        if q is None:
+            raise IllegalTransition(str(self.state), EventKind.QUESTION_REPEATED.value)
+        return self._emit(EventKind.QUESTION_REPEATED, at, question_id=q.id)
+
+    def answer(
+        self,
+        at: datetime,
+        *,
+        transcript: str | None,
+        result: MatchResult | None,
+        evidence: JsonMap | None = None,
+    ) -> list[Event]:
+        """Record one answer attempt (``transcript`` None: no speech) and decide what follows."""
+        q = self.current_question
+        if q is None or not self.awaiting_answer:
+            raise IllegalTransition(str(self.state), EventKind.ANSWER_JUDGED.value)
+        prog = self.progress[q.id]
+        attempt = prog.attempts + 1
+        verdict = result.verdict.value if result else "NO_SPEECH"
+        events = [
+            self._emit(
+                EventKind.ANSWER_JUDGED,
+                at,
+                question_id=q.id,
+                attempt=attempt,
+                transcript=transcript,
+                verdict=verdict,
+                explanation=result.to_dict() if result else {"rule": "no_speech"},
+                **dict(evidence or {}),
+            )
+        ]
+        if result is not None and result.verdict is Verdict.ACCEPT:
+            events.append(self._emit(EventKind.QUESTION_PASSED, at, question_id=q.id, attempts=attempt))
+            return events + self._maybe_complete(at)
+        if attempt < q.max_attempts:
+            return events  # the caller asks again: next_prompt() now carries the reminder
+        if q.on_fail is OnFail.MANUAL_REVIEW:
+            events.append(
+                self._emit(
+                    EventKind.QUESTION_FLAGGED,
+                    at,
+                    question_id=q.id,
+                    attempts=attempt,
+                    reason="attempts exhausted; sent to manual review",
+                )
+            )
+            return events + self._maybe_complete(at)
+        events.append(
+            self._emit(
+                EventKind.QUESTION_FAILED,
+                at,
+                question_id=q.id,
+                attempts=attempt,
+                reason=f"no acceptable answer in {attempt} attempts",
+            )
+        )
+        return events
+
+    def _maybe_complete(self, at: datetime) -> list[Event]:
+        if self.current_index < len(self.template.questions):
+            return []
+        return [self._emit(EventKind.QUESTIONS_COMPLETED, at, flagged=self.flagged_questions)]
+
+    def view_document(self, at: datetime, *, document: str, page: int, pages: int) -> Event:
+        return self._emit(EventKind.DOCUMENT_VIEWED, at, document=document, page=page, pages=pages)
+
+    def finish_review(self, at: datetime) -> Event:
+        return self._emit(EventKind.DOCUMENTS_REVIEWED, at)
+
+    def sign(self, at: datetime, details: JsonMap) -> Event:
+        return self._emit(EventKind.SIGNATURE_APPLIED, at, **details)
+
+    def warn(self, at: datetime, *, warning: str, details: JsonMap | None = None) -> Event:
+        return self._emit(EventKind.MONITORING_WARNING, at, warning=warning, **dict(details or {}))
+
+    def store_artifact(self, at: datetime, *, role: str, sha256: str, size: int, media_type: str) -> Event:
+        return self._emit(
+            EventKind.ARTIFACT_STORED, at, role=role, sha256=sha256, size=size, media_type=media_type
+        )
+
+    def cancel(self, at: datetime, *, reason: str, by: str) -> Event:
+        return self._emit(EventKind.SESSION_CANCELLED, at, reason=reason, by=by)
+
+    def expire(self, at: datetime) -> Event:
+        return self._emit(EventKind.SESSION_EXPIRED, at)
+
+    def fail(self, at: datetime, *, reason: str) -> Event:
+        return self._emit(EventKind.SESSION_FAILED, at, reason=reason)

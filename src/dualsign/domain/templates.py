@@ -1,0 +1,275 @@
+"""Scenario templates: what a recorded signing session asks, checks and requires.
+
+A template is parsed from a mapping (the YAML loader lives in the application layer) and validated here.
+Validation problems name the field path (``questions.2.acceptable``) and the reason. A template's
+identity is its content hash: any edit yields a new version, and sessions pin the version they ran.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Final, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dualsign.domain.errors import FieldProblem, TemplateInvalid
+from dualsign_verify.canonical import canonical_json
+
+TEMPLATE_KIND: Final = "dualsign.template"
+TEMPLATE_SCHEMA_VERSION: Final = 1
+DEFAULT_MAX_ATTEMPTS = 3
+
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+Phrase = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Scenario(StrEnum):
+    INSURANCE_E_POLICY = "insurance_e_policy"
+    BANK_LOAN = "bank_loan"
+    COMPANY_REGISTRATION = "company_registration"
+    REAL_ESTATE_REGISTRATION = "real_estate_registration"
+    HOUSE_SALE_CONTRACT = "house_sale_contract"
+    CAR_LEASE_LOAN = "car_lease_loan"
+    BIDDING_DOCUMENTS = "bidding_documents"
+    OTHER = "other"
+
+
+class Language(StrEnum):
+    ZH_CN = "zh-CN"
+    EN_US = "en-US"
+
+    @property
+    def family(self) -> Literal["zh", "en"]:
+        return "zh" if self is Language.ZH_CN else "en"
+
+
+class QuestionCategory(StrEnum):
+    VERBATIM_REGULATORY = "verbatim_regulatory"  # 监管要求逐字宣读的话术
+    RISK_DISCLOSURE = "risk_disclosure"  # 风险提示
+    INFORMED_CONFIRMATION = "informed_confirmation"  # 知情确认
+    OBLIGATION_EXPLANATION = "obligation_explanation"  # 义务说明
+    OTHER = "other"
+
+
+class OnFail(StrEnum):
+    FAIL_SESSION = "fail_session"
+    MANUAL_REVIEW = "manual_review"
+
+
+class LivenessAction(StrEnum):
+    BLINK = "blink"
+    OPEN_MOUTH = "open_mouth"
+    TURN_LEFT = "turn_left"
+    TURN_RIGHT = "turn_right"
+    NOD = "nod"
+
+
+class AnswerMode(StrEnum):
+    SPEECH = "speech"
+    NOD = "nod"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Consent(_Strict):
+    recording: Text
+    biometric: Text
+
+
+class IdentityStep(_Strict):
+    required: bool = True
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    min_good_frames: int = Field(default=3, ge=1, le=30)
+
+
+class LivenessStep(_Strict):
+    required: bool = True
+    actions: tuple[LivenessAction, ...] = (
+        LivenessAction.BLINK,
+        LivenessAction.OPEN_MOUTH,
+        LivenessAction.TURN_LEFT,
+        LivenessAction.TURN_RIGHT,
+        LivenessAction.NOD,
+    )
+    count: int = Field(default=2, ge=1, le=5)
+    window_seconds: float = Field(default=6.0, gt=1.0, le=30.0)
+    max_attempts: int = Field(default=2, ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _enough_actions(self) -> Self:
+        if self.required and self.count > len(set(self.actions)):
+            raise ValueError(f"count {self.count} is more than the {len(set(self.actions))} distinct actions")
+        return self
+
+
+class Question(_Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
+    category: QuestionCategory
+    prompt: Text
+    expects_answer: bool = True
+    acceptable: tuple[Phrase, ...] = ()
+    rejections: tuple[Phrase, ...] = ()
+    max_attempts: int = Field(default=DEFAULT_MAX_ATTEMPTS, ge=1, le=10)
+    required: bool = True
+    on_fail: OnFail = OnFail.FAIL_SESSION
+    reminder: Text | None = None
+    answer_modes: tuple[AnswerMode, ...] = (AnswerMode.SPEECH,)
+    prompt_audio: str | None = Field(default=None, description="sha256 of a prerecorded prompt")
+
+    @model_validator(mode="after")
+    def _answers_fit(self) -> Self:
+        if self.expects_answer and not self.acceptable:
+            raise ValueError("a question that expects an answer needs at least one acceptable answer")
+        if not self.expects_answer and (self.acceptable or self.rejections):
+            raise ValueError("a statement (expects_answer: false) takes no acceptable answers or rejections")
+        overlap = set(self.acceptable) & set(self.rejections)
+        if overlap:
+            raise ValueError(f"phrases listed as both acceptable and rejected: {sorted(overlap)}")
+        if not self.answer_modes:
+            raise ValueError("answer_modes must name at least one mode")
+        return self
+
+
+class SignatureField(_Strict):
+    role: Literal["signer", "institution"] = "signer"
+    page: int = Field(default=-1, description="1-based page; negative counts from the end")
+    box: tuple[float, float, float, float] | None = Field(
+        default=None, description="x, y, width, height in PDF points from the bottom-left corner"
+    )
+    anchor: str | None = Field(default=None, max_length=64, description="text in the PDF to sign next to")
+
+    @model_validator(mode="after")
+    def _placed(self) -> Self:
+        if self.box is None and self.anchor is None:
+            raise ValueError("a signature field needs a box or an anchor text")
+        if self.page == 0:
+            raise ValueError("page is 1-based (or negative from the end); 0 is not a page")
+        if self.box is not None and (self.box[2] <= 0 or self.box[3] <= 0):
+            raise ValueError("box width and height must be positive")
+        return self
+
+
+class SignatureStep(_Strict):
+    handwriting: bool = True
+    seal: bool = False
+    fields: tuple[SignatureField, ...] = ()
+
+    @model_validator(mode="after")
+    def _some_mark(self) -> Self:
+        if not (self.handwriting or self.seal):
+            raise ValueError("a signature needs a handwritten mark, a seal, or both")
+        return self
+
+
+class DocumentStep(_Strict):
+    review_required: bool = True
+    read_to_end: bool = True
+    min_review_seconds: int = Field(default=10, ge=0, le=3600)
+    signature: SignatureStep = SignatureStep()
+
+
+class Monitoring(_Strict):
+    sample_fps: float = Field(default=2.0, gt=0, le=15)
+    no_face_seconds: float = Field(default=3.0, gt=0, le=60)
+    multiple_faces_seconds: float = Field(default=1.0, gt=0, le=60)
+    mismatch_seconds: float = Field(default=2.0, gt=0, le=60)
+    min_face_present_ratio: float = Field(default=0.9, ge=0, le=1)
+
+
+class Retention(_Strict):
+    years: int = Field(default=10, ge=1, le=100)
+    short_contract_years: int | None = Field(default=None, ge=1, le=100)
+    short_contract_max_months: int | None = Field(default=None, ge=1, le=1200)
+
+    @model_validator(mode="after")
+    def _short_pair(self) -> Self:
+        if (self.short_contract_years is None) != (self.short_contract_max_months is None):
+            raise ValueError("short_contract_years and short_contract_max_months go together")
+        return self
+
+
+class Template(_Strict):
+    kind: Literal["dualsign.template"] = TEMPLATE_KIND
+    version: Literal[1] = TEMPLATE_SCHEMA_VERSION
+    key: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,62}$")]
+    title: Text
+    scenario: Scenario
+    language: Language
+    description: str = ""
+    consent: Consent
+    identity: IdentityStep = IdentityStep()
+    liveness: LivenessStep = LivenessStep()
+    questions: tuple[Question, ...] = Field(min_length=1, max_length=100)
+    documents: DocumentStep = DocumentStep()
+    monitoring: Monitoring = Monitoring()
+    retention: Retention = Retention()
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Self:
+        seen: set[str] = set()
+        for q in self.questions:
+            if q.id in seen:
+                raise ValueError(f"question id {q.id!r} is used twice")
+            seen.add(q.id)
+        if not any(q.expects_answer for q in self.questions):
+            raise ValueError("a template needs at least one question that expects an answer")
+        return self
+
+    def content_hash(self) -> str:
+        """sha256 (hex) of the canonical JSON of the parsed template: the template's version id."""
+        return hashlib.sha256(canonical_json(self.to_document())).hexdigest()
+
+    def to_document(self) -> dict[str, object]:
+        return self.model_dump(mode="json")
+
+    def question(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(question_id)
+
+
+def parse_template(data: object, source: str = "") -> Template:
+    """Validate a template document; problems name the field path and the reason."""
+    if not isinstance(data, Mapping):
+        raise TemplateInvalid([FieldProblem("", "a template must be a mapping at the top level")], source)
+    try:
+        return Template.model_validate(dict(data))
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            path = ".".join(str(p) for p in err["loc"])
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(FieldProblem(path, msg))
+        raise TemplateInvalid(problems, source) from None
+
+
+_REMINDER_OPENINGS = {
+    "zh": {"NO_SPEECH": "抱歉，没有听到您的回答。", "UNCLEAR": "抱歉，没有听清您的回答。", "REJECT": "您的回答未能确认。"},
+    "en": {
+        "NO_SPEECH": "Sorry, I did not hear an answer.",
+        "UNCLEAR": "Sorry, I did not catch a clear answer.",
+        "REJECT": "Your answer did not confirm this.",
+    },
+}
+
+
+def reminder_text(question: Question, language: Language, last_verdict: str = "UNCLEAR") -> str:
+    """What the signer hears before a re-ask: the template's reminder, or one naming the answers.
+
+    The opening says what went wrong with the last attempt (nothing heard, unclear, not confirmed).
+    """
+    if question.reminder:
+        return question.reminder
+    family = language.family
+    opening = _REMINDER_OPENINGS[family].get(last_verdict, _REMINDER_OPENINGS[family]["UNCLEAR"])
+    options = list(question.acceptable[:3])
+    if family == "zh":
+        quoted = "或".join(f"“{o}”" for o in options)
+        return f"{opening}请您明确回答{quoted}。"
+    quoted = " or ".join(f'"{o}"' for o in options)
+    return f"{opening} Please answer {quoted}."

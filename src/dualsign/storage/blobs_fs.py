@@ -1,0 +1,66 @@
+"""Content-addressed blob store on a local directory.
+
+A blob lives at ``<root>/sha256/ab/cd/<digest>``. Writes go to a temporary file in the same directory,
+are fsynced, then renamed into place (and the directory fsynced), so a crash leaves either the whole
+blob or nothing. Storing the same bytes twice stores them once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from dualsign.application.records import BlobRef
+from dualsign.domain.errors import NotFound
+
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+class FileBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "sha256").mkdir(parents=True, exist_ok=True)
+
+    def _path(self, sha256: str) -> Path:
+        if not _DIGEST.match(sha256):
+            raise NotFound("blob", sha256)
+        return self.root / "sha256" / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, data: bytes) -> BlobRef:
+        digest = hashlib.sha256(data).hexdigest()
+        path = self._path(digest)
+        if path.exists() and path.stat().st_size == len(data):
+            return BlobRef(digest, len(data))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            Path(tmp).replace(path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return BlobRef(digest, len(data))
+
+    def get(self, sha256: str) -> bytes:
+        path = self._path(sha256)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise NotFound("blob", sha256) from None
+
+    def exists(self, sha256: str) -> bool:
+        try:
+            return self._path(sha256).exists()
+        except NotFound:
+            return False

@@ -1,0 +1,279 @@
+"""SQLAlchemy implementations of the application's repositories. None of them commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from dualsign.application.records import (
+    ApiKey,
+    Artifact,
+    SessionRecord,
+    StoredEvent,
+    TemplateVersion,
+    Tenant,
+)
+from dualsign.storage.tables import (
+    ApiKeyRow,
+    ArtifactRow,
+    SessionEventRow,
+    SessionRow,
+    TemplateVersionRow,
+    TenantRow,
+)
+
+
+def utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else utc(value)
+
+
+class SqlTenants:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, tenant: Tenant) -> None:
+        self.db.add(TenantRow(id=tenant.id, name=tenant.name, created_at=tenant.created_at))
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        row = self.db.get(TenantRow, tenant_id)
+        return Tenant(row.id, row.name, utc(row.created_at)) if row else None
+
+    def list(self) -> Sequence[Tenant]:
+        rows = self.db.scalars(select(TenantRow).order_by(TenantRow.created_at))
+        return [Tenant(r.id, r.name, utc(r.created_at)) for r in rows]
+
+
+def _key(row: ApiKeyRow) -> ApiKey:
+    return ApiKey(
+        row.id, row.tenant_id, row.secret_hash, row.label, utc(row.created_at), _utc_or_none(row.revoked_at)
+    )
+
+
+class SqlApiKeys:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, key: ApiKey) -> None:
+        self.db.add(
+            ApiKeyRow(
+                id=key.id,
+                tenant_id=key.tenant_id,
+                secret_hash=key.secret_hash,
+                label=key.label,
+                created_at=key.created_at,
+                revoked_at=key.revoked_at,
+            )
+        )
+
+    def get(self, key_id: str) -> ApiKey | None:
+        row = self.db.get(ApiKeyRow, key_id)
+        return _key(row) if row else None
+
+    def list_for(self, tenant_id: str) -> Sequence[ApiKey]:
+        rows = self.db.scalars(
+            select(ApiKeyRow).where(ApiKeyRow.tenant_id == tenant_id).order_by(ApiKeyRow.created_at)
+        )
+        return [_key(r) for r in rows]
+
+    def revoke(self, key_id: str, at: datetime) -> None:
+        self.db.execute(update(ApiKeyRow).where(ApiKeyRow.id == key_id).values(revoked_at=at))
+
+
+def _template(row: TemplateVersionRow) -> TemplateVersion:
+    return TemplateVersion(
+        row.id,
+        row.tenant_id,
+        row.key,
+        row.number,
+        row.content_hash,
+        row.document,
+        row.source,
+        utc(row.created_at),
+    )
+
+
+class SqlTemplates:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, version: TemplateVersion) -> None:
+        self.db.add(
+            TemplateVersionRow(
+                id=version.id,
+                tenant_id=version.tenant_id,
+                tenant_scope=version.tenant_id or "",
+                key=version.key,
+                number=version.number,
+                content_hash=version.content_hash,
+                document=version.document,
+                source=version.source,
+                created_at=version.created_at,
+            )
+        )
+        self.db.flush()
+
+    def get(self, version_id: str) -> TemplateVersion | None:
+        row = self.db.get(TemplateVersionRow, version_id)
+        return _template(row) if row else None
+
+    def find(self, tenant_id: str | None, key: str, content_hash: str) -> TemplateVersion | None:
+        row = self.db.scalar(
+            select(TemplateVersionRow).where(
+                TemplateVersionRow.tenant_scope == (tenant_id or ""),
+                TemplateVersionRow.key == key,
+                TemplateVersionRow.content_hash == content_hash,
+            )
+        )
+        return _template(row) if row else None
+
+    def versions(self, tenant_id: str | None, key: str) -> Sequence[TemplateVersion]:
+        rows = self.db.scalars(
+            select(TemplateVersionRow)
+            .where(
+                TemplateVersionRow.tenant_scope == (tenant_id or ""),
+                TemplateVersionRow.key == key,
+            )
+            .order_by(TemplateVersionRow.number)
+        )
+        return [_template(r) for r in rows]
+
+    def latest_per_key(self, tenant_id: str | None) -> Sequence[TemplateVersion]:
+        scope = tenant_id or ""
+        newest = (
+            select(TemplateVersionRow.key, func.max(TemplateVersionRow.number).label("n"))
+            .where(TemplateVersionRow.tenant_scope == scope)
+            .group_by(TemplateVersionRow.key)
+            .subquery()
+        )
+        rows = self.db.scalars(
+            select(TemplateVersionRow)
+            .join(
+                newest, (TemplateVersionRow.key == newest.c.key) & (TemplateVersionRow.number == newest.c.n)
+            )
+            .where(TemplateVersionRow.tenant_scope == scope)
+            .order_by(TemplateVersionRow.key)
+        )
+        return [_template(r) for r in rows]
+
+
+def _session(row: SessionRow) -> SessionRecord:
+    return SessionRecord(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        template_version_id=row.template_version_id,
+        status=row.status,
+        signer_name=row.signer_name,
+        signer_id_masked=row.signer_id_masked,
+        signer_id_hash=row.signer_id_hash,
+        signer_phone=row.signer_phone,
+        callback_url=row.callback_url,
+        external_ref=row.external_ref,
+        summary=row.summary,
+        expires_at=utc(row.expires_at),
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
+    )
+
+
+class SqlSessions:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, session: SessionRecord) -> None:
+        self.db.add(SessionRow(**session.__dict__))
+        self.db.flush()
+
+    def get(self, session_id: str) -> SessionRecord | None:
+        row = self.db.get(SessionRow, session_id)
+        return _session(row) if row else None
+
+    def list_for(
+        self, tenant_id: str, *, status: str | None, limit: int, offset: int
+    ) -> Sequence[SessionRecord]:
+        query = select(SessionRow).where(SessionRow.tenant_id == tenant_id)
+        if status:
+            query = query.where(SessionRow.status == status)
+        rows = self.db.scalars(query.order_by(SessionRow.created_at.desc()).limit(limit).offset(offset))
+        return [_session(r) for r in rows]
+
+    def set_status(self, session_id: str, status: str, at: datetime) -> None:
+        self.db.execute(
+            update(SessionRow).where(SessionRow.id == session_id).values(status=status, updated_at=at)
+        )
+
+
+def _event(row: SessionEventRow) -> StoredEvent:
+    return StoredEvent(
+        row.session_id,
+        row.seq,
+        row.kind,
+        row.version,
+        utc(row.at),
+        row.payload,
+        row.prev,
+        row.sha256,
+        row.sm3,
+    )
+
+
+class SqlEvents:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def append(self, event: StoredEvent) -> None:
+        self.db.add(
+            SessionEventRow(
+                session_id=event.session_id,
+                seq=event.seq,
+                kind=event.kind,
+                version=event.version,
+                at=event.at,
+                payload=event.payload,
+                prev=event.prev,
+                sha256=event.sha256,
+                sm3=event.sm3,
+            )
+        )
+        self.db.flush()
+
+    def list(self, session_id: str) -> Sequence[StoredEvent]:
+        rows = self.db.scalars(
+            select(SessionEventRow)
+            .where(SessionEventRow.session_id == session_id)
+            .order_by(SessionEventRow.seq)
+        )
+        return [_event(r) for r in rows]
+
+    def last(self, session_id: str) -> StoredEvent | None:
+        row = self.db.scalar(
+            select(SessionEventRow)
+            .where(SessionEventRow.session_id == session_id)
+            .order_by(SessionEventRow.seq.desc())
+            .limit(1)
+        )
+        return _event(row) if row else None
+
+
+class SqlArtifacts:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, artifact: Artifact) -> None:
+        self.db.add(ArtifactRow(**artifact.__dict__))
+
+    def list(self, session_id: str) -> Sequence[Artifact]:
+        rows = self.db.scalars(
+            select(ArtifactRow).where(ArtifactRow.session_id == session_id).order_by(ArtifactRow.created_at)
+        )
+        return [
+            Artifact(r.id, r.session_id, r.role, r.name, r.sha256, r.size, r.media_type, utc(r.created_at))
+            for r in rows
+        ]
