@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from dualsign.application.evidence_log import iso_time
 from dualsign.application.records import ApiKey, Artifact, SessionRecord, StoredEvent, TemplateVersion
 from dualsign.domain.session import Prompt
 
@@ -133,7 +134,7 @@ class EventOut(BaseModel):
     seq: int
     kind: str
     version: int
-    time: datetime
+    time: str = Field(description="UTC, microseconds: exactly the string the record's digest covers")
     payload: dict[str, Any]
     prev: str
     sha256: str
@@ -145,7 +146,7 @@ class EventOut(BaseModel):
             seq=e.seq,
             kind=e.kind,
             version=e.version,
-            time=e.at,
+            time=iso_time(e.at),
             payload=e.payload,
             prev=e.prev,
             sha256=e.sha256,

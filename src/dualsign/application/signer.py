@@ -29,14 +29,17 @@ class SignerView:
 def _load_open(
     uow: UnitOfWork, clock: Clock, links: SignerLinks, token: str
 ) -> tuple[SessionRecord, SigningSession]:
-    claim = links.verify(token, clock.now())
+    claim = links.verify_signature(token)
+    now = clock.now()
     record, session = load_aggregate(uow, claim.session_id)
     if not session.current_state.is_open:
         raise TokenInvalid(f"this signing session is {session.current_state.value}")
-    if clock.now() >= record.expires_at:
-        persist(uow, session, [session.expire(clock.now())])
+    if now >= record.expires_at:
+        persist(uow, session, [session.expire(now)])
         uow.commit()
         raise TokenInvalid("this signing session has expired")
+    if claim.expired(now):
+        raise TokenInvalid("the signer link has expired")
     return record, session
 
 

@@ -20,6 +20,9 @@ class SignerClaim:
     session_id: str
     expires_at: datetime
 
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
 
 class SignerLinks:
     def __init__(self, secret: bytes, public_url: str) -> None:
@@ -33,6 +36,14 @@ class SignerLinks:
         return f"{self.public_url}/s/{token}"
 
     def verify(self, token: str, now: datetime) -> SignerClaim:
+        """The claim of a genuine, unexpired link; ``TokenInvalid`` otherwise."""
+        claim = self.verify_signature(token)
+        if claim.expired(now):
+            raise TokenInvalid("the signer link has expired")
+        return claim
+
+    def verify_signature(self, token: str) -> SignerClaim:
+        """The claim of a genuine link, expired or not (so that expiry can be recorded)."""
         try:
             data = self._serializer.loads(token)
         except BadSignature:
@@ -43,7 +54,4 @@ class SignerLinks:
             or not isinstance(data.get("exp"), int)
         ):
             raise TokenInvalid("the signer link is not valid")
-        expires = datetime.fromtimestamp(data["exp"], UTC)
-        if now >= expires:
-            raise TokenInvalid("the signer link has expired")
-        return SignerClaim(data["sid"], expires)
+        return SignerClaim(data["sid"], datetime.fromtimestamp(data["exp"], UTC))

@@ -50,8 +50,14 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-def _container() -> Container:
-    return build_container(load_settings())
+@contextmanager
+def _service() -> Iterator[Container]:
+    """The wired service for one command; its database connections are closed after."""
+    c = build_container(load_settings())
+    try:
+        yield c
+    finally:
+        c.close()
 
 
 @app.command()
@@ -101,16 +107,14 @@ def serve(
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema and publish the built-in templates."""
-    with _errors():
-        c = _container()
+    with _errors(), _service() as c:
         out.print(f"database at the newest schema: {c.settings.database_url.split('@')[-1]}")
 
 
 @tenant_app.command("create")
 def tenant_create(name: str) -> None:
     """Create a tenant; prints its first API key once."""
-    with _errors():
-        c = _container()
+    with _errors(), _service() as c:
         tenant, key = create_tenant(c.new_uow(), c.clock, c.ids, name)
     out.print_json(data={"tenant_id": tenant.id, "name": tenant.name, "api_key": key.secret})
 
@@ -118,16 +122,14 @@ def tenant_create(name: str) -> None:
 @tenant_app.command("key")
 def tenant_key(tenant_id: str, label: Annotated[str, typer.Option()] = "cli") -> None:
     """Issue another API key for a tenant; printed once."""
-    with _errors():
-        c = _container()
+    with _errors(), _service() as c:
         key = issue_api_key(c.new_uow(), c.clock, tenant_id, label)
     out.print_json(data={"tenant_id": tenant_id, "key_id": key.key_id, "api_key": key.secret})
 
 
 @tenant_app.command("list")
 def tenant_list() -> None:
-    c = _container()
-    with c.new_uow() as u:
+    with _service() as c, c.new_uow() as u:
         rows = list(u.tenants.list())
     table = Table("id", "name", "created")
     for t in rows:
@@ -160,16 +162,15 @@ def template_validate(files: list[Path]) -> None:
 @template_app.command("list")
 def template_list() -> None:
     """Built-in templates (and every tenant's, by tenant)."""
-    c = _container()
-    table = Table("key", "version", "language", "scenario", "title", "hash")
-    for v in list_templates(c.new_uow(), None):
+    table = Table()
+    table.add_column("key", no_wrap=True)  # keys are what people copy: never wrapped or cut
+    for name in ("version", "language", "title", "hash"):
+        table.add_column(name)
+    with _service() as c:
+        versions = list_templates(c.new_uow(), None)
+    for v in versions:
         table.add_row(
-            v.key,
-            str(v.number),
-            str(v.document["language"]),
-            str(v.document["scenario"]),
-            str(v.document["title"]),
-            v.content_hash[:12],
+            v.key, str(v.number), str(v.document["language"]), str(v.document["title"]), v.content_hash[:12]
         )
     out.print(table)
 
@@ -177,11 +178,8 @@ def template_list() -> None:
 @template_app.command("show")
 def template_show(key: str, version: Annotated[str | None, typer.Option()] = None) -> None:
     """Print a built-in template version as YAML."""
-    with _errors():
-        c = _container()
-        with c.new_uow() as u:
-            tenants = [t.id for t in u.tenants.list()]
-        v = resolve_template(c.new_uow(), tenants[0] if tenants else "-", key, version)
+    with _errors(), _service() as c:
+        v = resolve_template(c.new_uow(), "-", key, version)
     out.print(f"# {v.key} version {v.number} sha256:{v.content_hash}", markup=False, highlight=False)
     sys.stdout.write(v.source)
 
@@ -314,7 +312,8 @@ def openapi(output: Annotated[Path | None, typer.Option("--out", help="file to w
     """Export the OpenAPI document of the integrator API."""
     from dualsign.api.app import create_app
 
-    spec = json.dumps(create_app(_container()).openapi(), ensure_ascii=False, indent=2)
+    with _service() as c:
+        spec = json.dumps(create_app(c).openapi(), ensure_ascii=False, indent=2)
     if output:
         output.write_text(spec + "\n", encoding="utf-8")
     else:

@@ -468,7 +468,10 @@ def _question(norm: NormalizedText, check_a_not_a: bool) -> str:
     toks = norm.tokens
     if norm.family == "zh":
         text = norm.text
-        a_not_a = _ZH_A_NOT_A.search(text) if check_a_not_a else None
+        # "有，没有" is two answers, "有没有" one question: the pattern never spans a pause
+        a_not_a = (
+            next((m for c in norm.clauses if (m := _ZH_A_NOT_A.search(c))), None) if check_a_not_a else None
+        )
         if a_not_a:
             return f"A-not-A question {a_not_a.group(0)!r}"
         for p in ZH_QUESTION_PARTICLES:

@@ -41,6 +41,7 @@ _EN_CONTRACTIONS = (
 )
 _EN_WORD = re.compile(r"[a-z0-9]+")
 _QUESTION_MARKS = ("?", "？", "¿")
+_CLAUSE_BREAK = re.compile(r"[\s,.;:!?，。；：！？、…~～]+")
 
 
 @cache
@@ -61,6 +62,7 @@ class NormalizedText:
     original: str
     tokens: tuple[str, ...]
     asked_question: bool  # a question mark was in the transcript
+    clauses: tuple[str, ...] = ()  # zh: the text between punctuation marks, each normalised
 
     @property
     def text(self) -> str:
@@ -71,7 +73,8 @@ def normalize(text: str, family: LanguageFamily) -> NormalizedText:
     raw = unicodedata.normalize("NFKC", text)
     asked = any(q in raw for q in _QUESTION_MARKS)
     if family == "zh":
-        return NormalizedText(family, text, tuple(_zh_chars(raw)), asked)
+        clauses = tuple(c for c in (_zh_chars(part) for part in _CLAUSE_BREAK.split(raw)) if c)
+        return NormalizedText(family, text, tuple("".join(clauses)), asked, clauses)
     return NormalizedText(family, text, tuple(_en_words(raw)), asked)
 
 

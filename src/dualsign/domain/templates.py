@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Final, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dualsign.domain.errors import FieldProblem, TemplateInvalid
 from dualsign_verify.canonical import canonical_json
@@ -208,16 +208,17 @@ class Template(_Strict):
     monitoring: Monitoring = Monitoring()
     retention: Retention = Retention()
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> Self:
+    @field_validator("questions")
+    @classmethod
+    def _unique_ids(cls, questions: tuple[Question, ...]) -> tuple[Question, ...]:
         seen: set[str] = set()
-        for q in self.questions:
+        for q in questions:
             if q.id in seen:
                 raise ValueError(f"question id {q.id!r} is used twice")
             seen.add(q.id)
-        if not any(q.expects_answer for q in self.questions):
+        if not any(q.expects_answer for q in questions):
             raise ValueError("a template needs at least one question that expects an answer")
-        return self
+        return questions
 
     def content_hash(self) -> str:
         """sha256 (hex) of the canonical JSON of the parsed template: the template's version id."""
@@ -249,7 +250,11 @@ def parse_template(data: object, source: str = "") -> Template:
 
 
 _REMINDER_OPENINGS = {
-    "zh": {"NO_SPEECH": "抱歉，没有听到您的回答。", "UNCLEAR": "抱歉，没有听清您的回答。", "REJECT": "您的回答未能确认。"},
+    "zh": {
+        "NO_SPEECH": "抱歉，没有听到您的回答。",
+        "UNCLEAR": "抱歉，没有听清您的回答。",
+        "REJECT": "您的回答未能确认。",
+    },
     "en": {
         "NO_SPEECH": "Sorry, I did not hear an answer.",
         "UNCLEAR": "Sorry, I did not catch a clear answer.",

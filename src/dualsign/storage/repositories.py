@@ -41,6 +41,7 @@ class SqlTenants:
 
     def add(self, tenant: Tenant) -> None:
         self.db.add(TenantRow(id=tenant.id, name=tenant.name, created_at=tenant.created_at))
+        self.db.flush()  # rows that reference it may follow in the same unit of work
 
     def get(self, tenant_id: str) -> Tenant | None:
         row = self.db.get(TenantRow, tenant_id)
@@ -268,6 +269,7 @@ class SqlArtifacts:
 
     def add(self, artifact: Artifact) -> None:
         self.db.add(ArtifactRow(**artifact.__dict__))
+        self.db.flush()
 
     def list(self, session_id: str) -> Sequence[Artifact]:
         rows = self.db.scalars(

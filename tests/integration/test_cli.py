@@ -1,0 +1,95 @@
+"""The ``dualsign`` command line as an operator uses it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dualsign.cli.main import app
+
+runner = CliRunner()
+ROOT = Path(__file__).parents[2]
+
+
+def test_match_prints_the_verdict_as_json() -> None:
+    result = runner.invoke(app, ["match", "--expected", "知晓|知道", "我不知道"])
+    assert result.exit_code == 0, result.output
+    verdict = json.loads(result.stdout)
+    assert verdict["verdict"] == "REJECT"
+    assert verdict["rule"] == "negated_phrase"
+    assert verdict["matched_phrase"] == "知道"
+    english = json.loads(runner.invoke(app, ["match", "--expected", "yes|I agree", "yes, I agree"]).stdout)
+    assert english["verdict"] == "ACCEPT"
+
+
+def test_simulate_reasks_after_a_negative_answer_and_completes() -> None:
+    answers = "知晓,不知道,知道,清楚,是,明白,清楚,清楚,没有,确认,是的"
+    result = runner.invoke(
+        app, ["simulate", "--template", "insurance-epolicy-zh", "--answers", answers], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "q2 · attempt 2" in out  # the re-ask
+    assert "请您明确回答“知晓”或“清楚”或“知道”" in out  # the reminder names the acceptable answers
+    assert out.index("不知道") < out.index("q2 · attempt 2")
+    assert "questions complete" in out
+    assert "identity_waived" in out  # the timeline shows what text mode could not check
+
+
+def test_three_non_accepting_answers_fail_the_question() -> None:
+    result = runner.invoke(
+        app,
+        ["simulate", "--template", "insurance-epolicy-zh", "--answers", "知晓,不知道,可能吧,没听懂"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 1
+    assert "question_failed" in result.stdout
+    assert "session failed" in result.stdout
+
+
+def test_simulate_english_template_with_silence_as_an_attempt() -> None:
+    answers = "yes,,yes I understand,yes,yes,yes,yes,no,yes,yes,yes,yes,yes"
+    result = runner.invoke(
+        app, ["simulate", "--template", "insurance-epolicy-en", "--answers", answers], env={"COLUMNS": "200"}
+    )
+    assert "NO_SPEECH" in result.stdout
+    assert "Sorry, I did not hear an answer." in result.stdout
+
+
+def test_simulate_stops_clearly_when_scripted_answers_run_out() -> None:
+    result = runner.invoke(app, ["simulate", "--template", "bank-loan-zh", "--answers", "是"])
+    assert result.exit_code == 3
+    assert "ran out" in result.stderr
+
+
+def test_template_validate_names_file_field_and_reason(tmp_path: Path) -> None:
+    good = ROOT / "src/dualsign/scenarios/bank-loan-zh.yaml"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        good.read_text(encoding="utf-8").replace("category: risk_disclosure", "category: chat", 1),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["template", "validate", str(good), str(bad)])
+    assert result.exit_code == 1
+    assert "bank-loan-zh.yaml: ok" in result.stdout
+    assert str(bad) in result.stderr
+    assert ".category" in result.stderr
+    assert "Input should be" in result.stderr
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_migrate_tenant_and_template_list(db: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    env = {"DUALSIGN_DATA_DIR": str(tmp_path)}
+    if db == "postgres":
+        env["DATABASE_URL"] = request.getfixturevalue("database_url_pg")
+    assert runner.invoke(app, ["migrate"], env=env).exit_code == 0
+    assert runner.invoke(app, ["migrate"], env=env).exit_code == 0  # idempotent
+    created = runner.invoke(app, ["tenant", "create", "Cathay Life"], env=env)
+    assert created.exit_code == 0, created.output
+    assert json.loads(created.stdout)["api_key"].startswith("dsk_")
+    listing = runner.invoke(app, ["template", "list"], env={**env, "COLUMNS": "250"})
+    assert "insurance-epolicy-zh" in listing.stdout
+    assert "bidding-documents-zh" in listing.stdout
