@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh dev
 bash scripts/services.sh
 V=.venv/bin
-$V/ruff check src packages tests bench
+$V/ruff check .
+$V/ruff format --check .
 $V/mypy
 $V/lint-imports
 set +e
