@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from dualsign.application.ports import BlobStore, Clock, IdFactory
-from dualsign.application.sessions import UploadLimits
+from dualsign.application.sessions import SessionServices, UploadLimits
 from dualsign.application.signer_links import SignerLinks
 from dualsign.application.template_catalog import sync_builtin_templates
 from dualsign.config import Settings
@@ -28,6 +28,10 @@ class Container:
     links: SignerLinks
     pii_key: bytes
     upload_limits: UploadLimits
+
+    @property
+    def session_services(self) -> SessionServices:
+        return SessionServices(self.blobs, self.clock, self.ids, self.links, self.pii_key, self.upload_limits)
 
     def new_uow(self) -> SqlUnitOfWork:
         return self.uow()

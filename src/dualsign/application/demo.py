@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dualsign.application.ports import BlobStore, Clock, IdFactory, UnitOfWorkFactory
-from dualsign.application.sessions import CreatedSession, NewSession, Upload, UploadLimits, create_session
-from dualsign.application.signer_links import SignerLinks
+from dualsign.application.ports import UnitOfWorkFactory
+from dualsign.application.sessions import CreatedSession, NewSession, SessionServices, Upload, create_session
 from dualsign.application.tenants import IssuedKey, create_tenant
 from dualsign.demo import asset
 
@@ -21,20 +20,12 @@ class Demo:
     session: CreatedSession
 
 
-def ensure_demo(
-    uow: UnitOfWorkFactory,
-    blobs: BlobStore,
-    clock: Clock,
-    ids: IdFactory,
-    links: SignerLinks,
-    pii_key: bytes,
-    limits: UploadLimits,
-) -> Demo:
+def ensure_demo(uow: UnitOfWorkFactory, svc: SessionServices) -> Demo:
     with uow() as u:
         tenant = next((t for t in u.tenants.list() if t.name == DEMO_TENANT), None)
     key = None
     if tenant is None:
-        tenant, key = create_tenant(uow(), clock, ids, DEMO_TENANT)
+        tenant, key = create_tenant(uow(), svc.clock, svc.ids, DEMO_TENANT)
     req = NewSession(
         template_key=DEMO_TEMPLATE,
         signer_name="Demo Signer",
@@ -50,5 +41,5 @@ def ensure_demo(
         summary="Demo: term life insurance application, annual premium 3,600.00",
         external_ref="demo",
     )
-    session = create_session(uow(), blobs, clock, ids, links, pii_key, limits, tenant.id, req)
+    session = create_session(uow(), svc, tenant.id, req)
     return Demo(tenant.id, key, session)

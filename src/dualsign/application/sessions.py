@@ -141,17 +141,20 @@ def _check_uploads(req: NewSession, limits: UploadLimits) -> list[FieldProblem]:
     return problems
 
 
-def create_session(
-    uow: UnitOfWork,
-    blobs: BlobStore,
-    clock: Clock,
-    ids: IdFactory,
-    links: SignerLinks,
-    pii_key: bytes,
-    limits: UploadLimits,
-    tenant_id: str,
-    req: NewSession,
-) -> CreatedSession:
+@dataclass(frozen=True)
+class SessionServices:
+    """What creating a session needs besides the unit of work."""
+
+    blobs: BlobStore
+    clock: Clock
+    ids: IdFactory
+    links: SignerLinks
+    pii_key: bytes  # keys the HMAC of ID numbers
+    limits: UploadLimits
+
+
+def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: NewSession) -> CreatedSession:
+    blobs, clock, ids, links, limits = svc.blobs, svc.clock, svc.ids, svc.links, svc.limits
     problems = _validate(req, limits) + _check_uploads(req, limits)
     if problems:
         raise InvalidInput(problems)
@@ -166,7 +169,7 @@ def create_session(
         status="created",
         signer_name=req.signer_name.strip(),
         signer_id_masked=mask_id(idn),
-        signer_id_hash=hmac.new(pii_key, idn.encode(), hashlib.sha256).hexdigest(),
+        signer_id_hash=hmac.new(svc.pii_key, idn.encode(), hashlib.sha256).hexdigest(),
         signer_phone=req.signer_phone.strip(),
         callback_url=req.callback_url,
         external_ref=req.external_ref,

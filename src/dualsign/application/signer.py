@@ -6,7 +6,9 @@ refused; a cancelled or finished one is refused. Text answers go through the sam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from dualsign.application.answering import answer_and_continue, ask_next
 from dualsign.application.evidence_log import persist
@@ -47,52 +49,44 @@ def _view(record: SessionRecord, session: SigningSession, events: list[Event]) -
     return SignerView(record, session.current_state.value, session.next_prompt(), events)
 
 
+Action = Callable[[SigningSession, datetime], list[Event]]
+
+
+def act(uow: UnitOfWork, clock: Clock, links: SignerLinks, token: str, action: Action) -> SignerView:
+    """Load the open session behind ``token``, run ``action`` at the current time, store its events."""
+    with uow:
+        record, session = _load_open(uow, clock, links, token)
+        events = action(session, clock.now())
+        if events:
+            persist(uow, session, events)
+            uow.commit()
+        return _view(record, session, events)
+
+
 def open_session(
     uow: UnitOfWork, clock: Clock, links: SignerLinks, token: str, client: dict[str, str]
 ) -> SignerView:
-    with uow:
-        record, session = _load_open(uow, clock, links, token)
-        events = [session.open(clock.now(), client)]
-        persist(uow, session, events)
-        uow.commit()
-        return _view(record, session, events)
+    return act(uow, clock, links, token, lambda s, now: [s.open(now, client)])
 
 
 def consent(
     uow: UnitOfWork, clock: Clock, links: SignerLinks, token: str, *, agree: bool, reason: str = ""
 ) -> SignerView:
-    with uow:
-        record, session = _load_open(uow, clock, links, token)
-        now = clock.now()
+    def decide(s: SigningSession, now: datetime) -> list[Event]:
         if agree:
-            events = session.give_consent(now)
-            events += ask_next(session, now)
-        else:
-            events = [session.refuse_consent(now, reason[:500])]
-        persist(uow, session, events)
-        uow.commit()
-        return _view(record, session, events)
+            return s.give_consent(now) + ask_next(s, now)
+        return [s.refuse_consent(now, reason[:500])]
+
+    return act(uow, clock, links, token, decide)
 
 
 def answer_text(uow: UnitOfWork, clock: Clock, links: SignerLinks, token: str, text: str) -> SignerView:
-    with uow:
-        record, session = _load_open(uow, clock, links, token)
-        events = answer_and_continue(session, clock.now(), text, {"input": "text"})
-        persist(uow, session, events)
-        uow.commit()
-        return _view(record, session, events)
+    return act(uow, clock, links, token, lambda s, now: answer_and_continue(s, now, text, {"input": "text"}))
 
 
 def repeat_question(uow: UnitOfWork, clock: Clock, links: SignerLinks, token: str) -> SignerView:
-    with uow:
-        record, session = _load_open(uow, clock, links, token)
-        events = [session.repeat_question(clock.now())]
-        persist(uow, session, events)
-        uow.commit()
-        return _view(record, session, events)
+    return act(uow, clock, links, token, lambda s, now: [s.repeat_question(now)])
 
 
 def current(uow: UnitOfWork, clock: Clock, links: SignerLinks, token: str) -> SignerView:
-    with uow:
-        record, session = _load_open(uow, clock, links, token)
-        return _view(record, session, [])
+    return act(uow, clock, links, token, lambda s, now: [])

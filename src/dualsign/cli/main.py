@@ -79,15 +79,7 @@ def serve(
     bind_host = host or settings.host
     bind_port = port or settings.port
     if demo:
-        d = ensure_demo(
-            container.uow,
-            container.blobs,
-            container.clock,
-            container.ids,
-            container.links,
-            container.pii_key,
-            container.upload_limits,
-        )
+        d = ensure_demo(container.uow, container.session_services)
         out.rule("DualSign — embedded demo")
         out.print(f"data:        {settings.data_dir}  (SQLite + local blobs)")
         out.print(f"API docs:    {settings.public_url}/docs")

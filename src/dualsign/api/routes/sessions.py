@@ -70,7 +70,7 @@ async def create(
         expires_in_seconds=expires_in,
         id_type=id_type,
     )
-    created = create_session(c.new_uow(), c.blobs, c.clock, c.ids, c.links, c.pii_key, lim, tenant, req)
+    created = create_session(c.new_uow(), c.session_services, tenant, req)
     view = get_session(c.new_uow(), tenant, created.session.id)
     return SessionCreated(
         **SessionOut.of(view.session, view.template).model_dump(),
