@@ -24,6 +24,15 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class SpeechConfig:
+    asr: str = "faster-whisper"  # faster-whisper | sherpa-onnx | vosk | fake
+    asr_model_dir: Path | None = None  # None: the bundled Whisper tiny.en
+    asr_threads: int = 2
+    tts: str = "espeak"  # espeak | fake
+    vad: str = "silero"  # silero | energy
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -32,6 +41,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     limits: Limits = field(default_factory=Limits)
+    speech: SpeechConfig = field(default_factory=SpeechConfig)
 
     @property
     def blob_dir(self) -> Path:
@@ -76,7 +86,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_documents=_int(env, "DUALSIGN_MAX_DOCUMENTS", Limits.max_documents),
         max_photo_bytes=_int(env, "DUALSIGN_MAX_PHOTO_BYTES", Limits.max_photo_bytes),
     )
+    model_dir = env.get("DUALSIGN_ASR_MODEL_DIR")
+    speech = SpeechConfig(
+        asr=env.get("DUALSIGN_ASR") or SpeechConfig.asr,
+        asr_model_dir=Path(model_dir).resolve() if model_dir else None,
+        asr_threads=_int(env, "DUALSIGN_ASR_THREADS", SpeechConfig.asr_threads),
+        tts=env.get("DUALSIGN_TTS") or SpeechConfig.tts,
+        vad=env.get("DUALSIGN_VAD") or SpeechConfig.vad,
+    )
     return Settings(
+        speech=speech,
         data_dir=data_dir,
         database_url=env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'dualsign.db'}",
         public_url=(env.get("DUALSIGN_PUBLIC_URL") or f"http://{host}:{port}").rstrip("/"),

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from dualsign.application.ports import BlobStore, Clock, IdFactory
 from dualsign.application.sessions import SessionServices, UploadLimits
+from dualsign.application.signer import SignerServices
 from dualsign.application.signer_links import SignerLinks
 from dualsign.application.template_catalog import sync_builtin_templates
 from dualsign.config import Settings
+from dualsign.engines.registry import SpeechEngines, SpeechSettings, build_speech
 from dualsign.runtime import RandomIds, SystemClock
 from dualsign.storage.blobs_fs import FileBlobStore
 from dualsign.storage.database import SqlUnitOfWork, SqlUnitOfWorkFactory, make_engine, migrate
@@ -28,20 +31,50 @@ class Container:
     links: SignerLinks
     pii_key: bytes
     upload_limits: UploadLimits
+    speech: SpeechEngines
+    executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
 
     @property
     def session_services(self) -> SessionServices:
         return SessionServices(self.blobs, self.clock, self.ids, self.links, self.pii_key, self.upload_limits)
 
+    @property
+    def signer_services(self) -> SignerServices:
+        return SignerServices(
+            self.clock,
+            self.links,
+            self.blobs,
+            self.ids.new_id,
+            self.speech.tts,
+            self.speech.vad,
+            self.speech.asr,
+            self.executor,
+        )
+
     def new_uow(self) -> SqlUnitOfWork:
         return self.uow()
 
     def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
 
 
+def speech_from(settings: Settings) -> SpeechEngines:
+    s = settings.speech
+    return build_speech(
+        SpeechSettings(
+            asr=s.asr, asr_model_dir=s.asr_model_dir, asr_threads=s.asr_threads, tts=s.tts, vad=s.vad
+        )
+    )
+
+
 def build_container(
-    settings: Settings, *, clock: Clock | None = None, ids: IdFactory | None = None, prepare: bool = True
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    ids: IdFactory | None = None,
+    speech: SpeechEngines | None = None,
+    prepare: bool = True,
 ) -> Container:
     """Wire everything; with ``prepare`` also migrate the database and publish built-in templates."""
     engine = make_engine(settings.database_url)
@@ -60,6 +93,7 @@ def build_container(
         upload_limits=UploadLimits(
             lim.max_document_bytes, lim.max_documents, lim.max_photo_bytes, lim.max_session_seconds
         ),
+        speech=speech or speech_from(settings),
     )
     if prepare:
         sync_builtin_templates(container.uow, container.clock, container.ids)

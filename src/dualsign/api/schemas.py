@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 
 from dualsign.application.evidence_log import iso_time
 from dualsign.application.records import ApiKey, Artifact, SessionRecord, StoredEvent, TemplateVersion
+from dualsign.application.signer import SignerView
 from dualsign.domain.session import Prompt
+from dualsign.domain.states import EventKind
 
 
 class ApiKeyCreate(BaseModel):
@@ -182,13 +184,47 @@ class PromptOut(BaseModel):
         )
 
 
+class PromptAudioOut(BaseModel):
+    role: str
+    url: str
+    sha256: str
+    text: str
+    duration_s: float
+
+
 class SignerState(BaseModel):
     session_id: str
     state: str
     summary: str
     signer_name: str
     prompt: PromptOut | None
+    prompt_audio: list[PromptAudioOut] = []
     last_verdict: dict[str, Any] | None = None
+
+
+def signer_state(view: SignerView, token: str) -> SignerState:
+    verdict = next(
+        (dict(e.payload) for e in reversed(view.events) if e.kind is EventKind.ANSWER_JUDGED), None
+    )
+    audio = [
+        PromptAudioOut(
+            role=str(a["role"]),
+            sha256=str(a["sha256"]),
+            text=str(a.get("text", "")),
+            duration_s=float(a.get("duration_s") or 0.0),
+            url=f"/signer/v1/prompt-audio/{a['sha256']}?token={token}",
+        )
+        for a in view.prompt_audio
+    ]
+    return SignerState(
+        session_id=view.record.id,
+        state=view.state,
+        summary=view.record.summary,
+        signer_name=view.record.signer_name,
+        prompt=PromptOut.of(view.prompt),
+        prompt_audio=audio,
+        last_verdict=verdict,
+    )
 
 
 class ConsentRequest(BaseModel):

@@ -6,14 +6,17 @@ text-mode signer API), so that the rules are the same whatever the input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from dualsign.domain.errors import IllegalTransition
 from dualsign.domain.matching import MatchResult, match
-from dualsign.domain.session import Event, SigningSession
+from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import EventKind, SessionState
+
+# Renders the audio of a prompt (reminder and question) and returns what to record of it.
+Renderer = Callable[[Prompt], Sequence[Mapping[str, Any]]]
 
 
 def judge(session: SigningSession, transcript: str) -> MatchResult:
@@ -24,19 +27,29 @@ def judge(session: SigningSession, transcript: str) -> MatchResult:
 
 
 def answer_and_continue(
-    session: SigningSession, at: datetime, transcript: str | None, evidence: Mapping[str, Any] | None = None
+    session: SigningSession,
+    at: datetime,
+    transcript: str | None,
+    evidence: Mapping[str, Any] | None = None,
+    *,
+    render: Renderer | None = None,
+    failure: str | None = None,
 ) -> list[Event]:
     """Record an answer (None: no speech was heard), then ask the next prompt if there is one."""
-    result = judge(session, transcript) if transcript and transcript.strip() else None
-    events = session.answer(at, transcript=transcript, result=result, evidence=evidence)
-    return events + ask_next(session, at)
+    heard = transcript is not None and transcript.strip() != ""
+    result = judge(session, transcript) if heard and failure is None and transcript else None
+    events = session.answer(
+        at, transcript=transcript if heard else None, result=result, evidence=evidence, failure=failure
+    )
+    return events + ask_next(session, at, render)
 
 
-def ask_next(session: SigningSession, at: datetime) -> list[Event]:
+def ask_next(session: SigningSession, at: datetime, render: Renderer | None = None) -> list[Event]:
     """Ask prompts until one expects an answer (statements pass as soon as they are read)."""
     events: list[Event] = []
     while session.state is SessionState.QUESTIONS and not session.awaiting_answer:
-        if session.next_prompt() is None:
+        prompt = session.next_prompt()
+        if prompt is None:
             break
-        events += session.ask(at)
+        events += session.ask(at, audio=render(prompt) if render else ())
     return events

@@ -14,6 +14,7 @@ from dualsign.application.records import (
     ApiKey,
     Artifact,
     BlobRef,
+    RenderedPrompt,
     SessionRecord,
     StoredEvent,
     TemplateVersion,
@@ -76,6 +77,11 @@ class ArtifactRepository(Protocol):
     def list(self, session_id: str) -> Sequence[Artifact]: ...
 
 
+class PromptCache(Protocol):
+    def get(self, cache_key: str) -> RenderedPrompt | None: ...
+    def add(self, prompt: RenderedPrompt) -> None: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def tenants(self) -> TenantRepository: ...
@@ -89,6 +95,8 @@ class UnitOfWork(Protocol):
     def events(self) -> EventRepository: ...
     @property
     def artifacts(self) -> ArtifactRepository: ...
+    @property
+    def prompts(self) -> PromptCache: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

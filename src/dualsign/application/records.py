@@ -80,6 +80,16 @@ class Artifact:
 
 
 @dataclass(frozen=True)
+class RenderedPrompt:
+    cache_key: str
+    sha256: str
+    engine: str
+    voice: str
+    duration_s: float
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class BlobRef:
     sha256: str
     size: int

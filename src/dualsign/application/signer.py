@@ -1,23 +1,43 @@
 """Signer-side use cases, authorised by the signer link's token.
 
 Every call re-checks the session's stored state: an expired session is marked expired (an event) and
-refused; a cancelled or finished one is refused. Text answers go through the same answer flow as speech.
+refused; a cancelled or finished one is refused. Typed and spoken answers go through the same answer
+flow; every prompt asked is rendered to audio (when a voice is configured) and its digest recorded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from dualsign.application.answering import answer_and_continue, ask_next
+from dualsign.application.answering import Renderer, answer_and_continue, ask_next
 from dualsign.application.evidence_log import persist
-from dualsign.application.ports import Clock, UnitOfWork
-from dualsign.application.records import SessionRecord
+from dualsign.application.ports import BlobStore, Clock, UnitOfWork
+from dualsign.application.prompts import render_prompt
+from dualsign.application.records import Artifact, SessionRecord
 from dualsign.application.sessions import load_aggregate
 from dualsign.application.signer_links import SignerLinks
-from dualsign.domain.errors import TokenInvalid
+from dualsign.application.speech import AnswerCapture, CapturedAnswer, answer_hints, endpoint_config
+from dualsign.domain.errors import IllegalTransition, TokenInvalid
 from dualsign.domain.session import Event, Prompt, SigningSession
+from dualsign.domain.states import EventKind
+from dualsign.engines._audio import to_wav
+from dualsign.engines.base import AsrEngine, TtsEngine, VadEngine
+
+
+@dataclass(frozen=True)
+class SignerServices:
+    clock: Clock
+    links: SignerLinks
+    blobs: BlobStore
+    ids: Callable[[str], str]
+    tts: TtsEngine | None = None  # None: prompts are text only
+    vad: VadEngine | None = None
+    asr: AsrEngine | None = None
+    executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
 
 
 @dataclass(frozen=True)
@@ -25,14 +45,13 @@ class SignerView:
     record: SessionRecord
     state: str
     prompt: Prompt | None
+    prompt_audio: Sequence[Mapping[str, Any]]  # what to play for the prompt, in order
     events: list[Event]  # what this call added
 
 
-def _load_open(
-    uow: UnitOfWork, clock: Clock, links: SignerLinks, token: str
-) -> tuple[SessionRecord, SigningSession]:
-    claim = links.verify_signature(token)
-    now = clock.now()
+def _load_open(uow: UnitOfWork, svc: SignerServices, token: str) -> tuple[SessionRecord, SigningSession]:
+    claim = svc.links.verify_signature(token)
+    now = svc.clock.now()
     record, session = load_aggregate(uow, claim.session_id)
     if not session.current_state.is_open:
         raise TokenInvalid(f"this signing session is {session.current_state.value}")
@@ -45,48 +64,150 @@ def _load_open(
     return record, session
 
 
-def _view(record: SessionRecord, session: SigningSession, events: list[Event]) -> SignerView:
-    return SignerView(record, session.current_state.value, session.next_prompt(), events)
+def _prompt_audio(session: SigningSession) -> Sequence[Mapping[str, Any]]:
+    prompt = session.next_prompt()
+    if prompt is None:
+        return []
+    for e in reversed(session.events):
+        if e.kind is EventKind.QUESTION_ASKED:
+            same = (
+                e.payload.get("question_id") == prompt.question_id
+                and e.payload.get("attempt") == prompt.attempt
+            )
+            return list(e.payload.get("audio") or []) if same else []
+    return []
 
 
-Action = Callable[[SigningSession, datetime], list[Event]]
+Action = Callable[[SigningSession, datetime, Renderer | None], list[Event]]
 
 
-def act(uow: UnitOfWork, clock: Clock, links: SignerLinks, token: str, action: Action) -> SignerView:
+def act(uow: UnitOfWork, svc: SignerServices, token: str, action: Action) -> SignerView:
     """Load the open session behind ``token``, run ``action`` at the current time, store its events."""
     with uow:
-        record, session = _load_open(uow, clock, links, token)
-        events = action(session, clock.now())
+        record, session = _load_open(uow, svc, token)
+        render: Renderer | None = None
+        tts = svc.tts
+        if tts is not None:
+
+            def render(prompt: Prompt) -> list[dict[str, object]]:
+                parts = render_prompt(uow, svc.blobs, tts, svc.clock, session.template, prompt)
+                return [p.to_payload() for p in parts]
+
+        events = action(session, svc.clock.now(), render)
         if events:
             persist(uow, session, events)
             uow.commit()
-        return _view(record, session, events)
+        return SignerView(
+            record, session.current_state.value, session.next_prompt(), _prompt_audio(session), events
+        )
 
 
-def open_session(
-    uow: UnitOfWork, clock: Clock, links: SignerLinks, token: str, client: dict[str, str]
-) -> SignerView:
-    return act(uow, clock, links, token, lambda s, now: [s.open(now, client)])
+def open_session(uow: UnitOfWork, svc: SignerServices, token: str, client: dict[str, str]) -> SignerView:
+    return act(uow, svc, token, lambda s, now, _r: [s.open(now, client)])
 
 
-def consent(
-    uow: UnitOfWork, clock: Clock, links: SignerLinks, token: str, *, agree: bool, reason: str = ""
-) -> SignerView:
-    def decide(s: SigningSession, now: datetime) -> list[Event]:
+def consent(uow: UnitOfWork, svc: SignerServices, token: str, *, agree: bool, reason: str = "") -> SignerView:
+    def decide(s: SigningSession, now: datetime, render: Renderer | None) -> list[Event]:
         if agree:
-            return s.give_consent(now) + ask_next(s, now)
+            return s.give_consent(now) + ask_next(s, now, render)
         return [s.refuse_consent(now, reason[:500])]
 
-    return act(uow, clock, links, token, decide)
+    return act(uow, svc, token, decide)
 
 
-def answer_text(uow: UnitOfWork, clock: Clock, links: SignerLinks, token: str, text: str) -> SignerView:
-    return act(uow, clock, links, token, lambda s, now: answer_and_continue(s, now, text, {"input": "text"}))
+def answer_text(uow: UnitOfWork, svc: SignerServices, token: str, text: str) -> SignerView:
+    return act(
+        uow,
+        svc,
+        token,
+        lambda s, now, render: answer_and_continue(s, now, text, {"input": "text"}, render=render),
+    )
 
 
-def repeat_question(uow: UnitOfWork, clock: Clock, links: SignerLinks, token: str) -> SignerView:
-    return act(uow, clock, links, token, lambda s, now: [s.repeat_question(now)])
+def repeat_question(uow: UnitOfWork, svc: SignerServices, token: str) -> SignerView:
+    return act(uow, svc, token, lambda s, now, _r: [s.repeat_question(now)])
 
 
-def current(uow: UnitOfWork, clock: Clock, links: SignerLinks, token: str) -> SignerView:
-    return act(uow, clock, links, token, lambda s, now: [])
+def current(uow: UnitOfWork, svc: SignerServices, token: str) -> SignerView:
+    return act(uow, svc, token, lambda s, now, _r: [])
+
+
+def prompt_audio_digests(uow: UnitOfWork, svc: SignerServices, token: str) -> set[str]:
+    """Digests of prompt audio this session has played: the only blobs its signer may fetch."""
+    with uow:
+        _, session = _load_open(uow, svc, token)
+    return {
+        str(a["sha256"])
+        for e in session.events
+        if e.kind is EventKind.QUESTION_ASKED
+        for a in e.payload.get("audio") or []
+    }
+
+
+def begin_answer(uow: UnitOfWork, svc: SignerServices, token: str) -> AnswerCapture:
+    """Open an answer window for the current question (live audio follows)."""
+    if svc.vad is None or svc.asr is None:
+        raise IllegalTransition("questions", "spoken answer without speech engines")
+    with uow:
+        _, session = _load_open(uow, svc, token)
+    q = session.current_question
+    if q is None or not session.awaiting_answer:
+        raise IllegalTransition(session.current_state.value, EventKind.ANSWER_JUDGED.value)
+    family = session.template.language.family
+    return AnswerCapture(
+        svc.vad,
+        svc.asr,
+        endpoint_config(session.template),
+        language=family,
+        hints=answer_hints(q, family),
+        executor=svc.executor,
+    )
+
+
+def submit_spoken_answer(
+    uow: UnitOfWork, svc: SignerServices, token: str, captured: CapturedAnswer
+) -> SignerView:
+    """Store the answer audio, record transcript and verdict (or no speech / engine failure), continue."""
+
+    def record(s: SigningSession, now: datetime, render: Renderer | None) -> list[Event]:
+        events: list[Event] = []
+        evidence: dict[str, Any] = {"input": "speech"}
+        if captured.outcome == "speech" and len(captured.audio):
+            ref = svc.blobs.put(to_wav(captured.audio))
+            uow.artifacts.add(
+                Artifact(
+                    svc.ids("art"),
+                    s.id,
+                    "answer_audio",
+                    f"{s.current_question.id if s.current_question else 'answer'}-{now:%H%M%S%f}.wav",
+                    ref.sha256,
+                    ref.size,
+                    "audio/wav",
+                    now,
+                )
+            )
+            events.append(
+                s.store_artifact(
+                    now, role="answer_audio", sha256=ref.sha256, size=ref.size, media_type="audio/wav"
+                )
+            )
+            evidence.update(
+                audio_sha256=ref.sha256,
+                speech_start_ms=captured.speech_start_ms,
+                speech_end_ms=captured.speech_end_ms,
+                endpoint_wait_ms=captured.waited_ms,
+            )
+        t = captured.transcript
+        if t is not None:
+            evidence.update(
+                engine=t.engine,
+                model=t.model,
+                confidence=t.confidence,
+                no_speech_prob=t.no_speech_prob,
+                asr_compute_s=t.compute_s,
+            )
+        text = t.text if t is not None else None
+        events += answer_and_continue(s, now, text, evidence, render=render, failure=captured.error)
+        return events
+
+    return act(uow, svc, token, record)

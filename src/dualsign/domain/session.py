@@ -7,7 +7,7 @@ is passed in by the caller; nothing here reads a clock, a file or the network.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -202,7 +202,7 @@ class SigningSession:
         kind = EventKind.LIVENESS_FAILED if last else EventKind.LIVENESS_ATTEMPT_FAILED
         return self._emit(kind, at, attempt=self.liveness_attempts + 1, **details)
 
-    def ask(self, at: datetime, *, audio_digest: str | None = None) -> list[Event]:
+    def ask(self, at: datetime, *, audio: Sequence[JsonMap] = ()) -> list[Event]:
         """Play the next prompt. A statement (no answer expected) passes as soon as it is played."""
         prompt = self.next_prompt()
         if prompt is None:
@@ -216,7 +216,7 @@ class SigningSession:
                 text=prompt.text,
                 reminder=prompt.reminder,
                 expects_answer=prompt.expects_answer,
-                audio_digest=audio_digest,
+                audio=[dict(a) for a in audio],
             )
         ]
         if not prompt.expects_answer:
@@ -242,14 +242,25 @@ class SigningSession:
         transcript: str | None,
         result: MatchResult | None,
         evidence: JsonMap | None = None,
+        failure: str | None = None,
     ) -> list[Event]:
-        """Record one answer attempt (``transcript`` None: no speech) and decide what follows."""
+        """Record one answer attempt and decide what follows.
+
+        ``transcript`` None: nothing was heard (NO_SPEECH). ``failure``: the recogniser failed; the
+        attempt counts and is never judged (ENGINE_FAILED), so a broken engine fails the question.
+        """
         q = self.current_question
         if q is None or not self.awaiting_answer:
             raise IllegalTransition(str(self.state), EventKind.ANSWER_JUDGED.value)
         prog = self.progress[q.id]
         attempt = prog.attempts + 1
-        verdict = result.verdict.value if result else "NO_SPEECH"
+        explanation: dict[str, object]
+        if failure is not None:
+            verdict, explanation = "ENGINE_FAILED", {"rule": "engine_failed", "detail": failure}
+        elif result is None:
+            verdict, explanation = "NO_SPEECH", {"rule": "no_speech"}
+        else:
+            verdict, explanation = result.verdict.value, result.to_dict()
         events = [
             self._emit(
                 EventKind.ANSWER_JUDGED,
@@ -258,11 +269,11 @@ class SigningSession:
                 attempt=attempt,
                 transcript=transcript,
                 verdict=verdict,
-                explanation=result.to_dict() if result else {"rule": "no_speech"},
+                explanation=explanation,
                 **dict(evidence or {}),
             )
         ]
-        if result is not None and result.verdict is Verdict.ACCEPT:
+        if failure is None and result is not None and result.verdict is Verdict.ACCEPT:
             events.append(self._emit(EventKind.QUESTION_PASSED, at, question_id=q.id, attempts=attempt))
             return events + self._maybe_complete(at)
         if attempt < q.max_attempts:

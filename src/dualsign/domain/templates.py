@@ -180,6 +180,15 @@ class Monitoring(_Strict):
     min_face_present_ratio: float = Field(default=0.9, ge=0, le=1)
 
 
+class SpeechStep(_Strict):
+    """How answers are listened to: when an answer has ended, how long to wait, how fast to speak."""
+
+    end_silence_ms: int = Field(default=600, ge=300, le=3000)
+    no_speech_timeout_s: float = Field(default=8.0, ge=2, le=60)
+    max_answer_s: float = Field(default=15.0, ge=3, le=120)
+    speech_rate: float = Field(default=1.0, ge=0.5, le=1.5, description="1.0 normal; elderly mode 0.8")
+
+
 class Retention(_Strict):
     years: int = Field(default=10, ge=1, le=100)
     short_contract_years: int | None = Field(default=None, ge=1, le=100)
@@ -206,6 +215,7 @@ class Template(_Strict):
     questions: tuple[Question, ...] = Field(min_length=1, max_length=100)
     documents: DocumentStep = DocumentStep()
     monitoring: Monitoring = Monitoring()
+    speech: SpeechStep = SpeechStep()
     retention: Retention = Retention()
 
     @field_validator("questions")

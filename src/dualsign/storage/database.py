@@ -15,6 +15,7 @@ from dualsign.storage.repositories import (
     SqlApiKeys,
     SqlArtifacts,
     SqlEvents,
+    SqlPromptCache,
     SqlSessions,
     SqlTemplates,
     SqlTenants,
@@ -62,6 +63,7 @@ class SqlUnitOfWork:
         self.sessions = SqlSessions(self.db)
         self.events = SqlEvents(self.db)
         self.artifacts = SqlArtifacts(self.db)
+        self.prompts = SqlPromptCache(self.db)
         return self
 
     def __exit__(

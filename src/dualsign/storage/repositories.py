@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from dualsign.application.records import (
     ApiKey,
     Artifact,
+    RenderedPrompt,
     SessionRecord,
     StoredEvent,
     TemplateVersion,
@@ -19,6 +20,7 @@ from dualsign.application.records import (
 from dualsign.storage.tables import (
     ApiKeyRow,
     ArtifactRow,
+    RenderedPromptRow,
     SessionEventRow,
     SessionRow,
     TemplateVersionRow,
@@ -261,6 +263,23 @@ class SqlEvents:
             .limit(1)
         )
         return _event(row) if row else None
+
+
+class SqlPromptCache:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def get(self, cache_key: str) -> RenderedPrompt | None:
+        row = self.db.get(RenderedPromptRow, cache_key)
+        if row is None:
+            return None
+        return RenderedPrompt(
+            row.cache_key, row.sha256, row.engine, row.voice, row.duration_s, utc(row.created_at)
+        )
+
+    def add(self, prompt: RenderedPrompt) -> None:
+        self.db.merge(RenderedPromptRow(**prompt.__dict__))  # two renderers racing store the same row
+        self.db.flush()
 
 
 class SqlArtifacts:

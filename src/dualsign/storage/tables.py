@@ -84,6 +84,18 @@ class SessionEventRow(Base):
     sm3: Mapped[str | None] = mapped_column(String(64))
 
 
+class RenderedPromptRow(Base):
+    """Cache of synthesized prompts: same engine, voice, rate and text → the same audio blob."""
+
+    __tablename__ = "rendered_prompts"
+    cache_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    engine: Mapped[str] = mapped_column(String(64))
+    voice: Mapped[str] = mapped_column(String(128))
+    duration_s: Mapped[float]
+    created_at: Mapped[datetime]
+
+
 class ArtifactRow(Base):
     __tablename__ = "artifacts"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -1,0 +1,83 @@
+"""The audio of every prompt the signer hears: prerecorded when the template has it, else synthesized.
+
+Synthesized prompts are cached by a hash of (engine, voice settings, language, text): the same prompt is
+rendered once and every session plays — and records as evidence — the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from dualsign.application.ports import BlobStore, Clock, UnitOfWork
+from dualsign.application.records import RenderedPrompt
+from dualsign.domain.session import Prompt
+from dualsign.domain.templates import Template
+from dualsign.engines.base import TtsEngine
+
+
+@dataclass(frozen=True)
+class PromptAudio:
+    role: str  # reminder | question
+    sha256: str
+    engine: str
+    voice: str
+    duration_s: float
+    text: str
+
+    def to_payload(self) -> dict[str, object]:
+        return {
+            "role": self.role,
+            "sha256": self.sha256,
+            "engine": self.engine,
+            "voice": self.voice,
+            "duration_s": self.duration_s,
+            "text": self.text,
+        }
+
+
+def render_text(
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    tts: TtsEngine,
+    clock: Clock,
+    text: str,
+    language: str,
+    rate: float,
+    role: str,
+) -> PromptAudio:
+    """Synthesized audio for ``text`` (cached). Call inside an open unit of work."""
+    key = hashlib.sha256(f"{tts.name}\x1f{language}\x1f{rate:.3f}\x1f{text}".encode()).hexdigest()
+    cached = uow.prompts.get(key)
+    if cached is not None and blobs.exists(cached.sha256):
+        return PromptAudio(role, cached.sha256, cached.engine, cached.voice, cached.duration_s, text)
+    spoken = tts.synthesize(text, language, rate=rate)
+    ref = blobs.put(spoken.wav)
+    uow.prompts.add(
+        RenderedPrompt(key, ref.sha256, spoken.engine, spoken.voice, spoken.duration_s, clock.now())
+    )
+    return PromptAudio(role, ref.sha256, spoken.engine, spoken.voice, spoken.duration_s, text)
+
+
+def render_prompt(
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    tts: TtsEngine,
+    clock: Clock,
+    template: Template,
+    prompt: Prompt,
+    *,
+    rate: float | None = None,
+) -> list[PromptAudio]:
+    """What to play for ``prompt``, in order: the reminder (on a re-ask), then the question."""
+    speed = rate if rate is not None else template.speech.speech_rate
+    lang = template.language.value
+    parts: list[PromptAudio] = []
+    if prompt.reminder:
+        parts.append(render_text(uow, blobs, tts, clock, prompt.reminder, lang, speed, "reminder"))
+    recorded = template.question(prompt.question_id).prompt_audio
+    if recorded and blobs.exists(recorded):
+        parts.append(PromptAudio("question", recorded, "prerecorded", "", 0.0, prompt.question_text))
+    else:
+        parts.append(render_text(uow, blobs, tts, clock, prompt.question_text, lang, speed, "question"))
+    return parts

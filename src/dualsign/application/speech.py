@@ -1,0 +1,168 @@
+"""Listening to one spoken answer: VAD → end of answer → speech recognition, ready to be judged.
+
+``AnswerCapture`` takes the signer's audio as it arrives (16 kHz mono), scores each 32 ms window with
+the VAD, lets the domain's ``Endpointer`` decide start and end, and transcribes only the audio the VAD
+marked as speech. Recognition starts speculatively during the closing silence, so that when the end is
+confirmed the transcript is usually ready already; if the signer goes on speaking it is discarded.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from dualsign.domain.endpointing import Endpoint, EndpointConfig, Endpointer, Signal
+from dualsign.domain.templates import Question, Template
+from dualsign.engines.base import SAMPLE_RATE, AsrEngine, AsrHints, Audio, EngineFailed, Transcript, VadEngine
+
+PAD_MS = 200  # audio kept either side of the detected speech
+
+# Negative answers that always join the hints, so biasing can never favour only the acceptable answers.
+GENERIC_NEGATIVES = {
+    "zh": ("不知道", "不清楚", "不明白", "不同意", "不是", "没有", "不愿意", "没听懂"),
+    "en": ("no", "not", "I don't know", "I do not understand", "I don't agree", "never"),
+}
+
+
+def answer_hints(question: Question, family: str) -> AsrHints:
+    """Phrases to bias recognition: the acceptable answers only ever together with their negatives."""
+    phrases = [*question.acceptable, *question.rejections, *GENERIC_NEGATIVES.get(family, ())]
+    for phrase in question.acceptable:
+        phrases.append(f"不{phrase}" if family == "zh" else f"not {phrase}")
+    return AsrHints(tuple(dict.fromkeys(phrases)))
+
+
+def endpoint_config(template: Template) -> EndpointConfig:
+    s = template.speech
+    speculate = min(192, s.end_silence_ms // 3)
+    return EndpointConfig(
+        end_silence_ms=s.end_silence_ms,
+        speculate_after_ms=speculate,
+        no_speech_timeout_ms=int(s.no_speech_timeout_s * 1000),
+        max_answer_ms=int(s.max_answer_s * 1000),
+    )
+
+
+@dataclass(frozen=True)
+class CapturedAnswer:
+    """The outcome of one answer window."""
+
+    outcome: str  # speech | no_speech
+    audio: Audio  # the speech segment (with padding); empty for no_speech
+    transcript: Transcript | None
+    speech_start_ms: int | None
+    speech_end_ms: int | None
+    decided_at_ms: int  # stream time when the end was confirmed
+    waited_ms: int  # end of speech → end confirmed (the endpoint's silence)
+    extra_compute_ms: float  # end confirmed → transcript ready (0 when speculation had finished)
+    error: str | None = None  # recogniser failure: recorded, never turned into a verdict
+
+
+class AnswerCapture:
+    def __init__(
+        self,
+        vad: VadEngine,
+        asr: AsrEngine,
+        config: EndpointConfig,
+        *,
+        language: str,
+        hints: AsrHints | None,
+        executor: ThreadPoolExecutor,
+    ) -> None:
+        self._vad = vad.stream()
+        self._asr = asr
+        self._endpointer = Endpointer(config)
+        self._language = language
+        self._hints = hints
+        self._executor = executor
+        self._chunks: list[Audio] = []
+        self._samples = 0
+        self._speculation: tuple[int, Future[Transcript]] | None = None
+        self.started = False
+        self.result: CapturedAnswer | None = None
+
+    @property
+    def elapsed_ms(self) -> int:
+        return self._samples * 1000 // SAMPLE_RATE
+
+    def feed(self, samples: Audio) -> list[Endpoint]:
+        """Add audio; returns the endpoint signals it caused. ``result`` is set once the answer ended."""
+        if self.result is not None:
+            return []
+        self._chunks.append(samples)
+        self._samples += len(samples)
+        signals: list[Endpoint] = []
+        for probability in self._vad.feed(samples):
+            decided = self._endpointer.push(probability)
+            if decided is None:
+                continue
+            signals.append(decided)
+            self._on(decided)
+            if self.result is not None:
+                break
+        return signals
+
+    def _segment(self, start_ms: int, end_ms: int) -> Audio:
+        audio = np.concatenate(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
+        self._chunks = [audio]
+        first = max(0, (start_ms - PAD_MS) * SAMPLE_RATE // 1000)
+        last = min(len(audio), (end_ms + PAD_MS) * SAMPLE_RATE // 1000)
+        return audio[first:last]
+
+    def _on(self, e: Endpoint) -> None:
+        if e.signal is Signal.STARTED:
+            self.started = True
+        elif e.signal is Signal.SPECULATE and e.speech_start_ms is not None and e.speech_end_ms is not None:
+            segment = self._segment(e.speech_start_ms, e.speech_end_ms)
+            future = self._executor.submit(self._transcribe, segment)
+            self._speculation = (e.speech_end_ms, future)
+        elif e.signal is Signal.RESUMED:
+            if self._speculation:
+                self._speculation[1].cancel()
+            self._speculation = None
+        elif e.signal is Signal.NO_SPEECH:
+            self.result = CapturedAnswer(
+                "no_speech", np.zeros(0, np.float32), None, None, None, e.at_ms, 0, 0.0
+            )
+        elif e.signal in (Signal.ENDED, Signal.MAX_LENGTH):
+            start = e.speech_start_ms if e.speech_start_ms is not None else 0
+            end = e.speech_end_ms if e.speech_end_ms is not None else e.at_ms
+            self.result = self._finish(e, start, end)
+
+    def _transcribe(self, segment: Audio) -> Transcript:
+        return self._asr.transcribe(segment, language=self._language, hints=self._hints)
+
+    def _finish(self, e: Endpoint, start_ms: int, end_ms: int) -> CapturedAnswer:
+        segment = self._segment(start_ms, end_ms)
+        confirmed = time.perf_counter()
+        error = None
+        transcript: Transcript | None = None
+        try:
+            if self._speculation and self._speculation[0] == end_ms:
+                transcript = self._speculation[1].result()
+            else:
+                transcript = self._transcribe(segment)
+        except EngineFailed as exc:
+            error = exc.reason
+        extra = (time.perf_counter() - confirmed) * 1000
+        waited = e.at_ms - end_ms
+        return CapturedAnswer(
+            "speech", segment, transcript, start_ms, end_ms, e.at_ms, waited, round(extra, 1), error
+        )
+
+    def finish_now(self) -> CapturedAnswer:
+        """The stream stopped (the signer tapped 'done', the connection closed): decide with what is here."""
+        if self.result is not None:
+            return self.result
+        start = self._endpointer.start_ms
+        if start is None:
+            self.result = CapturedAnswer(
+                "no_speech", np.zeros(0, np.float32), None, None, None, self.elapsed_ms, 0, 0.0
+            )
+        else:
+            end = self.elapsed_ms
+            self.result = self._finish(Endpoint(Signal.ENDED, end, start, end), start, end)
+        return self.result

@@ -1,0 +1,96 @@
+"""End of answer: when the signer started and stopped speaking, from per-window speech probabilities.
+
+Pure logic over the VAD's output (one probability per 32 ms window), so that the rules — minimum speech,
+end-of-speech silence, no-speech timeout, maximum answer length — are the same whatever engine scores
+the audio, and testable without audio. ``SPECULATE`` fires part-way into the closing silence so the
+recogniser can start early; ``RESUMED`` withdraws it if the signer goes on speaking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+FRAME_MS = 32
+
+
+class Signal(StrEnum):
+    STARTED = "started"
+    SPECULATE = "speculate"
+    RESUMED = "resumed"
+    ENDED = "ended"
+    NO_SPEECH = "no_speech"
+    MAX_LENGTH = "max_length"
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    speech_threshold: float = 0.5
+    silence_threshold: float = 0.35
+    min_speech_ms: int = 160
+    end_silence_ms: int = 600
+    speculate_after_ms: int = 192
+    no_speech_timeout_ms: int = 8000
+    max_answer_ms: int = 15000
+
+    def __post_init__(self) -> None:
+        if not 0 < self.silence_threshold <= self.speech_threshold < 1:
+            raise ValueError("thresholds must satisfy 0 < silence_threshold <= speech_threshold < 1")
+        if self.speculate_after_ms >= self.end_silence_ms:
+            raise ValueError("speculate_after_ms must be shorter than end_silence_ms")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    signal: Signal
+    at_ms: int  # when it was decided (end of the window that decided it)
+    speech_start_ms: int | None = None
+    speech_end_ms: int | None = None
+
+
+class Endpointer:
+    def __init__(self, config: EndpointConfig | None = None) -> None:
+        self.config = config or EndpointConfig()
+        self.now_ms = 0
+        self.start_ms: int | None = None
+        self._run_ms = 0  # consecutive speech before the start is confirmed
+        self._silence_ms = 0
+        self._speculated = False
+        self.done = False
+
+    def push(self, probability: float) -> Endpoint | None:
+        """One window's speech probability; returns what it decided, if anything."""
+        if self.done:
+            return None
+        c = self.config
+        self.now_ms += FRAME_MS
+        if self.start_ms is None:
+            if probability >= c.speech_threshold:
+                self._run_ms += FRAME_MS
+                if self._run_ms >= c.min_speech_ms:
+                    self.start_ms = self.now_ms - self._run_ms
+                    return Endpoint(Signal.STARTED, self.now_ms, self.start_ms)
+            else:
+                self._run_ms = 0
+            if self.now_ms >= c.no_speech_timeout_ms:
+                self.done = True
+                return Endpoint(Signal.NO_SPEECH, self.now_ms)
+            return None
+        if probability < c.silence_threshold:
+            self._silence_ms += FRAME_MS
+        elif self._silence_ms and probability >= c.speech_threshold:
+            self._silence_ms = 0
+            if self._speculated:
+                self._speculated = False
+                return Endpoint(Signal.RESUMED, self.now_ms, self.start_ms)
+        end_ms = self.now_ms - self._silence_ms
+        if self._silence_ms >= c.end_silence_ms:
+            self.done = True
+            return Endpoint(Signal.ENDED, self.now_ms, self.start_ms, end_ms)
+        if self.now_ms - self.start_ms >= c.max_answer_ms:
+            self.done = True
+            return Endpoint(Signal.MAX_LENGTH, self.now_ms, self.start_ms, end_ms)
+        if self._silence_ms >= c.speculate_after_ms and not self._speculated:
+            self._speculated = True
+            return Endpoint(Signal.SPECULATE, self.now_ms, self.start_ms, end_ms)
+        return None
