@@ -6,6 +6,10 @@ multilingual ``small`` or ``medium`` converted with ``ct2-transformers-converter
 ``DUALSIGN_ASR_MODEL_DIR`` at it; multilingual models recognise Mandarin.
 
 The transcript is materialised inside a deadline (faster-whisper's segments are a lazy generator).
+
+Biasing (``hotwords``) is off by default: measured on espeak-ng English, hotwords holding the answers and
+their negatives turned "Yes, I do understand" into "yes I don't understand". Biasing never produced a
+false ACCEPT (tests prove it), but it costs correct ACCEPTs, so it is opt-in (``use_hints=True``).
 """
 
 from __future__ import annotations
@@ -50,11 +54,13 @@ class FasterWhisperAsr:
         beam_size: int = 1,
         timeout_s: float = 15.0,
         workers: int = 2,
+        use_hints: bool = False,
     ) -> None:
         self.model_dir = model_dir or bundled_model_dir()
         self.cpu_threads = cpu_threads
         self.beam_size = beam_size
         self.timeout_s = timeout_s
+        self.use_hints = use_hints
         self._model: Any = None
         self._lock = threading.Lock()
         self._deadline = Deadline(self.name, workers)
@@ -103,7 +109,7 @@ class FasterWhisperAsr:
     def transcribe(self, audio: Audio, *, language: str, hints: AsrHints | None = None) -> Transcript:
         model = self.load()
         lang = language if language in self.languages else "en"  # an English-only model cannot do otherwise
-        hotwords = " ".join(hints.phrases) if hints and hints.phrases else None
+        hotwords = " ".join(hints.phrases) if self.use_hints and hints and hints.phrases else None
         started = time.perf_counter()
 
         def run() -> Transcript:

@@ -27,8 +27,13 @@ def test_answer_start_and_end_are_found_after_the_closing_silence() -> None:
 
 def test_a_pause_inside_the_answer_withdraws_the_speculation() -> None:
     events = run(frames(320, 0.9) + frames(320, 0.1) + frames(320, 0.9) + frames(700, 0.0))
-    assert [e.signal for e in events] == [Signal.STARTED, Signal.SPECULATE, Signal.RESUMED,
-                                          Signal.SPECULATE, Signal.ENDED]
+    assert [e.signal for e in events] == [
+        Signal.STARTED,
+        Signal.SPECULATE,
+        Signal.RESUMED,
+        Signal.SPECULATE,
+        Signal.ENDED,
+    ]
     assert events[-1].speech_end_ms == 960
 
 

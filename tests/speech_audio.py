@@ -1,0 +1,42 @@
+"""Real audio for speech tests: espeak-ng speech, silence, noise — 16 kHz mono float32."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from dualsign.engines._audio import decode, float_to_pcm16
+from dualsign.engines.base import SAMPLE_RATE, Audio
+from dualsign.engines.tts_espeak import EspeakTts
+
+TTS = EspeakTts()
+
+
+@cache
+def _spoken(text: str, language: str) -> bytes:
+    return TTS.synthesize(text, language).wav
+
+
+def speech(text: str, language: str = "en-US") -> Audio:
+    return decode(_spoken(text, language))
+
+
+def silence(seconds: float) -> Audio:
+    return np.zeros(int(seconds * SAMPLE_RATE), dtype=np.float32)
+
+
+def noise(seconds: float, level: float = 0.02, seed: int = 7) -> Audio:
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(int(seconds * SAMPLE_RATE)) * level).astype(np.float32)
+
+
+def answer(text: str, language: str = "en-US", lead: float = 0.5, tail: float = 1.5) -> Audio:
+    """An answer as the microphone hears it: a pause, the words, then silence."""
+    return np.concatenate([silence(lead), speech(text, language), silence(tail)])
+
+
+def frames(audio: Audio, ms: int = 100) -> list[bytes]:
+    """The audio as the signer page sends it: int16 little-endian chunks."""
+    step = SAMPLE_RATE * ms // 1000
+    return [float_to_pcm16(audio[i : i + step]) for i in range(0, len(audio), step)]
