@@ -21,6 +21,10 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# Debian packages: espeak-ng speaks the prompts; the tests also use real recorded English speech.
+apt_install espeak-ng
+[ "$EXTRAS" = dev ] && apt_install pocketsphinx-testdata
+
 if ! "$PY" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
   echo "DualSign needs Python 3.11 or newer as '$PY' (set PYTHON=...)" >&2; exit 1
 fi

@@ -93,3 +93,63 @@ def test_migrate_tenant_and_template_list(db: str, tmp_path: Path, request: pyte
     listing = runner.invoke(app, ["template", "list"], env={**env, "COLUMNS": "250"})
     assert "insurance-epolicy-zh" in listing.stdout
     assert "bidding-documents-zh" in listing.stdout
+
+
+def test_simulate_a_spoken_english_session_from_audio_files(tmp_path: Path) -> None:
+    """A whole English session from WAV answers through the real VAD and Whisper, with one re-ask."""
+    from dualsign.engines.tts_espeak import EspeakTts
+
+    spoken = [
+        "Yes, I agree.",
+        "No, I don't understand.",
+        "Yes, I understand.",
+        "Yes.",
+        "Yes.",
+        "Yes.",
+        "Yes.",
+        "Yes.",
+        "No.",
+        "Yes, I confirm.",
+        "Yes.",
+    ]
+    tts = EspeakTts()
+    for i, text in enumerate(spoken):
+        (tmp_path / f"{i:02d}.wav").write_bytes(tts.synthesize(text, "en-US").wav)
+    env = {"DUALSIGN_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--template",
+            "insurance-epolicy-en",
+            "--audio",
+            str(tmp_path),
+            "--prompts-out",
+            str(tmp_path / "prompts"),
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "heard “No, I don't understand.”" in out
+    assert "q2 · attempt 2" in out and "q3 · attempt 2" not in out
+    assert out.count("→ ACCEPT") == 10  # in the timeline: ten questions accepted
+    assert "questions complete" in out
+    prompts = sorted(p.name for p in (tmp_path / "prompts").iterdir())
+    assert "q2-2.wav" in prompts and len(prompts) == 11
+
+
+def test_models_check_lists_every_engine_and_what_is_missing(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["models", "check"], env={"DUALSIGN_DATA_DIR": str(tmp_path), "COLUMNS": "250"}
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("faster-whisper", "sherpa-onnx", "vosk", "espeak", "silero", "tiny.en"):
+        assert name in result.stdout
+    assert "DUALSIGN_ASR_MODEL_DIR" in result.stdout
+    broken = runner.invoke(
+        app,
+        ["models", "check"],
+        env={"DUALSIGN_DATA_DIR": str(tmp_path), "DUALSIGN_ASR": "vosk", "COLUMNS": "250"},
+    )
+    assert broken.exit_code == 1  # the selected engine cannot run here

@@ -1,28 +1,38 @@
-"""A whole session in text mode, in memory: for trying a template and for demonstrations.
+"""A whole session in the terminal, in memory: for trying a template and for demonstrations.
 
-Identity and liveness are waived (and the waiver is recorded as such): there is no camera in a terminal.
-The run ends when the questions end: document review and signature need the signer page.
+Answers are typed, scripted, or spoken (WAV files run through the real VAD and ASR). Identity and
+liveness are waived (and the waiver is recorded as such): there is no camera in a terminal. The run
+ends when the questions end: document review and signature need the signer page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
-from dualsign.application.answering import answer_and_continue, ask_next
+from dualsign.application.answering import Renderer, answer_and_continue, ask_next
 from dualsign.application.ports import Clock
+from dualsign.application.speech import AnswerCapture, answer_hints, endpoint_config
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import SessionState
 from dualsign.domain.templates import Template
+from dualsign.engines._audio import decode
+from dualsign.engines.base import AsrEngine, VadEngine
 
 WAIVER = "text-mode simulation: no camera, identity and liveness not checked"
 
-AnswerSource = Callable[[Prompt], str | None]  # None: the signer said nothing (no speech)
+
+@dataclass(frozen=True)
+class AnswerInput:
+    transcript: str | None  # None: nothing was heard
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    failure: str | None = None
+
+
+AnswerSource = Callable[[Prompt], AnswerInput]
 EventSink = Callable[[Event], None]
-
-
-class AnswersExhausted(Exception):
-    """The scripted answers ran out before the questions did."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,7 @@ def simulate(
     answers: AnswerSource,
     on_event: EventSink,
     signer_name: str = "模拟签署人",
+    render: Renderer | None = None,
 ) -> SimulationResult:
     session = SigningSession("simulation", template)
 
@@ -47,11 +58,51 @@ def simulate(
     emit([session.create(clock.now(), {"signer_name": signer_name, "simulation": True})])
     emit([session.open(clock.now(), {"client": "dualsign simulate"})])
     emit(session.give_consent(clock.now(), waive_vision_reason=WAIVER))
-    emit(ask_next(session, clock.now()))
+    emit(ask_next(session, clock.now(), render))
     while session.state is SessionState.QUESTIONS and session.awaiting_answer:
         prompt = session.next_prompt()
         if prompt is None:  # awaiting an answer always has a prompt
             break
-        transcript = answers(prompt)
-        emit(answer_and_continue(session, clock.now(), transcript, {"input": "simulation"}))
+        given = answers(prompt)
+        emit(
+            answer_and_continue(
+                session, clock.now(), given.transcript, given.evidence, render=render, failure=given.failure
+            )
+        )
     return SimulationResult(session, session.state is SessionState.DOCUMENT_REVIEW)
+
+
+def spoken_answer(
+    wav: bytes,
+    template: Template,
+    prompt: Prompt,
+    vad: VadEngine,
+    asr: AsrEngine,
+    executor: ThreadPoolExecutor,
+) -> AnswerInput:
+    """One answer from a recorded file, through the same capture (VAD, end of answer, ASR) as live."""
+    family = template.language.family
+    question = template.question(prompt.question_id)
+    capture = AnswerCapture(
+        vad,
+        asr,
+        endpoint_config(template),
+        language=family,
+        hints=answer_hints(question, family),
+        executor=executor,
+    )
+    audio = decode(wav)
+    for start in range(0, len(audio), 1600):
+        capture.feed(audio[start : start + 1600])
+        if capture.result is not None:
+            break
+    got = capture.finish_now()
+    t = got.transcript
+    evidence: dict[str, Any] = {
+        "input": "audio file",
+        "speech_start_ms": got.speech_start_ms,
+        "speech_end_ms": got.speech_end_ms,
+    }
+    if t is not None:
+        evidence.update(engine=t.engine, model=t.model, confidence=t.confidence, asr_compute_s=t.compute_s)
+    return AnswerInput(t.text if t else None, evidence, got.error)

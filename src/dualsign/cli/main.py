@@ -6,19 +6,21 @@ import json
 import re
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from dualsign.application.simulation import AnswerInput, spoken_answer
 from dualsign.application.simulation import simulate as run_simulation
 from dualsign.application.template_catalog import list_templates, parse_template_yaml, resolve_template
 from dualsign.application.tenants import create_tenant, issue_api_key
 from dualsign.config import load_settings
-from dualsign.container import Container, build_container
+from dualsign.container import Container, build_container, speech_from
 from dualsign.domain.errors import DualSignError
 from dualsign.domain.matching import match as match_answer
 from dualsign.domain.session import Event, Prompt
@@ -219,31 +221,76 @@ def simulate(
         str | None,
         typer.Option(
             help="scripted answers, in order, separated by --sep; "
-            "an empty item is silence. Without it, answers are typed."
+            "an empty item is silence. Without it (and without --audio), answers are typed."
         ),
     ] = None,
-    sep: Annotated[str, typer.Option(help="separator of --answers")] = ",",
+    audio: Annotated[
+        str | None,
+        typer.Option(
+            help="spoken answers: WAV (or any audio) files in order, separated by --sep, or a folder "
+            "(files in name order); each goes through the real VAD and speech recogniser"
+        ),
+    ] = None,
+    sep: Annotated[str, typer.Option(help="separator of --answers and --audio")] = ",",
+    prompts_out: Annotated[
+        Path | None, typer.Option("--prompts-out", help="write each prompt's synthesized audio here")
+    ] = None,
 ) -> None:
     """Run a whole session in the terminal: each prompt, verdict and re-ask, then the timeline."""
     with _errors():
         tpl = _load_template(template)
-    script = answers.split(sep) if answers is not None else None
+    if answers is not None and audio is not None:
+        raise typer.BadParameter("give --answers or --audio, not both")
+    script: list[str] | None = answers.split(sep) if answers is not None else None
+    files = _audio_files(audio, sep) if audio is not None else None
     position = 0
+    settings = load_settings() if files is not None or prompts_out else None
+    engines = speech_from(settings) if settings else None
+    executor = ThreadPoolExecutor(max_workers=2)
 
-    def answer_for(prompt: Prompt) -> str | None:
+    def answer_for(prompt: Prompt) -> AnswerInput:
         nonlocal position
-        if script is None:
+        if script is None and files is None:
             typed = typer.prompt("  answer", default="", show_default=False)
-            return typed or None
-        if position >= len(script):
+            return AnswerInput(typed or None, {"input": "typed"})
+        pool: list[Any] = script if script is not None else files or []
+        if position >= len(pool):
             raise typer.Exit(_ran_out(prompt))
-        given = script[position].strip()
+        item = pool[position]
         position += 1
-        out.print(f"  [dim]signer:[/dim] {given or '(silence)'}", highlight=False)
-        return given or None
+        if script is not None:
+            given = str(item).strip()
+            out.print(f"  [dim]signer:[/dim] {given or '(silence)'}", highlight=False)
+            return AnswerInput(given or None, {"input": "scripted"})
+        assert engines is not None  # noqa: S101 (set whenever files are)
+        spoken = spoken_answer(Path(item).read_bytes(), tpl, prompt, engines.vad, engines.asr, executor)
+        heard = spoken.transcript if spoken.transcript is not None else "(no speech)"
+        out.print(f"  [dim]signer ({Path(item).name}):[/dim] heard “{heard}”", highlight=False)
+        return spoken
+
+    render = None
+    if prompts_out is not None and engines is not None:
+        prompts_out.mkdir(parents=True, exist_ok=True)
+        tts = engines.tts
+
+        def render(prompt: Prompt) -> list[dict[str, object]]:
+            text = f"{prompt.reminder} {prompt.question_text}" if prompt.reminder else prompt.question_text
+            spoken = tts.synthesize(text, tpl.language.value, rate=tpl.speech.speech_rate)
+            name = prompts_out / f"{prompt.question_id}-{prompt.attempt}.wav"
+            name.write_bytes(spoken.wav)
+            return [
+                {
+                    "role": "question",
+                    "engine": spoken.engine,
+                    "voice": spoken.voice,
+                    "duration_s": spoken.duration_s,
+                    "file": str(name),
+                }
+            ]
 
     out.rule(f"{tpl.title} · {tpl.key} · sha256:{tpl.content_hash()[:12]}")
-    result = run_simulation(tpl, SystemClock(), answer_for, _show_event)
+    result = run_simulation(tpl, SystemClock(), answer_for, _show_event, render=render)
+    executor.shutdown(wait=False)
     out.rule("timeline")
     table = Table("#", "time", "event", "detail")
     for i, e in enumerate(result.session.events, 1):
@@ -258,6 +305,20 @@ def simulate(
     else:
         out.print(f"[red]session {state}[/red]")
     raise typer.Exit(0 if result.completed_questions else 1)
+
+
+def _audio_files(spec: str, sep: str) -> list[Path]:
+    folder = Path(spec)
+    if folder.is_dir():
+        found = sorted(
+            p for p in folder.iterdir() if p.suffix.lower() in (".wav", ".ogg", ".webm", ".mp3", ".m4a")
+        )
+    else:
+        found = [Path(p.strip()) for p in spec.split(sep) if p.strip()]
+    missing = [str(p) for p in found if not p.is_file()]
+    if missing:
+        raise typer.BadParameter(f"not a file: {', '.join(missing)}", param_hint="--audio")
+    return found
 
 
 def _ran_out(prompt: Prompt) -> int:
@@ -297,6 +358,26 @@ def _detail(e: Event) -> str:
     if "reason" in p:
         return str(p["reason"])
     return ""
+
+
+models_app = typer.Typer(help="Speech (and later vision) engines and their models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("check")
+def models_check() -> None:
+    """Every engine: selected or not, can it run here, which model, and what is missing."""
+    from dualsign.engines.registry import SpeechSettings, check_all
+
+    s = load_settings().speech
+    reports = check_all(SpeechSettings(asr=s.asr, asr_model_dir=s.asr_model_dir, tts=s.tts, vad=s.vad))
+    table = Table("kind", "engine", "selected", "ready", "model", "details")
+    for r in reports:
+        ready = "[green]yes[/green]" if r.availability.ok else "[red]no[/red]"
+        table.add_row(r.kind, r.name, "✔" if r.selected else "", ready, r.model, r.availability.reason)
+    out.print(table)
+    selected_broken = [r for r in reports if r.selected and not r.availability.ok]
+    raise typer.Exit(1 if selected_broken else 0)
 
 
 @app.command()
