@@ -43,6 +43,14 @@ out = Console()
 err = Console(stderr=True)
 
 
+@app.callback()
+def _consoles() -> None:
+    """Fresh consoles for each command, sized from the terminal (and COLUMNS) as it is now."""
+    global out, err
+    out = Console()
+    err = Console(stderr=True)
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
     try:
