@@ -190,3 +190,50 @@ def test_prompt_audio_of_another_session_is_not_served(english: tuple[TestClient
     other_token = other["signer_url"].rsplit("/", 1)[1]
     r = client.get(f"/signer/v1/prompt-audio/{digest}?token={other_token}")
     assert r.status_code == 404
+
+
+def test_prerecorded_prompt_is_played_instead_of_tts_and_tts_prompts_are_cached(
+    english: tuple[TestClient, Container],
+) -> None:
+    client, container = english
+    headers = tenant_headers(container, "Recording Co")
+    recording = answer("Do you understand that this product carries investment risk?", tail=0.2)
+    from dualsign.engines._audio import to_wav
+
+    up = client.post(
+        "/v1/templates/prompt-audio",
+        headers={**headers, "Content-Type": "audio/wav"},
+        content=to_wav(recording),
+    )
+    assert up.status_code == 201, up.text
+    digest = up.json()["sha256"]
+    text = (HERE / "english_no_vision_template.yaml").read_text(encoding="utf-8")
+    q1 = "    prompt: Do you understand that this product carries investment risk?"
+    with_audio = text.replace("key: voice-check-en", "key: voice-recorded").replace(
+        q1, f"{q1}\n    prompt_audio: {digest}"
+    )
+    yaml_headers = {**headers, "Content-Type": "application/yaml"}
+    assert client.post("/v1/templates", headers=yaml_headers, content=with_audio.encode()).status_code == 201
+    unknown = with_audio.replace(digest, "0" * 64).replace("voice-recorded", "voice-unknown")
+    refused = client.post("/v1/templates", headers=yaml_headers, content=unknown.encode())
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "questions.0.prompt_audio"
+
+    played = []
+    for _ in range(2):
+        token = create(client, headers, template="voice-recorded").json()["signer_url"].rsplit("/", 1)[1]
+        client.post("/signer/v1/open", headers={"X-Signer-Token": token})
+        state = client.post(
+            "/signer/v1/consent", headers={"X-Signer-Token": token}, json={"agree": True}
+        ).json()
+        assert state["prompt_audio"][0]["sha256"] == digest  # the operator's recording, not TTS
+        state = client.post(
+            "/signer/v1/answers", headers={"X-Signer-Token": token}, json={"text": "yes"}
+        ).json()
+        played.append(state["prompt_audio"][0]["sha256"])  # q2 has no recording: espeak-ng
+    assert played[0] == played[1]  # synthesized once, the same bytes for every session
+    bad = client.post(
+        "/v1/templates/prompt-audio",
+        headers={**headers, "Content-Type": "audio/wav"},
+        content=b"RIFF not really",
+    )
+    assert bad.status_code == 422

@@ -65,6 +65,11 @@ class TemplateDetail(TemplateSummary):
         return cls(**TemplateSummary.of(v).model_dump(), document=v.document)
 
 
+class PromptAudioStored(BaseModel):
+    sha256: str
+    duration_s: float
+
+
 class TemplateProblem(BaseModel):
     field: str
     reason: str

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 from dualsign.application.ports import BlobStore, Clock, UnitOfWork
 from dualsign.application.records import RenderedPrompt
+from dualsign.domain.errors import FieldProblem, InvalidInput
 from dualsign.domain.session import Prompt
 from dualsign.domain.templates import Template
-from dualsign.engines.base import TtsEngine
+from dualsign.engines._audio import AudioDecodeError, decode, to_wav
+from dualsign.engines.base import SAMPLE_RATE, TtsEngine
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,27 @@ class PromptAudio:
             "duration_s": self.duration_s,
             "text": self.text,
         }
+
+
+@dataclass(frozen=True)
+class StoredRecording:
+    sha256: str
+    duration_s: float
+
+
+def store_prompt_recording(blobs: BlobStore, data: bytes, field: str = "body") -> StoredRecording:
+    """An operator's recording of a prompt, normalised to the WAV the signer page plays."""
+    try:
+        audio = decode(data)
+    except AudioDecodeError as exc:
+        raise InvalidInput([FieldProblem(field, f"not audio FFmpeg can read: {exc.reason}")]) from None
+    seconds = len(audio) / SAMPLE_RATE
+    if not 0.3 <= seconds <= 120:
+        raise InvalidInput(
+            [FieldProblem(field, f"a prompt must last 0.3 to 120 s, this one {seconds:.1f} s")]
+        )
+    ref = blobs.put(to_wav(audio))
+    return StoredRecording(ref.sha256, round(seconds, 3))
 
 
 def render_text(
@@ -77,7 +100,9 @@ def render_prompt(
         parts.append(render_text(uow, blobs, tts, clock, prompt.reminder, lang, speed, "reminder"))
     recorded = template.question(prompt.question_id).prompt_audio
     if recorded and blobs.exists(recorded):
-        parts.append(PromptAudio("question", recorded, "prerecorded", "", 0.0, prompt.question_text))
+        parts.append(
+            PromptAudio("question", recorded, "prerecorded", "operator recording", 0.0, prompt.question_text)
+        )
     else:
         parts.append(render_text(uow, blobs, tts, clock, prompt.question_text, lang, speed, "question"))
     return parts

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from dualsign.application.ports import Clock, IdFactory, UnitOfWork, UnitOfWorkFactory
+from dualsign.application.ports import BlobStore, Clock, IdFactory, UnitOfWork, UnitOfWorkFactory
 from dualsign.application.records import TemplateVersion
 from dualsign.domain.errors import Conflict, FieldProblem, NotFound, TemplateInvalid
 from dualsign.domain.templates import Template, parse_template
@@ -38,9 +38,22 @@ class Published:
 
 
 def publish_template(
-    uow: UnitOfWork, clock: Clock, ids: IdFactory, tenant_id: str | None, text: str, source: str = "template"
+    uow: UnitOfWork,
+    clock: Clock,
+    ids: IdFactory,
+    tenant_id: str | None,
+    text: str,
+    source: str = "template",
+    blobs: BlobStore | None = None,
 ) -> Published:
     template = parse_template_yaml(text, source)
+    missing = [
+        FieldProblem(f"questions.{i}.prompt_audio", f"no uploaded prompt audio has digest {q.prompt_audio}")
+        for i, q in enumerate(template.questions)
+        if q.prompt_audio and (blobs is None or not blobs.exists(q.prompt_audio))
+    ]
+    if missing:
+        raise TemplateInvalid(missing, source)
     digest = template.content_hash()
     with uow:
         if tenant_id is not None and uow.templates.versions(None, template.key):

@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from dualsign.api.deps import ContainerDep, TenantId
-from dualsign.api.schemas import TemplateDetail, TemplateProblem, TemplateSummary, TemplateValidation
+from dualsign.api.schemas import (
+    PromptAudioStored,
+    TemplateDetail,
+    TemplateProblem,
+    TemplateSummary,
+    TemplateValidation,
+)
+from dualsign.application.prompts import store_prompt_recording
 from dualsign.application.template_catalog import (
     list_templates,
     parse_template_yaml,
@@ -68,10 +76,32 @@ async def validate(request: Request, tenant: TenantId, c: ContainerDep) -> Templ
 )
 async def publish(request: Request, response: Response, tenant: TenantId, c: ContainerDep) -> TemplateDetail:
     text = await _yaml_body(request, c.settings.limits.max_template_bytes)
-    published = publish_template(c.new_uow(), c.clock, c.ids, tenant, text, "body")
+    published = publish_template(c.new_uow(), c.clock, c.ids, tenant, text, "body", c.blobs)
     if not published.created:
         response.status_code = status.HTTP_200_OK
     return TemplateDetail.of(published.version)
+
+
+AUDIO_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/mpeg", "audio/ogg", "audio/webm", "audio/mp4")
+MAX_PROMPT_AUDIO = 10 * 1024 * 1024
+
+
+@router.post(
+    "/prompt-audio",
+    status_code=status.HTTP_201_CREATED,
+    name="upload_prompt_audio",
+    openapi_extra={"requestBody": {"required": True, "content": {t: {} for t in AUDIO_TYPES}}},
+)
+async def upload_prompt_audio(request: Request, tenant: TenantId, c: ContainerDep) -> PromptAudioStored:
+    """A recorded prompt; put the returned sha256 in a question's ``prompt_audio`` and publish."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in AUDIO_TYPES:
+        raise UnsupportedMedia("body", ctype, AUDIO_TYPES)
+    raw = await request.body()
+    if len(raw) > MAX_PROMPT_AUDIO:
+        raise PayloadTooLarge("body", MAX_PROMPT_AUDIO, len(raw))
+    stored = await run_in_threadpool(store_prompt_recording, c.blobs, raw)
+    return PromptAudioStored(sha256=stored.sha256, duration_s=stored.duration_s)
 
 
 @router.get("/{key}", name="get_template")
