@@ -174,9 +174,10 @@ class DocumentStep(_Strict):
 
 class Monitoring(_Strict):
     sample_fps: float = Field(default=2.0, gt=0, le=15)
-    no_face_seconds: float = Field(default=3.0, gt=0, le=60)
+    # defaults: at 2 fps a warning reaches the signer within 2 s of the condition starting
+    no_face_seconds: float = Field(default=1.5, gt=0, le=60)
     multiple_faces_seconds: float = Field(default=1.0, gt=0, le=60)
-    mismatch_seconds: float = Field(default=2.0, gt=0, le=60)
+    mismatch_seconds: float = Field(default=1.5, gt=0, le=60)
     min_face_present_ratio: float = Field(default=0.9, ge=0, le=1)
 
 

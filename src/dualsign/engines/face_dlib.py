@@ -1,0 +1,137 @@
+"""Faces with dlib (the ``dlib-bin`` wheel) and the models of ``face_recognition_models==0.3.0``.
+
+Models (found inside the installed package with importlib; the package's ``__init__`` is never imported
+because it breaks on current setuptools):
+
+- HOG frontal face detector (built into dlib; Boost licence);
+- ``shape_predictor_68_face_landmarks.dat`` — trained on iBUG 300-W, whose licence excludes commercial
+  use: production deployments should use the mediapipe backend (``DUALSIGN_LANDMARKS=mediapipe``);
+- ``shape_predictor_5_face_landmarks.dat`` (CC0) for alignment before embedding;
+- ``dlib_face_recognition_resnet_model_v1.dat`` (CC0): 128-d embeddings, 99.38% on LFW.
+
+Detection runs on a copy scaled to at most ``detect_width`` pixels wide (a face in a phone selfie is large);
+boxes are returned in the original image's coordinates.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dualsign.engines.base import Availability, EngineUnavailable
+from dualsign.engines.vision_base import Embedding, FaceBox, Image, Landmarks
+
+PACKAGE = "face_recognition_models"
+FILES = {
+    "landmarks68": "shape_predictor_68_face_landmarks.dat",
+    "landmarks5": "shape_predictor_5_face_landmarks.dat",
+    "embedding": "dlib_face_recognition_resnet_model_v1.dat",
+}
+
+
+def models_dir() -> Path | None:
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "models"
+    return folder if folder.is_dir() else None
+
+
+def _availability(needs: tuple[str, ...]) -> Availability:
+    if importlib.util.find_spec("dlib") is None:
+        return Availability.no("dlib is not installed (pip install dlib-bin)")
+    folder = models_dir()
+    if folder is None:
+        return Availability.no("the dlib models ship in face_recognition_models==0.3.0: pip install it")
+    missing = [FILES[n] for n in needs if not (folder / FILES[n]).exists()]
+    if missing:
+        return Availability.no(f"missing in {folder}: {', '.join(missing)}")
+    return Availability.yes(f"dlib with {', '.join(FILES[n] for n in needs) or 'HOG detector'}")
+
+
+class _Models:
+    """dlib objects are loaded once per process and shared (they are read-only after loading)."""
+
+    _lock = threading.Lock()
+    _loaded: dict[str, Any] = {}
+
+    @classmethod
+    def get(cls, name: str) -> Any:
+        with cls._lock:
+            if name not in cls._loaded:
+                import dlib
+
+                if name == "detector":
+                    cls._loaded[name] = dlib.get_frontal_face_detector()
+                else:
+                    folder = models_dir()
+                    if folder is None:
+                        raise EngineUnavailable("dlib", "face_recognition_models is not installed")
+                    path = str(folder / FILES[name])
+                    loader = dlib.face_recognition_model_v1 if name == "embedding" else dlib.shape_predictor
+                    cls._loaded[name] = loader(path)
+            return cls._loaded[name]
+
+
+def _rect(box: FaceBox) -> Any:
+    import dlib
+
+    return dlib.rectangle(box.left, box.top, box.right, box.bottom)
+
+
+class DlibFaceDetector:
+    name = "dlib-hog"
+
+    def __init__(self, detect_width: int = 320, upsample: int = 0) -> None:
+        self.detect_width = detect_width
+        self.upsample = upsample
+
+    def is_available(self) -> Availability:
+        return _availability(())
+
+    def detect(self, image: Image) -> list[FaceBox]:
+        detector = _Models.get("detector")
+        h, w = image.shape[:2]
+        factor = 1.0
+        small = image
+        if w > self.detect_width:
+            factor = w / self.detect_width
+            step = max(1, round(factor))
+            small = np.ascontiguousarray(image[::step, ::step])
+            factor = w / small.shape[1]
+        rects, scores, _ = detector.run(small, self.upsample, 0.0)
+        boxes = [FaceBox(r.left(), r.top(), r.right(), r.bottom(), float(s)).scaled(factor)
+                 for r, s in zip(rects, scores, strict=True)]
+        return [FaceBox(max(0, b.left), max(0, b.top), min(w, b.right), min(h, b.bottom), b.score) for b in boxes]
+
+
+class DlibLandmarks:
+    name = "dlib-68"
+    licence = "iBUG 300-W: non-commercial use only"
+
+    def is_available(self) -> Availability:
+        return _availability(("landmarks68",))
+
+    def landmarks(self, image: Image, box: FaceBox) -> Landmarks:
+        shape = _Models.get("landmarks68")(image, _rect(box))
+        return Landmarks(tuple((float(p.x), float(p.y)) for p in shape.parts()), self.name)
+
+
+class DlibEmbedder:
+    name = "dlib-resnet"
+    model_id = "dlib_face_recognition_resnet_model_v1"
+    # Measured on the test photos: same person 0.33–0.43, different people ≥ 0.73; dlib's usual 0.6 is
+    # looser than needed, 0.5 keeps a margin on both sides.
+    match_threshold = 0.5
+
+    def is_available(self) -> Availability:
+        return _availability(("landmarks5", "embedding"))
+
+    def embed(self, image: Image, box: FaceBox) -> Embedding:
+        shape = _Models.get("landmarks5")(image, _rect(box))
+        vector = _Models.get("embedding").compute_face_descriptor(image, shape, 0)
+        return Embedding(tuple(float(v) for v in vector), self.model_id)

@@ -1,0 +1,96 @@
+"""Vision ports: face detection, landmarks, face embeddings, passive liveness — and their frozen results.
+
+Images cross every port as RGB uint8 arrays (H×W×3); decoding happens once in ``engines._video``.
+Landmarks use the 68-point iBUG layout (eyes 36–47, mouth 48–67, nose 30, jaw 0–16), whatever the
+backend, so that the liveness and quality rules in the domain read the same points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from dualsign.engines.base import Availability
+
+Image = npt.NDArray[np.uint8]
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    left: int
+    top: int
+    right: int
+    bottom: int
+    score: float = 1.0
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    def scaled(self, factor: float) -> FaceBox:
+        return FaceBox(int(self.left * factor), int(self.top * factor), int(self.right * factor),
+                       int(self.bottom * factor), self.score)
+
+
+@dataclass(frozen=True)
+class Landmarks:
+    points: tuple[Point, ...]  # 68 points, iBUG order
+    engine: str
+
+
+@dataclass(frozen=True)
+class Embedding:
+    vector: tuple[float, ...]
+    model: str
+
+    def distance(self, other: Embedding) -> float:
+        if self.model != other.model:
+            raise ValueError(f"embeddings of different models ({self.model}, {other.model}) do not compare")
+        a = np.asarray(self.vector)
+        b = np.asarray(other.vector)
+        return float(np.linalg.norm(a - b))
+
+
+class FaceDetector(Protocol):
+    name: str
+
+    def is_available(self) -> Availability: ...
+
+    def detect(self, image: Image) -> list[FaceBox]: ...
+
+
+class LandmarkEngine(Protocol):
+    name: str
+    licence: str  # the model's licence, shown by `models check`
+
+    def is_available(self) -> Availability: ...
+
+    def landmarks(self, image: Image, box: FaceBox) -> Landmarks: ...
+
+
+class FaceEmbedder(Protocol):
+    name: str
+    model_id: str
+    match_threshold: float  # distance at or below which two faces are the same person (conservative)
+
+    def is_available(self) -> Availability: ...
+
+    def embed(self, image: Image, box: FaceBox) -> Embedding: ...
+
+
+class PassiveLiveness(Protocol):
+    """A single-frame anti-spoofing model (printed photo, screen replay). None ships in a registry."""
+
+    name: str
+
+    def is_available(self) -> Availability: ...
+
+    def spoof_score(self, image: Image, box: FaceBox) -> float: ...
