@@ -33,6 +33,13 @@ class SpeechConfig:
 
 
 @dataclass(frozen=True)
+class VisionConfig:
+    face: str = "dlib"  # dlib | fake
+    landmarks: str = "dlib"  # dlib | mediapipe | fake
+    landmarks_model: Path | None = None  # face_landmarker.task for mediapipe
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -42,6 +49,7 @@ class Settings:
     port: int = 8000
     limits: Limits = field(default_factory=Limits)
     speech: SpeechConfig = field(default_factory=SpeechConfig)
+    vision: VisionConfig = field(default_factory=VisionConfig)
 
     @property
     def blob_dir(self) -> Path:
@@ -94,7 +102,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         tts=env.get("DUALSIGN_TTS") or SpeechConfig.tts,
         vad=env.get("DUALSIGN_VAD") or SpeechConfig.vad,
     )
+    landmarks_model = env.get("DUALSIGN_LANDMARKS_MODEL")
+    vision = VisionConfig(
+        face=env.get("DUALSIGN_FACE") or VisionConfig.face,
+        landmarks=env.get("DUALSIGN_LANDMARKS") or VisionConfig.landmarks,
+        landmarks_model=Path(landmarks_model).resolve() if landmarks_model else None,
+    )
     return Settings(
+        vision=vision,
         speech=speech,
         data_dir=data_dir,
         database_url=env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'dualsign.db'}",

@@ -14,7 +14,14 @@ from dualsign.application.signer import SignerServices
 from dualsign.application.signer_links import SignerLinks
 from dualsign.application.template_catalog import sync_builtin_templates
 from dualsign.config import Settings
-from dualsign.engines.registry import SpeechEngines, SpeechSettings, build_speech
+from dualsign.engines.registry import (
+    SpeechEngines,
+    SpeechSettings,
+    VisionSettings,
+    build_speech,
+    build_vision,
+)
+from dualsign.engines.vision_base import VisionEngines
 from dualsign.runtime import RandomIds, SystemClock
 from dualsign.storage.blobs_fs import FileBlobStore
 from dualsign.storage.database import SqlUnitOfWork, SqlUnitOfWorkFactory, make_engine, migrate
@@ -32,11 +39,14 @@ class Container:
     pii_key: bytes
     upload_limits: UploadLimits
     speech: SpeechEngines
+    vision: VisionEngines
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
 
     @property
     def session_services(self) -> SessionServices:
-        return SessionServices(self.blobs, self.clock, self.ids, self.links, self.pii_key, self.upload_limits)
+        return SessionServices(
+            self.blobs, self.clock, self.ids, self.links, self.pii_key, self.upload_limits, self.vision
+        )
 
     @property
     def signer_services(self) -> SignerServices:
@@ -49,6 +59,7 @@ class Container:
             self.speech.vad,
             self.speech.asr,
             self.executor,
+            self.vision,
         )
 
     def new_uow(self) -> SqlUnitOfWork:
@@ -68,12 +79,18 @@ def speech_from(settings: Settings) -> SpeechEngines:
     )
 
 
+def vision_from(settings: Settings) -> VisionEngines:
+    v = settings.vision
+    return build_vision(VisionSettings(face=v.face, landmarks=v.landmarks, landmarks_model=v.landmarks_model))
+
+
 def build_container(
     settings: Settings,
     *,
     clock: Clock | None = None,
     ids: IdFactory | None = None,
     speech: SpeechEngines | None = None,
+    vision: VisionEngines | None = None,
     prepare: bool = True,
 ) -> Container:
     """Wire everything; with ``prepare`` also migrate the database and publish built-in templates."""
@@ -94,6 +111,7 @@ def build_container(
             lim.max_document_bytes, lim.max_documents, lim.max_photo_bytes, lim.max_session_seconds
         ),
         speech=speech or speech_from(settings),
+        vision=vision or vision_from(settings),
     )
     if prepare:
         sync_builtin_templates(container.uow, container.clock, container.ids)

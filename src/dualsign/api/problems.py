@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dualsign.domain.errors import DualSignError
+from dualsign.engines.base import EngineUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -35,6 +36,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DualSignError)
     async def _domain(request: Request, exc: DualSignError) -> JSONResponse:
         return problem(exc.http_status, exc.title, str(exc), exc.code, request.url.path, **exc.extra())
+
+    @app.exception_handler(EngineUnavailable)
+    async def _engine(request: Request, exc: EngineUnavailable) -> JSONResponse:
+        return problem(
+            503, "Engine unavailable", str(exc), "engine_unavailable", request.url.path, engine=exc.engine
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -18,8 +18,11 @@ from dualsign.application.ports import BlobStore, Clock, IdFactory, UnitOfWork
 from dualsign.application.records import Artifact, SessionRecord, StoredEvent, TemplateVersion
 from dualsign.application.signer_links import SignerLinks
 from dualsign.application.template_catalog import resolve_template, template_of
+from dualsign.application.vision import reference_embedding
 from dualsign.domain.errors import FieldProblem, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from dualsign.domain.session import SigningSession
+from dualsign.engines.base import EngineUnavailable
+from dualsign.engines.vision_base import VisionEngines
 
 PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 PDF_TYPE = "application/pdf"
@@ -151,6 +154,7 @@ class SessionServices:
     links: SignerLinks
     pii_key: bytes  # keys the HMAC of ID numbers
     limits: UploadLimits
+    vision: VisionEngines | None = None  # checks the identity photo shows exactly one face
 
 
 def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: NewSession) -> CreatedSession:
@@ -160,6 +164,14 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
         raise InvalidInput(problems)
     version = resolve_template(uow, tenant_id, req.template_key, req.template_version)
     template = template_of(version)
+    if template.identity.required:
+        if svc.vision is None:
+            raise EngineUnavailable(
+                "vision", "the template requires identity checks and no face engine is configured"
+            )
+        reference_embedding(
+            req.identity_photo.data, svc.vision
+        )  # exactly one face, or a 422 naming the field
     now = clock.now()
     idn = req.signer_id_number.strip().upper()
     record = SessionRecord(

@@ -7,6 +7,7 @@ flow; every prompt asked is rendered to audio (when a voice is configured) and i
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import EventKind
 from dualsign.engines._audio import to_wav
 from dualsign.engines.base import AsrEngine, TtsEngine, VadEngine
+from dualsign.engines.vision_base import VisionEngines
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class SignerServices:
     vad: VadEngine | None = None
     asr: AsrEngine | None = None
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
+    vision: VisionEngines | None = None
+    rng: random.Random = field(default_factory=random.SystemRandom)
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class SignerView:
     events: list[Event]  # what this call added
 
 
-def _load_open(uow: UnitOfWork, svc: SignerServices, token: str) -> tuple[SessionRecord, SigningSession]:
+def load_open(uow: UnitOfWork, svc: SignerServices, token: str) -> tuple[SessionRecord, SigningSession]:
     claim = svc.links.verify_signature(token)
     now = svc.clock.now()
     record, session = load_aggregate(uow, claim.session_id)
@@ -84,7 +88,7 @@ Action = Callable[[SigningSession, datetime, Renderer | None], list[Event]]
 def act(uow: UnitOfWork, svc: SignerServices, token: str, action: Action) -> SignerView:
     """Load the open session behind ``token``, run ``action`` at the current time, store its events."""
     with uow:
-        record, session = _load_open(uow, svc, token)
+        record, session = load_open(uow, svc, token)
         render: Renderer | None = None
         tts = svc.tts
         if tts is not None:
@@ -135,7 +139,7 @@ def current(uow: UnitOfWork, svc: SignerServices, token: str) -> SignerView:
 def prompt_audio_digests(uow: UnitOfWork, svc: SignerServices, token: str) -> set[str]:
     """Digests of prompt audio this session has played: the only blobs its signer may fetch."""
     with uow:
-        _, session = _load_open(uow, svc, token)
+        _, session = load_open(uow, svc, token)
     return {
         str(a["sha256"])
         for e in session.events
@@ -149,7 +153,7 @@ def begin_answer(uow: UnitOfWork, svc: SignerServices, token: str) -> AnswerCapt
     if svc.vad is None or svc.asr is None:
         raise IllegalTransition("questions", "spoken answer without speech engines")
     with uow:
-        _, session = _load_open(uow, svc, token)
+        _, session = load_open(uow, svc, token)
     q = session.current_question
     if q is None or not session.awaiting_answer:
         raise IllegalTransition(session.current_state.value, EventKind.ANSWER_JUDGED.value)

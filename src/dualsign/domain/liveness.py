@@ -73,8 +73,9 @@ class ChallengeStep:
     end_s: float
 
 
-def issue_challenge(pool: Sequence[LivenessAction], count: int, window_s: float,
-                    rng: random.Random) -> list[ChallengeStep]:
+def issue_challenge(
+    pool: Sequence[LivenessAction], count: int, window_s: float, rng: random.Random
+) -> list[ChallengeStep]:
     """``count`` distinct actions in a random order, one window each, back to back."""
     actions = rng.sample(sorted(set(pool)), count)
     return [ChallengeStep(a, i * window_s, (i + 1) * window_s) for i, a in enumerate(actions)]
@@ -97,8 +98,8 @@ class StepResult:
 
 BLINK_DROP = 0.65  # eye openness must fall below this share of its median …
 BLINK_REOPEN = 0.85  # … and come back above this share
-MOUTH_OPEN = 0.4  # open enough …
-MOUTH_CHANGE = 0.2  # … and clearly more than it was
+MOUTH_OPEN = 0.3  # open enough …
+MOUTH_CHANGE = 0.15  # … and clearly more than it was
 TURN = 0.15
 NOD = 0.08
 MIN_FACE_SHARE = 0.7
@@ -114,8 +115,12 @@ def judge_step(step: ChallengeStep, samples: Sequence[Sample]) -> StepResult:
     digests = [s.frame_digest for s in inside if s.frame_digest]
     repeated = len(digests) - len(set(digests))
     if digests and repeated / len(digests) > MAX_REPEATED_SHARE:
-        return StepResult(a, False, f"{repeated} of {len(digests)} frames are exact repeats (replay)",
-                          repeated / len(digests))
+        return StepResult(
+            a,
+            False,
+            f"{repeated} of {len(digests)} frames are exact repeats (replay)",
+            repeated / len(digests),
+        )
     if a is LivenessAction.BLINK:
         eyes = [f.eye_open for f in seen]
         typical = statistics.median(eyes)
@@ -132,7 +137,9 @@ def judge_step(step: ChallengeStep, samples: Sequence[Sample]) -> StepResult:
         yaws = [f.yaw for f in seen]
         start = statistics.median(yaws[:3])
         # the signer's left is the camera image's right (+yaw) on an unmirrored frame
-        swing = max(y - start for y in yaws) if a is LivenessAction.TURN_LEFT else max(start - y for y in yaws)
+        swing = (
+            max(y - start for y in yaws) if a is LivenessAction.TURN_LEFT else max(start - y for y in yaws)
+        )
         ok = swing >= TURN
         return StepResult(a, ok, "head turned" if ok else "head did not turn that way", round(swing, 3))
     pitches = [f.pitch for f in seen]

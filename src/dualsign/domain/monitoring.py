@@ -59,10 +59,13 @@ class MonitoringStats:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "observed_s": round(self.observed_s, 2), "face_present_ratio": round(self.face_present_ratio, 4),
+            "observed_s": round(self.observed_s, 2),
+            "face_present_ratio": round(self.face_present_ratio, 4),
             "longest_absence_s": round(self.longest_absence_s, 2),
-            "several_faces_s": round(self.several_faces_s, 2), "mismatch_s": round(self.mismatch_s, 2),
-            "frames": self.frames, "warnings": dict(self.warnings),
+            "several_faces_s": round(self.several_faces_s, 2),
+            "mismatch_s": round(self.mismatch_s, 2),
+            "frames": self.frames,
+            "warnings": dict(self.warnings),
         }
 
 

@@ -195,6 +195,17 @@ class SigningSession:
             return [self._emit(EventKind.LIVENESS_WAIVED, at, reason=waive_reason)]
         return []
 
+    def issue_challenge(self, at: datetime, *, steps: Sequence[JsonMap]) -> Event:
+        return self._emit(
+            EventKind.LIVENESS_CHALLENGE_ISSUED,
+            at,
+            attempt=self.liveness_attempts + 1,
+            steps=[dict(s) for s in steps],
+        )
+
+    def summarize_monitoring(self, at: datetime, stats: JsonMap) -> Event:
+        return self._emit(EventKind.MONITORING_SUMMARY, at, **stats)
+
     def record_liveness(self, at: datetime, *, passed: bool, details: JsonMap) -> Event:
         if passed:
             return self._emit(EventKind.LIVENESS_PASSED, at, **details)

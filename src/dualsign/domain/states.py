@@ -79,6 +79,7 @@ class EventKind(StrEnum):
     DOCUMENTS_REVIEWED = "documents_reviewed"
     SIGNATURE_APPLIED = "signature_applied"
     MONITORING_WARNING = "monitoring_warning"
+    MONITORING_SUMMARY = "monitoring_summary"
     ARTIFACT_STORED = "artifact_stored"
     SESSION_FAILED = "session_failed"
     SESSION_CANCELLED = "session_cancelled"

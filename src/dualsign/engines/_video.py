@@ -63,8 +63,12 @@ def sample_frames(data: bytes, fps: float = 2.0, max_width: int = 640) -> Iterat
                     next_tick += 1.0 / fps
                 image: Image = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
                 if image.shape[1] > max_width:
-                    image = np.asarray(PILImage.fromarray(image).resize(
-                        (max_width, round(image.shape[0] * max_width / image.shape[1]))), dtype=np.uint8)
+                    image = np.asarray(
+                        PILImage.fromarray(image).resize(
+                            (max_width, round(image.shape[0] * max_width / image.shape[1]))
+                        ),
+                        dtype=np.uint8,
+                    )
                 yield float(frame.time), image
         except av.error.FFmpegError as exc:
             raise ImageDecodeError(str(exc)) from None

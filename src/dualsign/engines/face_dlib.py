@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -57,7 +57,7 @@ class _Models:
     """dlib objects are loaded once per process and shared (they are read-only after loading)."""
 
     _lock = threading.Lock()
-    _loaded: dict[str, Any] = {}
+    _loaded: ClassVar[dict[str, Any]] = {}
 
     @classmethod
     def get(cls, name: str) -> Any:
@@ -104,9 +104,13 @@ class DlibFaceDetector:
             small = np.ascontiguousarray(image[::step, ::step])
             factor = w / small.shape[1]
         rects, scores, _ = detector.run(small, self.upsample, 0.0)
-        boxes = [FaceBox(r.left(), r.top(), r.right(), r.bottom(), float(s)).scaled(factor)
-                 for r, s in zip(rects, scores, strict=True)]
-        return [FaceBox(max(0, b.left), max(0, b.top), min(w, b.right), min(h, b.bottom), b.score) for b in boxes]
+        boxes = [
+            FaceBox(r.left(), r.top(), r.right(), r.bottom(), float(s)).scaled(factor)
+            for r, s in zip(rects, scores, strict=True)
+        ]
+        return [
+            FaceBox(max(0, b.left), max(0, b.top), min(w, b.right), min(h, b.bottom), b.score) for b in boxes
+        ]
 
 
 class DlibLandmarks:

@@ -26,6 +26,7 @@ from dualsign.engines.base import (
     SpokenPrompt,
     Transcript,
 )
+from dualsign.engines.vision_base import Embedding, FaceBox, Landmarks
 
 
 def audio_digest(audio: Audio) -> str:
@@ -129,3 +130,146 @@ class ScriptedAsr:
             audio_s=round(len(audio) / SAMPLE_RATE, 3),
             compute_s=0.0,
         )
+
+
+# --- vision -------------------------------------------------------------------------------------------
+MARKER = np.array([0, 255, 0], dtype=np.int16)  # a "face" is a solid green square …
+# … whose centre patch colour is the person (the embedding), and whose canonical landmarks are scaled in.
+_CANONICAL_68 = tuple(
+    (x / 100.0, y / 100.0)
+    for x, y in (
+        (5, 30),
+        (6, 42),
+        (8, 54),
+        (11, 65),
+        (16, 75),
+        (23, 84),
+        (31, 91),
+        (40, 96),
+        (50, 98),
+        (60, 96),
+        (69, 91),
+        (77, 84),
+        (84, 75),
+        (89, 65),
+        (92, 54),
+        (94, 42),
+        (95, 30),
+        (13, 20),
+        (19, 16),
+        (26, 15),
+        (33, 16),
+        (40, 19),
+        (60, 19),
+        (67, 16),
+        (74, 15),
+        (81, 16),
+        (87, 20),
+        (50, 28),
+        (50, 35),
+        (50, 42),
+        (50, 49),
+        (43, 54),
+        (46, 55),
+        (50, 56),
+        (54, 55),
+        (57, 54),
+        (21, 30),
+        (26, 27),
+        (32, 27),
+        (37, 31),
+        (32, 33),
+        (26, 33),
+        (63, 31),
+        (68, 27),
+        (74, 27),
+        (79, 30),
+        (74, 33),
+        (68, 33),
+        (36, 70),
+        (41, 67),
+        (46, 66),
+        (50, 67),
+        (54, 66),
+        (59, 67),
+        (64, 70),
+        (59, 74),
+        (54, 76),
+        (50, 76),
+        (46, 76),
+        (41, 74),
+        (38, 70),
+        (46, 69),
+        (50, 69),
+        (54, 69),
+        (62, 70),
+        (54, 71),
+        (50, 71),
+        (46, 71),
+    )
+)
+
+
+def _marker_boxes(image: np.ndarray, step: int = 4) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes of the green regions (4-connected, on a grid of ``step`` pixels)."""
+    grid = np.all(np.abs(image[::step, ::step].astype(np.int16) - MARKER) < 40, axis=2)
+    seen = np.zeros_like(grid)
+    rows, cols = grid.shape
+    boxes: list[tuple[int, int, int, int]] = []
+    for y0, x0 in zip(*np.nonzero(grid), strict=True):
+        if seen[y0, x0]:
+            continue
+        stack = [(int(y0), int(x0))]
+        seen[y0, x0] = True
+        ys, xs = [], []
+        while stack:
+            y, x = stack.pop()
+            ys.append(y)
+            xs.append(x)
+            for ny, nx in ((y + 1, x), (y - 1, x), (y, x + 1), (y, x - 1)):
+                if 0 <= ny < rows and 0 <= nx < cols and grid[ny, nx] and not seen[ny, nx]:
+                    seen[ny, nx] = True
+                    stack.append((ny, nx))
+        box = (min(xs) * step, min(ys) * step, (max(xs) + 1) * step, (max(ys) + 1) * step)
+        if box[2] - box[0] >= 16 and box[3] - box[1] >= 16:
+            boxes.append(box)
+    return boxes
+
+
+class MarkerFaceDetector:
+    """Deterministic detector: solid green squares are faces (for load tests and demonstrations)."""
+
+    name = "fake-marker"
+
+    def is_available(self) -> Availability:
+        return Availability.yes("green squares are faces (deterministic)")
+
+    def detect(self, image: np.ndarray) -> list[FaceBox]:
+        return [FaceBox(x0, y0, x1, y1, 1.0) for x0, y0, x1, y1 in _marker_boxes(image)]
+
+
+class MarkerLandmarks:
+    name = "fake-marker"
+    licence = "test double"
+
+    def is_available(self) -> Availability:
+        return Availability.yes("canonical landmarks scaled into the box")
+
+    def landmarks(self, image: np.ndarray, box: FaceBox) -> Landmarks:
+        return Landmarks(
+            tuple((box.left + u * box.width, box.top + v * box.height) for u, v in _CANONICAL_68), self.name
+        )
+
+
+class MarkerEmbedder:
+    name = "fake-marker"
+    model_id = "marker-colour"
+    match_threshold = 0.5
+
+    def is_available(self) -> Availability:
+        return Availability.yes("the colour of the square's centre is the identity")
+
+    def embed(self, image: np.ndarray, box: FaceBox) -> Embedding:
+        cy, cx = (box.top + box.bottom) // 2, (box.left + box.right) // 2
+        patch = image[cy - 4 : cy + 4, cx - 4 : cx + 4].reshape(-1, 3).mean(axis=0) / 255.0
+        return Embedding(tuple(float(v) for v in patch), self.model_id)

@@ -9,9 +9,19 @@ from dualsign.engines.asr_faster_whisper import FasterWhisperAsr
 from dualsign.engines.asr_sherpa_onnx import SherpaOnnxAsr
 from dualsign.engines.asr_vosk import VoskAsr
 from dualsign.engines.base import AsrEngine, Availability, TtsEngine, VadEngine
-from dualsign.engines.fake import EnergyVad, FakeTts, ScriptedAsr
+from dualsign.engines.face_dlib import DlibEmbedder, DlibFaceDetector, DlibLandmarks
+from dualsign.engines.fake import (
+    EnergyVad,
+    FakeTts,
+    MarkerEmbedder,
+    MarkerFaceDetector,
+    MarkerLandmarks,
+    ScriptedAsr,
+)
+from dualsign.engines.landmarks_mediapipe import MediapipeLandmarks
 from dualsign.engines.tts_espeak import EspeakTts
 from dualsign.engines.vad_silero import SileroVad
+from dualsign.engines.vision_base import FaceDetector, FaceEmbedder, LandmarkEngine, VisionEngines
 
 ASR_CHOICES = ("faster-whisper", "sherpa-onnx", "vosk", "fake")
 TTS_CHOICES = ("espeak", "fake")
@@ -77,7 +87,7 @@ def build_speech(s: SpeechSettings) -> SpeechEngines:
 
 @dataclass(frozen=True)
 class EngineReport:
-    kind: str  # asr | tts | vad
+    kind: str  # asr | tts | vad | face | embedding | landmarks | liveness
     name: str
     selected: bool
     availability: Availability
@@ -98,3 +108,72 @@ def check_all(s: SpeechSettings) -> list[EngineReport]:
         vad = make_vad(kind)
         reports.append(EngineReport("vad", kind, kind == s.vad, vad.is_available(), vad.name))
     return reports
+
+
+# --- vision -------------------------------------------------------------------------------------------
+FACE_CHOICES = ("dlib", "fake")
+LANDMARK_CHOICES = ("dlib", "mediapipe", "fake")
+
+
+@dataclass(frozen=True)
+class VisionSettings:
+    face: str = "dlib"
+    landmarks: str = "dlib"
+    landmarks_model: Path | None = None
+
+
+def build_vision(s: VisionSettings) -> VisionEngines:
+    if s.face == "fake":
+        detector: FaceDetector = MarkerFaceDetector()
+        photo: FaceDetector = MarkerFaceDetector()
+        embedder: FaceEmbedder = MarkerEmbedder()
+    elif s.face == "dlib":
+        detector, photo, embedder = (
+            DlibFaceDetector(),
+            DlibFaceDetector(detect_width=800, upsample=1),
+            DlibEmbedder(),
+        )
+    else:
+        raise UnknownEngine(f"DUALSIGN_FACE={s.face!r}: choose one of {', '.join(FACE_CHOICES)}")
+    landmarks: LandmarkEngine
+    if s.landmarks == "dlib":
+        landmarks = DlibLandmarks()
+    elif s.landmarks == "mediapipe":
+        landmarks = MediapipeLandmarks(s.landmarks_model)
+    elif s.landmarks == "fake":
+        landmarks = MarkerLandmarks()
+    else:
+        raise UnknownEngine(
+            f"DUALSIGN_LANDMARKS={s.landmarks!r}: choose one of {', '.join(LANDMARK_CHOICES)}"
+        )
+    return VisionEngines(detector=detector, photo_detector=photo, landmarks=landmarks, embedder=embedder)
+
+
+def check_vision(s: VisionSettings) -> list[EngineReport]:
+    return [
+        EngineReport("face", "dlib", s.face == "dlib", DlibFaceDetector().is_available(), "HOG detector"),
+        EngineReport(
+            "embedding", "dlib", s.face == "dlib", DlibEmbedder().is_available(), DlibEmbedder.model_id
+        ),
+        EngineReport(
+            "landmarks",
+            "dlib",
+            s.landmarks == "dlib",
+            DlibLandmarks().is_available(),
+            f"shape_predictor_68 ({DlibLandmarks.licence})",
+        ),
+        EngineReport(
+            "landmarks",
+            "mediapipe",
+            s.landmarks == "mediapipe",
+            MediapipeLandmarks(s.landmarks_model).is_available(),
+            "face_landmarker.task (Apache-2.0)",
+        ),
+        EngineReport(
+            "liveness",
+            "passive",
+            False,
+            Availability.no("no passive anti-spoofing model ships in a registry: liveness is action-based"),
+            "-",
+        ),
+    ]

@@ -36,8 +36,13 @@ class FaceBox:
         return self.bottom - self.top
 
     def scaled(self, factor: float) -> FaceBox:
-        return FaceBox(int(self.left * factor), int(self.top * factor), int(self.right * factor),
-                       int(self.bottom * factor), self.score)
+        return FaceBox(
+            int(self.left * factor),
+            int(self.top * factor),
+            int(self.right * factor),
+            int(self.bottom * factor),
+            self.score,
+        )
 
 
 @dataclass(frozen=True)
@@ -94,3 +99,11 @@ class PassiveLiveness(Protocol):
     def is_available(self) -> Availability: ...
 
     def spoof_score(self, image: Image, box: FaceBox) -> float: ...
+
+
+@dataclass(frozen=True)
+class VisionEngines:
+    detector: FaceDetector  # fast: live frames
+    photo_detector: FaceDetector  # thorough: ID photos (upsampled, full resolution)
+    landmarks: LandmarkEngine
+    embedder: FaceEmbedder
