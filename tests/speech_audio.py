@@ -39,4 +39,4 @@ def answer(text: str, language: str = "en-US", lead: float = 0.5, tail: float = 
 def frames(audio: Audio, ms: int = 100) -> list[bytes]:
     """The audio as the signer page sends it: int16 little-endian chunks."""
     step = SAMPLE_RATE * ms // 1000
-    return [float_to_pcm16(audio[i : i + step]) for i in range(0, len(audio), step)]
+    return [b"A" + float_to_pcm16(audio[i : i + step]) for i in range(0, len(audio), step)]

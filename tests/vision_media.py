@@ -64,17 +64,30 @@ def edited(name: str, *, eyes_closed: bool = False, mouth_open: bool = False) ->
 @cache
 def head_box(name: str) -> tuple[int, int, int, int]:
     """The photo's face box grown to a head-and-shoulders crop, as a selfie camera frames it."""
+    im = photo(name)
+    if not DlibFaceDetector(detect_width=800, upsample=1).detect(np.asarray(im)):
+        return (0, 0, im.width, im.height)  # no face (a cat, a cup): the whole picture
     p = photo_landmarks(name)
     xs, ys = [x for x, _ in p], [y for _, y in p]
     cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
     half = 0.95 * (max(xs) - min(xs))
-    im = photo(name)
-    return (max(0, int(cx - half)), max(0, int(cy - 1.25 * half)), min(im.width, int(cx + half)),
-            min(im.height, int(cy + 1.05 * half)))
+    return (
+        max(0, int(cx - half)),
+        max(0, int(cy - 1.25 * half)),
+        min(im.width, int(cx + half)),
+        min(im.height, int(cy + 1.05 * half)),
+    )
 
 
-def frame(picture: str | tuple[str, PILImage.Image] | list[str] | None, seed: int, *, dx: int = 0,
-          dy: int = 0, scale: float = 1.0, noise: float = 4.0) -> np.ndarray:
+def frame(
+    picture: str | tuple[str, PILImage.Image] | list[str] | None,
+    seed: int,
+    *,
+    dx: int = 0,
+    dy: int = 0,
+    scale: float = 1.0,
+    noise: float = 4.0,
+) -> np.ndarray:
     """A camera frame showing the named photo(s) (or an edited copy: (name, image)), or nobody."""
     canvas = PILImage.new("RGB", (W, H), (118, 124, 130))
     items = [] if picture is None else picture if isinstance(picture, list) else [picture]

@@ -173,7 +173,7 @@ def test_audio_outside_a_window_is_ignored_and_bad_tokens_are_closed(
     _, token, _ = start(client, container, HERE / "english_no_vision_template.yaml", "voice-check-en")
     with client.websocket_connect(f"/signer/v1/live?token={token}") as ws:
         ws.receive_json()
-        ws.send_bytes(b"\x00\x01" * 800)
+        ws.send_bytes(b"A" + b"\x00\x01" * 800)
         ws.send_json({"type": "state"})
         assert ws.receive_json()["prompt"]["attempt"] == 1
     with client.websocket_connect("/signer/v1/live?token=forged") as ws:

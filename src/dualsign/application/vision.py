@@ -95,7 +95,8 @@ def analyze(
     if landmarks:
         marks = engines.landmarks.landmarks(image, main)
         feats = features(marks.points) if len(marks.points) == 68 else None
-    emb = engines.embedder.embed(image, main) if embed else None
+    # only a lone face is compared with the signer: with several, "several faces" is the warning
+    emb = engines.embedder.embed(image, main) if embed and len(faces) == 1 else None
     return FrameAnalysis(faces, main, quality(image, main), feats, emb, _face_digest(image, main))
 
 

@@ -106,6 +106,26 @@ MIN_FACE_SHARE = 0.7
 MAX_REPEATED_SHARE = 0.25
 
 
+def _smooth(values: Sequence[float]) -> list[float]:
+    """Median of each 3-frame neighbourhood: a head movement lasts many frames, a landmark glitch one."""
+    if len(values) < 3:
+        return list(values)
+    inner = [statistics.median(values[i - 1 : i + 2]) for i in range(1, len(values) - 1)]
+    return [values[0], *inner, values[-1]]
+
+
+def _sustained(deltas: Sequence[float], level: float) -> int:
+    """The longest run of consecutive frames at or beyond ``level`` (same sign as ``level``)."""
+    best = run = 0
+    for d in deltas:
+        run = run + 1 if (d >= level if level > 0 else d <= level) else 0
+        best = max(best, run)
+    return best
+
+
+SUSTAIN_FRAMES = 3  # a head movement shows on several consecutive frames; a landmark glitch does not
+
+
 def judge_step(step: ChallengeStep, samples: Sequence[Sample]) -> StepResult:
     inside = [s for s in samples if step.start_s <= s.t < step.end_s]
     seen = [s.features for s in inside if s.features is not None]
@@ -134,7 +154,7 @@ def judge_step(step: ChallengeStep, samples: Sequence[Sample]) -> StepResult:
         ok = max(mouth) >= MOUTH_OPEN and max(mouth) - min(mouth) >= MOUTH_CHANGE
         return StepResult(a, ok, "mouth opened" if ok else "mouth did not open", round(max(mouth), 3))
     if a in (LivenessAction.TURN_LEFT, LivenessAction.TURN_RIGHT):
-        yaws = [f.yaw for f in seen]
+        yaws = _smooth([f.yaw for f in seen])
         start = statistics.median(yaws[:3])
         # the signer's left is the camera image's right (+yaw) on an unmirrored frame
         swing = (
@@ -142,12 +162,14 @@ def judge_step(step: ChallengeStep, samples: Sequence[Sample]) -> StepResult:
         )
         ok = swing >= TURN
         return StepResult(a, ok, "head turned" if ok else "head did not turn that way", round(swing, 3))
-    pitches = [f.pitch for f in seen]
+    pitches = _smooth([f.pitch for f in seen])
     start = statistics.median(pitches[:3])
     peak = max(range(len(pitches)), key=lambda k: abs(pitches[k] - start))
     back = any(abs(p - start) <= NOD / 2 for p in pitches[peak + 1 :])
     amplitude = abs(pitches[peak] - start)
-    ok = amplitude >= NOD and back
+    direction = 1.0 if pitches[peak] >= start else -1.0
+    held = _sustained([direction * (p - start) for p in pitches], NOD / 2)
+    ok = amplitude >= NOD and back and held >= SUSTAIN_FRAMES
     return StepResult(a, ok, "nodded" if ok else "no nod (down and back up)", round(amplitude, 3))
 
 

@@ -95,7 +95,9 @@ class FaceMonitor:
         s.observed_s += dt
         if o.signer is not None:
             self._last_signer = o.signer
-        mismatch = o.faces >= 1 and self._last_signer is False
+        elif o.faces != 1:
+            self._last_signer = None  # no lone face: who it is is unknown until the next comparison
+        mismatch = o.faces == 1 and self._last_signer is False
         if o.faces >= 1:
             s.face_present_s += dt
             self._absent_since = None

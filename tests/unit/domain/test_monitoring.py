@@ -27,9 +27,11 @@ def timeline(spec: list[tuple[float, dict]]) -> list[Observation]:
 
 
 def test_each_condition_is_warned_within_two_seconds_of_starting() -> None:
-    for fields, kind in [({"faces": 0, "signer": None}, WarningKind.NO_FACE),
-                         ({"faces": 2}, WarningKind.SEVERAL_FACES),
-                         ({"signer": False}, WarningKind.NOT_THE_SIGNER)]:
+    for fields, kind in [
+        ({"faces": 0, "signer": None}, WarningKind.NO_FACE),
+        ({"faces": 2}, WarningKind.SEVERAL_FACES),
+        ({"signer": False}, WarningKind.NOT_THE_SIGNER),
+    ]:
         _, raised = run(timeline([(5, {}), (4, fields), (3, {})]))
         assert [w.kind for w in raised] == [kind]
         assert raised[0].since == 5.0
@@ -47,7 +49,9 @@ def test_short_glitches_raise_nothing() -> None:
 
 
 def test_statistics_for_qc() -> None:
-    m, _ = run(timeline([(10, {}), (4, {"faces": 0, "signer": None}), (2, {"faces": 2}), (4, {"signer": False})]))
+    m, _ = run(
+        timeline([(10, {}), (4, {"faces": 0, "signer": None}), (2, {"faces": 2}), (4, {"signer": False})])
+    )
     stats = m.stats.to_dict()
     assert stats["frames"] == 40
     assert abs(stats["longest_absence_s"] - 3.5) < 0.01

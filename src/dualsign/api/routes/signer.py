@@ -7,22 +7,17 @@ WebSocket ``/signer/v1/live?token=…``: the live channel — JSON control messa
 
 from __future__ import annotations
 
-import json
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from dualsign.api.deps import ContainerDep, SignerToken
+from dualsign.api.live import LiveChannel
 from dualsign.api.schemas import ConsentRequest, SignerState, TextAnswer, signer_state
 from dualsign.application import signer
-from dualsign.application.speech import AnswerCapture
-from dualsign.container import Container
-from dualsign.domain.endpointing import Signal
 from dualsign.domain.errors import DualSignError, NotFound, TokenInvalid
-from dualsign.engines._audio import pcm16_to_float
 
 router = APIRouter(prefix="/signer/v1", tags=["signer"])
 pages = APIRouter(include_in_schema=False)
@@ -72,66 +67,11 @@ def prompt_audio(sha256: str, c: ContainerDep, token: Annotated[str, Query()]) -
 
 @router.websocket("/live")
 async def live(ws: WebSocket, token: Annotated[str, Query()]) -> None:
-    c: Container = ws.app.state.container
-    svc = c.signer_services
+    """The live channel (see ``dualsign.api.live``): tagged binary audio/frames and JSON control."""
     await ws.accept()
-    capture: AnswerCapture | None = None
-
-    async def send_state(view: signer.SignerView) -> None:
-        await ws.send_json({"type": "state", **signer_state(view, token).model_dump(mode="json")})
-
-    async def submit(cap: AnswerCapture) -> None:
-        captured = cap.finish_now()
-        view = await run_in_threadpool(signer.submit_spoken_answer, c.new_uow(), svc, token, captured)
-        verdict = next((dict(e.payload) for e in view.events if e.kind.value == "answer_judged"), {})
-        await ws.send_json(
-            {
-                "type": "verdict",
-                "question_id": verdict.get("question_id"),
-                "attempt": verdict.get("attempt"),
-                "transcript": verdict.get("transcript"),
-                "verdict": verdict.get("verdict"),
-                "explanation": verdict.get("explanation"),
-                "endpoint_wait_ms": captured.waited_ms,
-                "compute_ms": captured.extra_compute_ms,
-            }
-        )
-        await send_state(view)
-
+    channel = LiveChannel(ws, ws.app.state.container, token)
     try:
-        await send_state(await run_in_threadpool(signer.current, c.new_uow(), svc, token))
-        while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            data: bytes | None = message.get("bytes")
-            if data is not None:
-                if capture is None:
-                    continue  # audio outside an answer window is not an answer
-                signals = await run_in_threadpool(capture.feed, pcm16_to_float(data))
-                if any(s.signal is Signal.STARTED for s in signals):
-                    await ws.send_json({"type": "speech_started", "at_ms": capture.elapsed_ms})
-                if capture.result is not None:
-                    done, capture = capture, None
-                    await submit(done)
-                continue
-            control: dict[str, Any] = json.loads(message.get("text") or "{}")
-            kind = control.get("type")
-            if kind == "listen":
-                capture = await run_in_threadpool(signer.begin_answer, c.new_uow(), svc, token)
-                await ws.send_json({"type": "listening"})
-            elif kind == "stop" and capture is not None:
-                done, capture = capture, None
-                await submit(done)
-            elif kind == "repeat":
-                capture = None
-                await send_state(await run_in_threadpool(signer.repeat_question, c.new_uow(), svc, token))
-            elif kind == "state":
-                await send_state(await run_in_threadpool(signer.current, c.new_uow(), svc, token))
-            else:
-                await ws.send_json(
-                    {"type": "error", "code": "unknown_message", "detail": f"unknown type {kind!r}"}
-                )
+        await channel.run()
     except WebSocketDisconnect:
         return
     except DualSignError as exc:

@@ -1,0 +1,238 @@
+"""The live channel of one signer connection: answers by voice, camera frames, pushed decisions.
+
+Binary messages start with a one-byte tag:
+- ``A`` + 16 kHz mono PCM (int16 LE): audio of an open answer window;
+- ``V`` + 8-byte little-endian capture time (ms) + JPEG: a camera frame.
+JSON control messages: ``listen``, ``stop``, ``repeat``, ``state``, ``identity``, ``liveness``.
+Every frame feeds face monitoring (at the template's rate); during ``identity`` and ``liveness`` frames
+are also collected for those decisions. Heavy work runs in the thread pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import WebSocket
+from starlette.concurrency import run_in_threadpool
+
+from dualsign.api.schemas import signer_state
+from dualsign.application import signer, signer_vision
+from dualsign.application.speech import AnswerCapture
+from dualsign.application.vision import LiveMonitor, liveness_sample
+from dualsign.container import Container
+from dualsign.domain.endpointing import Signal
+from dualsign.domain.liveness import ChallengeStep, Sample
+from dualsign.domain.states import RECORDING_STATES, SessionState
+from dualsign.engines._audio import pcm16_to_float
+from dualsign.engines._video import ImageDecodeError, decode_image
+from dualsign.engines.vision_base import Image
+
+IDENTITY_EXTRA_FRAMES = 2  # frames collected beyond the template's minimum of good ones
+RECORDING = {s.value for s in RECORDING_STATES}
+
+
+@dataclass
+class LiveChannel:
+    ws: WebSocket
+    c: Container
+    token: str
+    capture: AnswerCapture | None = None
+    monitor: LiveMonitor | None = None
+    first_frame_ms: int | None = None
+    identity_frames: list[bytes] | None = None
+    identity_wanted: int = 0
+    challenge: list[ChallengeStep] | None = None
+    challenge_start_s: float | None = None
+    samples: list[Sample] = field(default_factory=list)
+    challenge_frame: Image | None = None
+    state: str = ""
+
+    @property
+    def svc(self) -> signer.SignerServices:
+        return self.c.signer_services
+
+    async def send_state(self, view: signer.SignerView) -> None:
+        self.state = view.state
+        await self.ws.send_json({"type": "state", **signer_state(view, self.token).model_dump(mode="json")})
+
+    async def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return await run_in_threadpool(fn, self.c.new_uow(), self.svc, self.token, *args, **kwargs)
+
+    # --- audio --------------------------------------------------------------------------------------
+    async def on_audio(self, pcm: bytes) -> None:
+        if self.capture is None:
+            return  # audio outside an answer window is not an answer
+        capture = self.capture
+        signals = await run_in_threadpool(capture.feed, pcm16_to_float(pcm))
+        if any(s.signal is Signal.STARTED for s in signals):
+            await self.ws.send_json({"type": "speech_started", "at_ms": capture.elapsed_ms})
+        if capture.result is not None:
+            self.capture = None
+            await self.submit(capture)
+
+    async def submit(self, capture: AnswerCapture) -> None:
+        captured = capture.finish_now()
+        view = await self.call(signer.submit_spoken_answer, captured)
+        verdict = next((dict(e.payload) for e in view.events if e.kind.value == "answer_judged"), {})
+        await self.ws.send_json(
+            {
+                "type": "verdict",
+                "question_id": verdict.get("question_id"),
+                "attempt": verdict.get("attempt"),
+                "transcript": verdict.get("transcript"),
+                "verdict": verdict.get("verdict"),
+                "explanation": verdict.get("explanation"),
+                "endpoint_wait_ms": captured.waited_ms,
+                "compute_ms": captured.extra_compute_ms,
+            }
+        )
+        await self.send_state(view)
+
+    # --- video --------------------------------------------------------------------------------------
+    async def on_frame(self, payload: bytes) -> None:
+        if len(payload) < 9:
+            return
+        (captured_ms,) = struct.unpack("<Q", payload[:8])
+        jpeg = payload[8:]
+        if self.first_frame_ms is None:
+            self.first_frame_ms = captured_ms
+        t = (captured_ms - self.first_frame_ms) / 1000
+        try:
+            image = await run_in_threadpool(decode_image, jpeg, 640)
+        except ImageDecodeError:
+            await self.ws.send_json(
+                {"type": "error", "code": "bad_frame", "detail": "the frame is not an image"}
+            )
+            return
+        if self.identity_frames is not None:
+            self.identity_frames.append(jpeg)
+            if len(self.identity_frames) >= self.identity_wanted:
+                frames, self.identity_frames = self.identity_frames, None
+                view = await self.call(signer_vision.verify_identity_live, frames)
+                result = next(
+                    (dict(e.payload) for e in view.events if e.kind.value.startswith("identity_")), {}
+                )
+                await self.ws.send_json(
+                    {
+                        "type": "identity_result",
+                        "passed": view.state != "identity" and view.state != "failed",
+                        **result,
+                    }
+                )
+                await self.send_state(view)
+        if self.challenge is not None:
+            await self.on_challenge_frame(image, t)
+        await self.on_monitor(image, t)
+
+    async def on_challenge_frame(self, image: Image, t: float) -> None:
+        assert self.challenge is not None  # noqa: S101 (checked by the caller)
+        if self.challenge_start_s is None:
+            self.challenge_start_s = t
+        rel = t - self.challenge_start_s
+        if rel < self.challenge[-1].end_s:
+            sample = await run_in_threadpool(liveness_sample, image, rel, self.c.vision)
+            self.samples.append(sample)
+            if sample.features is not None:
+                self.challenge_frame = image
+            return
+        steps, samples, frame = self.challenge, self.samples, self.challenge_frame
+        self.challenge, self.samples, self.challenge_start_s, self.challenge_frame = None, [], None, None
+        view = await self.call(signer_vision.finish_liveness, steps, samples, frame)
+        result = next((dict(e.payload) for e in view.events if e.kind.value.startswith("liveness_")), {})
+        await self.ws.send_json(
+            {"type": "liveness_result", "passed": view.state not in ("liveness", "failed"), **result}
+        )
+        await self.send_state(view)
+
+    async def on_monitor(self, image: Image, t: float) -> None:
+        if self.state not in RECORDING or self.c.vision is None:
+            return
+        if self.monitor is None:
+            self.monitor = await self.call(signer_vision.begin_monitoring)
+        monitor = self.monitor
+        if not monitor.due(t):
+            return
+        _analysis, warnings = await run_in_threadpool(monitor.observe, image, t)
+        if warnings:
+            await self.call(signer_vision.record_warnings, warnings, image, t)
+            for w in warnings:
+                await self.ws.send_json(
+                    {
+                        "type": "warning",
+                        "warning": w.kind.value,
+                        "since_s": round(w.since, 2),
+                        "after_s": round(w.raised_at - w.since, 2),
+                    }
+                )
+
+    # --- control ------------------------------------------------------------------------------------
+    async def on_control(self, control: dict[str, Any]) -> None:
+        kind = control.get("type")
+        if kind == "listen":
+            self.capture = await self.call(signer.begin_answer)
+            await self.ws.send_json({"type": "listening"})
+        elif kind == "stop" and self.capture is not None:
+            capture, self.capture = self.capture, None
+            await self.submit(capture)
+        elif kind == "repeat":
+            self.capture = None
+            await self.send_state(await self.call(signer.repeat_question))
+        elif kind == "state":
+            await self.send_state(await self.call(signer.current))
+        elif kind == "identity":
+            view = await self.call(signer.current)
+            if view.state != SessionState.IDENTITY.value:
+                await self.ws.send_json(
+                    {
+                        "type": "error",
+                        "code": "illegal_transition",
+                        "detail": f"no identity check in state {view.state!r}",
+                    }
+                )
+                return
+            template_min = await self.call(_min_good_frames)
+            self.identity_wanted = template_min + IDENTITY_EXTRA_FRAMES
+            self.identity_frames = []
+            await self.ws.send_json({"type": "identity_collecting", "frames": self.identity_wanted})
+        elif kind == "liveness":
+            challenge = await self.call(signer_vision.start_liveness)
+            self.challenge, self.samples, self.challenge_start_s = challenge.steps, [], None
+            await self.ws.send_json(
+                {
+                    "type": "challenge",
+                    "steps": [
+                        {"action": s.action.value, "start_s": s.start_s, "end_s": s.end_s}
+                        for s in challenge.steps
+                    ],
+                }
+            )
+        else:
+            await self.ws.send_json(
+                {"type": "error", "code": "unknown_message", "detail": f"unknown type {kind!r}"}
+            )
+
+    async def run(self) -> None:
+        await self.send_state(await self.call(signer.current))
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            data: bytes | None = message.get("bytes")
+            if data:
+                if data[:1] == b"A":
+                    await self.on_audio(data[1:])
+                elif data[:1] == b"V":
+                    await self.on_frame(data[1:])
+                continue
+            await self.on_control(json.loads(message.get("text") or "{}"))
+        if self.monitor is not None and self.state in RECORDING:
+            await self.call(signer_vision.summarize_monitoring, self.monitor)
+
+
+def _min_good_frames(uow: Any, svc: signer.SignerServices, token: str) -> int:
+    with uow:
+        _, s = signer.load_open(uow, svc, token)
+    return s.template.identity.min_good_frames
