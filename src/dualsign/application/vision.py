@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -192,17 +192,48 @@ def verify_identity(
     )
 
 
+def _moved(a: FaceBox, b: FaceBox) -> bool:
+    """The main face jumped or changed size: possibly someone else, so compare again now."""
+    shift = (
+        abs((a.left + a.right) - (b.left + b.right)) / 2 + abs((a.top + a.bottom) - (b.top + b.bottom)) / 2
+    )
+    return shift > 0.25 * b.width or abs(a.width - b.width) > 0.25 * b.width
+
+
+def face_signature(image: Image, box: FaceBox, size: int = 8) -> np.ndarray:
+    """An 8×8 block-averaged, normalised grey thumbnail of the face: a cheap "still the same face?"."""
+    crop = _grey(image[box.top : box.bottom, box.left : box.right]).astype(np.float32)
+    if crop.shape[0] < size or crop.shape[1] < size:
+        return np.zeros((size, size), dtype=np.float32)
+    rows = np.linspace(0, crop.shape[0], size + 1).astype(int)[:-1]
+    cols = np.linspace(0, crop.shape[1], size + 1).astype(int)[:-1]
+    sums = np.add.reduceat(np.add.reduceat(crop, rows, axis=0), cols, axis=1)
+    counts = np.outer(np.diff([*rows, crop.shape[0]]), np.diff([*cols, crop.shape[1]]))
+    thumb: np.ndarray = sums / counts
+    thumb -= thumb.mean()
+    norm = float(np.linalg.norm(thumb))
+    return thumb / norm if norm else thumb
+
+
+SAME_FACE = 0.75  # signature correlation below which the face is compared with the signer again
+
+
 @dataclass
 class LiveMonitor:
-    """One per live connection: samples frames at the template's rate, embeds about once a second."""
+    """One per live connection: samples frames at the template's rate and compares the face with the
+    signer when it appears, jumps, changes size, or every ``embed_every_s`` otherwise (an embedding
+    costs about eight detections)."""
 
     thresholds: Monitoring
     engines: VisionEngines
     reference: Embedding | None
-    embed_every_s: float = 1.0
+    embed_every_s: float = 3.0
     monitor: FaceMonitor = field(init=False)
     _last_t: float | None = None
     _last_embed_t: float | None = None
+    _last_box: FaceBox | None = None
+    _last_count: int = -1
+    _signature: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.monitor = FaceMonitor(self.thresholds)
@@ -210,18 +241,38 @@ class LiveMonitor:
     def due(self, t: float) -> bool:
         return self._last_t is None or t - self._last_t >= 1.0 / self.thresholds.sample_fps - 1e-3
 
+    def _wants_embedding(self, t: float, faces: tuple[FaceBox, ...], signature: np.ndarray) -> bool:
+        if self.reference is None or len(faces) != 1:
+            return False
+        if (
+            self._last_embed_t is None
+            or self._last_box is None
+            or self._last_count != 1
+            or self._signature is None
+        ):
+            return True
+        changed = float((signature * self._signature).sum()) < SAME_FACE
+        return changed or t - self._last_embed_t >= self.embed_every_s or _moved(faces[0], self._last_box)
+
     def observe(self, image: Image, t: float) -> tuple[FrameAnalysis, list[FaceWarning]]:
         self._last_t = t
-        embed = self.reference is not None and (
-            self._last_embed_t is None or t - self._last_embed_t >= self.embed_every_s
-        )
-        a = analyze(image, self.engines, embed=embed)
+        a = analyze(image, self.engines)
         signer: bool | None = None
         distance = None
-        if a.embedding is not None and self.reference is not None:
+        signature = face_signature(image, a.main) if a.main is not None else None
+        if (
+            a.main is not None
+            and signature is not None
+            and self.reference is not None
+            and self._wants_embedding(t, a.faces, signature)
+        ):
+            embedding = self.engines.embedder.embed(image, a.main)
+            a = replace(a, embedding=embedding)
             self._last_embed_t = t
-            distance = a.embedding.distance(self.reference)
+            self._signature = signature
+            distance = embedding.distance(self.reference)
             signer = distance <= self.engines.embedder.match_threshold
+        self._last_box, self._last_count = a.main, len(a.faces)
         q = a.quality
         obs = Observation(
             t=t,
