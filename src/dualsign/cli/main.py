@@ -375,10 +375,14 @@ app.add_typer(models_app, name="models")
 @models_app.command("check")
 def models_check() -> None:
     """Every engine: selected or not, can it run here, which model, and what is missing."""
-    from dualsign.engines.registry import SpeechSettings, check_all
+    from dualsign.engines.registry import SpeechSettings, VisionSettings, check_all, check_vision
 
-    s = load_settings().speech
+    settings = load_settings()
+    s, v = settings.speech, settings.vision
     reports = check_all(SpeechSettings(asr=s.asr, asr_model_dir=s.asr_model_dir, tts=s.tts, vad=s.vad))
+    reports += check_vision(
+        VisionSettings(face=v.face, landmarks=v.landmarks, landmarks_model=v.landmarks_model)
+    )
     table = Table("kind", "engine", "selected", "ready", "model", "details")
     for r in reports:
         ready = "[green]yes[/green]" if r.availability.ok else "[red]no[/red]"

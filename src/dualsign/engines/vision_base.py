@@ -107,3 +107,27 @@ class VisionEngines:
     photo_detector: FaceDetector  # thorough: ID photos (upsampled, full resolution)
     landmarks: LandmarkEngine
     embedder: FaceEmbedder
+
+
+@dataclass(frozen=True)
+class AuthorityResult:
+    passed: bool
+    score: float  # the provider's similarity score, on its own scale
+    provider: str
+    reference: str  # the provider's transaction id, kept as evidence
+
+
+class IdentityAuthority(Protocol):
+    """A national identity service (e.g. a 公安部 citizen-photo comparison through a licensed provider).
+
+    Contract: given the signer's name, ID number and one live face image (JPEG), the provider compares
+    the face with its registered photo and answers pass/fail with a score and a transaction id. It is
+    called once, after the local 1:1 check has passed, with the best live frame; its answer is an event.
+    No such service is reachable from this workplace, so no adapter ships yet; one implements this port.
+    """
+
+    name: str
+
+    def is_available(self) -> Availability: ...
+
+    def verify(self, *, name: str, id_number: str, live_face_jpeg: bytes) -> AuthorityResult: ...
