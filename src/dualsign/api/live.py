@@ -24,7 +24,7 @@ from dualsign.application.speech import AnswerCapture
 from dualsign.application.vision import LiveMonitor, liveness_sample
 from dualsign.container import Container
 from dualsign.domain.endpointing import Signal
-from dualsign.domain.liveness import ChallengeStep, Sample
+from dualsign.domain.liveness import ChallengeStep, Sample, nods
 from dualsign.domain.states import RECORDING_STATES, SessionState
 from dualsign.engines._audio import pcm16_to_float
 from dualsign.engines._video import ImageDecodeError, decode_image
@@ -40,6 +40,7 @@ class LiveChannel:
     c: Container
     token: str
     capture: AnswerCapture | None = None
+    nod_samples: list[Sample] | None = None  # collected during an answer window that accepts a nod
     monitor: LiveMonitor | None = None
     first_frame_ms: int | None = None
     identity_frames: list[bytes] | None = None
@@ -125,6 +126,8 @@ class LiveChannel:
                 await self.send_state(view)
         if self.challenge is not None:
             await self.on_challenge_frame(image, t)
+        if self.nod_samples is not None and self.capture is not None and not self.capture.started:
+            await self.on_nod_frame(image, t)
         await self.on_monitor(image, t)
 
     async def on_challenge_frame(self, image: Image, t: float) -> None:
@@ -144,6 +147,26 @@ class LiveChannel:
         result = next((dict(e.payload) for e in view.events if e.kind.value.startswith("liveness_")), {})
         await self.ws.send_json(
             {"type": "liveness_result", "passed": view.state not in ("liveness", "failed"), **result}
+        )
+        await self.send_state(view)
+
+    async def on_nod_frame(self, image: Image, t: float) -> None:
+        assert self.nod_samples is not None  # noqa: S101 (checked by the caller)
+        self.nod_samples.append(await run_in_threadpool(liveness_sample, image, t, self.c.vision))
+        nod = nods(self.nod_samples)
+        if nod is None:
+            return
+        frames = len(self.nod_samples)
+        self.capture, self.nod_samples = None, None
+        view = await self.call(signer.submit_nod, frames, nod.measured)
+        await self.ws.send_json(
+            {
+                "type": "verdict",
+                "verdict": "ACCEPT",
+                "transcript": None,
+                "input": "nod",
+                "explanation": {"rule": "nod"},
+            }
         )
         await self.send_state(view)
 
@@ -173,7 +196,9 @@ class LiveChannel:
         kind = control.get("type")
         if kind == "listen":
             self.capture = await self.call(signer.begin_answer)
-            await self.ws.send_json({"type": "listening"})
+            nod = self.c.vision is not None and await self.call(signer.allows_nod)
+            self.nod_samples = [] if nod else None
+            await self.ws.send_json({"type": "listening", "nod_allowed": nod})
         elif kind == "stop" and self.capture is not None:
             capture, self.capture = self.capture, None
             await self.submit(capture)

@@ -23,8 +23,10 @@ from dualsign.application.sessions import load_aggregate
 from dualsign.application.signer_links import SignerLinks
 from dualsign.application.speech import AnswerCapture, CapturedAnswer, answer_hints, endpoint_config
 from dualsign.domain.errors import IllegalTransition, TokenInvalid
+from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import EventKind
+from dualsign.domain.templates import AnswerMode
 from dualsign.engines._audio import to_wav
 from dualsign.engines.base import AsrEngine, TtsEngine, VadEngine
 from dualsign.engines.vision_base import VisionEngines
@@ -213,5 +215,34 @@ def submit_spoken_answer(
         text = t.text if t is not None else None
         events += answer_and_continue(s, now, text, evidence, render=render, failure=captured.error)
         return events
+
+    return act(uow, svc, token, record)
+
+
+def allows_nod(uow: UnitOfWork, svc: SignerServices, token: str) -> bool:
+    """The current question accepts a nod instead of a spoken answer (an accessibility option)."""
+    with uow:
+        _, s = load_open(uow, svc, token)
+    q = s.current_question
+    return q is not None and s.awaiting_answer and AnswerMode.NOD in q.answer_modes
+
+
+def submit_nod(uow: UnitOfWork, svc: SignerServices, token: str, frames: int, amplitude: float) -> SignerView:
+    """The signer nodded during the answer window of a question that allows it: an affirmative answer."""
+
+    def record(s: SigningSession, now: datetime, render: Renderer | None) -> list[Event]:
+        q = s.current_question
+        if q is None or AnswerMode.NOD not in q.answer_modes:
+            raise IllegalTransition(s.current_state.value, "nod answer to a question that does not allow it")
+        result = MatchResult(
+            Verdict.ACCEPT,
+            "nod",
+            "",
+            None,
+            "nod",
+            f"nodded (pitch swing {amplitude:.3f} over {frames} frames); the template allows it",
+        )
+        events = s.answer(now, transcript=None, result=result, evidence={"input": "nod", "frames": frames})
+        return events + ask_next(s, now, render)
 
     return act(uow, svc, token, record)

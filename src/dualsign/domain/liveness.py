@@ -177,9 +177,11 @@ def judge_challenge(steps: Sequence[ChallengeStep], samples: Sequence[Sample]) -
     return [judge_step(step, samples) for step in steps]
 
 
-def nods(samples: Sequence[Sample], window_s: float = 2.0) -> bool:
-    """A nod anywhere in ``samples``: the accessible answer modality for questions that allow it."""
+def nods(samples: Sequence[Sample], window_s: float = 2.0) -> StepResult | None:
+    """A nod in the last ``window_s`` of ``samples`` (the accessible answer to questions that allow it)."""
     if not samples:
-        return False
-    step = ChallengeStep(LivenessAction.NOD, samples[0].t, samples[0].t + window_s)
-    return judge_step(step, samples).passed
+        return None
+    end = samples[-1].t
+    step = ChallengeStep(LivenessAction.NOD, end - window_s, end + 1e-6)
+    result = judge_step(step, samples)
+    return result if result.passed else None

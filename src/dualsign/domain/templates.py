@@ -221,6 +221,17 @@ class Template(_Strict):
 
     @field_validator("questions")
     @classmethod
+    def _nod_means_yes(cls, questions: tuple[Question, ...]) -> tuple[Question, ...]:
+        for q in questions:
+            if AnswerMode.NOD in q.answer_modes and any(_negative(a) for a in q.acceptable):
+                raise ValueError(
+                    f"question {q.id!r}: a nod means yes, so it cannot answer a question whose acceptable "
+                    "answer is negative"
+                )
+        return questions
+
+    @field_validator("questions")
+    @classmethod
     def _unique_ids(cls, questions: tuple[Question, ...]) -> tuple[Question, ...]:
         seen: set[str] = set()
         for q in questions:
@@ -243,6 +254,13 @@ class Template(_Strict):
             if q.id == question_id:
                 return q
         raise KeyError(question_id)
+
+
+def _negative(phrase: str) -> bool:
+    words = phrase.lower().replace(",", " ").split()
+    return any(ch in phrase for ch in "不没未非别否无") or any(
+        w in ("no", "not", "never", "none", "nobody", "don't", "didn't") for w in words
+    )
 
 
 def parse_template(data: object, source: str = "") -> Template:
