@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from dualsign.application.ports import BlobStore, Clock, IdFactory
+from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, IdFactory, Timestamper
+from dualsign.application.sealing import SealingFailed, SealServices, seal_session
 from dualsign.application.sessions import SessionServices, UploadLimits
 from dualsign.application.signer import SignerServices
 from dualsign.application.signer_links import SignerLinks
@@ -23,6 +24,9 @@ from dualsign.engines.registry import (
 )
 from dualsign.engines.vision_base import VisionEngines
 from dualsign.runtime import RandomIds, SystemClock
+from dualsign.signing.evidence_keys import PlatformEvidenceKeys
+from dualsign.signing.pki import load_or_create
+from dualsign.signing.tsa_local import InsecureLocalTSA
 from dualsign.storage.blobs_fs import FileBlobStore
 from dualsign.storage.database import SqlUnitOfWork, SqlUnitOfWorkFactory, make_engine, migrate
 
@@ -40,6 +44,8 @@ class Container:
     upload_limits: UploadLimits
     speech: SpeechEngines
     vision: VisionEngines
+    evidence_keys: EvidenceKeys
+    tsa: Timestamper
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
 
     @property
@@ -60,7 +66,19 @@ class Container:
             self.speech.asr,
             self.executor,
             self.vision,
+            sealer=self.seal_ended,
         )
+
+    @property
+    def seal_services(self) -> SealServices:
+        return SealServices(self.blobs, self.clock, self.evidence_keys, self.tsa)
+
+    def seal_ended(self, session_id: str) -> None:
+        """Seal a session that has just ended; a failure is recorded as an event and can be retried."""
+        try:
+            seal_session(self.new_uow(), self.seal_services, session_id)
+        except SealingFailed:
+            return
 
     def new_uow(self) -> SqlUnitOfWork:
         return self.uow()
@@ -95,6 +113,7 @@ def build_container(
 ) -> Container:
     """Wire everything; with ``prepare`` also migrate the database and publish built-in templates."""
     engine = make_engine(settings.database_url)
+    pki = load_or_create(settings.data_dir / "pki", now=(clock or SystemClock()).now())
     if prepare:
         migrate(engine)
     lim = settings.limits
@@ -112,6 +131,8 @@ def build_container(
         ),
         speech=speech or speech_from(settings),
         vision=vision or vision_from(settings),
+        evidence_keys=PlatformEvidenceKeys(pki),
+        tsa=InsecureLocalTSA(pki.tsa_cert, pki.tsa_key, clock),
     )
     if prepare:
         sync_builtin_templates(container.uow, container.clock, container.ids)

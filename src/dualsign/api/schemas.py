@@ -161,6 +161,13 @@ class EventOut(BaseModel):
         )
 
 
+class SealOut(BaseModel):
+    manifest_sha256: str
+    log_index: int
+    chain_length: int
+    sealed_at: datetime
+
+
 class CancelRequest(BaseModel):
     reason: str = Field(default="", max_length=500)
 

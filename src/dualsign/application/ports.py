@@ -15,6 +15,7 @@ from dualsign.application.records import (
     Artifact,
     BlobRef,
     RenderedPrompt,
+    Seal,
     SessionRecord,
     StoredEvent,
     TemplateVersion,
@@ -82,6 +83,16 @@ class PromptCache(Protocol):
     def add(self, prompt: RenderedPrompt) -> None: ...
 
 
+class SealRepository(Protocol):
+    def add(self, seal: Seal) -> None: ...
+    def get(self, session_id: str) -> Seal | None: ...
+
+
+class TransparencyLog(Protocol):
+    def append(self, manifest_sha256: str, leaf_hash: str, at: datetime) -> int: ...
+    def leaves(self) -> Sequence[str]: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def tenants(self) -> TenantRepository: ...
@@ -97,6 +108,10 @@ class UnitOfWork(Protocol):
     def artifacts(self) -> ArtifactRepository: ...
     @property
     def prompts(self) -> PromptCache: ...
+    @property
+    def seals(self) -> SealRepository: ...
+    @property
+    def log(self) -> TransparencyLog: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(
@@ -107,3 +122,23 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+class Timestamper(Protocol):
+    """An RFC 3161 timestamp authority."""
+
+    name: str
+    mode: str  # "self-attested" (the platform's own TSA) | "trusted" (an external TSA)
+
+    def timestamp(self, data: bytes) -> bytes:
+        """A DER TimeStampToken over SHA-256(data); raises on any failure."""
+        ...
+
+
+class EvidenceKeys(Protocol):
+    """The platform's sealing key and certificates, and the transparency log's key."""
+
+    def sign_manifest(self, data: bytes) -> bytes: ...
+    def sign_checkpoint(self, origin: str, size: int, root: bytes) -> str: ...
+    def certificates(self) -> dict[str, bytes]: ...  # certs/<name>.pem → PEM
+    def log_key_json(self) -> bytes: ...

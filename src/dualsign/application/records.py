@@ -90,6 +90,19 @@ class RenderedPrompt:
 
 
 @dataclass(frozen=True)
+class Seal:
+    session_id: str
+    manifest_sha256: str
+    manifest_blob: str
+    signature_blob: str
+    timestamp_blob: str
+    chain_length: int
+    log_index: int
+    sealed_at: datetime
+
+
+@dataclass(frozen=True)
 class BlobRef:
     sha256: str
     size: int
+    sm3: str | None = None

@@ -225,7 +225,7 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
             artifacts.append(art)
             events.append(
                 session.store_artifact(
-                    now, role=role, sha256=ref.sha256, size=ref.size, media_type=up.media_type
+                    now, role=role, sha256=ref.sha256, sm3=ref.sm3, size=ref.size, media_type=up.media_type
                 )
             )
         persist(uow, session, events)

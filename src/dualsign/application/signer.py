@@ -25,7 +25,7 @@ from dualsign.application.speech import AnswerCapture, CapturedAnswer, answer_hi
 from dualsign.domain.errors import IllegalTransition, TokenInvalid
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.session import Event, Prompt, SigningSession
-from dualsign.domain.states import EventKind
+from dualsign.domain.states import ENDED_STATES, EventKind
 from dualsign.domain.templates import AnswerMode
 from dualsign.engines._audio import to_wav
 from dualsign.engines.base import AsrEngine, TtsEngine, VadEngine
@@ -44,6 +44,7 @@ class SignerServices:
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
     vision: VisionEngines | None = None
     rng: random.Random = field(default_factory=random.SystemRandom)
+    sealer: Callable[[str], None] | None = None  # called once a session has ended
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ def act(uow: UnitOfWork, svc: SignerServices, token: str, action: Action) -> Sig
         if events:
             persist(uow, session, events)
             uow.commit()
+            if svc.sealer is not None and session.current_state in ENDED_STATES:
+                svc.sealer(session.id)
         return SignerView(
             record, session.current_state.value, session.next_prompt(), _prompt_audio(session), events
         )
@@ -194,7 +197,12 @@ def submit_spoken_answer(
             )
             events.append(
                 s.store_artifact(
-                    now, role="answer_audio", sha256=ref.sha256, size=ref.size, media_type="audio/wav"
+                    now,
+                    role="answer_audio",
+                    sha256=ref.sha256,
+                    sm3=ref.sm3,
+                    size=ref.size,
+                    media_type="audio/wav",
                 )
             )
             evidence.update(

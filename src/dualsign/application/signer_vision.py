@@ -42,7 +42,7 @@ def _snapshot(
         )
     )
     return ref.sha256, s.store_artifact(
-        now, role=role, sha256=ref.sha256, size=ref.size, media_type="image/jpeg"
+        now, role=role, sha256=ref.sha256, sm3=ref.sm3, size=ref.size, media_type="image/jpeg"
     )
 
 

@@ -328,9 +328,11 @@ class SigningSession:
     def warn(self, at: datetime, *, warning: str, details: JsonMap | None = None) -> Event:
         return self._emit(EventKind.MONITORING_WARNING, at, warning=warning, **dict(details or {}))
 
-    def store_artifact(self, at: datetime, *, role: str, sha256: str, size: int, media_type: str) -> Event:
+    def store_artifact(
+        self, at: datetime, *, role: str, sha256: str, size: int, media_type: str, sm3: str | None = None
+    ) -> Event:
         return self._emit(
-            EventKind.ARTIFACT_STORED, at, role=role, sha256=sha256, size=size, media_type=media_type
+            EventKind.ARTIFACT_STORED, at, role=role, sha256=sha256, sm3=sm3, size=size, media_type=media_type
         )
 
     def cancel(self, at: datetime, *, reason: str, by: str) -> Event:
@@ -338,6 +340,12 @@ class SigningSession:
 
     def expire(self, at: datetime) -> Event:
         return self._emit(EventKind.SESSION_EXPIRED, at)
+
+    def seal(self, at: datetime, **details: Any) -> Event:
+        return self._emit(EventKind.EVIDENCE_SEALED, at, **details)
+
+    def record_sealing_failure(self, at: datetime, *, reason: str) -> Event:
+        return self._emit(EventKind.SEALING_FAILED, at, reason=reason)
 
     def fail(self, at: datetime, *, reason: str) -> Event:
         return self._emit(EventKind.SESSION_FAILED, at, reason=reason)

@@ -85,3 +85,4 @@ class EventKind(StrEnum):
     SESSION_CANCELLED = "session_cancelled"
     SESSION_EXPIRED = "session_expired"
     EVIDENCE_SEALED = "evidence_sealed"
+    SEALING_FAILED = "sealing_failed"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dualsign.application.records import BlobRef
 from dualsign.domain.errors import NotFound
+from dualsign_verify.records import sm3_hex
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
@@ -31,9 +32,10 @@ class FileBlobStore:
 
     def put(self, data: bytes) -> BlobRef:
         digest = hashlib.sha256(data).hexdigest()
+        sm3 = sm3_hex(data)
         path = self._path(digest)
         if path.exists() and path.stat().st_size == len(data):
-            return BlobRef(digest, len(data))
+            return BlobRef(digest, len(data), sm3)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
@@ -50,7 +52,7 @@ class FileBlobStore:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-        return BlobRef(digest, len(data))
+        return BlobRef(digest, len(data), sm3)
 
     def get(self, sha256: str) -> bytes:
         path = self._path(sha256)

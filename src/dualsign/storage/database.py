@@ -16,9 +16,11 @@ from dualsign.storage.repositories import (
     SqlArtifacts,
     SqlEvents,
     SqlPromptCache,
+    SqlSeals,
     SqlSessions,
     SqlTemplates,
     SqlTenants,
+    SqlTransparencyLog,
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -64,6 +66,8 @@ class SqlUnitOfWork:
         self.events = SqlEvents(self.db)
         self.artifacts = SqlArtifacts(self.db)
         self.prompts = SqlPromptCache(self.db)
+        self.seals = SqlSeals(self.db)
+        self.log = SqlTransparencyLog(self.db)
         return self
 
     def __exit__(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from dualsign.application.records import (
     ApiKey,
     Artifact,
     RenderedPrompt,
+    Seal,
     SessionRecord,
     StoredEvent,
     TemplateVersion,
@@ -20,7 +21,9 @@ from dualsign.application.records import (
 from dualsign.storage.tables import (
     ApiKeyRow,
     ArtifactRow,
+    LogEntryRow,
     RenderedPromptRow,
+    SealRow,
     SessionEventRow,
     SessionRow,
     TemplateVersionRow,
@@ -280,6 +283,49 @@ class SqlPromptCache:
     def add(self, prompt: RenderedPrompt) -> None:
         self.db.merge(RenderedPromptRow(**prompt.__dict__))  # two renderers racing store the same row
         self.db.flush()
+
+
+class SqlSeals:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, seal: Seal) -> None:
+        self.db.add(SealRow(**seal.__dict__))
+        self.db.flush()
+
+    def get(self, session_id: str) -> Seal | None:
+        row = self.db.get(SealRow, session_id)
+        if row is None:
+            return None
+        return Seal(
+            row.session_id,
+            row.manifest_sha256,
+            row.manifest_blob,
+            row.signature_blob,
+            row.timestamp_blob,
+            row.chain_length,
+            row.log_index,
+            utc(row.sealed_at),
+        )
+
+
+class SqlTransparencyLog:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def append(self, manifest_sha256: str, leaf_hash: str, at: datetime) -> int:
+        # serialise appends: PostgreSQL takes a transaction-level lock; SQLite writers are already serial
+        if self.db.get_bind().dialect.name == "postgresql":
+            self.db.execute(text("SELECT pg_advisory_xact_lock(6962)"))
+        size = self.db.scalar(select(func.count()).select_from(LogEntryRow)) or 0
+        self.db.add(
+            LogEntryRow(idx=size, leaf_hash=leaf_hash, manifest_sha256=manifest_sha256, created_at=at)
+        )
+        self.db.flush()
+        return int(size)
+
+    def leaves(self) -> Sequence[str]:
+        return list(self.db.scalars(select(LogEntryRow.leaf_hash).order_by(LogEntryRow.idx)))
 
 
 class SqlArtifacts:

@@ -96,6 +96,30 @@ class RenderedPromptRow(Base):
     created_at: Mapped[datetime]
 
 
+class SealRow(Base):
+    """A session's sealed manifest: the signed, timestamped close of its evidence."""
+
+    __tablename__ = "seals"
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), primary_key=True)
+    manifest_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    manifest_blob: Mapped[str] = mapped_column(String(64))
+    signature_blob: Mapped[str] = mapped_column(String(64))
+    timestamp_blob: Mapped[str] = mapped_column(String(64))
+    chain_length: Mapped[int] = mapped_column(Integer)
+    log_index: Mapped[int] = mapped_column(Integer)
+    sealed_at: Mapped[datetime]
+
+
+class LogEntryRow(Base):
+    """The platform-wide transparency log: one leaf per sealed manifest, append-only."""
+
+    __tablename__ = "log_entries"
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    leaf_hash: Mapped[str] = mapped_column(String(64))
+    manifest_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+
+
 class ArtifactRow(Base):
     __tablename__ = "artifacts"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from dualsign.api.deps import ContainerDep, TenantId
 from dualsign.api.schemas import (
     ArtifactOut,
     CancelRequest,
     EventOut,
+    SealOut,
     SessionCreated,
     SessionDetail,
     SessionOut,
 )
+from dualsign.application.sealing import export_bundle, seal_session
 from dualsign.application.sessions import (
     NewSession,
     Upload,
@@ -105,8 +107,38 @@ def events(session_id: str, tenant: TenantId, c: ContainerDep) -> list[EventOut]
     return [EventOut.of(e) for e in get_session(c.new_uow(), tenant, session_id).events]
 
 
+@router.post("/{session_id}/seal", name="seal_session")
+def seal(session_id: str, tenant: TenantId, c: ContainerDep) -> SealOut:
+    """Seal the evidence of an ended session (done automatically when it ends; this retries)."""
+    get_session(c.new_uow(), tenant, session_id)  # 404 for another tenant's id
+    sealed = seal_session(c.new_uow(), c.seal_services, session_id)
+    return SealOut(
+        manifest_sha256=sealed.manifest_sha256,
+        log_index=sealed.log_index,
+        sealed_at=sealed.sealed_at,
+        chain_length=sealed.chain_length,
+    )
+
+
+@router.get(
+    "/{session_id}/bundle",
+    name="export_bundle",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def bundle(session_id: str, tenant: TenantId, c: ContainerDep) -> Response:
+    """The evidence bundle (zip) of a sealed session, verifiable offline with dualsign-verify."""
+    data = export_bundle(c.new_uow(), c.seal_services, tenant, session_id)
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{session_id}.zip"'},
+    )
+
+
 @router.post("/{session_id}/cancel", name="cancel_session")
 def cancel(session_id: str, body: CancelRequest, tenant: TenantId, c: ContainerDep) -> SessionOut:
     cancel_session(c.new_uow(), c.clock, tenant, session_id, body.reason)
+    c.seal_ended(session_id)  # a cancelled session is evidence too
     view = get_session(c.new_uow(), tenant, session_id)
     return SessionOut.of(view.session, view.template)

@@ -1,0 +1,194 @@
+"""Sealing a finished session's evidence, and exporting it as a bundle anyone can verify offline.
+
+Sealing (once a session has ended — signed, refused, failed, cancelled or expired: failures are evidence
+too): a versioned manifest lists every artifact with its SHA-256 and SM3, the event chain's head, and the
+RFC 6962 Merkle root over the event records and artifacts; the platform signs it; a TSA timestamps the
+signature; the manifest joins the platform transparency log. Fail closed: if signing or timestamping
+fails, a ``sealing_failed`` event says why and nothing is sealed (sealing can be retried).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from dualsign.application.evidence_log import iso_time, persist
+from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, Timestamper, UnitOfWork
+from dualsign.application.records import Seal, StoredEvent
+from dualsign.application.sessions import load_aggregate
+from dualsign.domain.errors import DualSignError, IllegalTransition, NotFound
+from dualsign.domain.states import ENDED_STATES, EventKind
+from dualsign_verify import merkle
+from dualsign_verify.bundle import MANIFEST_KIND, MANIFEST_VERSION
+from dualsign_verify.canonical import canonical_json
+from dualsign_verify.records import make_record, sm3_hex
+from dualsign_verify.verifier import artifact_leaf, event_leaf
+
+LOG_ORIGIN = "dualsign.local/log"
+
+
+class SealingFailed(DualSignError):
+    code = "sealing_failed"
+    http_status = 503
+    title = "Sealing failed"
+
+
+@dataclass(frozen=True)
+class SealServices:
+    blobs: BlobStore
+    clock: Clock
+    keys: EvidenceKeys
+    tsa: Timestamper
+
+
+def _records(events: list[StoredEvent]) -> list[dict[str, Any]]:
+    return [
+        make_record(
+            kind=e.kind, seq=e.seq, time=iso_time(e.at), payload=e.payload, prev=e.prev, version=e.version
+        )
+        for e in events
+    ]
+
+
+def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal:
+    with uow:
+        existing = uow.seals.get(session_id)
+        if existing is not None:
+            return existing
+        record, session = load_aggregate(uow, session_id)
+        if session.current_state not in ENDED_STATES:
+            raise IllegalTransition(session.current_state.value, EventKind.EVIDENCE_SEALED.value)
+        events = list(uow.events.list(session_id))
+        records = _records(events)
+        artifacts = []
+        for a in uow.artifacts.list(session_id):
+            data = svc.blobs.get(a.sha256)
+            artifacts.append(
+                {
+                    "role": a.role,
+                    "name": a.name,
+                    "sha256": a.sha256,
+                    "sm3": sm3_hex(data),
+                    "size": a.size,
+                    "media_type": a.media_type,
+                }
+            )
+        artifacts.sort(key=lambda x: (x["role"], x["sha256"]))
+        leaves = [event_leaf(r) for r in records] + [artifact_leaf(a) for a in artifacts]
+        merkle_root = merkle.root(leaves).hex()
+        now = svc.clock.now()
+        manifest = {
+            "kind": MANIFEST_KIND,
+            "version": MANIFEST_VERSION,
+            "session_id": session_id,
+            "tenant_id": record.tenant_id,
+            "state": session.current_state.value,
+            "template": {"key": session.template.key, "sha256": session.template.content_hash()},
+            "sealed_at": iso_time(now),
+            "chain": {"length": len(events), "head_sha256": events[-1].sha256, "head_sm3": events[-1].sm3},
+            "artifacts": artifacts,
+            "merkle": {
+                "algorithm": "rfc6962-sha256",
+                "leaves": "event records, then artifacts",
+                "size": len(leaves),
+                "root": merkle_root,
+            },
+            "tsa": {"name": svc.tsa.name, "mode": svc.tsa.mode},
+        }
+        manifest_bytes = canonical_json(manifest)
+        try:
+            signature = svc.keys.sign_manifest(manifest_bytes)
+            token = svc.tsa.timestamp(signature)
+        except Exception as exc:  # any failure of a key or the TSA is recorded, never worked around
+            reason = f"{type(exc).__name__}: {exc}"
+            persist(uow, session, [session.record_sealing_failure(now, reason=reason)])
+            uow.commit()
+            raise SealingFailed(f"session {session_id} was not sealed: {reason}") from exc
+        manifest_sha = hashlib.sha256(manifest_bytes).hexdigest()
+        m_ref, s_ref, t_ref = svc.blobs.put(manifest_bytes), svc.blobs.put(signature), svc.blobs.put(token)
+        index = uow.log.append(manifest_sha, merkle.leaf_hash(bytes.fromhex(manifest_sha)).hex(), now)
+        seal = Seal(
+            session_id, manifest_sha, m_ref.sha256, s_ref.sha256, t_ref.sha256, len(events), index, now
+        )
+        uow.seals.add(seal)
+        persist(
+            uow,
+            session,
+            [
+                session.seal(
+                    now,
+                    manifest_sha256=manifest_sha,
+                    log_index=index,
+                    merkle_root=merkle_root,
+                    tsa_mode=svc.tsa.mode,
+                )
+            ],
+        )
+        uow.commit()
+        return seal
+
+
+README = """DualSign evidence bundle — session {session_id}
+
+Check it with the DualSign verifier (pip install dualsign-verify):
+    dualsign-verify {name} [--trust root.pem]
+
+Or with standard tools:
+  1. Every artifact:   cd artifacts && for f in *; do echo "$f  $f" ; done | sha256sum -c
+  2. The signature:    openssl dgst -sha256 -verify <(openssl x509 -in certs/platform.pem -pubkey -noout) \\
+                           -signature manifest.sig manifest.json
+  3. The timestamp:    openssl ts -verify -data manifest.sig -in manifest.tsr -token_in \\
+                           -CAfile certs/root.pem -untrusted certs/tsa.pem
+  4. The event chain:  each line of events.jsonl is a canonical JSON record; its "prev" is the SHA-256
+                       of the line before (64 zeros for the first); the last line's SHA-256 is
+                       chain.head_sha256 in manifest.json.
+Timestamp authority: {tsa} ({mode}). A self-attested timestamp is the platform's own statement.
+"""
+
+
+def export_bundle(uow: UnitOfWork, svc: SealServices, tenant_id: str, session_id: str) -> bytes:
+    with uow:
+        record = uow.sessions.get(session_id)
+        if record is None or record.tenant_id != tenant_id:
+            raise NotFound("session", session_id)
+        seal = uow.seals.get(session_id)
+        if seal is None:
+            raise NotFound("sealed evidence of session", session_id)
+        events = list(uow.events.list(session_id))[: seal.chain_length]
+        artifacts = list(uow.artifacts.list(session_id))
+        leaves = [bytes.fromhex(h) for h in uow.log.leaves()]
+    size = len(leaves)
+    proof = merkle.inclusion_proof(leaves, seal.log_index)
+    checkpoint = svc.keys.sign_checkpoint(LOG_ORIGIN, size, merkle.root(leaves))
+    manifest = svc.blobs.get(seal.manifest_blob)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("manifest.json", manifest)
+        z.writestr("manifest.sig", svc.blobs.get(seal.signature_blob))
+        z.writestr("manifest.tsr", svc.blobs.get(seal.timestamp_blob))
+        z.writestr("events.jsonl", b"".join(canonical_json(r) + b"\n" for r in _records(events)))
+        for a in {a.sha256: a for a in artifacts}.values():
+            z.writestr(f"artifacts/{a.sha256}", svc.blobs.get(a.sha256))
+        for name, pem in svc.keys.certificates().items():
+            z.writestr(f"certs/{name}.pem", pem)
+        z.writestr("log/checkpoint.txt", checkpoint)
+        z.writestr(
+            "log/inclusion.json",
+            json.dumps({"index": seal.log_index, "size": size, "proof": [p.hex() for p in proof]}),
+        )
+        z.writestr("log/key.json", svc.keys.log_key_json())
+        parsed = json.loads(manifest)
+        z.writestr(
+            "README.txt",
+            README.format(
+                session_id=session_id,
+                name=f"{session_id}.zip",
+                tsa=parsed["tsa"]["name"],
+                mode=parsed["tsa"]["mode"],
+            ),
+        )
+    return buf.getvalue()

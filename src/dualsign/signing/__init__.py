@@ -1,0 +1,1 @@
+"""Platform keys and certificates, timestamping, (later) PAdES signing."""
