@@ -23,15 +23,7 @@ from typing import Any
 
 MANIFEST_KIND = "dualsign.manifest"
 MANIFEST_VERSION = 1
-REQUIRED = (
-    "manifest.json",
-    "manifest.sig",
-    "manifest.tsr",
-    "events.jsonl",
-    "certs/root.pem",
-    "certs/platform.pem",
-    "certs/tsa.pem",
-)
+REQUIRED = ("manifest.json", "events.jsonl")  # without these nothing can be verified; the rest is a step
 MAX_ENTRIES = 100_000
 MAX_TOTAL = 8 * 1024**3
 
@@ -81,4 +73,35 @@ def read_bundle(data: bytes) -> Bundle:
         raise MalformedBundle("manifest.json is not a DualSign manifest")
     if manifest.get("version") != MANIFEST_VERSION:
         raise MalformedBundle(f"manifest version {manifest.get('version')!r} is not one this verifier reads")
+    _check_shape(manifest)
     return Bundle(files, manifest)
+
+
+def _is_hex(value: object, length: int = 64) -> bool:
+    return isinstance(value, str) and len(value) == length and all(c in "0123456789abcdef" for c in value)
+
+
+def _check_shape(m: dict[str, Any]) -> None:
+    """The manifest has the fields version 1 defines, with the right types (values are checked later)."""
+    artifacts = m.get("artifacts")
+    if not isinstance(artifacts, list) or not all(
+        isinstance(a, dict)
+        and isinstance(a.get("role"), str)
+        and _is_hex(a.get("sha256"))
+        and isinstance(a.get("size"), int)
+        and (a.get("sm3") is None or _is_hex(a.get("sm3")))
+        for a in artifacts
+    ):
+        raise MalformedBundle("manifest.artifacts must list {role, sha256, sm3, size} entries")
+    chain = m.get("chain")
+    if (
+        not isinstance(chain, dict)
+        or not isinstance(chain.get("length"), int)
+        or not _is_hex(chain.get("head_sha256"))
+    ):
+        raise MalformedBundle("manifest.chain must give length and head_sha256")
+    merkle = m.get("merkle")
+    if not isinstance(merkle, dict) or not _is_hex(merkle.get("root")):
+        raise MalformedBundle("manifest.merkle must give the root")
+    if not isinstance(m.get("tsa", {}), dict):
+        raise MalformedBundle("manifest.tsa must be an object")

@@ -82,8 +82,18 @@ def artifact_leaf(entry: dict[str, Any]) -> bytes:
     return merkle.leaf_hash(b"A" + canonical_json(entry))
 
 
+class _Missing(Exception):
+    pass
+
+
 def _cert(bundle: Bundle, name: str) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(bundle.files[name])
+    data = bundle.get(name)
+    if data is None:
+        raise _Missing(f"{name} is missing")
+    try:
+        return x509.load_pem_x509_certificate(data)
+    except ValueError:
+        raise _Missing(f"{name} is not a PEM certificate") from None
 
 
 def verify(bundle: Bundle, trusted_roots: list[x509.Certificate] | None = None) -> Report:
@@ -168,7 +178,11 @@ def _chain(bundle: Bundle) -> tuple[list[dict[str, Any]], Step]:
 
 
 def _artifacts_in_chain(bundle: Bundle, records: list[dict[str, Any]]) -> Step:
-    in_chain = {r["payload"].get("sha256") for r in records if r.get("kind") == "artifact_stored"}
+    in_chain = {
+        r["payload"].get("sha256")
+        for r in records
+        if r.get("kind") == "artifact_stored" and isinstance(r.get("payload"), dict)
+    }
     listed = {a["sha256"] for a in bundle.manifest.get("artifacts", [])}
     if listed - in_chain:
         return Step(4, "artifacts in chain", Status.FAILED, "an artifact never entered the event chain")
@@ -190,7 +204,10 @@ def _merkle(bundle: Bundle, records: list[dict[str, Any]]) -> Step:
 
 
 def _root(bundle: Bundle, trusted: list[x509.Certificate] | None) -> tuple[str, x509.Certificate | None]:
-    embedded = _cert(bundle, "certs/root.pem")
+    try:
+        embedded = _cert(bundle, "certs/root.pem")
+    except _Missing as exc:
+        return str(exc), None
     if trusted is None:
         return "embedded root (pass --trust ROOT.pem to pin the platform)", embedded
     if any(t.fingerprint(hashes.SHA256()) == embedded.fingerprint(hashes.SHA256()) for t in trusted):
@@ -199,34 +216,37 @@ def _root(bundle: Bundle, trusted: list[x509.Certificate] | None) -> tuple[str, 
 
 
 def _signature(bundle: Bundle, root: x509.Certificate | None, trust: str) -> Step:
+    name = "platform signature"
     if root is None:
-        return Step(
-            6, "platform signature", Status.FAILED, "the bundle's root is not among the trusted roots"
-        )
-    platform = _cert(bundle, "certs/platform.pem")
+        return Step(6, name, Status.FAILED, f"no usable root: {trust}")
+    signature = bundle.get("manifest.sig")
+    if signature is None:
+        return Step(6, name, Status.FAILED, "manifest.sig is missing")
     try:
+        platform = _cert(bundle, "certs/platform.pem")
         platform.verify_directly_issued_by(root)
         key = platform.public_key()
         if not isinstance(key, ec.EllipticCurvePublicKey):
-            return Step(6, "platform signature", Status.FAILED, "the platform key is not ECDSA")
-        key.verify(bundle.files["manifest.sig"], bundle.files["manifest.json"], ec.ECDSA(hashes.SHA256()))
+            return Step(6, name, Status.FAILED, "the platform key is not ECDSA")
+        key.verify(signature, bundle.files["manifest.json"], ec.ECDSA(hashes.SHA256()))
+    except _Missing as exc:
+        return Step(6, name, Status.FAILED, str(exc))
     except (InvalidSignature, ValueError, TypeError):
-        return Step(
-            6, "platform signature", Status.FAILED, "the platform signature over the manifest does not verify"
-        )
-    return Step(
-        6, "platform signature", Status.PASSED, f"signed by {platform.subject.rfc4514_string()}; {trust}"
-    )
+        return Step(6, name, Status.FAILED, "the platform signature over the manifest does not verify")
+    return Step(6, name, Status.PASSED, f"signed by {platform.subject.rfc4514_string()}; {trust}")
 
 
 def _timestamp(bundle: Bundle, root: x509.Certificate | None, report: Report) -> Step:
     if root is None:
-        return Step(7, "timestamp", Status.FAILED, "the bundle's root is not among the trusted roots")
-    try:
-        info = verify_token(
-            bundle.files["manifest.tsr"], bundle.files["manifest.sig"], _cert(bundle, "certs/tsa.pem"), root
+        return Step(7, "timestamp", Status.FAILED, "no usable root")
+    token, signature = bundle.get("manifest.tsr"), bundle.get("manifest.sig")
+    if token is None or signature is None:
+        return Step(
+            7, "timestamp", Status.FAILED, "the timestamp token (or the signature it covers) is missing"
         )
-    except TimestampError as exc:
+    try:
+        info = verify_token(token, signature, _cert(bundle, "certs/tsa.pem"), root)
+    except (TimestampError, _Missing) as exc:
         return Step(7, "timestamp", Status.FAILED, str(exc))
     mode = bundle.manifest.get("tsa", {}).get("mode", "?")
     report.facts["timestamp"] = info.time.isoformat()
