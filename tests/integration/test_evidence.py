@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ VERIFY = [sys.executable, "-m", "dualsign_verify.cli"]
 
 
 @pytest.fixture(scope="module")
-def sealed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, bytes]]:
+def sealed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """Two sealed sessions (cancelled: failures are evidence too) and their bundles."""
     tmp = tmp_path_factory.mktemp("evidence")
     c: Container = make_container(tmp, f"sqlite:///{tmp / 'db.sqlite'}", FixedClock())
@@ -50,7 +50,7 @@ def sealed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, bytes
         assert client.get(f"/v1/sessions/{sid}/bundle", headers=tenant_headers(c, "Other")).status_code == 404
         bundles["root.pem"] = c.evidence_keys.certificates()["root"]
     c.close()
-    yield bundles
+    return bundles
 
 
 def files_of(bundle: bytes) -> dict[str, bytes]:
