@@ -172,7 +172,8 @@ def export_bundle(uow: UnitOfWork, svc: SealServices, tenant_id: str, session_id
         z.writestr("manifest.tsr", svc.blobs.get(seal.timestamp_blob))
         z.writestr("events.jsonl", b"".join(canonical_json(r) + b"\n" for r in _records(events)))
         for a in {a.sha256: a for a in artifacts}.values():
-            z.writestr(f"artifacts/{a.sha256}", svc.blobs.get(a.sha256))
+            # media is compressed already: stored as is, the bundle verifies at hashing speed
+            z.writestr(f"artifacts/{a.sha256}", svc.blobs.get(a.sha256), compress_type=zipfile.ZIP_STORED)
         for name, pem in svc.keys.certificates().items():
             z.writestr(f"certs/{name}.pem", pem)
         z.writestr("log/checkpoint.txt", checkpoint)

@@ -1,0 +1,124 @@
+"""Evidence: seal a session with a large recording, then verify its bundle, beside sha256sum.
+
+For each recording size (default 10 MB, 60 MB ≈ a 10-minute session, 250 MB, 1 GB): a session is
+created through the real use cases, the recording is stored as 4 MB chunk artifacts (as the page
+uploads it), the session is ended and sealed (manifest, ECDSA signature, RFC 3161 token, log) and its
+bundle exported. Printed: sealing time, export time, verification time (every SHA-256 and SM3, chain,
+Merkle, signature, timestamp, log) and ``sha256sum`` over the same bundle file, with the ratio of
+throughputs (target: verify ≥ 0.8× sha256sum).
+
+Run: ``.venv/bin/python bench/evidence.py [--sizes 10,60,250,1000]`` (MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.integration.helpers import PDF, PHOTO
+
+from dualsign.application.evidence_log import persist
+from dualsign.application.records import Artifact
+from dualsign.application.sealing import export_bundle, seal_session
+from dualsign.application.sessions import cancel_session, load_aggregate
+from dualsign.application.tenants import create_tenant
+from dualsign.config import load_settings
+from dualsign.container import build_container
+from dualsign_verify.bundle import read_bundle
+from dualsign_verify.verifier import verify
+
+CHUNK_MB = 4
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10,60,250,1000")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings({"DUALSIGN_DATA_DIR": tmp, "DUALSIGN_SECRET_KEY": "b" * 40})
+        c = build_container(settings)
+        tenant, _ = create_tenant(c.new_uow(), c.clock, c.ids, "bench")
+        from dualsign.application.sessions import NewSession, Upload, create_session
+
+        print(
+            f"{'recording':>10} {'seal':>8} {'export':>8} {'verify':>8} {'sha256sum':>10} "
+            f"{'verify MB/s':>12} {'sha256sum MB/s':>15} {'ratio':>6}"
+        )
+        for mb in (int(x) for x in args.sizes.split(",")):
+            req = NewSession(
+                template_key="insurance-epolicy-en",
+                signer_name="Bench",
+                signer_id_number="X1234567",
+                id_type="other",
+                signer_phone="13800000000",
+                identity_photo=Upload("identity_photo", "p.jpg", "image/jpeg", PHOTO),
+                documents=[Upload("documents", "d.pdf", "application/pdf", PDF)],
+            )
+            created = create_session(c.new_uow(), c.session_services, tenant.id, req)
+            sid = created.session.id
+            recording = os.urandom(mb * 1024 * 1024)  # compressed video looks like random bytes to a hash
+            with c.new_uow() as u:
+                ref = c.blobs.put(recording)
+                u.artifacts.add(
+                    Artifact(
+                        c.ids.new_id("art"),
+                        sid,
+                        "recording",
+                        "session.webm",
+                        ref.sha256,
+                        ref.size,
+                        "video/webm",
+                        c.clock.now(),
+                    )
+                )
+                _, session = load_aggregate(u, sid)
+                persist(
+                    u,
+                    session,
+                    [
+                        session.store_artifact(
+                            c.clock.now(),
+                            role="recording",
+                            sha256=ref.sha256,
+                            sm3=ref.sm3,
+                            size=ref.size,
+                            media_type="video/webm",
+                        )
+                    ],
+                )
+                u.commit()
+            cancel_session(c.new_uow(), c.clock, tenant.id, sid, "bench")
+            t = time.perf_counter()
+            seal_session(c.new_uow(), c.seal_services, sid)
+            seal_s = time.perf_counter() - t
+            t = time.perf_counter()
+            data = export_bundle(c.new_uow(), c.seal_services, tenant.id, sid)
+            export_s = time.perf_counter() - t
+            path = Path(tmp) / f"{sid}.zip"
+            path.write_bytes(data)
+            del data
+            t = time.perf_counter()
+            report = verify(read_bundle(path.read_bytes()))
+            verify_s = time.perf_counter() - t
+            assert report.verdict.value == "PASSED", report.to_dict()
+            t = time.perf_counter()
+            subprocess.run(["sha256sum", str(path)], check=True, capture_output=True)
+            sum_s = time.perf_counter() - t
+            size_mb = path.stat().st_size / 1024 / 1024
+            print(
+                f"{mb:>8}MB {seal_s:>7.2f}s {export_s:>7.2f}s {verify_s:>7.2f}s {sum_s:>9.2f}s "
+                f"{size_mb / verify_s:>12.0f} {size_mb / sum_s:>15.0f} {sum_s / verify_s:>6.2f}"
+            )
+            path.unlink()
+        c.close()
+
+
+if __name__ == "__main__":
+    main()
