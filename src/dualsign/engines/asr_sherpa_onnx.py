@@ -96,15 +96,13 @@ class SherpaOnnxAsr:
             stream.accept_waveform(SAMPLE_RATE, audio)
             recognizer.decode_stream(stream)
             text = str(stream.result.text).strip()
-            return Transcript(
-                text=text,
+            return Transcript.of_text(
+                text,
                 language=language,
-                confidence=1.0 if text else 0.0,
-                no_speech_prob=0.0 if text else 1.0,
                 engine=self.name,
                 model=self.model_id,
-                audio_s=round(len(audio) / SAMPLE_RATE, 3),
-                compute_s=round(time.perf_counter() - started, 4),
+                audio=audio,
+                compute_s=time.perf_counter() - started,
             )
 
         return self._deadline.run(run, self.timeout_s)

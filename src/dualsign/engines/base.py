@@ -106,6 +106,22 @@ class Transcript:
     compute_s: float
     segments: tuple[tuple[float, float, str], ...] = field(default=())
 
+    @classmethod
+    def of_text(
+        cls, text: str, *, language: str, engine: str, model: str, audio: Audio, compute_s: float
+    ) -> Transcript:
+        """A transcript from an engine that reports no confidence: certain if it heard words."""
+        return cls(
+            text=text,
+            language=language,
+            confidence=1.0 if text else 0.0,
+            no_speech_prob=0.0 if text else 1.0,
+            engine=engine,
+            model=model,
+            audio_s=round(len(audio) / SAMPLE_RATE, 3),
+            compute_s=round(compute_s, 4),
+        )
+
 
 class AsrEngine(Protocol):
     name: str

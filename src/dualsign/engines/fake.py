@@ -120,15 +120,8 @@ class ScriptedAsr:
             else:
                 raise EngineFailed(self.name, f"no scripted transcript for audio {digest[:12]}")
             self.heard.append((digest, hints))
-        return Transcript(
-            text=text,
-            language=language,
-            confidence=1.0 if text else 0.0,
-            no_speech_prob=0.0 if text else 1.0,
-            engine=self.name,
-            model=self.model_id,
-            audio_s=round(len(audio) / SAMPLE_RATE, 3),
-            compute_s=0.0,
+        return Transcript.of_text(
+            text, language=language, engine=self.name, model=self.model_id, audio=audio, compute_s=0.0
         )
 
 
