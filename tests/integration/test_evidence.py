@@ -319,3 +319,28 @@ def test_the_verifier_never_crashes_on_a_mangled_bundle(
 def test_random_bytes_are_malformed_not_a_crash(blob: bytes) -> None:
     with pytest.raises(MalformedBundle):
         read_bundle(blob)
+
+
+def test_online_verification_gives_the_same_verdict(tmp_path: Path) -> None:
+    c: Container = make_container(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", FixedClock())
+    with TestClient(create_app(c)) as client:
+        headers = tenant_headers(c, "Online")
+        sid = create(client, headers).json()["id"]
+        client.post(f"/v1/sessions/{sid}/cancel", headers=headers, json={"reason": "x"})
+        bundle = client.get(f"/v1/sessions/{sid}/bundle", headers=headers).content
+        ok = client.post("/verify", content=bundle, headers={"Content-Type": "application/zip"}).json()
+        assert ok["verdict"] == "PASSED" and len(ok["steps"]) == 8
+        files = files_of(bundle)
+        flip("document")(files, files)
+        bad = client.post("/verify", content=rezip(files), headers={"Content-Type": "application/zip"}).json()
+        assert bad["verdict"] == "FAILED" and bad["steps"][1]["status"] == "FAILED"
+        junk = client.post("/verify", content=b"not a zip", headers={"Content-Type": "application/zip"})
+        assert junk.status_code == 422 and "not a readable DualSign bundle" in junk.json()["detail"]
+        import hashlib
+
+        digest = hashlib.sha256(files_of(bundle)["manifest.json"]).hexdigest()
+        found = client.get(f"/verify/manifests/{digest}").json()
+        assert found["found"] and found["log_index"] == 0
+        assert client.get(f"/verify/manifests/{'0' * 64}").status_code == 404
+        assert client.get("/verify").status_code == 200
+    c.close()

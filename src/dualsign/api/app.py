@@ -8,7 +8,7 @@ from fastapi.routing import APIRoute
 import dualsign
 from dualsign.api import problems
 from dualsign.api.limits import BodyLimitMiddleware
-from dualsign.api.routes import keys, sessions, signer, templates
+from dualsign.api.routes import keys, sessions, signer, templates, verification
 from dualsign.container import Container
 
 
@@ -26,7 +26,15 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     problems.install(app)
-    for router in (keys.router, templates.router, sessions.router, signer.router, signer.pages):
+    for router in (
+        keys.router,
+        templates.router,
+        sessions.router,
+        signer.router,
+        signer.pages,
+        verification.router,
+        verification.pages,
+    ):
         app.include_router(router)
 
     @app.get("/healthz", tags=["operations"], name="healthz")

@@ -193,3 +193,24 @@ def export_bundle(uow: UnitOfWork, svc: SealServices, tenant_id: str, session_id
             ),
         )
     return buf.getvalue()
+
+
+def lookup_manifest(uow: UnitOfWork, manifest_sha256: str) -> dict[str, Any]:
+    """Public facts about a sealed manifest (no personal data): when, which state, where in the log."""
+    with uow:
+        leaves = list(uow.log.leaves())
+        leaf = merkle.leaf_hash(bytes.fromhex(manifest_sha256)).hex() if _hex64(manifest_sha256) else None
+        if leaf is None or leaf not in leaves:
+            raise NotFound("sealed manifest", manifest_sha256)
+        index = leaves.index(leaf)
+    return {
+        "manifest_sha256": manifest_sha256,
+        "log_index": index,
+        "log_size": len(leaves),
+        "log_origin": LOG_ORIGIN,
+        "found": True,
+    }
+
+
+def _hex64(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)

@@ -1,0 +1,58 @@
+"""Online verification: the same verdict as ``dualsign-verify``, for a bundle uploaded here, and a
+look-up of a manifest digest in the platform's transparency log. Public: no API key, no personal data."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from dualsign.api.deps import ContainerDep
+from dualsign.application.sealing import lookup_manifest
+from dualsign.domain.errors import FieldProblem, InvalidInput
+from dualsign_verify.bundle import MalformedBundle, read_bundle
+from dualsign_verify.verifier import verify
+
+router = APIRouter(prefix="/verify", tags=["verification"])
+pages = APIRouter(include_in_schema=False)
+
+
+def _verify(data: bytes, root_pem: bytes) -> dict[str, Any]:
+    from cryptography import x509
+
+    try:
+        bundle = read_bundle(data)
+    except MalformedBundle as exc:
+        raise InvalidInput([FieldProblem("body", f"not a readable DualSign bundle: {exc}")]) from None
+    return verify(bundle, [x509.load_pem_x509_certificate(root_pem)]).to_dict()
+
+
+@router.post(
+    "",
+    name="verify_bundle",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def verify_bundle(request: Request, c: ContainerDep) -> dict[str, Any]:
+    """Verify an evidence bundle against this platform's root; the report has the numbered steps."""
+    data = await request.body()
+    return await run_in_threadpool(_verify, data, c.evidence_keys.certificates()["root"])
+
+
+@router.get("/manifests/{manifest_sha256}", name="lookup_manifest")
+def manifest(manifest_sha256: str, c: ContainerDep) -> dict[str, Any]:
+    """Is a manifest with this SHA-256 sealed here, and where is it in the transparency log?"""
+    return lookup_manifest(c.new_uow(), manifest_sha256)
+
+
+@pages.get("/verify", response_class=HTMLResponse)
+def page() -> HTMLResponse:
+    html = resources.files("dualsign.web").joinpath("verify.html").read_text(encoding="utf-8")
+    return HTMLResponse(html)
