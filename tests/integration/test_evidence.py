@@ -344,3 +344,39 @@ def test_online_verification_gives_the_same_verdict(tmp_path: Path) -> None:
         assert client.get(f"/verify/manifests/{'0' * 64}").status_code == 404
         assert client.get("/verify").status_code == 200
     c.close()
+
+
+def test_retention_hold_and_deletion_with_a_tombstone(tmp_path: Path) -> None:
+    clock = FixedClock()
+    c: Container = make_container(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", clock)
+    with TestClient(create_app(c)) as client:
+        headers = tenant_headers(c, "Keeper")
+        sid = create(client, headers, contract_term_months="12").json()["id"]
+        client.post(f"/v1/sessions/{sid}/cancel", headers=headers, json={"reason": "x"})
+        view = client.get(f"/v1/sessions/{sid}/retention", headers=headers).json()
+        assert view["retain_until"].startswith("2032-11-27")  # insurance: 1-year term, then 5 years
+        early = client.post(
+            f"/v1/sessions/{sid}/evidence/delete", headers=headers, json={"reason": "cleanup"}
+        )
+        assert early.status_code == 409 and early.json()["retain_until"].startswith("2032-11-27")
+        clock.advance(7 * 365 * 24 * 3600)
+        hold = client.post(
+            f"/v1/sessions/{sid}/legal-hold", headers=headers, json={"reason": "court case 2033-17"}
+        )
+        assert hold.json()["legal_holds"] == 1 and not hold.json()["deletable"]
+        held = client.post(f"/v1/sessions/{sid}/evidence/delete", headers=headers, json={"reason": "cleanup"})
+        assert held.status_code == 409 and "legal hold" in held.json()["detail"]
+        client.post(f"/v1/sessions/{sid}/legal-hold/release", headers=headers, json={"reason": "case closed"})
+        artifacts = client.get(f"/v1/sessions/{sid}", headers=headers).json()["artifacts"]
+        done = client.post(
+            f"/v1/sessions/{sid}/evidence/delete", headers=headers, json={"reason": "retention over"}
+        )
+        assert done.status_code == 200 and done.json()["deleted"]
+        events = client.get(f"/v1/sessions/{sid}/events", headers=headers).json()
+        tomb = events[-1]
+        assert tomb["kind"] == "evidence_deleted" and tomb["payload"]["reason"] == "retention over"
+        assert sorted(tomb["payload"]["deleted"]) == sorted({a["sha256"] for a in artifacts})
+        assert all(not c.blobs.exists(d) for d in tomb["payload"]["deleted"])
+        other = tenant_headers(c, "Stranger")
+        assert client.get(f"/v1/sessions/{sid}/retention", headers=other).status_code == 404
+    c.close()

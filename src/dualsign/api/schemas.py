@@ -168,6 +168,18 @@ class SealOut(BaseModel):
     sealed_at: datetime
 
 
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class RetentionOut(BaseModel):
+    retain_until: datetime
+    legal_holds: int
+    deletable: bool
+    reason: str
+    deleted: bool
+
+
 class CancelRequest(BaseModel):
     reason: str = Field(default="", max_length=500)
 

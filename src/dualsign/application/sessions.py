@@ -54,6 +54,7 @@ class NewSession:
     summary: str = ""
     expires_in_seconds: int = 24 * 3600
     id_type: str = "cn_resident"  # cn_resident (18-digit 居民身份证) | other (passport, permit …)
+    contract_term_months: int | None = None  # retention runs from the contract's end when given
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ def _validate(req: NewSession, limits: UploadLimits) -> list[FieldProblem]:
             problems.append(FieldProblem("callback_url", "must be an absolute http(s) URL"))
     if not 60 <= req.expires_in_seconds <= limits.max_session_seconds:
         problems.append(FieldProblem("expires_in", f"must be between 60 and {limits.max_session_seconds} s"))
+    if req.contract_term_months is not None and not 1 <= req.contract_term_months <= 1200:
+        problems.append(FieldProblem("contract_term_months", "must be between 1 and 1200 months"))
     if len(req.summary) > 2000:
         problems.append(FieldProblem("summary", "must be at most 2000 characters"))
     if req.external_ref and len(req.external_ref) > 200:
@@ -200,6 +203,7 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
                 "signer_id_masked": record.signer_id_masked,
                 "signer_id_hmac": record.signer_id_hash,
                 "expires_at": record.expires_at.isoformat(),
+                "contract_term_months": req.contract_term_months,
                 "external_ref": record.external_ref,
                 "summary": record.summary,
             },

@@ -347,5 +347,19 @@ class SigningSession:
     def record_sealing_failure(self, at: datetime, *, reason: str) -> Event:
         return self._emit(EventKind.SEALING_FAILED, at, reason=reason)
 
+    def place_hold(self, at: datetime, *, reason: str, by: str) -> Event:
+        return self._emit(EventKind.LEGAL_HOLD_PLACED, at, reason=reason, by=by)
+
+    def release_hold(self, at: datetime, *, reason: str, by: str) -> Event:
+        return self._emit(EventKind.LEGAL_HOLD_RELEASED, at, reason=reason, by=by)
+
+    @property
+    def holds(self) -> int:
+        placed = sum(e.kind is EventKind.LEGAL_HOLD_PLACED for e in self.events)
+        return placed - sum(e.kind is EventKind.LEGAL_HOLD_RELEASED for e in self.events)
+
+    def tombstone(self, at: datetime, **details: Any) -> Event:
+        return self._emit(EventKind.EVIDENCE_DELETED, at, **details)
+
     def fail(self, at: datetime, *, reason: str) -> Event:
         return self._emit(EventKind.SESSION_FAILED, at, reason=reason)

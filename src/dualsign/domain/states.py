@@ -86,3 +86,6 @@ class EventKind(StrEnum):
     SESSION_EXPIRED = "session_expired"
     EVIDENCE_SEALED = "evidence_sealed"
     SEALING_FAILED = "sealing_failed"
+    LEGAL_HOLD_PLACED = "legal_hold_placed"
+    LEGAL_HOLD_RELEASED = "legal_hold_released"
+    EVIDENCE_DELETED = "evidence_deleted"  # the tombstone: what was deleted, when, by whom, why

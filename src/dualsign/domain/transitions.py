@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dualsign.domain.errors import IllegalTransition
-from dualsign.domain.states import ENDED_STATES, OPEN_STATES, RECORDING_STATES, EventKind, SessionState
+from dualsign.domain.states import (
+    ENDED_STATES,
+    OPEN_STATES,
+    RECORDING_STATES,
+    TERMINAL_STATES,
+    EventKind,
+    SessionState,
+)
 
 S = SessionState
 E = EventKind
@@ -56,6 +63,10 @@ TRANSITIONS: dict[tuple[SessionState, EventKind], SessionState] = {
     (S.SIGNED, E.EVIDENCE_SEALED): S.SEALED,
     **_each(ENDED_STATES - {S.SIGNED}, E.EVIDENCE_SEALED),
     **_each(ENDED_STATES, E.SEALING_FAILED),
+    **_each(TERMINAL_STATES, E.LEGAL_HOLD_PLACED),
+    **_each(TERMINAL_STATES, E.LEGAL_HOLD_RELEASED),
+    (S.SEALED, E.EVIDENCE_DELETED): S.SEALED,
+    **_each(ENDED_STATES - {S.SIGNED}, E.EVIDENCE_DELETED),
 }
 
 INITIAL_EVENT = E.SESSION_CREATED

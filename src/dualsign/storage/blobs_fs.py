@@ -61,6 +61,9 @@ class FileBlobStore:
         except FileNotFoundError:
             raise NotFound("blob", sha256) from None
 
+    def delete(self, sha256: str) -> None:
+        self._path(sha256).unlink(missing_ok=True)
+
     def exists(self, sha256: str) -> bool:
         try:
             return self._path(sha256).exists()

@@ -336,6 +336,14 @@ class SqlArtifacts:
         self.db.add(ArtifactRow(**artifact.__dict__))
         self.db.flush()
 
+    def used_elsewhere(self, sha256: str, session_id: str) -> bool:
+        count = self.db.scalar(
+            select(func.count())
+            .select_from(ArtifactRow)
+            .where(ArtifactRow.sha256 == sha256, ArtifactRow.session_id != session_id)
+        )
+        return bool(count)
+
     def list(self, session_id: str) -> Sequence[Artifact]:
         rows = self.db.scalars(
             select(ArtifactRow).where(ArtifactRow.session_id == session_id).order_by(ArtifactRow.created_at)

@@ -47,7 +47,11 @@ def test_ended_states_only_move_on_to_sealed() -> None:
         for event in allowed_events(state):
             moved = next_state(state, event)
             assert moved is state or (moved is SessionState.SEALED and event is EventKind.EVIDENCE_SEALED)
-    assert allowed_events(SessionState.SEALED) == frozenset()
+    assert allowed_events(SessionState.SEALED) == {
+        EventKind.LEGAL_HOLD_PLACED,
+        EventKind.LEGAL_HOLD_RELEASED,
+        EventKind.EVIDENCE_DELETED,
+    }
 
 
 def test_refusal_and_failures_can_still_be_sealed_as_evidence() -> None:

@@ -11,11 +11,14 @@ from dualsign.api.schemas import (
     ArtifactOut,
     CancelRequest,
     EventOut,
+    ReasonIn,
+    RetentionOut,
     SealOut,
     SessionCreated,
     SessionDetail,
     SessionOut,
 )
+from dualsign.application.retention import RetentionView, delete_evidence, retention_of, set_hold
 from dualsign.application.sealing import export_bundle, seal_session
 from dualsign.application.sessions import (
     NewSession,
@@ -54,6 +57,9 @@ async def create(
     external_ref: Annotated[str | None, Form(description="your business reference")] = None,
     summary: Annotated[str, Form(description="business summary shown to the signer")] = "",
     expires_in: Annotated[int, Form(description="seconds until the signer link expires")] = 86400,
+    contract_term_months: Annotated[
+        int | None, Form(description="term of the contract: retention runs from its end")
+    ] = None,
 ) -> SessionCreated:
     lim = c.upload_limits
     photo = await _read("identity_photo", identity_photo, lim.max_photo_bytes)
@@ -70,6 +76,7 @@ async def create(
         external_ref=external_ref or None,
         summary=summary,
         expires_in_seconds=expires_in,
+        contract_term_months=contract_term_months,
         id_type=id_type,
     )
     created = create_session(c.new_uow(), c.session_services, tenant, req)
@@ -133,6 +140,45 @@ def bundle(session_id: str, tenant: TenantId, c: ContainerDep) -> Response:
         data,
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{session_id}.zip"'},
+    )
+
+
+def _retention(view: RetentionView) -> RetentionOut:
+    return RetentionOut(
+        retain_until=view.retain_until,
+        legal_holds=view.holds,
+        deletable=view.deletable,
+        reason=view.reason,
+        deleted=view.deleted,
+    )
+
+
+@router.get("/{session_id}/retention", name="get_retention")
+def retention(session_id: str, tenant: TenantId, c: ContainerDep) -> RetentionOut:
+    return _retention(retention_of(c.new_uow(), c.clock, tenant, session_id))
+
+
+@router.post("/{session_id}/legal-hold", name="place_legal_hold")
+def hold(session_id: str, body: ReasonIn, tenant: TenantId, c: ContainerDep) -> RetentionOut:
+    return _retention(
+        set_hold(c.new_uow(), c.clock, tenant, session_id, place=True, reason=body.reason, by="integrator")
+    )
+
+
+@router.post("/{session_id}/legal-hold/release", name="release_legal_hold")
+def release(session_id: str, body: ReasonIn, tenant: TenantId, c: ContainerDep) -> RetentionOut:
+    return _retention(
+        set_hold(c.new_uow(), c.clock, tenant, session_id, place=False, reason=body.reason, by="integrator")
+    )
+
+
+@router.post("/{session_id}/evidence/delete", name="delete_evidence")
+def delete(session_id: str, body: ReasonIn, tenant: TenantId, c: ContainerDep) -> RetentionOut:
+    """Delete the evidence bytes once retention has ended and no hold is in force (else 409)."""
+    return _retention(
+        delete_evidence(
+            c.new_uow(), c.blobs, c.clock, tenant, session_id, reason=body.reason, by="integrator"
+        )
     )
 
 
