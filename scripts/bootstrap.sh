@@ -21,9 +21,10 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# Debian packages: espeak-ng speaks the prompts; the tests also use real recorded English speech.
-apt_install espeak-ng
-[ "$EXTRAS" = dev ] && apt_install pocketsphinx-testdata
+# Debian packages: espeak-ng speaks the prompts; a CJK TrueType font is embedded in evidence reports;
+# the tests also use real recorded English speech and poppler's tools to render and read PDFs.
+apt_install espeak-ng fonts-wqy-zenhei
+[ "$EXTRAS" = dev ] && apt_install pocketsphinx-testdata poppler-utils
 
 if ! "$PY" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
   echo "DualSign needs Python 3.11 or newer as '$PY' (set PYTHON=...)" >&2; exit 1

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, IdFactory, Timestamper
+from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, IdFactory, ReportMaker, Timestamper
 from dualsign.application.sealing import SealingFailed, SealServices, seal_session
 from dualsign.application.sessions import SessionServices, UploadLimits
 from dualsign.application.signer import SignerServices
@@ -23,6 +23,7 @@ from dualsign.engines.registry import (
     build_vision,
 )
 from dualsign.engines.vision_base import VisionEngines
+from dualsign.reports.pdf_reports import PdfReportMaker
 from dualsign.runtime import RandomIds, SystemClock
 from dualsign.signing.evidence_keys import PlatformEvidenceKeys
 from dualsign.signing.pki import load_or_create
@@ -46,6 +47,7 @@ class Container:
     vision: VisionEngines
     evidence_keys: EvidenceKeys
     tsa: Timestamper
+    reports: ReportMaker
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
 
     @property
@@ -71,7 +73,9 @@ class Container:
 
     @property
     def seal_services(self) -> SealServices:
-        return SealServices(self.blobs, self.clock, self.evidence_keys, self.tsa)
+        return SealServices(
+            self.blobs, self.clock, self.evidence_keys, self.tsa, self.reports, self.settings.public_url
+        )
 
     def seal_ended(self, session_id: str) -> None:
         """Seal a session that has just ended; a failure is recorded as an event and can be retried."""
@@ -133,6 +137,7 @@ def build_container(
         vision=vision or vision_from(settings),
         evidence_keys=PlatformEvidenceKeys(pki),
         tsa=InsecureLocalTSA(pki.tsa_cert, pki.tsa_key, clock),
+        reports=PdfReportMaker(pki),
     )
     if prepare:
         sync_builtin_templates(container.uow, container.clock, container.ids)

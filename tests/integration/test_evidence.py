@@ -380,3 +380,42 @@ def test_retention_hold_and_deletion_with_a_tombstone(tmp_path: Path) -> None:
         other = tenant_headers(c, "Stranger")
         assert client.get(f"/v1/sessions/{sid}/retention", headers=other).status_code == 404
     c.close()
+
+
+def test_the_bundle_carries_a_signed_cjk_report_that_renders(
+    sealed: dict[str, bytes], tmp_path: Path
+) -> None:
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    files = files_of(sealed["a"])
+    pdf = files["report.pdf"]
+    (tmp_path / "report.pdf").write_bytes(pdf)
+    fonts = subprocess.run(["pdffonts", "report.pdf"], cwd=tmp_path, capture_output=True, text=True).stdout
+    cjk = [line for line in fonts.splitlines() if "WenQuanYi" in line]
+    assert cjk and " yes yes " in cjk[0] and "TrueType" in cjk[0]  # embedded, subset
+    text = subprocess.run(
+        ["pdftotext", "report.pdf", "-"], cwd=tmp_path, capture_output=True, text=True
+    ).stdout
+    manifest_sha = __import__("hashlib").sha256(files["manifest.json"]).hexdigest()
+    assert "出证报告" in text and "张三" in text and manifest_sha[:40] in text.replace("\n", "")
+    subprocess.run(
+        ["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", "report.pdf", "page"], cwd=tmp_path, check=True
+    )
+    import numpy as np
+    from PIL import Image
+
+    page = np.asarray(Image.open(next(tmp_path.glob("page*.png"))).convert("L"))
+    assert (page < 200).mean() > 0.01  # text on the page, not a blank render
+    root = x509.load_pem_x509_certificate(files["certs/root.pem"])
+    der = root.public_bytes(serialization.Encoding.DER)
+    reader = PdfFileReader(io.BytesIO(pdf))
+    status = validate_pdf_signature(
+        reader.embedded_signatures[0], ValidationContext(trust_roots=[asn1_x509.Certificate.load(der)])
+    )
+    assert status.intact and status.valid and status.bottom_line
+    assert status.timestamp_validity is not None and status.timestamp_validity.valid

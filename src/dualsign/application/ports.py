@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
+if TYPE_CHECKING:
+    from dualsign.application.report_data import ReportData
 from dualsign.application.records import (
     ApiKey,
     Artifact,
@@ -144,3 +146,9 @@ class EvidenceKeys(Protocol):
     def sign_checkpoint(self, origin: str, size: int, root: bytes) -> str: ...
     def certificates(self) -> dict[str, bytes]: ...  # certs/<name>.pem → PEM
     def log_key_json(self) -> bytes: ...
+
+
+class ReportMaker(Protocol):
+    """Renders the evidence report and signs it (PAdES with a timestamp)."""
+
+    def make(self, data: ReportData) -> bytes: ...

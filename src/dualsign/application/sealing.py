@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from dualsign.application.evidence_log import iso_time, persist
-from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, Timestamper, UnitOfWork
+from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, ReportMaker, Timestamper, UnitOfWork
 from dualsign.application.records import Seal, StoredEvent
+from dualsign.application.report_data import gather
 from dualsign.application.sessions import load_aggregate
 from dualsign.domain.errors import DualSignError, IllegalTransition, NotFound
 from dualsign.domain.states import ENDED_STATES, EventKind
@@ -43,6 +44,8 @@ class SealServices:
     clock: Clock
     keys: EvidenceKeys
     tsa: Timestamper
+    reports: ReportMaker | None = None  # renders report.pdf into the bundle
+    public_url: str = ""
 
 
 def _records(events: list[StoredEvent]) -> list[dict[str, Any]]:
@@ -161,6 +164,21 @@ def export_bundle(uow: UnitOfWork, svc: SealServices, tenant_id: str, session_id
         events = list(uow.events.list(session_id))[: seal.chain_length]
         artifacts = list(uow.artifacts.list(session_id))
         leaves = [bytes.fromhex(h) for h in uow.log.leaves()]
+        manifest_doc = json.loads(svc.blobs.get(seal.manifest_blob))
+        tenant = uow.tenants.get(tenant_id)
+        report = None
+        if svc.reports is not None:
+            data = gather(
+                uow,
+                svc.blobs,
+                record,
+                seal,
+                manifest_doc,
+                tenant.name if tenant else tenant_id,
+                iso_time(seal.sealed_at),
+                f"{svc.public_url}/verify/manifests/{seal.manifest_sha256}",
+            )
+            report = svc.reports.make(data)
     size = len(leaves)
     proof = merkle.inclusion_proof(leaves, seal.log_index)
     checkpoint = svc.keys.sign_checkpoint(LOG_ORIGIN, size, merkle.root(leaves))
@@ -182,6 +200,8 @@ def export_bundle(uow: UnitOfWork, svc: SealServices, tenant_id: str, session_id
             json.dumps({"index": seal.log_index, "size": size, "proof": [p.hex() for p in proof]}),
         )
         z.writestr("log/key.json", svc.keys.log_key_json())
+        if report is not None:
+            z.writestr("report.pdf", report)
         parsed = json.loads(manifest)
         z.writestr(
             "README.txt",

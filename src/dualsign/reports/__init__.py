@@ -1,0 +1,1 @@
+"""Court-ready reports rendered from a session's evidence."""
