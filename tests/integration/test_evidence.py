@@ -419,3 +419,28 @@ def test_the_bundle_carries_a_signed_cjk_report_that_renders(
     )
     assert status.intact and status.valid and status.bottom_line
     assert status.timestamp_validity is not None and status.timestamp_validity.valid
+
+
+def test_log_checkpoints_and_consistency_for_witnesses(tmp_path: Path) -> None:
+    import base64
+
+    from dualsign_verify import merkle
+    from dualsign_verify.checkpoint import parse_and_verify
+
+    c: Container = make_container(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", FixedClock())
+    with TestClient(create_app(c)) as client:
+        headers = tenant_headers(c, "Witnessed")
+        key = client.get("/log/key").json()
+        public = base64.b64decode(key["public_key"])
+        checkpoints = []
+        for _ in range(3):
+            sid = create(client, headers).json()["id"]
+            client.post(f"/v1/sessions/{sid}/cancel", headers=headers, json={"reason": "x"})
+            checkpoints.append(parse_and_verify(client.get("/log/checkpoint").text, key["name"], public))
+        assert [cp.size for cp in checkpoints] == [1, 2, 3]
+        proof = client.get("/log/consistency", params={"old": 1, "new": 3}).json()
+        assert merkle.verify_consistency(
+            1, 3, checkpoints[0].root, checkpoints[2].root, [bytes.fromhex(p) for p in proof["proof"]]
+        )
+        assert client.get("/log/consistency", params={"old": 3, "new": 9}).status_code == 422
+    c.close()

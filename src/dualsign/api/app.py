@@ -34,6 +34,7 @@ def create_app(container: Container) -> FastAPI:
         signer.pages,
         verification.router,
         verification.pages,
+        verification.log,
     ):
         app.include_router(router)
 

@@ -21,7 +21,7 @@ from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, ReportMak
 from dualsign.application.records import Seal, StoredEvent
 from dualsign.application.report_data import gather
 from dualsign.application.sessions import load_aggregate
-from dualsign.domain.errors import DualSignError, IllegalTransition, NotFound
+from dualsign.domain.errors import DualSignError, FieldProblem, IllegalTransition, InvalidInput, NotFound
 from dualsign.domain.states import ENDED_STATES, EventKind
 from dualsign_verify import merkle
 from dualsign_verify.bundle import MANIFEST_KIND, MANIFEST_VERSION
@@ -234,3 +234,26 @@ def lookup_manifest(uow: UnitOfWork, manifest_sha256: str) -> dict[str, Any]:
 
 def _hex64(value: str) -> bool:
     return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def current_checkpoint(uow: UnitOfWork, svc: SealServices) -> str:
+    """The transparency log's signed checkpoint now (C2SP signed note), for witnesses to keep."""
+    with uow:
+        leaves = [bytes.fromhex(h) for h in uow.log.leaves()]
+    return svc.keys.sign_checkpoint(LOG_ORIGIN, len(leaves), merkle.root(leaves))
+
+
+def consistency(uow: UnitOfWork, old_size: int, new_size: int) -> dict[str, Any]:
+    """RFC 6962 proof that the log of ``old_size`` entries is a prefix of the log of ``new_size``."""
+    with uow:
+        leaves = [bytes.fromhex(h) for h in uow.log.leaves()]
+    if not 0 < old_size <= new_size <= len(leaves):
+        raise InvalidInput([FieldProblem("old,new", f"need 0 < old ≤ new ≤ {len(leaves)} (the log's size)")])
+    tree = leaves[:new_size]
+    return {
+        "old_size": old_size,
+        "new_size": new_size,
+        "old_root": merkle.root(tree[:old_size]).hex(),
+        "new_root": merkle.root(tree).hex(),
+        "proof": [p.hex() for p in merkle.consistency_proof(tree, old_size)],
+    }

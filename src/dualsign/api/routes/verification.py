@@ -3,15 +3,16 @@ look-up of a manifest digest in the platform's transparency log. Public: no API 
 
 from __future__ import annotations
 
+import json
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from dualsign.api.deps import ContainerDep
-from dualsign.application.sealing import lookup_manifest
+from dualsign.application.sealing import consistency, current_checkpoint, lookup_manifest
 from dualsign.domain.errors import FieldProblem, InvalidInput
 from dualsign_verify.bundle import MalformedBundle, read_bundle
 from dualsign_verify.verifier import verify
@@ -50,6 +51,30 @@ async def verify_bundle(request: Request, c: ContainerDep) -> dict[str, Any]:
 def manifest(manifest_sha256: str, c: ContainerDep) -> dict[str, Any]:
     """Is a manifest with this SHA-256 sealed here, and where is it in the transparency log?"""
     return lookup_manifest(c.new_uow(), manifest_sha256)
+
+
+log = APIRouter(prefix="/log", tags=["transparency log"])
+
+
+@log.get("/checkpoint", name="log_checkpoint", response_class=PlainTextResponse)
+def checkpoint(c: ContainerDep) -> PlainTextResponse:
+    """The platform log's signed checkpoint (C2SP tlog-checkpoint signed note), for external witnesses."""
+    return PlainTextResponse(current_checkpoint(c.new_uow(), c.seal_services))
+
+
+@log.get("/key", name="log_key")
+def log_key(c: ContainerDep) -> dict[str, Any]:
+    """The log's public key: checkpoints verify against it."""
+    result: dict[str, Any] = json.loads(c.evidence_keys.log_key_json())
+    return result
+
+
+@log.get("/consistency", name="log_consistency")
+def log_consistency(
+    c: ContainerDep, old: Annotated[int, Query()], new: Annotated[int, Query()]
+) -> dict[str, Any]:
+    """Proof that the log at size ``old`` is a prefix of the log at size ``new`` (it only grew)."""
+    return consistency(c.new_uow(), old, new)
 
 
 @pages.get("/verify", response_class=HTMLResponse)
