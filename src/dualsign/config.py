@@ -50,6 +50,8 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     speech: SpeechConfig = field(default_factory=SpeechConfig)
     vision: VisionConfig = field(default_factory=VisionConfig)
+    tsa_url: str | None = None  # an external RFC 3161 TSA; None: the built-in self-attested one
+    tsa_root: Path | None = None  # PEM of the external TSA's trust anchor
 
     @property
     def blob_dir(self) -> Path:
@@ -108,7 +110,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         landmarks=env.get("DUALSIGN_LANDMARKS") or VisionConfig.landmarks,
         landmarks_model=Path(landmarks_model).resolve() if landmarks_model else None,
     )
+    tsa_root = env.get("DUALSIGN_TSA_ROOT")
     return Settings(
+        tsa_url=env.get("DUALSIGN_TSA_URL") or None,
+        tsa_root=Path(tsa_root).resolve() if tsa_root else None,
         vision=vision,
         speech=speech,
         data_dir=data_dir,

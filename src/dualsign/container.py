@@ -6,6 +6,7 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from cryptography import x509
 from sqlalchemy import Engine
 
 from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, IdFactory, ReportMaker, Timestamper
@@ -26,7 +27,8 @@ from dualsign.engines.vision_base import VisionEngines
 from dualsign.reports.pdf_reports import PdfReportMaker
 from dualsign.runtime import RandomIds, SystemClock
 from dualsign.signing.evidence_keys import PlatformEvidenceKeys
-from dualsign.signing.pki import load_or_create
+from dualsign.signing.pki import PlatformPki, load_or_create
+from dualsign.signing.tsa_http import HttpTSA
 from dualsign.signing.tsa_local import InsecureLocalTSA
 from dualsign.storage.blobs_fs import FileBlobStore
 from dualsign.storage.database import SqlUnitOfWork, SqlUnitOfWorkFactory, make_engine, migrate
@@ -101,6 +103,14 @@ def speech_from(settings: Settings) -> SpeechEngines:
     )
 
 
+def _tsa(settings: Settings, pki: PlatformPki, clock: Clock | None) -> Timestamper:
+    if settings.tsa_url:
+        if settings.tsa_root is None or not settings.tsa_root.is_file():
+            raise SystemExit("DUALSIGN_TSA_URL needs DUALSIGN_TSA_ROOT: the PEM of the TSA's trust anchor")
+        return HttpTSA(settings.tsa_url, x509.load_pem_x509_certificate(settings.tsa_root.read_bytes()))
+    return InsecureLocalTSA(pki.tsa_cert, pki.tsa_key, clock)
+
+
 def vision_from(settings: Settings) -> VisionEngines:
     v = settings.vision
     return build_vision(VisionSettings(face=v.face, landmarks=v.landmarks, landmarks_model=v.landmarks_model))
@@ -136,7 +146,7 @@ def build_container(
         speech=speech or speech_from(settings),
         vision=vision or vision_from(settings),
         evidence_keys=PlatformEvidenceKeys(pki),
-        tsa=InsecureLocalTSA(pki.tsa_cert, pki.tsa_key, clock),
+        tsa=_tsa(settings, pki, clock),
         reports=PdfReportMaker(pki),
     )
     if prepare:

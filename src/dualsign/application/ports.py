@@ -133,6 +133,7 @@ class Timestamper(Protocol):
 
     name: str
     mode: str  # "self-attested" (the platform's own TSA) | "trusted" (an external TSA)
+    root_pem: bytes | None  # the TSA's trust anchor when it is not the platform root
 
     def timestamp(self, data: bytes) -> bytes:
         """A DER TimeStampToken over SHA-256(data); raises on any failure."""

@@ -16,6 +16,8 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+
 from dualsign.application.evidence_log import iso_time, persist
 from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, ReportMaker, Timestamper, UnitOfWork
 from dualsign.application.records import Seal, StoredEvent
@@ -27,6 +29,7 @@ from dualsign_verify import merkle
 from dualsign_verify.bundle import MANIFEST_KIND, MANIFEST_VERSION
 from dualsign_verify.canonical import canonical_json
 from dualsign_verify.records import make_record, sm3_hex
+from dualsign_verify.timestamp import token_certificate
 from dualsign_verify.verifier import artifact_leaf, event_leaf
 
 LOG_ORIGIN = "dualsign.local/log"
@@ -183,16 +186,23 @@ def export_bundle(uow: UnitOfWork, svc: SealServices, tenant_id: str, session_id
     proof = merkle.inclusion_proof(leaves, seal.log_index)
     checkpoint = svc.keys.sign_checkpoint(LOG_ORIGIN, size, merkle.root(leaves))
     manifest = svc.blobs.get(seal.manifest_blob)
+    token = svc.blobs.get(seal.timestamp_blob)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("manifest.json", manifest)
         z.writestr("manifest.sig", svc.blobs.get(seal.signature_blob))
-        z.writestr("manifest.tsr", svc.blobs.get(seal.timestamp_blob))
+        z.writestr("manifest.tsr", token)
         z.writestr("events.jsonl", b"".join(canonical_json(r) + b"\n" for r in _records(events)))
         for a in {a.sha256: a for a in artifacts}.values():
             # media is compressed already: stored as is, the bundle verifies at hashing speed
             z.writestr(f"artifacts/{a.sha256}", svc.blobs.get(a.sha256), compress_type=zipfile.ZIP_STORED)
-        for name, pem in svc.keys.certificates().items():
+        certs = dict(svc.keys.certificates())
+        carried = token_certificate(token)
+        if carried is not None:  # the certificate of the TSA that actually signed the token
+            certs["tsa"] = carried.public_bytes(serialization.Encoding.PEM)
+        if svc.tsa.root_pem is not None:
+            certs["tsa-root"] = svc.tsa.root_pem
+        for name, pem in certs.items():
             z.writestr(f"certs/{name}.pem", pem)
         z.writestr("log/checkpoint.txt", checkpoint)
         z.writestr(

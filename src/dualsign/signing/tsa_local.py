@@ -25,6 +25,7 @@ class InsecureLocalTSA:
 
     name = "local TSA (self-attested)"
     mode = "self-attested"
+    root_pem: bytes | None = None  # issued by the platform root
 
     def __init__(self, cert: x509.Certificate, key: rsa.RSAPrivateKey, clock: object | None = None) -> None:
         self.cert = cert

@@ -93,3 +93,12 @@ def verify_token(
     return TimestampInfo(
         tst["gen_time"].native, int(tst["serial_number"].native), str(tst["policy"].native), tsa_name
     )
+
+
+def token_certificate(token_der: bytes) -> x509.Certificate | None:
+    """The TSA certificate a token carries (tokens are requested with certReq), if any."""
+    try:
+        certs = cms.ContentInfo.load(token_der)["content"]["certificates"]
+        return x509.load_der_x509_certificate(certs[0].chosen.dump()) if certs else None
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None

@@ -251,7 +251,8 @@ def _timestamp(bundle: Bundle, root: x509.Certificate | None, report: Report) ->
             7, "timestamp", Status.FAILED, "the timestamp token (or the signature it covers) is missing"
         )
     try:
-        info = verify_token(token, signature, _cert(bundle, "certs/tsa.pem"), root)
+        issuer = _cert(bundle, "certs/tsa-root.pem") if "certs/tsa-root.pem" in bundle.files else root
+        info = verify_token(token, signature, _cert(bundle, "certs/tsa.pem"), issuer)
     except (TimestampError, _Missing) as exc:
         return Step(7, "timestamp", Status.FAILED, str(exc))
     mode = bundle.manifest.get("tsa", {}).get("mode", "?")
