@@ -83,7 +83,7 @@ def test_untouched_bundle_passes_every_step_with_the_cli(sealed: dict[str, bytes
     assert done.returncode == 0, done.stdout
     report = json.loads(done.stdout)
     assert report["verdict"] == "PASSED"
-    assert [s["step"] for s in report["steps"]] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert [s["step"] for s in report["steps"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert "self-attested" in report["steps"][6]["reason"]
     human = subprocess.run([*VERIFY, str(path)], capture_output=True, text=True)
     assert human.returncode == 0 and human.stdout.strip().endswith("PASSED")
@@ -259,6 +259,12 @@ def wrong_log_position(f: dict[str, bytes], _: dict[str, bytes]) -> None:
     f["log/inclusion.json"] = json.dumps(proof).encode()
 
 
+def edit_report(f: dict[str, bytes], _: dict[str, bytes]) -> None:
+    pdf = f["report.pdf"]
+    at = pdf.index(b"stream") + 200  # inside the first page content, within the signed range
+    f["report.pdf"] = pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :]
+
+
 def unlisted_file(f: dict[str, bytes], _: dict[str, bytes]) -> None:
     f["artifacts/" + "0" * 64] = b"smuggled"
 
@@ -283,6 +289,7 @@ def unlisted_file(f: dict[str, bytes], _: dict[str, bytes]) -> None:
         (strip_signature, 6),
         (drop_inclusion_proof, 8),
         (wrong_log_position, 8),
+        (edit_report, 9),
     ],
     ids=lambda x: getattr(x, "__name__", str(x)) if callable(x) else str(x),
 )
@@ -329,7 +336,7 @@ def test_online_verification_gives_the_same_verdict(tmp_path: Path) -> None:
         client.post(f"/v1/sessions/{sid}/cancel", headers=headers, json={"reason": "x"})
         bundle = client.get(f"/v1/sessions/{sid}/bundle", headers=headers).content
         ok = client.post("/verify", content=bundle, headers={"Content-Type": "application/zip"}).json()
-        assert ok["verdict"] == "PASSED" and len(ok["steps"]) == 8
+        assert ok["verdict"] == "PASSED" and len(ok["steps"]) == 9
         files = files_of(bundle)
         flip("document")(files, files)
         bad = client.post("/verify", content=rezip(files), headers={"Content-Type": "application/zip"}).json()

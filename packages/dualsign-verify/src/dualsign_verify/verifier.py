@@ -8,6 +8,7 @@
 6. Platform signature: over manifest.json, by the platform certificate, issued by the root.
 7. Timestamp: RFC 3161 token over the signature, by a timestamping certificate issued by the root.
 8. Transparency log: the manifest's inclusion proof against a checkpoint signed by the log key.
+9. PDF signatures: the evidence report (and signed documents) carry intact, valid PAdES signatures.
 
 Each step PASSED, FAILED or INDETERMINATE with a reason; the bundle's verdict is FAILED if any step
 failed, INDETERMINATE if any could not be decided, else PASSED.
@@ -114,6 +115,7 @@ def verify(bundle: Bundle, trusted_roots: list[x509.Certificate] | None = None) 
     r.steps.append(_signature(bundle, root, root_step))
     r.steps.append(_timestamp(bundle, root, r))
     r.steps.append(_log(bundle, r))
+    r.steps.append(_pdfs(bundle, root))
     r.facts.update(
         session_id=m.get("session_id"),
         state=m.get("state"),
@@ -259,6 +261,21 @@ def _timestamp(bundle: Bundle, root: x509.Certificate | None, report: Report) ->
     report.facts["timestamp"] = info.time.isoformat()
     note = " (self-attested: the platform's own TSA)" if mode == "self-attested" else ""
     return Step(7, "timestamp", Status.PASSED, f"{info.time.isoformat()} by {info.tsa}{note}")
+
+
+def _pdfs(bundle: Bundle, root: x509.Certificate | None) -> Step:
+    from dualsign_verify.pdf import check_pdf
+
+    pdfs = {n: d for n, d in bundle.files.items() if n == "report.pdf" or n.startswith("signed/")}
+    if not pdfs:
+        return Step(9, "PDF signatures", Status.INDETERMINATE, "no signed PDF in the bundle")
+    if root is None:
+        return Step(9, "PDF signatures", Status.FAILED, "no usable root")
+    checks = [check_pdf(n, d, root) for n, d in sorted(pdfs.items())]
+    bad = [c for c in checks if not c.ok]
+    if bad:
+        return Step(9, "PDF signatures", Status.FAILED, f"{bad[0].name}: {bad[0].reason}")
+    return Step(9, "PDF signatures", Status.PASSED, "; ".join(f"{c.name}: {c.reason}" for c in checks))
 
 
 def _log(bundle: Bundle, report: Report) -> Step:
