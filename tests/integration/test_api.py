@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from dualsign.api.app import create_app
 from dualsign.container import Container
 from dualsign_verify.records import GENESIS, make_record, record_digests
+from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import PDF, create, session_files, session_form, tenant_headers
 
 
@@ -147,42 +148,33 @@ def test_malformed_template_names_the_field(client: TestClient, alice: dict[str,
     assert wrong_type.status_code == 415
 
 
+@pytest.mark.parametrize(
+    ("limit", "documents", "field"),
+    [
+        ({"DUALSIGN_MAX_BODY_BYTES": "200000"}, (PDF + b"%" * 300_000 + b"\n%%EOF\n",), None),  # whole body
+        ({"DUALSIGN_MAX_DOCUMENT_BYTES": "50000"}, (PDF, PDF + b"%" * 60_000 + b"\n%%EOF\n"), "documents[1]"),
+    ],
+    ids=["body", "one-document"],
+)
 def test_oversize_upload_gets_413_and_nothing_is_stored(
-    tmp_path: Path, database_url: str, clock: object
+    tmp_path: Path,
+    database_url: str,
+    clock: FixedClock,
+    limit: dict[str, str],
+    documents: tuple[bytes, ...],
+    field: str | None,
 ) -> None:
-    from tests.conftest import FixedClock, make_container
-
-    assert isinstance(clock, FixedClock)
-    c = make_container(tmp_path, database_url, clock, DUALSIGN_MAX_BODY_BYTES=str(200_000))
+    c = make_container(tmp_path, database_url, clock, **limit)
     try:
         with TestClient(create_app(c)) as client:
             headers = tenant_headers(c, "Alice")
-            big = PDF + b"%" * 300_000 + b"\n%%EOF\n"
             r = client.post(
-                "/v1/sessions", headers=headers, data=session_form(), files=session_files(pdfs=(big,))
+                "/v1/sessions", headers=headers, data=session_form(), files=session_files(pdfs=documents)
             )
             assert r.status_code == 413
             assert r.json()["code"] == "payload_too_large"
-            assert client.get("/v1/sessions", headers=headers).json() == []
-            assert blob_files(c) == []
-    finally:
-        c.close()
-
-
-def test_oversize_single_document_gets_413(tmp_path: Path, database_url: str, clock: object) -> None:
-    from tests.conftest import FixedClock, make_container
-
-    assert isinstance(clock, FixedClock)
-    c = make_container(tmp_path, database_url, clock, DUALSIGN_MAX_DOCUMENT_BYTES=str(50_000))
-    try:
-        with TestClient(create_app(c)) as client:
-            headers = tenant_headers(c, "Alice")
-            big = PDF + b"%" * 60_000 + b"\n%%EOF\n"
-            r = client.post(
-                "/v1/sessions", headers=headers, data=session_form(), files=session_files(pdfs=(PDF, big))
-            )
-            assert r.status_code == 413
-            assert r.json()["field"] == "documents[1]"
+            if field:
+                assert r.json()["field"] == field
             assert client.get("/v1/sessions", headers=headers).json() == []
             assert blob_files(c) == []
     finally:
