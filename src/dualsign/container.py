@@ -27,6 +27,7 @@ from dualsign.engines.vision_base import VisionEngines
 from dualsign.reports.pdf_reports import PdfReportMaker
 from dualsign.runtime import RandomIds, SystemClock
 from dualsign.signing.evidence_keys import PlatformEvidenceKeys
+from dualsign.signing.pdf_inspect import PyHankoPdfInspector
 from dualsign.signing.pki import PlatformPki, load_or_create
 from dualsign.signing.tsa_http import HttpTSA
 from dualsign.signing.tsa_local import InsecureLocalTSA
@@ -55,7 +56,14 @@ class Container:
     @property
     def session_services(self) -> SessionServices:
         return SessionServices(
-            self.blobs, self.clock, self.ids, self.links, self.pii_key, self.upload_limits, self.vision
+            self.blobs,
+            self.clock,
+            self.ids,
+            self.links,
+            self.pii_key,
+            self.upload_limits,
+            self.vision,
+            PyHankoPdfInspector(),
         )
 
     @property

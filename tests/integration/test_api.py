@@ -260,3 +260,56 @@ def test_openapi_has_stable_operation_ids(client: TestClient) -> None:
         "revoke_api_key",
     } <= ops
     assert client.get("/docs").status_code == 200
+
+
+def _encrypted_pdf() -> bytes:
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, encrypt="secret")
+    c.drawString(72, 720, "encrypted contract")
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _signed_pdf(container: Container) -> bytes:
+    from cryptography.hazmat.primitives import serialization as s
+
+    from dualsign.reports.evidence_report import sign_report
+    from dualsign.signing.pki import load_or_create
+
+    pki = load_or_create(container.settings.data_dir / "pki")
+    der = s.Encoding.DER
+    pkcs8 = (s.Encoding.DER, s.PrivateFormat.PKCS8, s.NoEncryption())
+    return sign_report(
+        PDF,
+        pki.signer_cert.public_bytes(der),
+        pki.signer_key.private_bytes(*pkcs8),
+        pki.root_cert.public_bytes(der),
+        pki.tsa_cert.public_bytes(der),
+        pki.tsa_key.private_bytes(*pkcs8),
+        "already signed",
+    )
+
+
+def test_encrypted_corrupt_and_already_signed_pdfs_are_refused_at_creation(
+    client: TestClient, alice: dict[str, str], container: Container
+) -> None:
+    corrupt = PDF[: len(PDF) // 3] + b"\n%%EOF\n"
+    cases = {
+        "encrypted": _encrypted_pdf(),
+        "already signed": _signed_pdf(container),
+        "cannot be read as a PDF": corrupt,
+    }
+    for expected, document in cases.items():
+        r = client.post(
+            "/v1/sessions", headers=alice, data=session_form(), files=session_files(pdfs=(document,))
+        )
+        assert r.status_code == 422, (expected, r.text)
+        error = r.json()["errors"][0]
+        assert error["field"] == "documents[0]" and expected in error["reason"], error
+    assert client.get("/v1/sessions", headers=alice).json() == []
+    assert blob_files(container) == []

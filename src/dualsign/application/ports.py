@@ -153,3 +153,20 @@ class ReportMaker(Protocol):
     """Renders the evidence report and signs it (PAdES with a timestamp)."""
 
     def make(self, data: ReportData) -> bytes: ...
+
+
+class PdfFacts(Protocol):
+    @property
+    def pages(self) -> int: ...
+    @property
+    def encrypted(self) -> bool: ...
+    @property
+    def signatures(self) -> int: ...
+
+
+class PdfInspector(Protocol):
+    """Opens an uploaded PDF the way signing will, so bad documents are refused at session creation."""
+
+    def inspect(self, data: bytes) -> PdfFacts:
+        """Raises ``ValueError`` with a reason when the file cannot be read as a PDF."""
+        ...

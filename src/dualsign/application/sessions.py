@@ -14,7 +14,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from dualsign.application.evidence_log import persist, to_domain
-from dualsign.application.ports import BlobStore, Clock, IdFactory, UnitOfWork
+from dualsign.application.ports import BlobStore, Clock, IdFactory, PdfInspector, UnitOfWork
 from dualsign.application.records import Artifact, SessionRecord, StoredEvent, TemplateVersion
 from dualsign.application.signer_links import SignerLinks
 from dualsign.application.template_catalog import resolve_template, template_of
@@ -123,7 +123,27 @@ def _validate(req: NewSession, limits: UploadLimits) -> list[FieldProblem]:
     return problems
 
 
-def _check_uploads(req: NewSession, limits: UploadLimits) -> list[FieldProblem]:
+def _check_pdf(where: str, doc: Upload, pdfs: PdfInspector) -> FieldProblem | None:
+    try:
+        facts = pdfs.inspect(doc.data)
+    except ValueError as exc:
+        return FieldProblem(where, f"{doc.filename!r} {exc}")
+    if facts.encrypted:
+        return FieldProblem(where, f"{doc.filename!r} is encrypted; upload it without a password")
+    if facts.signatures:
+        return FieldProblem(
+            where,
+            f"{doc.filename!r} is already signed ({facts.signatures} signature(s)); "
+            "upload the unsigned document",
+        )
+    if facts.pages < 1:
+        return FieldProblem(where, f"{doc.filename!r} has no pages")
+    return None
+
+
+def _check_uploads(
+    req: NewSession, limits: UploadLimits, pdfs: PdfInspector | None = None
+) -> list[FieldProblem]:
     photo = req.identity_photo
     if len(photo.data) > limits.max_photo_bytes:
         raise PayloadTooLarge(photo.field, limits.max_photo_bytes, len(photo.data))
@@ -144,6 +164,8 @@ def _check_uploads(req: NewSession, limits: UploadLimits) -> list[FieldProblem]:
             problems.append(FieldProblem(where, f"{doc.filename!r} is not a PDF (no %PDF- header)"))
         elif b"%%EOF" not in doc.data[-2048:]:
             problems.append(FieldProblem(where, f"{doc.filename!r} is truncated (no %%EOF at the end)"))
+        elif pdfs is not None and (problem := _check_pdf(where, doc, pdfs)) is not None:
+            problems.append(problem)
     return problems
 
 
@@ -158,11 +180,12 @@ class SessionServices:
     pii_key: bytes  # keys the HMAC of ID numbers
     limits: UploadLimits
     vision: VisionEngines | None = None  # checks the identity photo shows exactly one face
+    pdfs: PdfInspector | None = None  # opens each PDF as signing will
 
 
 def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: NewSession) -> CreatedSession:
     blobs, clock, ids, links, limits = svc.blobs, svc.clock, svc.ids, svc.links, svc.limits
-    problems = _validate(req, limits) + _check_uploads(req, limits)
+    problems = _validate(req, limits) + _check_uploads(req, limits, svc.pdfs)
     if problems:
         raise InvalidInput(problems)
     version = resolve_template(uow, tenant_id, req.template_key, req.template_version)
