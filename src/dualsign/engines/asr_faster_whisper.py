@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from dualsign.engines._lazy import LazyModel
 from dualsign.engines._timeout import Deadline
 from dualsign.engines.base import (
     SAMPLE_RATE,
     AsrHints,
     Audio,
     Availability,
-    EngineUnavailable,
     Transcript,
 )
 
@@ -61,8 +60,7 @@ class FasterWhisperAsr:
         self.beam_size = beam_size
         self.timeout_s = timeout_s
         self.use_hints = use_hints
-        self._model: Any = None
-        self._lock = threading.Lock()
+        self._model: LazyModel[Any] = LazyModel(self.name, self.is_available, self._open)
         self._deadline = Deadline(self.name, workers)
         bundled = model_dir is None
         self.model_id = (
@@ -88,23 +86,21 @@ class FasterWhisperAsr:
         return Availability.yes(f"{self.model_id} at {self.model_dir}")
 
     def load(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                status = self.is_available()
-                if not status.ok:
-                    raise EngineUnavailable(self.name, status.reason)
-                from faster_whisper import WhisperModel
+        return self._model.get()
 
-                self._model = WhisperModel(
-                    str(self.model_dir),
-                    device="cpu",
-                    compute_type="int8",
-                    cpu_threads=self.cpu_threads,
-                    local_files_only=True,
-                )
-                multilingual = bool(self._model.model.is_multilingual)
-                self.languages = frozenset({"en", "zh"}) if multilingual else frozenset({"en"})
-            return self._model
+    def _open(self) -> Any:
+        from faster_whisper import WhisperModel
+
+        model = WhisperModel(
+            str(self.model_dir),
+            device="cpu",
+            compute_type="int8",
+            cpu_threads=self.cpu_threads,
+            local_files_only=True,
+        )
+        multilingual = bool(model.model.is_multilingual)
+        self.languages = frozenset({"en", "zh"}) if multilingual else frozenset({"en"})
+        return model
 
     def transcribe(self, audio: Audio, *, language: str, hints: AsrHints | None = None) -> Transcript:
         model = self.load()

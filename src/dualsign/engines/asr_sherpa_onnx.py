@@ -16,13 +16,13 @@ also fires inside "不知道", which is exactly the false ACCEPT this product mu
 from __future__ import annotations
 
 import importlib.util
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from dualsign.engines._lazy import LazyModel
 from dualsign.engines._timeout import Deadline
-from dualsign.engines.base import SAMPLE_RATE, AsrHints, Audio, Availability, EngineUnavailable, Transcript
+from dualsign.engines.base import SAMPLE_RATE, AsrHints, Audio, Availability, Transcript
 
 
 def _model_file(folder: Path) -> Path | None:
@@ -44,8 +44,12 @@ class SherpaOnnxAsr:
         self.timeout_s = timeout_s
         self.model_id = f"sherpa-onnx:{self.kind}:{model_dir.name if model_dir else '?'}"
         self.languages = frozenset({"zh", "en"}) if self.kind == "sense_voice" else frozenset({"zh"})
-        self._recognizer: Any = None
-        self._lock = threading.Lock()
+        self._recognizer: LazyModel[Any] = LazyModel(
+            self.name,
+            self.is_available,
+            self._open,
+            lambda: str(_model_file(self.model_dir)) if self.model_dir else "?",
+        )
         self._deadline = Deadline(self.name, 2)
 
     def is_available(self) -> Availability:
@@ -65,27 +69,21 @@ class SherpaOnnxAsr:
         return Availability.yes(f"{self.kind} model at {self.model_dir}")
 
     def load(self) -> Any:
-        with self._lock:
-            if self._recognizer is None:
-                status = self.is_available()
-                if not status.ok or self.model_dir is None:
-                    raise EngineUnavailable(self.name, status.reason)
-                import sherpa_onnx
+        return self._recognizer.get()
 
-                model = str(_model_file(self.model_dir))
-                tokens = str(self.model_dir / "tokens.txt")
-                try:
-                    if self.kind == "paraformer":
-                        self._recognizer = sherpa_onnx.OfflineRecognizer.from_paraformer(
-                            paraformer=model, tokens=tokens, num_threads=self.threads
-                        )
-                    else:
-                        self._recognizer = sherpa_onnx.OfflineRecognizer.from_sense_voice(
-                            model=model, tokens=tokens, num_threads=self.threads, use_itn=True
-                        )
-                except Exception as exc:  # a broken model file: say which and why
-                    raise EngineUnavailable(self.name, f"cannot load {model}: {exc}") from exc
-            return self._recognizer
+    def _open(self) -> Any:
+        import sherpa_onnx
+
+        assert self.model_dir is not None  # noqa: S101 (is_available checked it)
+        model = str(_model_file(self.model_dir))
+        tokens = str(self.model_dir / "tokens.txt")
+        if self.kind == "paraformer":
+            return sherpa_onnx.OfflineRecognizer.from_paraformer(
+                paraformer=model, tokens=tokens, num_threads=self.threads
+            )
+        return sherpa_onnx.OfflineRecognizer.from_sense_voice(
+            model=model, tokens=tokens, num_threads=self.threads, use_itn=True
+        )
 
     def transcribe(self, audio: Audio, *, language: str, hints: AsrHints | None = None) -> Transcript:
         recognizer = self.load()

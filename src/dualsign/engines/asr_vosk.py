@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from dualsign.engines._audio import float_to_pcm16
+from dualsign.engines._lazy import LazyModel
 from dualsign.engines._timeout import Deadline
-from dualsign.engines.base import SAMPLE_RATE, AsrHints, Audio, Availability, EngineUnavailable, Transcript
+from dualsign.engines.base import SAMPLE_RATE, AsrHints, Audio, Availability, Transcript
 
 
 class VoskAsr:
@@ -28,8 +28,9 @@ class VoskAsr:
         self.model_id = f"vosk:{model_dir.name if model_dir else '?'}"
         self.languages = frozenset({language})
         self.timeout_s = timeout_s
-        self._model: Any = None
-        self._lock = threading.Lock()
+        self._model: LazyModel[Any] = LazyModel(
+            self.name, self.is_available, self._open, lambda: str(self.model_dir)
+        )
         self._deadline = Deadline(self.name, 2)
 
     def is_available(self) -> Availability:
@@ -42,19 +43,13 @@ class VoskAsr:
         return Availability.yes(f"Vosk model at {self.model_dir}")
 
     def load(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                status = self.is_available()
-                if not status.ok:
-                    raise EngineUnavailable(self.name, status.reason)
-                import vosk
+        return self._model.get()
 
-                vosk.SetLogLevel(-1)
-                try:
-                    self._model = vosk.Model(str(self.model_dir))
-                except Exception as exc:
-                    raise EngineUnavailable(self.name, f"cannot load {self.model_dir}: {exc}") from exc
-            return self._model
+    def _open(self) -> Any:
+        import vosk
+
+        vosk.SetLogLevel(-1)
+        return vosk.Model(str(self.model_dir))
 
     def transcribe(self, audio: Audio, *, language: str, hints: AsrHints | None = None) -> Transcript:
         model = self.load()

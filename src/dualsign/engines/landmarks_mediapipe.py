@@ -10,11 +10,11 @@ OpenCV build). The 478 mesh points are mapped to the 68-point iBUG layout the do
 from __future__ import annotations
 
 import importlib.util
-import threading
 from pathlib import Path
 from typing import Any
 
-from dualsign.engines.base import Availability, EngineUnavailable
+from dualsign.engines._lazy import LazyModel
+from dualsign.engines.base import Availability
 from dualsign.engines.vision_base import FaceBox, Image, Landmarks
 
 # MediaPipe face-mesh index for each of the 68 iBUG points (jaw, brows, nose, eyes, lips).
@@ -96,8 +96,9 @@ class MediapipeLandmarks:
 
     def __init__(self, model_path: Path | None) -> None:
         self.model_path = model_path
-        self._landmarker: Any = None
-        self._lock = threading.Lock()
+        self._landmarker: LazyModel[Any] = LazyModel(
+            self.name, self.is_available, self._open, lambda: str(self.model_path)
+        )
 
     def is_available(self) -> Availability:
         if importlib.util.find_spec("mediapipe") is None:
@@ -109,21 +110,15 @@ class MediapipeLandmarks:
         return Availability.yes(f"FaceLandmarker model {self.model_path}")
 
     def _load(self) -> Any:
-        with self._lock:
-            if self._landmarker is None:
-                status = self.is_available()
-                if not status.ok:
-                    raise EngineUnavailable(self.name, status.reason)
-                from mediapipe.tasks.python import BaseOptions, vision
+        return self._landmarker.get()
 
-                options = vision.FaceLandmarkerOptions(
-                    base_options=BaseOptions(model_asset_path=str(self.model_path)), num_faces=1
-                )
-                try:
-                    self._landmarker = vision.FaceLandmarker.create_from_options(options)
-                except Exception as exc:
-                    raise EngineUnavailable(self.name, f"cannot load {self.model_path}: {exc}") from exc
-            return self._landmarker
+    def _open(self) -> Any:
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        options = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(self.model_path)), num_faces=1
+        )
+        return vision.FaceLandmarker.create_from_options(options)
 
     def landmarks(self, image: Image, box: FaceBox) -> Landmarks:
         import mediapipe as mp

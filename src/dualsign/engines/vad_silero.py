@@ -8,13 +8,13 @@ model one 32 ms window at a time, carrying the recurrent state and the 64-sample
 from __future__ import annotations
 
 import importlib.util
-import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dualsign.engines.base import VAD_FRAME, Audio, Availability, EngineUnavailable
+from dualsign.engines._lazy import LazyModel
+from dualsign.engines.base import VAD_FRAME, Audio, Availability
 
 CONTEXT = 64
 
@@ -33,8 +33,7 @@ class SileroVad:
 
     def __init__(self, model_path: Path | None = None) -> None:
         self.model_path = model_path or silero_model_path()
-        self._session: Any = None
-        self._lock = threading.Lock()
+        self._session: LazyModel[Any] = LazyModel(self.name, self.is_available, self._open)
 
     def is_available(self) -> Availability:
         if importlib.util.find_spec("onnxruntime") is None:
@@ -46,21 +45,18 @@ class SileroVad:
         return Availability.yes(f"{self.model_path.name} (faster-whisper assets)")
 
     def _load(self) -> Any:
-        with self._lock:
-            if self._session is None:
-                status = self.is_available()
-                if not status.ok:
-                    raise EngineUnavailable(self.name, status.reason)
-                import onnxruntime
+        return self._session.get()
 
-                opts = onnxruntime.SessionOptions()
-                opts.inter_op_num_threads = 1
-                opts.intra_op_num_threads = 1
-                opts.log_severity_level = 4
-                self._session = onnxruntime.InferenceSession(
-                    str(self.model_path), providers=["CPUExecutionProvider"], sess_options=opts
-                )
-            return self._session
+    def _open(self) -> Any:
+        import onnxruntime
+
+        opts = onnxruntime.SessionOptions()
+        opts.inter_op_num_threads = 1
+        opts.intra_op_num_threads = 1
+        opts.log_severity_level = 4
+        return onnxruntime.InferenceSession(
+            str(self.model_path), providers=["CPUExecutionProvider"], sess_options=opts
+        )
 
     def stream(self) -> SileroStream:
         return SileroStream(self._load())
