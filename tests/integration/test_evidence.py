@@ -219,7 +219,7 @@ def edit_rehash_and_rewrite_manifest(f: dict[str, bytes], _: dict[str, bytes]) -
     from dualsign_verify import merkle
     from dualsign_verify.verifier import artifact_leaf, event_leaf
 
-    records = rehash_chain(events(f))
+    records = events(f)
     records[0]["payload"]["signer_name"] = "李四"
     records = rehash_chain(records)
     write_events(f, records)

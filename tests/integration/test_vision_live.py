@@ -143,14 +143,8 @@ def perform(cam: Camera, steps: list[dict[str, Any]], person: str, *, fake: bool
 
 
 def test_identity_then_liveness_then_questions(service: Any) -> None:
-    client, container, headers = service
-    container.vision.embedder  # noqa: B018 (engines are loaded)
-    files = session_files(photo=(FACES / "grace_hopper.jpg").read_bytes())
-    r = client.post("/v1/sessions", headers=headers, data=session_form(template="vision-check"), files=files)
-    token = r.json()["signer_url"].rsplit("/", 1)[1]
-    sid = r.json()["id"]
-    client.post("/signer/v1/open", headers={"X-Signer-Token": token})
-    client.post("/signer/v1/consent", headers={"X-Signer-Token": token}, json={"agree": True})
+    client, _, headers = service
+    sid, token = new_session(client, headers, photo="grace_hopper")
     with client.websocket_connect(f"/signer/v1/live?token={token}") as ws:
         ws.receive_json()
         cam = Camera(ws)
@@ -174,11 +168,7 @@ def test_identity_then_liveness_then_questions(service: Any) -> None:
 
 def test_a_still_photo_in_front_of_the_camera_fails_liveness(service: Any) -> None:
     client, _, headers = service
-    files = session_files(photo=(FACES / "grace_hopper.jpg").read_bytes())
-    r = client.post("/v1/sessions", headers=headers, data=session_form(template="vision-check"), files=files)
-    token = r.json()["signer_url"].rsplit("/", 1)[1]
-    client.post("/signer/v1/open", headers={"X-Signer-Token": token})
-    client.post("/signer/v1/consent", headers={"X-Signer-Token": token}, json={"agree": True})
+    _, token = new_session(client, headers, photo="grace_hopper")
     with client.websocket_connect(f"/signer/v1/live?token={token}") as ws:
         ws.receive_json()
         cam = Camera(ws)
