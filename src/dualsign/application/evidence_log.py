@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from dualsign.application.ports import UnitOfWork
 from dualsign.application.records import StoredEvent
@@ -56,6 +57,13 @@ def persist(uow: UnitOfWork, session: SigningSession, events: Sequence[Event]) -
     stored = append_events(uow, session.id, events)
     uow.sessions.set_status(session.id, session.current_state.value, events[-1].at)
     return stored
+
+
+def stored_record(e: StoredEvent) -> dict[str, Any]:
+    """The canonical record of a stored event: exactly what its digests cover."""
+    return make_record(
+        kind=e.kind, seq=e.seq, time=iso_time(e.at), payload=e.payload, prev=e.prev, version=e.version
+    )
 
 
 def to_domain(stored: Sequence[StoredEvent]) -> list[Event]:

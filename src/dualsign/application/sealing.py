@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
-from dualsign.application.evidence_log import iso_time, persist
+from dualsign.application.evidence_log import iso_time, persist, stored_record
 from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, ReportMaker, Timestamper, UnitOfWork
 from dualsign.application.records import Seal, StoredEvent
 from dualsign.application.report_data import gather
@@ -28,7 +28,7 @@ from dualsign.domain.states import ENDED_STATES, EventKind
 from dualsign_verify import merkle
 from dualsign_verify.bundle import MANIFEST_KIND, MANIFEST_VERSION
 from dualsign_verify.canonical import canonical_json
-from dualsign_verify.records import make_record, sm3_hex
+from dualsign_verify.records import sm3_hex
 from dualsign_verify.timestamp import token_certificate
 from dualsign_verify.verifier import artifact_leaf, event_leaf
 
@@ -52,12 +52,7 @@ class SealServices:
 
 
 def _records(events: list[StoredEvent]) -> list[dict[str, Any]]:
-    return [
-        make_record(
-            kind=e.kind, seq=e.seq, time=iso_time(e.at), payload=e.payload, prev=e.prev, version=e.version
-        )
-        for e in events
-    ]
+    return [stored_record(e) for e in events]
 
 
 def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal:

@@ -57,7 +57,6 @@ class FrameAnalysis:
     quality: Quality | None
     features: FaceFeatures | None = None
     embedding: Embedding | None = None
-    digest: str = ""  # of the face region: an exact repeat betrays a replayed frame
 
 
 def _grey(image: Image) -> np.ndarray:
@@ -97,7 +96,7 @@ def analyze(
         feats = features(marks.points) if len(marks.points) == 68 else None
     # only a lone face is compared with the signer: with several, "several faces" is the warning
     emb = engines.embedder.embed(image, main) if embed and len(faces) == 1 else None
-    return FrameAnalysis(faces, main, quality(image, main), feats, emb, _face_digest(image, main))
+    return FrameAnalysis(faces, main, quality(image, main), feats, emb)
 
 
 @lru_cache(maxsize=256)
@@ -289,4 +288,5 @@ class LiveMonitor:
 def liveness_sample(image: Image, t: float, engines: VisionEngines) -> Sample:
     a = analyze(image, engines, landmarks=True)
     single = a.features if len(a.faces) == 1 else None
-    return Sample(t, single, a.digest)
+    # the face region's digest: an exact repeat betrays a replayed frame (only challenges need it)
+    return Sample(t, single, _face_digest(image, a.main) if a.main is not None else "")
