@@ -126,8 +126,8 @@ def verify(bundle: Bundle, trusted_roots: list[x509.Certificate] | None = None) 
     return r
 
 
-def _digests(data: bytes) -> tuple[str, str | None]:
-    return hashlib.sha256(data).hexdigest(), sm3_hex(data)
+def _sha256_hex(data: bytes) -> str | None:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _artifacts(bundle: Bundle) -> Step:
@@ -136,8 +136,11 @@ def _artifacts(bundle: Bundle) -> Step:
     for a, name in zip(listed, names, strict=True):
         if name not in bundle.files:
             return Step(2, "artifacts", Status.FAILED, f"{a['role']} {a['sha256'][:16]}… is missing")
-    # artifacts are hashed two at a time: hashlib releases the GIL, and SM3 is the slow one
-    digests = list(_POOL.map(_digests, (bundle.files[n] for n in names)))
+    # every digest is its own task on two threads (hashlib releases the GIL): SM3 is the slow one, so
+    # a large artifact's SHA-256 and SM3 run side by side and many chunks spread over both cores
+    sha_jobs = [_POOL.submit(_sha256_hex, bundle.files[n]) for n in names]
+    sm3_jobs = [_POOL.submit(sm3_hex, bundle.files[n]) for n in names]
+    digests = [(s.result(), m.result()) for s, m in zip(sha_jobs, sm3_jobs, strict=True)]
     for a, name, (sha, sm3) in zip(listed, names, digests, strict=True):
         if sha != a["sha256"] or len(bundle.files[name]) != a["size"]:
             return Step(
