@@ -52,6 +52,7 @@ class Settings:
     vision: VisionConfig = field(default_factory=VisionConfig)
     tsa_url: str | None = None  # an external RFC 3161 TSA; None: the built-in self-attested one
     tsa_root: Path | None = None  # PEM of the external TSA's trust anchor
+    worker: str = "inline"  # inline: the API process runs due jobs; off: separate `dualsign worker` processes
 
     @property
     def blob_dir(self) -> Path:
@@ -111,7 +112,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         landmarks_model=Path(landmarks_model).resolve() if landmarks_model else None,
     )
     tsa_root = env.get("DUALSIGN_TSA_ROOT")
+    worker = env.get("DUALSIGN_WORKER") or Settings.worker
+    if worker not in ("inline", "off"):
+        raise SystemExit(f"DUALSIGN_WORKER must be inline or off, got {worker!r}")
     return Settings(
+        worker=worker,
         tsa_url=env.get("DUALSIGN_TSA_URL") or None,
         tsa_root=Path(tsa_root).resolve() if tsa_root else None,
         vision=vision,

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from cryptography import x509
 from sqlalchemy import Engine
 
+from dualsign.application.jobs import SEAL_SESSION, JobRunner, WorkerLoop, check_version
 from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, IdFactory, ReportMaker, Timestamper
+from dualsign.application.records import Job
 from dualsign.application.sealing import SealingFailed, SealServices, seal_session
 from dualsign.application.sessions import SessionServices, UploadLimits
 from dualsign.application.signer import SignerServices
@@ -52,6 +54,7 @@ class Container:
     tsa: Timestamper
     reports: ReportMaker
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
+    _worker: WorkerLoop | None = None
 
     @property
     def session_services(self) -> SessionServices:
@@ -97,7 +100,22 @@ class Container:
     def new_uow(self) -> SqlUnitOfWork:
         return self.uow()
 
+    def job_runner(self) -> JobRunner:
+        def seal(job: Job) -> None:
+            payload = check_version(job, 1)
+            seal_session(self.new_uow(), self.seal_services, str(payload["session_id"]))
+
+        return JobRunner(self.uow, self.clock, {SEAL_SESSION: seal})
+
+    def start_worker(self, poll_seconds: float = 2.0) -> None:
+        """Run due jobs in a background thread of this process (the embedded default)."""
+        if self._worker is None:
+            self._worker = WorkerLoop(self.job_runner(), poll_seconds)
+            self._worker.start()
+
     def close(self) -> None:
+        if self._worker is not None:
+            self._worker.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
 

@@ -153,3 +153,10 @@ def test_models_check_lists_every_engine_and_what_is_missing(tmp_path: Path) -> 
         env={"DUALSIGN_DATA_DIR": str(tmp_path), "DUALSIGN_ASR": "vosk", "COLUMNS": "250"},
     )
     assert broken.exit_code == 1  # the selected engine cannot run here
+
+
+def test_worker_once_runs_the_due_jobs(tmp_path: Path) -> None:
+    env = {"DUALSIGN_DATA_DIR": str(tmp_path), "DUALSIGN_SECRET_KEY": "w" * 40}
+    result = runner.invoke(app, ["worker", "--once"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "ran 0 job(s)" in result.stdout

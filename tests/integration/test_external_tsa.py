@@ -49,6 +49,9 @@ def _cert(
     return b.sign(issuer_key, hashes.SHA256())
 
 
+OUTAGE = threading.Event()  # set: the TSA answers 503, as during an outage
+
+
 @pytest.fixture
 def tsa_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -67,6 +70,11 @@ def tsa_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
+            if OUTAGE.is_set():
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             answer = stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
             self.send_response(200)
             self.send_header("Content-Type", "application/timestamp-reply")
@@ -84,6 +92,7 @@ def tsa_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     yield f"http://127.0.0.1:{server.server_address[1]}/tsr", root
     server.shutdown()
     server.server_close()
+    OUTAGE.clear()
 
 
 def test_sealing_with_an_external_tsa_verifies_as_trusted(
@@ -126,4 +135,66 @@ def test_an_unreachable_tsa_fails_closed(tmp_path: Path) -> None:
         retry = client.post(f"/v1/sessions/{sid}/seal", headers=headers)
         assert retry.status_code == 503 and retry.json()["code"] == "sealing_failed"
         assert client.get(f"/v1/sessions/{sid}/bundle", headers=headers).status_code == 404
+    c.close()
+
+
+def test_sealing_that_failed_is_retried_by_a_durable_job_until_it_seals(
+    tsa_server: tuple[str, Path], tmp_path: Path, database_url: str
+) -> None:
+    url, root = tsa_server
+    clock = FixedClock()
+    c = make_container(tmp_path, database_url, clock, DUALSIGN_TSA_URL=url, DUALSIGN_TSA_ROOT=str(root))
+    OUTAGE.set()
+    with TestClient(create_app(c)) as client:
+        headers = tenant_headers(c, "Patient Bank")
+        sid = create(client, headers).json()["id"]
+        client.post(f"/v1/sessions/{sid}/cancel", headers=headers, json={"reason": "x"})
+        runner = c.job_runner()
+        assert runner.run_due() == 0  # the retry waits for its backoff
+        clock.advance(31)
+        assert runner.run_due() == 1  # the TSA is still down: another recorded failure, a later retry
+        with c.new_uow() as u:
+            (job,) = u.jobs.list()
+        assert job.state == "queued" and job.attempts == 1 and "503" in (job.last_error or "")
+        OUTAGE.clear()
+        clock.advance(61)
+        assert runner.run_due() == 1
+        kinds = [e["kind"] for e in client.get(f"/v1/sessions/{sid}/events", headers=headers).json()]
+        assert kinds[-3:] == ["sealing_failed", "sealing_failed", "evidence_sealed"]
+        with c.new_uow() as u:
+            assert [j.state for j in u.jobs.list()] == ["done"]
+        bundle = client.get(f"/v1/sessions/{sid}/bundle", headers=headers).content
+    c.close()
+    assert verify(read_bundle(bundle)).verdict is Status.PASSED
+
+
+def test_a_job_whose_worker_died_is_taken_again_and_one_that_keeps_failing_is_buried(
+    tmp_path: Path, database_url: str
+) -> None:
+    from dualsign.application.jobs import JobRunner
+    from dualsign.application.records import Job
+
+    clock = FixedClock()
+    c = make_container(tmp_path, database_url, clock)
+    with c.new_uow() as u:
+        assert u.jobs.enqueue("probe", 1, "k1", {"n": 1}, clock.now(), max_attempts=2)
+        # one live job per key:
+        assert not u.jobs.enqueue("probe", 1, "k1", {"n": 2}, clock.now(), max_attempts=2)
+        u.commit()
+    with c.new_uow() as u:  # a worker claims it, then dies without finishing
+        assert u.jobs.claim(clock.now(), 60, ["probe"]) is not None
+        u.commit()
+    seen: list[Job] = []
+
+    def failing(job: Job) -> None:
+        seen.append(job)
+        raise RuntimeError("still broken")
+
+    runner = JobRunner(c.uow, clock, {"probe": failing}, lease_seconds=60)
+    assert runner.run_due() == 0  # leased to the dead worker
+    clock.advance(61)
+    assert runner.run_due() == 1 and seen[0].payload == {"n": 1} and seen[0].attempts == 2
+    with c.new_uow() as u:
+        (job,) = u.jobs.list()
+    assert job.state == "dead" and job.last_error == "RuntimeError: still broken"
     c.close()

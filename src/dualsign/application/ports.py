@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 if TYPE_CHECKING:
     from dualsign.application.report_data import ReportData
@@ -16,6 +16,7 @@ from dualsign.application.records import (
     ApiKey,
     Artifact,
     BlobRef,
+    Job,
     RenderedPrompt,
     Seal,
     SessionRecord,
@@ -97,6 +98,31 @@ class TransparencyLog(Protocol):
     def leaves(self) -> Sequence[str]: ...
 
 
+class JobQueue(Protocol):
+    """Durable jobs, written in the caller's transaction (see ``application/jobs.py``)."""
+
+    def enqueue(
+        self,
+        kind: str,
+        version: int,
+        key: str,
+        payload: dict[str, Any],
+        run_after: datetime,
+        max_attempts: int,
+    ) -> bool:
+        """Queue a job unless one with ``key`` is queued or running; True when a job was queued."""
+        ...
+
+    def claim(self, now: datetime, lease_seconds: float, kinds: Sequence[str]) -> Job | None:
+        """Take the oldest due job (or one whose worker's lease ran out) and lease it."""
+        ...
+
+    def finish(self, job_id: str, now: datetime) -> None: ...
+    def retry(self, job_id: str, run_after: datetime, error: str) -> None: ...
+    def bury(self, job_id: str, now: datetime, error: str) -> None: ...
+    def list(self, states: Sequence[str] = ()) -> Sequence[Job]: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def tenants(self) -> TenantRepository: ...
@@ -116,6 +142,8 @@ class UnitOfWork(Protocol):
     def seals(self) -> SealRepository: ...
     @property
     def log(self) -> TransparencyLog: ...
+    @property
+    def jobs(self) -> JobQueue: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -106,3 +106,19 @@ class BlobRef:
     sha256: str
     size: int
     sm3: str | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A durable job as the worker sees it (see ``application/jobs.py``)."""
+
+    id: str
+    kind: str
+    version: int
+    key: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    max_attempts: int
+    run_after: datetime
+    last_error: str | None

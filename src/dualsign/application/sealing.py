@@ -4,7 +4,8 @@ Sealing (once a session has ended — signed, refused, failed, cancelled or expi
 too): a versioned manifest lists every artifact with its SHA-256 and SM3, the event chain's head, and the
 RFC 6962 Merkle root over the event records and artifacts; the platform signs it; a TSA timestamps the
 signature; the manifest joins the platform transparency log. Fail closed: if signing or timestamping
-fails, a ``sealing_failed`` event says why and nothing is sealed (sealing can be retried).
+fails, a ``sealing_failed`` event says why, nothing is sealed, and a durable job retries sealing with
+backoff (``application/jobs.py``); each failed attempt is another ``sealing_failed`` event.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from dualsign.application.evidence_log import iso_time, persist, stored_record
+from dualsign.application.jobs import Backoff, enqueue_sealing
 from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, ReportMaker, Timestamper, UnitOfWork
 from dualsign.application.records import Seal, StoredEvent
 from dualsign.application.report_data import gather
@@ -107,6 +109,7 @@ def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal:
         except Exception as exc:  # any failure of a key or the TSA is recorded, never worked around
             reason = f"{type(exc).__name__}: {exc}"
             persist(uow, session, [session.record_sealing_failure(now, reason=reason)])
+            enqueue_sealing(uow, now, session_id, Backoff())  # the durable retry, in the same transaction
             uow.commit()
             raise SealingFailed(f"session {session_id} was not sealed: {reason}") from exc
         manifest_sha = hashlib.sha256(manifest_bytes).hexdigest()

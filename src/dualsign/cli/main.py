@@ -103,7 +103,29 @@ def serve(
             )
         out.print(f"signer link: [bold]{d.session.signer_url}[/bold]", soft_wrap=True)
         out.rule()
+    if settings.worker == "inline":
+        container.start_worker()
     uvicorn.run(create_app(container), host=bind_host, port=bind_port, log_level="info")
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="run the jobs that are due now, then exit")] = False,
+    poll: Annotated[float, typer.Option(help="seconds between looks at the job table")] = 2.0,
+) -> None:
+    """Run durable jobs (sealing retries) — beside API processes started with DUALSIGN_WORKER=off."""
+    from dualsign.application.jobs import WorkerLoop
+
+    with _service() as c:
+        runner = c.job_runner()
+        if once:
+            out.print(f"ran {runner.run_due()} job(s)")
+            return
+        loop = WorkerLoop(runner, poll)
+        try:
+            loop.run()
+        except KeyboardInterrupt:
+            loop.stop()
 
 
 @app.command()

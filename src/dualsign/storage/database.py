@@ -15,6 +15,7 @@ from dualsign.storage.repositories import (
     SqlApiKeys,
     SqlArtifacts,
     SqlEvents,
+    SqlJobs,
     SqlPromptCache,
     SqlSeals,
     SqlSessions,
@@ -68,6 +69,7 @@ class SqlUnitOfWork:
         self.prompts = SqlPromptCache(self.db)
         self.seals = SqlSeals(self.db)
         self.log = SqlTransparencyLog(self.db)
+        self.jobs = SqlJobs(self.db)
         return self
 
     def __exit__(

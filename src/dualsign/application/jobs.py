@@ -1,0 +1,136 @@
+"""Durable jobs: what must happen after a command even if the process dies (sealing retries, later
+webhooks and analysis).
+
+A job is enqueued in the same transaction as the event that calls for it, keyed so that enqueueing
+twice queues it once. A worker claims one due job at a time under a lease, runs its handler, and marks
+it done, or schedules the next attempt with exponential backoff, or — after ``max_attempts`` — buries
+it as ``dead`` with the last error (visible to operators; nothing is dropped silently). A worker that
+dies mid-job leaves a lease that runs out, and another worker takes the job again: handlers are
+idempotent. ``version`` is the payload's format; a handler refuses versions it does not know.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dualsign.application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from dualsign.application.records import Job
+
+SEAL_SESSION = "seal_session"
+_log = logging.getLogger("dualsign.jobs")
+
+
+class UnknownJobVersion(Exception):
+    def __init__(self, kind: str, version: int) -> None:
+        super().__init__(f"job {kind} version {version} is not known to this worker")
+
+
+Handler = Callable[[Job], None]
+
+
+@dataclass(frozen=True)
+class Backoff:
+    first_seconds: float = 30.0
+    max_seconds: float = 3600.0
+
+    def delay(self, attempts: int) -> dt.timedelta:
+        return dt.timedelta(seconds=min(self.first_seconds * 2 ** max(attempts - 1, 0), self.max_seconds))
+
+
+def enqueue_sealing(uow: UnitOfWork, now: dt.datetime, session_id: str, backoff: Backoff) -> bool:
+    """Retry sealing a session later (called in the transaction that records the failure)."""
+    return uow.jobs.enqueue(
+        SEAL_SESSION,
+        1,
+        f"seal:{session_id}",
+        {"session_id": session_id},
+        now + backoff.delay(1),
+        max_attempts=12,
+    )
+
+
+class JobRunner:
+    def __init__(
+        self,
+        new_uow: UnitOfWorkFactory,
+        clock: Clock,
+        handlers: Mapping[str, Handler],
+        *,
+        lease_seconds: float = 300.0,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.new_uow, self.clock, self.handlers = new_uow, clock, dict(handlers)
+        self.lease_seconds = lease_seconds
+        self.backoff = backoff or Backoff()
+
+    def run_once(self) -> Job | None:
+        """Run one due job, if any; returns it as claimed."""
+        with self.new_uow() as uow:
+            job = uow.jobs.claim(self.clock.now(), self.lease_seconds, list(self.handlers))
+            uow.commit()
+        if job is None:
+            return None
+        try:
+            self.handlers[job.kind](job)
+        except Exception as exc:  # a failed job is rescheduled or buried with its reason, never lost
+            self._failed(job, f"{type(exc).__name__}: {exc}")
+        else:
+            with self.new_uow() as uow:
+                uow.jobs.finish(job.id, self.clock.now())
+                uow.commit()
+        return job
+
+    def run_due(self, limit: int = 100) -> int:
+        """Run due jobs until none is due (or ``limit``); returns how many ran."""
+        count = 0
+        while count < limit and self.run_once() is not None:
+            count += 1
+        return count
+
+    def _failed(self, job: Job, error: str) -> None:
+        now = self.clock.now()
+        with self.new_uow() as uow:
+            if job.attempts >= job.max_attempts:
+                uow.jobs.bury(job.id, now, error)
+            else:
+                uow.jobs.retry(job.id, now + self.backoff.delay(job.attempts + 1), error)
+            uow.commit()
+
+
+class WorkerLoop:
+    """Runs due jobs until stopped: a thread in the API process, or the ``dualsign worker`` command."""
+
+    def __init__(self, runner: JobRunner, poll_seconds: float) -> None:
+        self.runner, self.poll_seconds = runner, poll_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="dualsign-jobs", daemon=True)
+        self._thread.start()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ran = self.runner.run_due()
+            except Exception:  # the database went away: try again at the next poll
+                _log.exception("job worker: could not claim jobs")
+                ran = 0
+            if not ran:
+                self._stop.wait(self.poll_seconds)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+
+def check_version(job: Job, known: int) -> Mapping[str, Any]:
+    if job.version != known:
+        raise UnknownJobVersion(job.kind, job.version)
+    return job.payload
