@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from cryptography import x509
 from sqlalchemy import Engine
 
-from dualsign.application.jobs import SEAL_SESSION, JobRunner, WorkerLoop, check_version
+from dualsign.application.jobs import RENDER_REPORT, SEAL_SESSION, JobRunner, WorkerLoop, check_version
 from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, IdFactory, ReportMaker, Timestamper
 from dualsign.application.records import Job
-from dualsign.application.sealing import SealingFailed, SealServices, seal_session
+from dualsign.application.sealing import SealingFailed, SealServices, ensure_report, seal_session
 from dualsign.application.sessions import SessionServices, UploadLimits
 from dualsign.application.signer import SignerServices
 from dualsign.application.signer_links import SignerLinks
@@ -105,7 +105,11 @@ class Container:
             payload = check_version(job, 1)
             seal_session(self.new_uow(), self.seal_services, str(payload["session_id"]))
 
-        return JobRunner(self.uow, self.clock, {SEAL_SESSION: seal})
+        def report(job: Job) -> None:
+            payload = check_version(job, 1)
+            ensure_report(self.new_uow(), self.seal_services, str(payload["session_id"]))
+
+        return JobRunner(self.uow, self.clock, {SEAL_SESSION: seal, RENDER_REPORT: report})
 
     def start_worker(self, poll_seconds: float = 2.0) -> None:
         """Run due jobs in a background thread of this process (the embedded default)."""

@@ -47,6 +47,8 @@ def sealed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
             r = client.get(f"/v1/sessions/{sid}/bundle", headers=headers)
             assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
             bundles[name] = r.content
+        again = client.get(f"/v1/sessions/{sid}/bundle", headers=headers).content
+        assert files_of(again)["report.pdf"] == files_of(r.content)["report.pdf"]  # rendered once, kept
         assert client.get(f"/v1/sessions/{sid}/bundle", headers=tenant_headers(c, "Other")).status_code == 404
         bundles["root.pem"] = c.evidence_keys.certificates()["root"]
     c.close()

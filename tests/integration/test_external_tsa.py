@@ -158,11 +158,14 @@ def test_sealing_that_failed_is_retried_by_a_durable_job_until_it_seals(
         assert job.state == "queued" and job.attempts == 1 and "503" in (job.last_error or "")
         OUTAGE.clear()
         clock.advance(61)
-        assert runner.run_due() == 1
+        assert runner.run_due() == 2  # sealed, then the evidence report rendered
         kinds = [e["kind"] for e in client.get(f"/v1/sessions/{sid}/events", headers=headers).json()]
         assert kinds[-3:] == ["sealing_failed", "sealing_failed", "evidence_sealed"]
         with c.new_uow() as u:
-            assert [j.state for j in u.jobs.list()] == ["done"]
+            assert [(j.kind, j.state) for j in u.jobs.list()] == [
+                ("seal_session", "done"),
+                ("render_report", "done"),
+            ]
         bundle = client.get(f"/v1/sessions/{sid}/bundle", headers=headers).content
     c.close()
     assert verify(read_bundle(bundle)).verdict is Status.PASSED

@@ -22,6 +22,7 @@ from dualsign.application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from dualsign.application.records import Job
 
 SEAL_SESSION = "seal_session"
+RENDER_REPORT = "render_report"
 _log = logging.getLogger("dualsign.jobs")
 
 
@@ -52,6 +53,11 @@ def enqueue_sealing(uow: UnitOfWork, now: dt.datetime, session_id: str, backoff:
         now + backoff.delay(1),
         max_attempts=12,
     )
+
+
+def enqueue_report(uow: UnitOfWork, now: dt.datetime, session_id: str) -> bool:
+    """Render the evidence report of a session just sealed (called in the sealing transaction)."""
+    return uow.jobs.enqueue(RENDER_REPORT, 1, f"report:{session_id}", {"session_id": session_id}, now, 5)
 
 
 class JobRunner:

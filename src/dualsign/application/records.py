@@ -99,6 +99,7 @@ class Seal:
     chain_length: int
     log_index: int
     sealed_at: datetime
+    report_blob: str | None = None  # the signed evidence report, rendered once after sealing
 
 
 @dataclass(frozen=True)

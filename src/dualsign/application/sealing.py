@@ -20,7 +20,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from dualsign.application.evidence_log import iso_time, persist, stored_record
-from dualsign.application.jobs import Backoff, enqueue_sealing
+from dualsign.application.jobs import Backoff, enqueue_report, enqueue_sealing
 from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, ReportMaker, Timestamper, UnitOfWork
 from dualsign.application.records import Seal, StoredEvent
 from dualsign.application.report_data import gather
@@ -119,6 +119,7 @@ def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal:
             session_id, manifest_sha, m_ref.sha256, s_ref.sha256, t_ref.sha256, len(events), index, now
         )
         uow.seals.add(seal)
+        enqueue_report(uow, now, session_id)
         persist(
             uow,
             session,
@@ -154,6 +155,38 @@ Timestamp authority: {tsa} ({mode}). A self-attested timestamp is the platform's
 """
 
 
+def ensure_report(uow: UnitOfWork, svc: SealServices, session_id: str) -> str | None:
+    """Render and sign the evidence report of a sealed session once, and keep it with the seal.
+
+    Every later bundle of the session carries the same bytes. Run by the ``render_report`` job after
+    sealing, or by the first export if that comes sooner. Returns the report's blob digest.
+    """
+    if svc.reports is None:
+        return None
+    with uow:
+        seal = uow.seals.get(session_id)
+        record = uow.sessions.get(session_id)
+        if seal is None or record is None:
+            raise NotFound("sealed evidence of session", session_id)
+        if seal.report_blob is not None:
+            return seal.report_blob
+        tenant = uow.tenants.get(record.tenant_id)
+        data = gather(
+            uow,
+            svc.blobs,
+            record,
+            seal,
+            json.loads(svc.blobs.get(seal.manifest_blob)),
+            tenant.name if tenant else record.tenant_id,
+            iso_time(seal.sealed_at),
+            f"{svc.public_url}/verify/manifests/{seal.manifest_sha256}",
+        )
+        blob = svc.blobs.put(svc.reports.make(data)).sha256
+        uow.seals.set_report(session_id, blob)
+        uow.commit()
+        return blob
+
+
 def export_bundle(uow: UnitOfWork, svc: SealServices, tenant_id: str, session_id: str) -> bytes:
     with uow:
         record = uow.sessions.get(session_id)
@@ -165,21 +198,8 @@ def export_bundle(uow: UnitOfWork, svc: SealServices, tenant_id: str, session_id
         events = list(uow.events.list(session_id))[: seal.chain_length]
         artifacts = list(uow.artifacts.list(session_id))
         leaves = [bytes.fromhex(h) for h in uow.log.leaves()]
-        manifest_doc = json.loads(svc.blobs.get(seal.manifest_blob))
-        tenant = uow.tenants.get(tenant_id)
-        report = None
-        if svc.reports is not None:
-            data = gather(
-                uow,
-                svc.blobs,
-                record,
-                seal,
-                manifest_doc,
-                tenant.name if tenant else tenant_id,
-                iso_time(seal.sealed_at),
-                f"{svc.public_url}/verify/manifests/{seal.manifest_sha256}",
-            )
-            report = svc.reports.make(data)
+    report_blob = ensure_report(uow, svc, session_id)
+    report = svc.blobs.get(report_blob) if report_blob else None
     size = len(leaves)
     proof = merkle.inclusion_proof(leaves, seal.log_index)
     checkpoint = svc.keys.sign_checkpoint(LOG_ORIGIN, size, merkle.root(leaves))

@@ -310,6 +310,12 @@ class SqlSeals:
             row.chain_length,
             row.log_index,
             utc(row.sealed_at),
+            row.report_blob,
+        )
+
+    def set_report(self, session_id: str, report_blob: str) -> None:
+        self.db.execute(
+            update(SealRow).where(SealRow.session_id == session_id).values(report_blob=report_blob)
         )
 
 

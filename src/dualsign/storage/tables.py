@@ -108,6 +108,7 @@ class SealRow(Base):
     chain_length: Mapped[int] = mapped_column(Integer)
     log_index: Mapped[int] = mapped_column(Integer)
     sealed_at: Mapped[datetime]
+    report_blob: Mapped[str | None] = mapped_column(String(64))
 
 
 class LogEntryRow(Base):

@@ -1,4 +1,4 @@
-"""durable jobs
+"""durable jobs; the evidence report stored with its seal
 
 Revision ID: 0004
 Revises: 0003
@@ -36,8 +36,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("key"),
     )
     op.create_index("ix_jobs_due", "jobs", ["state", "run_after"], unique=False)
+    with op.batch_alter_table("seals") as batch:
+        batch.add_column(sa.Column("report_blob", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("seals") as batch:
+        batch.drop_column("report_blob")
     op.drop_index("ix_jobs_due", table_name="jobs")
     op.drop_table("jobs")
