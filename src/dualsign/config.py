@@ -52,6 +52,7 @@ class Settings:
     vision: VisionConfig = field(default_factory=VisionConfig)
     tsa_url: str | None = None  # an external RFC 3161 TSA; None: the built-in self-attested one
     tsa_root: Path | None = None  # PEM of the external TSA's trust anchor
+    signature_level: str = "B-T"  # PAdES level of document signatures: B-T or B-LTA
     worker: str = "inline"  # inline: the API process runs due jobs; off: separate `dualsign worker` processes
 
     @property
@@ -115,7 +116,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     worker = env.get("DUALSIGN_WORKER") or Settings.worker
     if worker not in ("inline", "off"):
         raise SystemExit(f"DUALSIGN_WORKER must be inline or off, got {worker!r}")
+    level = env.get("DUALSIGN_SIGNATURE_LEVEL") or Settings.signature_level
+    if level not in ("B-T", "B-LTA"):
+        raise SystemExit(f"DUALSIGN_SIGNATURE_LEVEL must be B-T or B-LTA, got {level!r}")
     return Settings(
+        signature_level=level,
         worker=worker,
         tsa_url=env.get("DUALSIGN_TSA_URL") or None,
         tsa_root=Path(tsa_root).resolve() if tsa_root else None,

@@ -9,8 +9,17 @@ from dataclasses import dataclass, field
 from cryptography import x509
 from sqlalchemy import Engine
 
+from dualsign.application.document_signing import DocumentServices
 from dualsign.application.jobs import RENDER_REPORT, SEAL_SESSION, JobRunner, WorkerLoop, check_version
-from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, IdFactory, ReportMaker, Timestamper
+from dualsign.application.ports import (
+    BlobStore,
+    Clock,
+    DocumentSigner,
+    EvidenceKeys,
+    IdFactory,
+    ReportMaker,
+    Timestamper,
+)
 from dualsign.application.records import Job
 from dualsign.application.sealing import SealingFailed, SealServices, ensure_report, seal_session
 from dualsign.application.sessions import SessionServices, UploadLimits
@@ -28,7 +37,10 @@ from dualsign.engines.registry import (
 from dualsign.engines.vision_base import VisionEngines
 from dualsign.reports.pdf_reports import PdfReportMaker
 from dualsign.runtime import RandomIds, SystemClock
+from dualsign.signing.authority import IssuingAuthority
+from dualsign.signing.document_signer import PadesDocumentSigner
 from dualsign.signing.evidence_keys import PlatformEvidenceKeys
+from dualsign.signing.pades import PadesSigner
 from dualsign.signing.pdf_inspect import PyHankoPdfInspector
 from dualsign.signing.pki import PlatformPki, load_or_create
 from dualsign.signing.tsa_http import HttpTSA
@@ -54,6 +66,8 @@ class Container:
     tsa: Timestamper
     reports: ReportMaker
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
+    pki: PlatformPki | None = None
+    document_signer: DocumentSigner | None = None
     _worker: WorkerLoop | None = None
 
     @property
@@ -89,6 +103,12 @@ class Container:
         return SealServices(
             self.blobs, self.clock, self.evidence_keys, self.tsa, self.reports, self.settings.public_url
         )
+
+    @property
+    def document_services(self) -> DocumentServices:
+        if self.document_signer is None:
+            raise RuntimeError("the container was built without a document signer")
+        return DocumentServices(self.signer_services, PyHankoPdfInspector(), self.document_signer)
 
     def seal_ended(self, session_id: str) -> None:
         """Seal a session that has just ended; a failure is recorded as an event and can be retried."""
@@ -133,12 +153,25 @@ def speech_from(settings: Settings) -> SpeechEngines:
     )
 
 
-def _tsa(settings: Settings, pki: PlatformPki, clock: Clock | None) -> Timestamper:
+def _tsa(settings: Settings, pki: PlatformPki, clock: Clock | None) -> InsecureLocalTSA | HttpTSA:
     if settings.tsa_url:
         if settings.tsa_root is None or not settings.tsa_root.is_file():
             raise SystemExit("DUALSIGN_TSA_URL needs DUALSIGN_TSA_ROOT: the PEM of the TSA's trust anchor")
         return HttpTSA(settings.tsa_url, x509.load_pem_x509_certificate(settings.tsa_root.read_bytes()))
     return InsecureLocalTSA(pki.tsa_cert, pki.tsa_key, clock)
+
+
+def _document_signer(settings: Settings, pki: PlatformPki, tsa: InsecureLocalTSA | HttpTSA) -> DocumentSigner:
+    extra_roots = [tsa.root] if isinstance(tsa, HttpTSA) else []
+    pades = PadesSigner(
+        pki.root_cert,
+        (pki.ca_cert, pki.root_cert),
+        (pki.root_crl, pki.ca_crl),
+        tsa.pdf_timestamper,
+        level=settings.signature_level,  # type: ignore[arg-type]
+        extra_roots=extra_roots,
+    )
+    return PadesDocumentSigner(IssuingAuthority(pki, settings.public_url), pades)
 
 
 def vision_from(settings: Settings) -> VisionEngines:
@@ -157,7 +190,10 @@ def build_container(
 ) -> Container:
     """Wire everything; with ``prepare`` also migrate the database and publish built-in templates."""
     engine = make_engine(settings.database_url)
-    pki = load_or_create(settings.data_dir / "pki", now=(clock or SystemClock()).now())
+    pki = load_or_create(
+        settings.data_dir / "pki", now=(clock or SystemClock()).now(), public_url=settings.public_url
+    )
+    tsa = _tsa(settings, pki, clock)
     if prepare:
         migrate(engine)
     lim = settings.limits
@@ -176,8 +212,10 @@ def build_container(
         speech=speech or speech_from(settings),
         vision=vision or vision_from(settings),
         evidence_keys=PlatformEvidenceKeys(pki),
-        tsa=_tsa(settings, pki, clock),
+        tsa=tsa,
         reports=PdfReportMaker(pki),
+        pki=pki,
+        document_signer=_document_signer(settings, pki, tsa),
     )
     if prepare:
         sync_builtin_templates(container.uow, container.clock, container.ids)

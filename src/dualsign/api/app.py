@@ -8,7 +8,7 @@ from fastapi.routing import APIRoute
 import dualsign
 from dualsign.api import problems
 from dualsign.api.limits import BodyLimitMiddleware
-from dualsign.api.routes import keys, sessions, signer, templates, verification
+from dualsign.api.routes import keys, pki, sessions, signer, templates, verification
 from dualsign.container import Container
 
 
@@ -35,6 +35,7 @@ def create_app(container: Container) -> FastAPI:
         verification.router,
         verification.pages,
         verification.log,
+        pki.router,
     ):
         app.include_router(router)
 

@@ -258,3 +258,26 @@ class ConsentRequest(BaseModel):
 
 class TextAnswer(BaseModel):
     text: str = Field(max_length=500)
+
+
+class DocumentOut(BaseModel):
+    index: int
+    name: str
+    sha256: str
+    pages: int
+    pages_seen: list[int]
+    signed_sha256: str | None
+
+
+class PageViewed(BaseModel):
+    page: int = Field(ge=1, le=100_000)
+
+
+class SignatureRequest(BaseModel):
+    """The signer's handwritten mark: pad strokes (each a list of [x, y] points in the pad's pixels),
+    or a PNG/JPEG picture of the mark as base64."""
+
+    strokes: list[list[list[float]]] | None = Field(default=None, max_length=400)
+    width: float = Field(default=0, ge=0, le=5000)
+    height: float = Field(default=0, ge=0, le=5000)
+    image_base64: str | None = Field(default=None, max_length=8_000_000)

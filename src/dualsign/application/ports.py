@@ -6,12 +6,14 @@ Data-access helpers never commit: the unit of work does, once per command.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 if TYPE_CHECKING:
     from dualsign.application.report_data import ReportData
+    from dualsign.domain.templates import SignatureField
 from dualsign.application.records import (
     ApiKey,
     Artifact,
@@ -199,3 +201,60 @@ class PdfInspector(Protocol):
     def inspect(self, data: bytes) -> PdfFacts:
         """Raises ``ValueError`` with a reason when the file cannot be read as a PDF."""
         ...
+
+    def unplaceable(self, data: bytes, fields: Sequence[SignatureField]) -> list[str]:
+        """Why any of the template's signature fields cannot be placed in this PDF (empty: all can)."""
+        ...
+
+
+@dataclass(frozen=True)
+class SignedPdf:
+    data: bytes
+    field: str
+    page: int  # 1-based
+    box: tuple[float, float, float, float]
+    certificate_serial: str  # hex
+    certificate_subject: str
+    level: str  # B-T | B-LTA
+
+
+class DocumentSigner(Protocol):
+    """PAdES signing of a session's documents (``signing/document_signer.py``)."""
+
+    level: str
+
+    def handwriting(self, strokes: Sequence[Sequence[Sequence[float]]], width: float, height: float) -> bytes:
+        """The signer's mark as a PNG; ``ValueError`` names what is wrong with the strokes."""
+        ...
+
+    def picture(self, data: bytes) -> bytes:
+        """An uploaded mark (PNG/JPEG) re-encoded as PNG; ``ValueError`` when it is not one."""
+        ...
+
+    def sign_as_signer(
+        self,
+        pdf: bytes,
+        *,
+        field: SignatureField | None,
+        field_name: str,
+        marks: Sequence[bytes],
+        seal_name: str | None,
+        signer_name: str,
+        id_hash: str,
+        session_id: str,
+        reason: str,
+        at: datetime,
+    ) -> SignedPdf: ...
+
+    def countersign(
+        self,
+        pdf: bytes,
+        *,
+        field: SignatureField | None,
+        field_name: str,
+        tenant_id: str,
+        organisation: str,
+        code: str | None,
+        reason: str,
+        at: datetime,
+    ) -> SignedPdf: ...

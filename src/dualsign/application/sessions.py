@@ -190,6 +190,15 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
         raise InvalidInput(problems)
     version = resolve_template(uow, tenant_id, req.template_key, req.template_version)
     template = template_of(version)
+    if svc.pdfs is not None:  # every signature field must be placeable now, not mid-session
+        fields = template.documents.signature.fields
+        placement = [
+            FieldProblem(f"{doc.field}[{i}]", f"{doc.filename!r}: {reason}")
+            for i, doc in enumerate(req.documents)
+            for reason in svc.pdfs.unplaceable(doc.data, fields)
+        ]
+        if placement:
+            raise InvalidInput(placement)
     if template.identity.required:
         if svc.vision is None:
             raise EngineUnavailable(

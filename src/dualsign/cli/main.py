@@ -37,6 +37,8 @@ app = typer.Typer(
 )
 tenant_app = typer.Typer(help="Tenants and their API keys.", no_args_is_help=True)
 template_app = typer.Typer(help="Scenario templates.", no_args_is_help=True)
+keys_app = typer.Typer(help="The platform PKI: root, issuing CA, CRLs.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(template_app, name="template")
 out = Console()
@@ -133,6 +135,44 @@ def migrate() -> None:
     """Create or upgrade the database schema and publish the built-in templates."""
     with _errors(), _service() as c:
         out.print(f"database at the newest schema: {c.settings.database_url.split('@')[-1]}")
+
+
+@keys_app.command("init")
+def keys_init(
+    algorithm: Annotated[str, typer.Option(help="ec (ECDSA P-256) or rsa (RSA 3072) for the CAs")] = "ec",
+) -> None:
+    """Create the platform root, issuing CA, sealing key, local TSA and CRLs (keeps existing keys)."""
+    from dualsign.signing.pki import ALGORITHMS, init_pki, load_or_create
+
+    if algorithm not in ALGORITHMS:
+        err.print(f"[red]--algorithm must be one of {', '.join(ALGORITHMS)}[/red]")
+        raise typer.Exit(2)
+    settings = load_settings()
+    folder = settings.data_dir / "pki"
+    created = init_pki(folder, algorithm, settings.public_url)
+    pki = load_or_create(folder, public_url=settings.public_url)
+    out.print(("created" if created else "already present") + f": {folder} ({pki.algorithm})")
+    for label, cert in (("root", pki.root_cert), ("issuing CA", pki.ca_cert)):
+        out.print(f"{label:>11}: {cert.subject.rfc4514_string()}  serial {cert.serial_number:x}")
+    out.print(
+        f"       CRLs: {folder / 'root.crl'}, {folder / 'ca.crl'}  (served at /pki/root.crl, /pki/ca.crl)"
+    )
+
+
+@keys_app.command("revoke")
+def keys_revoke(serial: str) -> None:
+    """Revoke a certificate issued by the issuing CA (hex serial) and re-issue its CRL."""
+    from dualsign.signing.pki import load_or_create, revoke
+
+    settings = load_settings()
+    try:
+        number = int(serial, 16)
+    except ValueError:
+        err.print(f"[red]{serial!r} is not a hexadecimal serial number[/red]")
+        raise typer.Exit(2) from None
+    revoke(settings.data_dir / "pki", number)
+    pki = load_or_create(settings.data_dir / "pki", public_url=settings.public_url)
+    out.print(f"revoked {serial}; the CA's CRL lists {len(list(pki.ca_crl))} certificate(s)")
 
 
 @tenant_app.command("create")

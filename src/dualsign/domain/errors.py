@@ -45,6 +45,26 @@ class Conflict(DualSignError):
     title = "Conflict"
 
 
+class ReviewIncomplete(Conflict):
+    """The signer tried to finish reviewing before the template's reading rules were met."""
+
+    code = "review_incomplete"
+    title = "Documents not fully reviewed"
+
+    def __init__(self, unread: Sequence[str], seconds_left: float) -> None:
+        parts = []
+        if unread:
+            parts.append(f"not read to the last page: {', '.join(unread)}")
+        if seconds_left > 0:
+            parts.append(f"{seconds_left:.0f} s of the minimum review time left")
+        super().__init__("; ".join(parts))
+        self.unread = list(unread)
+        self.seconds_left = max(seconds_left, 0.0)
+
+    def extra(self) -> dict[str, object]:
+        return {"unread_documents": self.unread, "seconds_left": round(self.seconds_left, 1)}
+
+
 @dataclass(frozen=True)
 class FieldProblem:
     """One reason a piece of input was refused: where (a dotted path) and why."""

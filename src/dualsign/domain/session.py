@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from dualsign.domain.errors import IllegalTransition
+from dualsign.domain.errors import IllegalTransition, ReviewIncomplete
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.states import EventKind, SessionState
 from dualsign.domain.templates import OnFail, Question, Template, reminder_text
@@ -69,6 +69,10 @@ class SigningSession:
         self.liveness_attempts = 0
         self.warnings = 0
         self.awaiting_answer = False
+        self.pages_seen: dict[str, set[int]] = {}  # document digest → pages viewed
+        self.page_counts: dict[str, int] = {}
+        self.review_started: datetime | None = None
+        self.signed_documents: list[str] = []  # source digests with the signer's signature applied
 
     # --- event folding -----------------------------------------------------------------------------
     @classmethod
@@ -109,6 +113,15 @@ class SigningSession:
                 self.awaiting_answer = False
             case EventKind.MONITORING_WARNING:
                 self.warnings += 1
+            case EventKind.DOCUMENT_VIEWED:
+                doc = str(p["document"])
+                self.pages_seen.setdefault(doc, set()).add(int(p["page"]))
+                self.page_counts[doc] = int(p["pages"])
+                if self.review_started is None:
+                    self.review_started = event.at
+            case EventKind.DOCUMENT_SIGNED:
+                if p.get("role") == "signer" and p["source_sha256"] not in self.signed_documents:
+                    self.signed_documents.append(str(p["source_sha256"]))
             case _:
                 pass
         self.events.append(event)
@@ -319,8 +332,27 @@ class SigningSession:
     def view_document(self, at: datetime, *, document: str, page: int, pages: int) -> Event:
         return self._emit(EventKind.DOCUMENT_VIEWED, at, document=document, page=page, pages=pages)
 
-    def finish_review(self, at: datetime) -> Event:
-        return self._emit(EventKind.DOCUMENTS_REVIEWED, at)
+    def finish_review(self, at: datetime, documents: Sequence[str]) -> Event:
+        """Close the review of ``documents`` (their digests), if the template's reading rules are met:
+        every page up to the last seen (``read_to_end``) and ``min_review_seconds`` since the first view."""
+        rules = self.template.documents
+        unread = []
+        if rules.review_required and rules.read_to_end:
+            for doc in documents:
+                count = self.page_counts.get(doc)
+                if count is None or count not in self.pages_seen.get(doc, set()):
+                    unread.append(doc)
+        started = self.review_started
+        elapsed = (at - started).total_seconds() if started is not None else 0.0
+        left = rules.min_review_seconds - elapsed if rules.review_required else 0.0
+        if unread or left > 0:
+            raise ReviewIncomplete(unread, left)
+        return self._emit(
+            EventKind.DOCUMENTS_REVIEWED, at, documents=list(documents), seconds=round(elapsed, 1)
+        )
+
+    def sign_document(self, at: datetime, **details: Any) -> Event:
+        return self._emit(EventKind.DOCUMENT_SIGNED, at, **details)
 
     def sign(self, at: datetime, details: JsonMap) -> Event:
         return self._emit(EventKind.SIGNATURE_APPLIED, at, **details)

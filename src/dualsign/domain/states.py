@@ -77,7 +77,8 @@ class EventKind(StrEnum):
     QUESTIONS_COMPLETED = "questions_completed"
     DOCUMENT_VIEWED = "document_viewed"
     DOCUMENTS_REVIEWED = "documents_reviewed"
-    SIGNATURE_APPLIED = "signature_applied"
+    DOCUMENT_SIGNED = "document_signed"  # one PAdES signature (the signer's or the institution's)
+    SIGNATURE_APPLIED = "signature_applied"  # every document signed: the signing is complete
     MONITORING_WARNING = "monitoring_warning"
     MONITORING_SUMMARY = "monitoring_summary"
     ARTIFACT_STORED = "artifact_stored"

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from dualsign.domain.templates import SignatureField
+from dualsign.signing.placement import PlacementError, place
 
 
 @dataclass(frozen=True)
@@ -14,6 +18,15 @@ class Facts:
 
 
 class PyHankoPdfInspector:
+    def unplaceable(self, data: bytes, fields: Sequence[SignatureField]) -> list[str]:
+        problems = []
+        for f in fields:
+            try:
+                place(data, page=f.page, box=f.box, anchor=f.anchor)
+            except PlacementError as exc:
+                problems.append(f"the {f.role}'s signature field cannot be placed: {exc}")
+        return problems
+
     def inspect(self, data: bytes) -> Facts:
         from pyhanko.pdf_utils.misc import PdfError
         from pyhanko.pdf_utils.reader import PdfFileReader

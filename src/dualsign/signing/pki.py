@@ -1,7 +1,13 @@
-"""The platform's keys: a root CA, the manifest signer, the local TSA and the transparency-log key.
+"""The platform's keys: a root CA, an issuing CA, the manifest signer, the local TSA and the log key.
 
-Created on first start under ``<data>/pki`` (private keys 0600) and loaded afterwards. Production keeps
-the root offline and may hold the signing keys in an HSM (PKCS#11); that path comes with e-signature work.
+``dualsign keys init`` (or the first start) creates them under ``<data>/pki`` (private keys 0600) and
+later starts load them. The root and the issuing CA use ECDSA P-256 by default or RSA 3072
+(``--algorithm rsa``); the choice is kept in ``pki.json``. The issuing CA signs the short-lived event
+certificates of signers and the organisation certificates of institutions (``signing/authority.py``);
+the root signs the issuing CA, the evidence-sealing certificate (always ECDSA P-256: the bundle format
+says so) and the local TSA. Both CAs publish CRLs (``root.crl``, ``ca.crl``, served at ``/pki/…``) and
+every certificate they issue names its CRL. Production keeps the root offline and may keep the issuing
+key in an HSM (see docs/signing.md).
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 LOG_KEY_NAME = "dualsign.local/log"
+ALGORITHMS = ("ec", "rsa")
+CRL_DAYS = 7
+
+CaKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,12 @@ class PlatformPki:
     tsa_cert: x509.Certificate
     log_key: Ed25519PrivateKey
     log_name: str
+    ca_key: CaKey
+    ca_cert: x509.Certificate
+    root_crl: x509.CertificateRevocationList
+    ca_crl: x509.CertificateRevocationList
+    algorithm: str
+    folder: Path
 
     def pem(self, cert: x509.Certificate) -> bytes:
         return cert.public_bytes(serialization.Encoding.PEM)
@@ -51,15 +67,45 @@ def _name(cn: str) -> x509.Name:
     )
 
 
-def _write_key(path: Path, pem: bytes) -> None:
+def write_key(path: Path, pem: bytes) -> None:
     path.touch(mode=0o600)
     path.chmod(0o600)
     path.write_bytes(pem)
 
 
-def _private_pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | Ed25519PrivateKey) -> bytes:
+def private_pem(key: CaKey | Ed25519PrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def new_key(algorithm: str) -> CaKey:
+    if algorithm == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def crl_point(public_url: str, name: str) -> x509.CRLDistributionPoints:
+    return x509.CRLDistributionPoints(
+        [
+            x509.DistributionPoint(
+                [x509.UniformResourceIdentifier(f"{public_url}/pki/{name}")], None, None, None
+            )
+        ]
+    )
+
+
+def key_usage(*, ca: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=not ca,
+        content_commitment=not ca,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
     )
 
 
@@ -67,12 +113,14 @@ def _issue(
     subject: str,
     public: object,
     issuer: x509.Certificate | None,
-    issuer_key: ec.EllipticCurvePrivateKey,
+    issuer_key: CaKey,
     *,
     ca: bool,
+    path_length: int | None = None,
     eku: list[x509.ObjectIdentifier] | None,
     now: dt.datetime,
     years: int,
+    crl_url: x509.CRLDistributionPoints | None = None,
 ) -> x509.Certificate:
     builder = (
         x509.CertificateBuilder()
@@ -82,84 +130,150 @@ def _issue(
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=365 * years))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=not ca,
-                content_commitment=not ca,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=ca,
-                crl_sign=ca,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length if ca else None), critical=True)
+        .add_extension(key_usage(ca=ca), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)  # type: ignore[arg-type]
     )
+    if issuer is not None:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
+        )
+    if crl_url is not None:
+        builder = builder.add_extension(crl_url, critical=False)
     if eku:
         builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=True)
     return builder.sign(issuer_key, hashes.SHA256())
 
 
-def load_or_create(folder: Path, now: dt.datetime | None = None) -> PlatformPki:
-    folder.mkdir(parents=True, exist_ok=True)
-    files = {
-        n: folder / n
-        for n in ("root.key", "root.pem", "signer.key", "signer.pem", "tsa.key", "tsa.pem", "log.key")
-    }
-    if not all(p.exists() for p in files.values()):
-        now = now or dt.datetime.now(dt.UTC)
-        root_key = ec.generate_private_key(ec.SECP256R1())
-        root = _issue(
-            "DualSign platform root",
-            root_key.public_key(),
-            None,
-            root_key,
-            ca=True,
-            eku=None,
-            now=now,
-            years=20,
+def make_crl(
+    issuer: x509.Certificate, key: CaKey, revoked: list[int], now: dt.datetime
+) -> x509.CertificateRevocationList:
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.subject)
+        .last_update(now - dt.timedelta(minutes=5))
+        .next_update(now + dt.timedelta(days=CRL_DAYS))
+        .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+    )
+    for serial in revoked:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now).build()
         )
+    return builder.sign(key, hashes.SHA256())
+
+
+_FILES = (
+    "root.key",
+    "root.pem",
+    "ca.key",
+    "ca.pem",
+    "signer.key",
+    "signer.pem",
+    "tsa.key",
+    "tsa.pem",
+    "log.key",
+)
+
+
+def init_pki(
+    folder: Path,
+    algorithm: str = "ec",
+    public_url: str = "http://127.0.0.1:8000",
+    now: dt.datetime | None = None,
+) -> bool:
+    """Create the platform PKI if it does not exist yet; True when something was created.
+
+    An existing PKI is never replaced (evidence already sealed depends on it). A folder from before the
+    issuing CA existed gets one under its existing root.
+    """
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {n: folder / n for n in _FILES}
+    if all(p.exists() for p in files.values()):
+        return False
+    now = now or dt.datetime.now(dt.UTC)
+    config = folder / "pki.json"
+    if config.exists():
+        algorithm = json.loads(config.read_text())["algorithm"]
+    if files["root.key"].exists():
+        root_key = _load_ca_key(files["root.key"])
+        root = x509.load_pem_x509_certificate(files["root.pem"].read_bytes())
+    else:
+        root_key = new_key(algorithm)
+        root = _issue(
+            "DualSign platform root", root_key.public_key(), None, root_key,
+            ca=True, path_length=1, eku=None, now=now, years=20,
+        )  # fmt: skip
+        write_key(files["root.key"], private_pem(root_key))
+        files["root.pem"].write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    root_crl = crl_point(public_url, "root.crl")
+    if not files["ca.key"].exists():
+        ca_key = new_key(algorithm)
+        ca = _issue(
+            "DualSign issuing CA", ca_key.public_key(), root, root_key,
+            ca=True, path_length=0, eku=None, now=now, years=10, crl_url=root_crl,
+        )  # fmt: skip
+        write_key(files["ca.key"], private_pem(ca_key))
+        files["ca.pem"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    if not files["signer.key"].exists():
         signer_key = ec.generate_private_key(ec.SECP256R1())
         signer = _issue(
-            "DualSign evidence sealing",
-            signer_key.public_key(),
-            root,
-            root_key,
-            ca=False,
-            eku=None,
-            now=now,
-            years=10,
-        )
+            "DualSign evidence sealing", signer_key.public_key(), root, root_key,
+            ca=False, eku=None, now=now, years=10, crl_url=root_crl,
+        )  # fmt: skip
+        write_key(files["signer.key"], private_pem(signer_key))
+        files["signer.pem"].write_bytes(signer.public_bytes(serialization.Encoding.PEM))
+    if not files["tsa.key"].exists():
         tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         tsa = _issue(
-            "DualSign local TSA (self-attested)",
-            tsa_key.public_key(),
-            root,
-            root_key,
-            ca=False,
-            eku=[ExtendedKeyUsageOID.TIME_STAMPING],
-            now=now,
-            years=10,
-        )
-        log_key = Ed25519PrivateKey.generate()
-        for name, key in (
-            ("root.key", root_key),
-            ("signer.key", signer_key),
-            ("tsa.key", tsa_key),
-            ("log.key", log_key),
-        ):
-            _write_key(files[name], _private_pem(key))
-        for name, cert in (("root.pem", root), ("signer.pem", signer), ("tsa.pem", tsa)):
-            files[name].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+            "DualSign local TSA (self-attested)", tsa_key.public_key(), root, root_key,
+            ca=False, eku=[ExtendedKeyUsageOID.TIME_STAMPING], now=now, years=10, crl_url=root_crl,
+        )  # fmt: skip
+        write_key(files["tsa.key"], private_pem(tsa_key))
+        files["tsa.pem"].write_bytes(tsa.public_bytes(serialization.Encoding.PEM))
+    if not files["log.key"].exists():
+        write_key(files["log.key"], private_pem(Ed25519PrivateKey.generate()))
+    if not config.exists():
+        config.write_text(json.dumps({"algorithm": algorithm, "public_url": public_url}))
+    return True
+
+
+def _load_ca_key(path: Path) -> CaKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise ValueError(f"{path} is not an ECDSA or RSA key")
+    return key
+
+
+def revoked_serials(folder: Path) -> dict[str, list[int]]:
+    path = folder / "revoked.json"
+    if not path.exists():
+        return {"root": [], "ca": []}
+    data: dict[str, list[int]] = json.loads(path.read_text())
+    return data
+
+
+def revoke(folder: Path, serial: int, by: str = "ca") -> None:
+    """Add a certificate to its CA's revocation list; the CRLs are re-issued on the next load."""
+    revoked = revoked_serials(folder)
+    if serial not in revoked[by]:
+        revoked[by].append(serial)
+    (folder / "revoked.json").write_text(json.dumps(revoked))
+
+
+def load_or_create(
+    folder: Path, now: dt.datetime | None = None, public_url: str = "http://127.0.0.1:8000"
+) -> PlatformPki:
+    now = now or dt.datetime.now(dt.UTC)
+    init_pki(folder, public_url=public_url, now=now)
 
     def load_key(name: str) -> object:
-        return serialization.load_pem_private_key(files[name].read_bytes(), password=None)
+        return serialization.load_pem_private_key((folder / name).read_bytes(), password=None)
 
     def load_cert(name: str) -> x509.Certificate:
-        return x509.load_pem_x509_certificate(files[name].read_bytes())
+        return x509.load_pem_x509_certificate((folder / name).read_bytes())
 
     signer_loaded, tsa_loaded, log_loaded = load_key("signer.key"), load_key("tsa.key"), load_key("log.key")
     if not (
@@ -168,12 +282,26 @@ def load_or_create(folder: Path, now: dt.datetime | None = None) -> PlatformPki:
         and isinstance(log_loaded, Ed25519PrivateKey)
     ):
         raise ValueError(f"the keys in {folder} are not of the expected types")
+    root, ca = load_cert("root.pem"), load_cert("ca.pem")
+    root_key, ca_key = _load_ca_key(folder / "root.key"), _load_ca_key(folder / "ca.key")
+    revoked = revoked_serials(folder)
+    root_crl = make_crl(root, root_key, revoked["root"], now)
+    ca_crl = make_crl(ca, ca_key, revoked["ca"], now)
+    for name, crl in (("root.crl", root_crl), ("ca.crl", ca_crl)):
+        (folder / name).write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    algorithm = json.loads((folder / "pki.json").read_text())["algorithm"]
     return PlatformPki(
-        load_cert("root.pem"),
+        root,
         signer_loaded,
         load_cert("signer.pem"),
         tsa_loaded,
         load_cert("tsa.pem"),
         log_loaded,
         LOG_KEY_NAME,
+        ca_key,
+        ca,
+        root_crl,
+        ca_crl,
+        algorithm,
+        folder,
     )

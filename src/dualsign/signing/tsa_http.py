@@ -32,6 +32,10 @@ class HttpTSA:
         self._client = HTTPTimeStamper(url, timeout=timeout_s)  # type: ignore[no-untyped-call]
         self.cert: x509.Certificate | None = None  # the TSA's certificate, from the last token
 
+    def pdf_timestamper(self) -> HTTPTimeStamper:
+        """The same TSA for PAdES signatures and document timestamps (pyHanko's client)."""
+        return self._client
+
     def timestamp(self, data: bytes) -> bytes:
         digest = hashlib.sha256(data).digest()
         request = tsp.TimeStampReq(

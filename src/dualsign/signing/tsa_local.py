@@ -11,13 +11,51 @@ import hashlib
 import secrets
 from datetime import UTC, datetime
 
+from asn1crypto import cms, core, tsp
 from asn1crypto import keys as asn1_keys
-from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from pyhanko.sign import general
+from pyhanko.sign.general import simple_cms_attribute
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+_NO_KEY = asn1_keys.PrivateKeyInfo()  # LocalTimeStamper signs with its loaded key, never this one
+
+
+class LocalTimeStamper(DummyTimeStamper):
+    """pyHanko's RFC 3161 responder, signing with a key parsed once (pyHanko parses the DER key on every
+    token: ~30 ms for RSA, the largest single cost of a signature)."""
+
+    def __init__(self, cert: asn1_x509.Certificate, key: rsa.RSAPrivateKey, fixed_dt: datetime) -> None:
+        super().__init__(tsa_cert=cert, tsa_key=_NO_KEY, fixed_dt=fixed_dt)
+        self._loaded = key
+
+    def _sign_tst_info(
+        self, tst_info_data: bytes, md_algorithm: str, dt: datetime
+    ) -> tuple[bytes, cms.CMSAttributes]:
+        digest = hashlib.new(md_algorithm, tst_info_data).digest()
+        signed_attrs = cms.CMSAttributes(
+            [
+                simple_cms_attribute(  # type: ignore[no-untyped-call]
+                    "content_type", "tst_info"
+                ),
+                simple_cms_attribute(  # type: ignore[no-untyped-call]
+                    "signing_time", cms.Time({"utc_time": core.UTCTime(dt)})
+                ),
+                simple_cms_attribute(  # type: ignore[no-untyped-call]
+                    "signing_certificate", general.as_signing_certificate(self.tsa_cert)
+                ),
+                simple_cms_attribute(  # type: ignore[no-untyped-call]
+                    "message_digest", digest
+                ),
+            ]
+        )
+        algorithm = get_pyca_cryptography_hash(md_algorithm.upper())
+        return self._loaded.sign(signed_attrs.dump(), PKCS1v15(), algorithm), signed_attrs
 
 
 class InsecureLocalTSA:
@@ -36,11 +74,17 @@ class InsecureLocalTSA:
             )
         )
         self._clock = clock
+        self._rsa = key
+
+    def pdf_timestamper(self) -> DummyTimeStamper:
+        """The same TSA for PAdES signatures and document timestamps, at the platform clock's time."""
+        now = self._clock.now() if self._clock is not None else datetime.now(UTC)  # type: ignore[attr-defined]
+        return LocalTimeStamper(self._cert, self._rsa, now)
 
     def timestamp(self, data: bytes) -> bytes:
         """A TimeStampToken (DER) over SHA-256(data)."""
         now = self._clock.now() if self._clock is not None else datetime.now(UTC)  # type: ignore[attr-defined]
-        stamper = DummyTimeStamper(tsa_cert=self._cert, tsa_key=self._key, fixed_dt=now)
+        stamper = LocalTimeStamper(self._cert, self._rsa, now)
         request = tsp.TimeStampReq(
             {
                 "version": 1,

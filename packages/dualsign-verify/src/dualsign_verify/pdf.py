@@ -1,14 +1,17 @@
 """Signed PDFs in a bundle (the evidence report; signed contracts): PAdES signatures checked with pyHanko.
 
 Each signature must be intact (the signed bytes are unchanged), valid (the signer's certificate chains to
-the platform root) and cover the whole file — or, if revisions were appended after signing, the change
-analysis must find nothing but permitted updates.
+the platform root, at the time its timestamp proves) and cover the whole file — or, if revisions were
+appended after it, pyHanko's difference analysis must find nothing but later signatures (form filling)
+and long-term validation data; after the last signature nothing but validation data may follow. So an
+overlay stamped on after signing (an incremental update that ``pdfsig`` alone calls valid) fails.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -21,12 +24,34 @@ class PdfCheck:
     reason: str
 
 
+def _status(sig: Any, trust: Any) -> Any:
+    """Validate at the time the signature's timestamp proves (a short-lived certificate may have expired
+    since), falling back to now when there is no valid timestamp."""
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    status = validate_pdf_signature(sig, ValidationContext(trust_roots=[trust], allow_fetching=False))
+    stamp = status.timestamp_validity
+    if stamp is not None and stamp.intact and stamp.valid and stamp.trusted and not status.trusted:
+        context = ValidationContext(trust_roots=[trust], allow_fetching=False, moment=stamp.timestamp)
+        status = validate_pdf_signature(
+            sig, context, ValidationContext(trust_roots=[trust], allow_fetching=False)
+        )
+    return status
+
+
+def signature_reasons(data: bytes) -> dict[str, str]:
+    """Each signature field's ``/Reason`` (signed: it is inside the byte range)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    return {str(sig.field_name): str(sig.sig_object.get("/Reason", "")) for sig in reader.embedded_signatures}
+
+
 def check_pdf(name: str, data: bytes, root: x509.Certificate) -> PdfCheck:
     from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko_certvalidator import ValidationContext
 
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
@@ -36,15 +61,20 @@ def check_pdf(name: str, data: bytes, root: x509.Certificate) -> PdfCheck:
     if not signatures:
         return PdfCheck(name, False, "not signed")
     trust = asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER))
-    for sig in signatures:
-        status = validate_pdf_signature(sig, ValidationContext(trust_roots=[trust]))
+    for number, sig in enumerate(signatures, 1):
+        status = _status(sig, trust)
         if not status.intact:
             return PdfCheck(name, False, f"signature {sig.field_name}: the signed bytes were changed")
         if not status.valid or not status.trusted:
             return PdfCheck(name, False, f"signature {sig.field_name}: not valid under the platform root")
         coverage = status.coverage.name if status.coverage is not None else "?"
-        if coverage != "ENTIRE_FILE" and (
-            status.modification_level is None or status.modification_level.name not in ("NONE", "LTA_UPDATES")
-        ):
-            return PdfCheck(name, False, f"signature {sig.field_name}: content was added after signing")
+        # later signatures count as form filling; after the last one only LTA data may follow
+        allowed = (
+            ("NONE", "LTA_UPDATES") if number == len(signatures) else ("NONE", "LTA_UPDATES", "FORM_FILLING")
+        )
+        level = status.modification_level.name if status.modification_level is not None else "?"
+        if coverage != "ENTIRE_FILE" and level not in allowed:
+            return PdfCheck(
+                name, False, f"signature {sig.field_name}: the document was changed after signing ({level})"
+            )
     return PdfCheck(name, True, f"{len(signatures)} signature(s) intact and valid")

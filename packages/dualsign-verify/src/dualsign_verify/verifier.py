@@ -115,7 +115,7 @@ def verify(bundle: Bundle, trusted_roots: list[x509.Certificate] | None = None) 
     r.steps.append(_signature(bundle, root, root_step))
     r.steps.append(_timestamp(bundle, root, r))
     r.steps.append(_log(bundle, r))
-    r.steps.append(_pdfs(bundle, root))
+    r.steps.append(_pdfs(bundle, root, records))
     r.facts.update(
         session_id=m.get("session_id"),
         state=m.get("state"),
@@ -266,19 +266,59 @@ def _timestamp(bundle: Bundle, root: x509.Certificate | None, report: Report) ->
     return Step(7, "timestamp", Status.PASSED, f"{info.time.isoformat()} by {info.tsa}{note}")
 
 
-def _pdfs(bundle: Bundle, root: x509.Certificate | None) -> Step:
+def _pdfs(bundle: Bundle, root: x509.Certificate | None, records: list[dict[str, Any]]) -> Step:
     from dualsign_verify.pdf import check_pdf
 
-    pdfs = {n: d for n, d in bundle.files.items() if n == "report.pdf" or n.startswith("signed/")}
+    signed = {
+        f"artifacts/{a['sha256']}": a
+        for a in bundle.manifest.get("artifacts", [])
+        if a.get("role") == "signed_document"
+    }
+    pdfs = {
+        n: d for n, d in bundle.files.items() if n == "report.pdf" or n.startswith("signed/") or n in signed
+    }
     if not pdfs:
         return Step(9, "PDF signatures", Status.INDETERMINATE, "no signed PDF in the bundle")
     if root is None:
         return Step(9, "PDF signatures", Status.FAILED, "no usable root")
-    checks = [check_pdf(n, d, root) for n, d in sorted(pdfs.items())]
+    checks = [check_pdf(signed[n]["name"] if n in signed else n, d, root) for n, d in sorted(pdfs.items())]
     bad = [c for c in checks if not c.ok]
     if bad:
         return Step(9, "PDF signatures", Status.FAILED, f"{bad[0].name}: {bad[0].reason}")
+    try:
+        problem = _bindings([bundle.files[n] for n in signed if n in bundle.files], records)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        problem = f"a document_signed record is malformed: {exc!r}"
+    if problem:
+        return Step(9, "PDF signatures", Status.FAILED, problem)
     return Step(9, "PDF signatures", Status.PASSED, "; ".join(f"{c.name}: {c.reason}" for c in checks))
+
+
+def _bindings(documents: list[bytes], records: list[dict[str, Any]]) -> str | None:
+    """Every ``document_signed`` record must match a revision of a signed document in the bundle, and
+    that signature's ``/Reason`` must name the chain head the record says, an earlier record's digest."""
+    from dualsign_verify.pdf import signature_reasons
+
+    earlier: set[str] = set()
+    reasons = [signature_reasons(d) for d in documents]
+    prev = GENESIS
+    for r in records:
+        earlier.add(prev)
+        if r.get("kind") == "document_signed":
+            p = r["payload"]
+            head, field = str(p.get("chain_head")), str(p.get("field"))
+            size, digest = int(p.get("revision_size", -1)), str(p.get("revision_sha256"))
+            if head not in earlier:
+                return f"signature {field} is bound to {head[:16]}…, not a record before it"
+            owner = next(
+                (i for i, d in enumerate(documents) if hashlib.sha256(d[:size]).hexdigest() == digest), None
+            )
+            if owner is None:
+                return f"no signed document has the revision of signature {field}"
+            if head not in reasons[owner].get(field, ""):
+                return f"signature {field} does not carry the chain head {head[:16]}…"
+        prev = record_digests(r).sha256
+    return None
 
 
 def _log(bundle: Bundle, report: Report) -> Step:

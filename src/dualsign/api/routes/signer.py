@@ -1,12 +1,15 @@
 """The signer's side, authorised by the token of the signer link.
 
-HTTP (header ``X-Signer-Token``): state, open, consent, typed answers, repeat, prompt audio.
+HTTP (header ``X-Signer-Token``): state, open, consent, typed answers, repeat, prompt audio, documents
+(list, PDF, page viewed, review done) and the signature (handwritten strokes or a picture).
 WebSocket ``/signer/v1/live?token=…``: the live channel — JSON control messages and 16 kHz mono PCM
 (int16 little-endian) binary frames during an answer window; the server pushes verdicts and prompts.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from importlib import resources
 from typing import Annotated
 
@@ -15,9 +18,17 @@ from fastapi.responses import HTMLResponse, Response
 
 from dualsign.api.deps import ContainerDep, SignerToken
 from dualsign.api.live import LiveChannel
-from dualsign.api.schemas import ConsentRequest, SignerState, TextAnswer, signer_state
-from dualsign.application import signer
-from dualsign.domain.errors import DualSignError, NotFound, TokenInvalid
+from dualsign.api.schemas import (
+    ConsentRequest,
+    DocumentOut,
+    PageViewed,
+    SignatureRequest,
+    SignerState,
+    TextAnswer,
+    signer_state,
+)
+from dualsign.application import document_signing, signer
+from dualsign.domain.errors import DualSignError, FieldProblem, InvalidInput, NotFound, TokenInvalid
 
 router = APIRouter(prefix="/signer/v1", tags=["signer"])
 pages = APIRouter(include_in_schema=False)
@@ -48,6 +59,48 @@ def answer(body: TextAnswer, token: SignerToken, c: ContainerDep) -> SignerState
 @router.post("/repeat", name="signer_repeat_question")
 def repeat(token: SignerToken, c: ContainerDep) -> SignerState:
     return signer_state(signer.repeat_question(c.new_uow(), c.signer_services, token), token)
+
+
+@router.get("/documents", name="signer_list_documents")
+def documents(token: SignerToken, c: ContainerDep) -> list[DocumentOut]:
+    return [
+        DocumentOut(**d.__dict__)
+        for d in document_signing.list_documents(c.new_uow(), c.document_services, token)
+    ]
+
+
+@router.get(
+    "/documents/{index}",
+    name="signer_get_document",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def document(index: int, token: SignerToken, c: ContainerDep) -> Response:
+    _, data = document_signing.document_pdf(c.new_uow(), c.document_services, token, index)
+    return Response(data, media_type="application/pdf", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/documents/{index}/viewed", name="signer_page_viewed")
+def page_viewed(index: int, body: PageViewed, token: SignerToken, c: ContainerDep) -> SignerState:
+    view = document_signing.view_page(c.new_uow(), c.document_services, token, index, body.page)
+    return signer_state(view, token)
+
+
+@router.post("/documents/reviewed", name="signer_documents_reviewed")
+def reviewed(token: SignerToken, c: ContainerDep) -> SignerState:
+    return signer_state(document_signing.finish_review(c.new_uow(), c.document_services, token), token)
+
+
+@router.post("/signature", name="signer_sign")
+def sign(body: SignatureRequest, token: SignerToken, c: ContainerDep) -> SignerState:
+    image = None
+    if body.image_base64 is not None:
+        try:
+            image = base64.b64decode(body.image_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInput([FieldProblem("image_base64", "is not valid base64")]) from None
+    mark = document_signing.Mark(body.strokes, body.width, body.height, image)
+    return signer_state(document_signing.sign_documents(c.new_uow(), c.document_services, token, mark), token)
 
 
 @router.get(
