@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import subprocess
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -66,7 +65,7 @@ def to_signing(client: TestClient, clock: FixedClock, signer: dict[str, str]) ->
 
 
 @pytest.fixture
-def signed(tmp_path: Path) -> Iterator[dict[str, Any]]:
+def signed(tmp_path: Path) -> dict[str, Any]:
     """A session signed and sealed at the current time (so pdfsig, which checks certificates against
     the current time, sees the one-hour event certificate still valid)."""
     clock = FixedClock(datetime.now(UTC))
@@ -92,7 +91,7 @@ def signed(tmp_path: Path) -> Iterator[dict[str, Any]]:
         manifest = read_bundle(bundle).manifest
         (entry,) = [a for a in manifest["artifacts"] if a["role"] == "signed_document"]
         pdf = z.read(f"artifacts/{entry['sha256']}")
-    yield {"events": events, "bundle": bundle, "pdf": pdf, "root": root, "sid": sid, "tmp": tmp_path}
+    return {"events": events, "bundle": bundle, "pdf": pdf, "root": root, "sid": sid, "tmp": tmp_path}
 
 
 def test_the_signer_signs_the_institution_countersigns_and_the_bundle_verifies(
