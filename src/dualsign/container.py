@@ -37,7 +37,7 @@ from dualsign.engines.registry import (
 from dualsign.engines.vision_base import VisionEngines
 from dualsign.reports.pdf_reports import PdfReportMaker
 from dualsign.runtime import RandomIds, SystemClock
-from dualsign.signing.authority import IssuingAuthority
+from dualsign.signing.authority import IssuedKey, IssuingAuthority
 from dualsign.signing.document_signer import PadesDocumentSigner
 from dualsign.signing.evidence_keys import PlatformEvidenceKeys
 from dualsign.signing.pades import PadesSigner
@@ -161,9 +161,9 @@ def _tsa(settings: Settings, pki: PlatformPki, clock: Clock | None) -> InsecureL
     return InsecureLocalTSA(pki.tsa_cert, pki.tsa_key, clock)
 
 
-def _document_signer(settings: Settings, pki: PlatformPki, tsa: InsecureLocalTSA | HttpTSA) -> DocumentSigner:
+def _pades(settings: Settings, pki: PlatformPki, tsa: InsecureLocalTSA | HttpTSA) -> PadesSigner:
     extra_roots = [tsa.root] if isinstance(tsa, HttpTSA) else []
-    pades = PadesSigner(
+    return PadesSigner(
         pki.root_cert,
         (pki.ca_cert, pki.root_cert),
         (pki.root_crl, pki.ca_crl),
@@ -171,7 +171,6 @@ def _document_signer(settings: Settings, pki: PlatformPki, tsa: InsecureLocalTSA
         level=settings.signature_level,  # type: ignore[arg-type]
         extra_roots=extra_roots,
     )
-    return PadesDocumentSigner(IssuingAuthority(pki, settings.public_url), pades)
 
 
 def vision_from(settings: Settings) -> VisionEngines:
@@ -194,6 +193,7 @@ def build_container(
         settings.data_dir / "pki", now=(clock or SystemClock()).now(), public_url=settings.public_url
     )
     tsa = _tsa(settings, pki, clock)
+    pades = _pades(settings, pki, tsa)
     if prepare:
         migrate(engine)
     lim = settings.limits
@@ -213,9 +213,9 @@ def build_container(
         vision=vision or vision_from(settings),
         evidence_keys=PlatformEvidenceKeys(pki),
         tsa=tsa,
-        reports=PdfReportMaker(pki),
+        reports=PdfReportMaker(pades, IssuedKey(pki.signer_key, pki.signer_cert, (pki.root_cert,))),
         pki=pki,
-        document_signer=_document_signer(settings, pki, tsa),
+        document_signer=PadesDocumentSigner(IssuingAuthority(pki, settings.public_url), pades),
     )
     if prepare:
         sync_builtin_templates(container.uow, container.clock, container.ids)

@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
 from dualsign.container import Container
+from dualsign.reports.pdf_reports import PdfReportMaker
+from dualsign.signing.pades import SignatureSpec
 from dualsign_verify.records import GENESIS, make_record, record_digests
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import PDF, create, session_files, session_form, tenant_headers
@@ -276,23 +278,15 @@ def _encrypted_pdf() -> bytes:
 
 
 def _signed_pdf(container: Container) -> bytes:
-    from cryptography.hazmat.primitives import serialization as s
+    from dualsign.signing.authority import IssuingAuthority
 
-    from dualsign.reports.evidence_report import sign_report
-    from dualsign.signing.pki import load_or_create
-
-    pki = load_or_create(container.settings.data_dir / "pki")
-    der = s.Encoding.DER
-    pkcs8 = (s.Encoding.DER, s.PrivateFormat.PKCS8, s.NoEncryption())
-    return sign_report(
-        PDF,
-        pki.signer_cert.public_bytes(der),
-        pki.signer_key.private_bytes(*pkcs8),
-        pki.root_cert.public_bytes(der),
-        pki.tsa_cert.public_bytes(der),
-        pki.tsa_key.private_bytes(*pkcs8),
-        "already signed",
+    assert container.pki is not None
+    issued = IssuingAuthority(container.pki, "http://x").event_certificate(
+        "A", "0" * 32, "ses_x", container.clock.now()
     )
+    reports = container.reports
+    assert isinstance(reports, PdfReportMaker)
+    return reports.pades.sign(PDF, issued, SignatureSpec("Earlier", None, None, "already signed"))
 
 
 def test_encrypted_corrupt_and_already_signed_pdfs_are_refused_at_creation(

@@ -2,7 +2,7 @@
 
 Rendered with reportlab; the CJK font (WenQuanYi Zen Hei, Debian ``fonts-wqy-zenhei``, TrueType) is
 embedded as a subset, so the report reads the same everywhere. The report is then PAdES-signed by the
-platform with an RFC 3161 timestamp (``sign_report``).
+platform with an RFC 3161 timestamp (``reports/pdf_reports.py``).
 """
 
 from __future__ import annotations
@@ -223,41 +223,3 @@ def render(d: ReportData) -> bytes:
         initialFontName=font,
     ).build(story)
     return buf.getvalue()
-
-
-def sign_report(
-    pdf: bytes,
-    signer_cert_der: bytes,
-    signer_key_der: bytes,
-    root_der: bytes,
-    tsa_cert_der: bytes,
-    tsa_key_der: bytes,
-    reason: str,
-) -> bytes:
-    """PAdES B-T: the platform's signature over the report with an RFC 3161 timestamp (pyHanko)."""
-    from asn1crypto import keys, x509
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
-    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
-    from pyhanko_certvalidator.registry import SimpleCertificateStore
-
-    root = x509.Certificate.load(root_der)
-    signer = signers.SimpleSigner(
-        signing_cert=x509.Certificate.load(signer_cert_der),
-        signing_key=keys.PrivateKeyInfo.load(signer_key_der),
-        cert_registry=SimpleCertificateStore.from_certs([root]),  # type: ignore[no-untyped-call]
-    )
-    stamper = DummyTimeStamper(
-        tsa_cert=x509.Certificate.load(tsa_cert_der), tsa_key=keys.PrivateKeyInfo.load(tsa_key_der)
-    )
-    meta = signers.PdfSignatureMetadata(
-        field_name="DualSignReport",
-        reason=reason,
-        location="DualSign",
-        subfilter=fields.SigSeedSubFilter.PADES,
-    )
-    out = signers.sign_pdf(
-        IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=signer, timestamper=stamper
-    )
-    signed: bytes = out.getvalue()
-    return signed
