@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -227,3 +228,89 @@ def test_pdfsig_trusts_the_signatures_and_our_checks_catch_what_it_does_not(sign
     assert _pdfsig(db, tmp / "stamped.pdf").count("Signature is Valid.") == 2
     caught = check_pdf("stamped", stamped, root)
     assert not caught.ok and "changed after signing" in caught.reason, caught
+
+
+def _sign_demo(tmp_path: Path, **env: str) -> tuple[bytes, Container]:
+    """Sign the demo application through the API with the given settings; returns the signed PDF."""
+    clock = FixedClock(datetime.now(UTC))
+    c = make_container(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", clock, **env)
+    with TestClient(create_app(c)) as client:
+        headers = tenant_headers(c, "Example Life Insurance")
+        publish(client, headers)
+        created = create(client, headers, template="signing-check", signer_name="李四").json()
+        signer = signer_headers(created)
+        to_signing(client, clock, signer)
+        assert client.post("/signer/v1/signature", headers=signer, json=STROKES).json()["state"] == "signed"
+        events = client.get(f"/v1/sessions/{created['id']}/events", headers=headers).json()
+        (done,) = [e for e in events if e["kind"] == "signature_applied"]
+        pdf = c.blobs.get(done["payload"]["documents"][0])
+    return pdf, c
+
+
+def test_b_lta_embeds_validation_data_and_a_document_timestamp(tmp_path: Path) -> None:
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_timestamp
+    from pyhanko_certvalidator import ValidationContext
+
+    pdf, c = _sign_demo(tmp_path, DUALSIGN_SIGNATURE_LEVEL="B-LTA")
+    assert c.pki is not None
+    root = c.pki.root_cert
+    c.close()
+    reader = PdfFileReader(io.BytesIO(pdf))
+    dss = reader.root["/DSS"]
+    assert len(dss["/CRLs"]) >= 2 and len(dss["/Certs"]) >= 3  # both CAs' CRLs; root, CA, TSA, signers
+    stamps = reader.embedded_timestamp_signatures
+    assert len(stamps) == 2  # one document timestamp after each signature
+    trust = asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER))
+    status = validate_pdf_timestamp(stamps[-1], ValidationContext(trust_roots=[trust], allow_fetching=False))
+    assert status.valid and status.trusted
+    assert status.modification_level.name in ("NONE", "LTA_UPDATES")  # at most the TSA's own DSS entries
+    assert check_pdf("lta", pdf, root).ok  # the signatures, with validation data appended after them
+
+
+def test_rsa_platform_keys_sign_documents(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dualsign.cli.main import app
+
+    env = {
+        "DUALSIGN_DATA_DIR": str(tmp_path / "data"),
+        "DUALSIGN_SECRET_KEY": "test-secret-key-0123456789abcdef-0123456789",
+    }
+    runner = CliRunner()
+    first = runner.invoke(app, ["keys", "init", "--algorithm", "rsa"], env=env)
+    assert first.exit_code == 0 and "created" in first.stdout and "(rsa)" in first.stdout, first.output
+    again = runner.invoke(app, ["keys", "init", "--algorithm", "ec"], env=env)
+    assert "already present" in again.stdout and "(rsa)" in again.stdout  # never replaced
+    pdf, c = _sign_demo(tmp_path)
+    assert c.pki is not None and c.pki.algorithm == "rsa"
+    root = c.pki.root_cert
+    c.close()
+    assert check_pdf("rsa", pdf, root).ok
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    (signer_sig, _) = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    assert signer_sig.signer_cert.public_key.algorithm == "rsa"
+
+
+def test_a_template_field_that_cannot_be_placed_is_refused_at_creation(
+    tmp_path: Path, container: Container
+) -> None:
+    yaml = (
+        TEMPLATE.read_text()
+        .replace("key: signing-check", "key: bad-anchor")
+        .replace('anchor: "Insurer (seal):"', 'anchor: "Guarantor (seal):"')
+    )
+    with TestClient(create_app(container)) as client:
+        headers = tenant_headers(container, "Careful Bank")
+        r = client.post(
+            "/v1/templates", headers={**headers, "Content-Type": "application/yaml"}, content=yaml
+        )
+        assert r.status_code == 201, r.text
+        refused = create(client, headers, template="bad-anchor")
+        assert refused.status_code == 422
+        (problem,) = refused.json()["errors"]
+        assert problem["field"] == "documents[0]"
+        assert "'Guarantor (seal):' is not in the document" in problem["reason"]
+        assert "institution" in problem["reason"]

@@ -40,6 +40,14 @@ def _status(sig: Any, trust: Any) -> Any:
     return status
 
 
+def _timestamp_status(sig: Any, trust: Any) -> Any:
+    """A document timestamp (PAdES B-LTA): valid under the platform root now."""
+    from pyhanko.sign.validation import validate_pdf_timestamp
+    from pyhanko_certvalidator import ValidationContext
+
+    return validate_pdf_timestamp(sig, ValidationContext(trust_roots=[trust], allow_fetching=False))
+
+
 def signature_reasons(data: bytes) -> dict[str, str]:
     """Each signature field's ``/Reason`` (signed: it is inside the byte range)."""
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -62,7 +70,9 @@ def check_pdf(name: str, data: bytes, root: x509.Certificate) -> PdfCheck:
         return PdfCheck(name, False, "not signed")
     trust = asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER))
     for number, sig in enumerate(signatures, 1):
-        status = _status(sig, trust)
+        status = (
+            _timestamp_status(sig, trust) if sig.sig_object_type == "/DocTimeStamp" else _status(sig, trust)
+        )
         if not status.intact:
             return PdfCheck(name, False, f"signature {sig.field_name}: the signed bytes were changed")
         if not status.valid or not status.trusted:
@@ -77,4 +87,6 @@ def check_pdf(name: str, data: bytes, root: x509.Certificate) -> PdfCheck:
             return PdfCheck(
                 name, False, f"signature {sig.field_name}: the document was changed after signing ({level})"
             )
-    return PdfCheck(name, True, f"{len(signatures)} signature(s) intact and valid")
+    stamps = sum(s.sig_object_type == "/DocTimeStamp" for s in signatures)
+    extra = f" and {stamps} document timestamp(s)" if stamps else ""
+    return PdfCheck(name, True, f"{len(signatures) - stamps} signature(s){extra} intact and valid")
