@@ -52,6 +52,7 @@ def _der_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
+RESERVED_HEX = {True: 2 * 12 * 1024, False: 2 * 20 * 1024}  # hex digits for ECDSA / RSA chains
 PIXELS_PER_POINT = 4  # 288 dpi: sharp when printed, small to compress
 
 
@@ -115,6 +116,7 @@ class PadesSigner:
         from pyhanko.pdf_utils.images import PdfImage
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
         from pyhanko.sign import fields, signers
+        from pyhanko.sign.general import SigningError
         from pyhanko.stamp import StaticStampStyle
         from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -154,6 +156,14 @@ class PadesSigner:
             stamp_style=style,
             new_field_spec=field_spec,
         )
-        out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False))
+        # room for the CMS container, known for our chains: saves pyHanko a dry-run signature (with a
+        # dummy timestamp) per document; if it ever falls short, sign again and let pyHanko measure
+        reserved = RESERVED_HEX[isinstance(issued.key, ec.EllipticCurvePrivateKey)]
+        try:
+            out = pdf_signer.sign_pdf(
+                IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False), bytes_reserved=reserved
+            )
+        except SigningError:
+            out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False))
         signed: bytes = out.getvalue()
         return signed

@@ -4,7 +4,7 @@ Anchor text is found with pdfminer.six (character positions). Matching ignores s
 variants (NFKC: "甲方（签章）：" matches "甲方(签章):"). The box is put to the right of the anchor's
 last character on the same line, or under the anchor when the right margin is too narrow. The first
 occurrence on the field's page wins; with ``page`` left at its default the whole document is searched
-from the end (signature lines are usually on the last page).
+from the end (signature lines are usually on the last page), one page at a time.
 """
 
 from __future__ import annotations
@@ -39,21 +39,34 @@ class _Page:
     lines: list[list[tuple[str, tuple[float, float, float, float]]]]  # chars with their boxes
 
 
-def _pages(pdf: bytes) -> list[_Page]:
-    from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LAParams, LTChar, LTTextContainer, LTTextLine
+def _chars(item: object) -> list[tuple[str, tuple[float, float, float, float]]]:
+    from pdfminer.layout import LTChar, LTContainer
 
-    pages = []
-    for layout in extract_pages(io.BytesIO(pdf), laparams=LAParams()):
-        lines = []
-        for element in layout:
-            if not isinstance(element, LTTextContainer):
-                continue
-            for line in element:
-                if isinstance(line, LTTextLine):
-                    lines.append([(c.get_text(), c.bbox) for c in line if isinstance(c, LTChar)])
-        pages.append(_Page(layout.width, layout.height, lines))
-    return pages
+    if isinstance(item, LTChar):
+        return [(item.get_text(), item.bbox)]
+    if isinstance(item, LTContainer):
+        return [c for child in item for c in _chars(child)]
+    return []
+
+
+def _page(pdf: bytes, index: int) -> _Page:
+    """The characters of one page, grouped into lines by their baseline (no layout analysis: pdfminer
+    interprets only that page)."""
+    from pdfminer.high_level import extract_pages
+
+    for layout in extract_pages(io.BytesIO(pdf), page_numbers=[index], laparams=None):
+        chars = sorted(_chars(layout), key=lambda c: (-round(c[1][1], 1), c[1][0]))
+        lines: list[list[tuple[str, tuple[float, float, float, float]]]] = []
+        for char in chars:
+            _, y0, _, y1 = char[1]
+            if lines:
+                last = lines[-1][-1][1]
+                if abs(last[1] - y0) <= max(y1 - y0, 1.0) * 0.3:
+                    lines[-1].append(char)
+                    continue
+            lines.append([char])
+        return _Page(layout.width, layout.height, [sorted(line, key=lambda c: c[1][0]) for line in lines])
+    raise PlacementError(f"page {index + 1} cannot be read")
 
 
 def _find(page: _Page, anchor: str) -> tuple[float, float, float, float] | None:
@@ -90,14 +103,15 @@ def place(
 ) -> Placement:
     """Resolve one field; raises ``PlacementError`` naming what is missing."""
     if anchor is not None:
-        pages = _pages(pdf)
-        order = [page - 1] if page > 0 else list(reversed(range(len(pages))))
-        if page > 0 and page > len(pages):
-            raise PlacementError(f"page {page} does not exist (the document has {len(pages)})")
-        for index in order:
-            found = _find(pages[index], anchor)
+        count = _page_count(pdf)
+        order = [page - 1] if page > 0 else list(reversed(range(count)))
+        if page > 0 and page > count:
+            raise PlacementError(f"page {page} does not exist (the document has {count})")
+        for index in order:  # from the last page: signature lines are usually there
+            text = _page(pdf, index)
+            found = _find(text, anchor)
             if found is not None:
-                return Placement(index, _next_to(found, pages[index], size))
+                return Placement(index, _next_to(found, text, size))
         if box is None:
             raise PlacementError(f"the anchor text {anchor!r} is not in the document")
     if box is None:
