@@ -22,7 +22,7 @@ from dualsign_verify.bundle import read_bundle
 from dualsign_verify.pdf import check_pdf, signature_reasons
 from dualsign_verify.verifier import Status, verify
 from tests.conftest import FixedClock, make_container
-from tests.integration.helpers import create, tenant_headers
+from tests.integration.helpers import PDF, PHOTO, create, tenant_headers
 
 TEMPLATE = Path(__file__).parent / "signing_template.yaml"
 STROKES = {  # a short scribble on a 300×100 pad
@@ -116,8 +116,8 @@ def test_the_signer_signs_the_institution_countersigns_and_the_bundle_verifies(
     assert first["payload"]["chain_head"] == by_seq[first["seq"] - 1]["sha256"]
     assert second["payload"]["chain_head"] == first["sha256"]
     reasons = signature_reasons(signed["pdf"])
-    assert first["payload"]["chain_head"] in reasons["DualSignSigner1"]
-    assert second["payload"]["chain_head"] in reasons["DualSignInstitution1"]
+    assert first["payload"]["chain_head"] in reasons[f"Signer1_{signed['sid']}"]
+    assert second["payload"]["chain_head"] in reasons[f"Institution1_{signed['sid']}"]
     report = verify(read_bundle(signed["bundle"]))
     assert report.verdict is Status.PASSED, report.to_dict()
     assert "doc0-signed.pdf: 2 signature(s) intact and valid" in report.steps[8].reason
@@ -314,3 +314,55 @@ def test_a_template_field_that_cannot_be_placed_is_refused_at_creation(
         assert problem["field"] == "documents[0]"
         assert "'Guarantor (seal):' is not in the document" in problem["reason"]
         assert "institution" in problem["reason"]
+
+
+def test_signers_in_order_each_sign_the_document_the_one_before_signed(tmp_path: Path) -> None:
+
+    clock = FixedClock(datetime.now(UTC))
+    c = make_container(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", clock)
+    head = TEMPLATE.read_text().replace("key: signing-check", "key: co-signer").split("    fields:")[0]
+    second_template = head + "    fields:\n      - role: signer\n        box: [72, 250, 160, 64]\n"
+    with TestClient(create_app(c)) as client:
+        headers = tenant_headers(c, "Example Bank")
+        publish(client, headers)
+        r = client.post(
+            "/v1/templates", headers={**headers, "Content-Type": "application/yaml"}, content=second_template
+        )
+        assert r.status_code == 201, r.text
+        first = create(client, headers, template="signing-check", signer_name="Borrower One").json()
+        to_signing(client, clock, signer_headers(first))
+        client.post("/signer/v1/signature", headers=signer_headers(first), json=STROKES)
+        form = {
+            "template": "co-signer",
+            "signer_name": "Borrower Two",
+            "signer_id_number": "X1234567",
+            "id_type": "other",
+            "signer_phone": "13900000000",
+            "continues_session": first["id"],
+        }
+        photo = [("identity_photo", ("id.jpg", PHOTO, "image/jpeg"))]
+        extra = ("documents", ("x.pdf", PDF, "application/pdf"))
+        mixed = client.post("/v1/sessions", headers=headers, data=form, files=[*photo, extra])
+        assert mixed.status_code == 422 and mixed.json()["errors"][0]["field"] == "documents"
+        second = client.post("/v1/sessions", headers=headers, data=form, files=photo)
+        assert second.status_code == 201, second.text
+        to_signing(client, clock, signer_headers(second.json()))
+        done = client.post("/signer/v1/signature", headers=signer_headers(second.json()), json=STROKES)
+        assert done.json()["state"] == "signed"
+        events = client.get(f"/v1/sessions/{second.json()['id']}/events", headers=headers).json()
+        (applied,) = [e for e in events if e["kind"] == "signature_applied"]
+        pdf = c.blobs.get(applied["payload"]["documents"][0])
+        bundle = client.get(f"/v1/sessions/{second.json()['id']}/bundle", headers=headers).content
+        other = tenant_headers(c, "Someone Else")
+        stranger = client.post("/v1/sessions", headers=other, data=form, files=photo)
+        assert stranger.status_code == 422 and stranger.json()["errors"][0]["field"] == "continues_session"
+    assert c.pki is not None
+    root = c.pki.root_cert
+    c.close()
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    names = [s.field_name for s in PdfFileReader(io.BytesIO(pdf)).embedded_signatures]
+    assert [n.split("_")[0] for n in names] == ["Signer1", "Institution1", "Signer1"]
+    assert names[0].endswith(first["id"]) and names[2].endswith(second.json()["id"])
+    assert check_pdf("both", pdf, root).ok
+    assert verify(read_bundle(bundle)).verdict is Status.PASSED

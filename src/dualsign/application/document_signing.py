@@ -197,7 +197,7 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
                     result = svc.signing.sign_as_signer(
                         data,
                         field=f,
-                        field_name=f"DualSignSigner{n}",
+                        field_name=f"Signer{n}_{session.id}",  # unique across signers in order
                         marks=[png] if png is not None else [],
                         seal_name=record.signer_name if step.seal else None,
                         signer_name=record.signer_name,
@@ -210,7 +210,7 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
                     result = svc.signing.countersign(
                         data,
                         field=f,
-                        field_name=f"DualSignInstitution{n}",
+                        field_name=f"Institution{n}_{session.id}",
                         tenant_id=record.tenant_id,
                         organisation=organisation,
                         code=None,

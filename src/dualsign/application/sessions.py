@@ -55,6 +55,7 @@ class NewSession:
     expires_in_seconds: int = 24 * 3600
     id_type: str = "cn_resident"  # cn_resident (18-digit 居民身份证) | other (passport, permit …)
     contract_term_months: int | None = None  # retention runs from the contract's end when given
+    continues_session: str | None = None  # sign the documents another session signed (signers in order)
 
 
 @dataclass(frozen=True)
@@ -123,14 +124,14 @@ def _validate(req: NewSession, limits: UploadLimits) -> list[FieldProblem]:
     return problems
 
 
-def _check_pdf(where: str, doc: Upload, pdfs: PdfInspector) -> FieldProblem | None:
+def _check_pdf(where: str, doc: Upload, pdfs: PdfInspector, allow_signed: bool) -> FieldProblem | None:
     try:
         facts = pdfs.inspect(doc.data)
     except ValueError as exc:
         return FieldProblem(where, f"{doc.filename!r} {exc}")
     if facts.encrypted:
         return FieldProblem(where, f"{doc.filename!r} is encrypted; upload it without a password")
-    if facts.signatures:
+    if facts.signatures and not allow_signed:
         return FieldProblem(
             where,
             f"{doc.filename!r} is already signed ({facts.signatures} signature(s)); "
@@ -142,7 +143,7 @@ def _check_pdf(where: str, doc: Upload, pdfs: PdfInspector) -> FieldProblem | No
 
 
 def _check_uploads(
-    req: NewSession, limits: UploadLimits, pdfs: PdfInspector | None = None
+    req: NewSession, limits: UploadLimits, pdfs: PdfInspector | None = None, allow_signed: bool = False
 ) -> list[FieldProblem]:
     photo = req.identity_photo
     if len(photo.data) > limits.max_photo_bytes:
@@ -164,7 +165,7 @@ def _check_uploads(
             problems.append(FieldProblem(where, f"{doc.filename!r} is not a PDF (no %PDF- header)"))
         elif b"%%EOF" not in doc.data[-2048:]:
             problems.append(FieldProblem(where, f"{doc.filename!r} is truncated (no %%EOF at the end)"))
-        elif pdfs is not None and (problem := _check_pdf(where, doc, pdfs)) is not None:
+        elif pdfs is not None and (problem := _check_pdf(where, doc, pdfs, allow_signed)) is not None:
             problems.append(problem)
     return problems
 
@@ -183,9 +184,36 @@ class SessionServices:
     pdfs: PdfInspector | None = None  # opens each PDF as signing will
 
 
+def _continued_documents(uow: UnitOfWork, blobs: BlobStore, tenant_id: str, req: NewSession) -> list[Upload]:
+    """The signed documents of an earlier session of the same tenant, for the next signer."""
+    where = "continues_session"
+    if req.documents:
+        raise InvalidInput([FieldProblem("documents", "give documents or continues_session, not both")])
+    with uow:
+        earlier = uow.sessions.get(req.continues_session or "")
+        if earlier is None or earlier.tenant_id != tenant_id:
+            raise InvalidInput([FieldProblem(where, f"no session {req.continues_session!r} of this tenant")])
+        if earlier.status not in ("signed", "sealed"):
+            raise InvalidInput([FieldProblem(where, f"session {earlier.id} is {earlier.status}, not signed")])
+        signed = {a.sha256: a for a in uow.artifacts.list(earlier.id) if a.role == "signed_document"}
+        order = [
+            str(e.payload["sha256"])
+            for e in uow.events.list(earlier.id)
+            if e.kind == "artifact_stored" and e.payload.get("role") == "signed_document"
+        ]
+    return [
+        Upload("documents", signed[s].name, signed[s].media_type, blobs.get(s))
+        for s in dict.fromkeys(order)
+        if s in signed
+    ]
+
+
 def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: NewSession) -> CreatedSession:
     blobs, clock, ids, links, limits = svc.blobs, svc.clock, svc.ids, svc.links, svc.limits
-    problems = _validate(req, limits) + _check_uploads(req, limits, svc.pdfs)
+    continued = req.continues_session is not None
+    if continued:
+        req = replace(req, documents=_continued_documents(uow, blobs, tenant_id, req))
+    problems = _validate(req, limits) + _check_uploads(req, limits, svc.pdfs, allow_signed=continued)
     if problems:
         raise InvalidInput(problems)
     version = resolve_template(uow, tenant_id, req.template_key, req.template_version)
@@ -236,6 +264,7 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
                 "signer_id_hmac": record.signer_id_hash,
                 "expires_at": record.expires_at.isoformat(),
                 "contract_term_months": req.contract_term_months,
+                "continues_session": req.continues_session,
                 "external_ref": record.external_ref,
                 "summary": record.summary,
             },

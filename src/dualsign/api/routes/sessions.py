@@ -50,7 +50,9 @@ async def create(
     signer_id_number: Annotated[str, Form()],
     signer_phone: Annotated[str, Form()],
     identity_photo: Annotated[UploadFile, File(description="JPEG or PNG of the signer's ID photo")],
-    documents: Annotated[list[UploadFile], File(description="one or more PDFs to sign")],
+    documents: Annotated[
+        list[UploadFile] | None, File(description="one or more PDFs to sign (unless continues_session)")
+    ] = None,
     template_version: Annotated[str | None, Form(description="number or content hash")] = None,
     id_type: Annotated[str, Form(description="cn_resident (18-digit) or other")] = "cn_resident",
     callback_url: Annotated[str | None, Form()] = None,
@@ -60,10 +62,14 @@ async def create(
     contract_term_months: Annotated[
         int | None, Form(description="term of the contract: retention runs from its end")
     ] = None,
+    continues_session: Annotated[
+        str | None,
+        Form(description="a signed session of yours whose signed documents this signer signs next"),
+    ] = None,
 ) -> SessionCreated:
     lim = c.upload_limits
     photo = await _read("identity_photo", identity_photo, lim.max_photo_bytes)
-    docs = [await _read(f"documents[{i}]", d, lim.max_document_bytes) for i, d in enumerate(documents)]
+    docs = [await _read(f"documents[{i}]", d, lim.max_document_bytes) for i, d in enumerate(documents or [])]
     req = NewSession(
         template_key=template,
         template_version=template_version,
@@ -78,6 +84,7 @@ async def create(
         expires_in_seconds=expires_in,
         contract_term_months=contract_term_months,
         id_type=id_type,
+        continues_session=continues_session or None,
     )
     created = create_session(c.new_uow(), c.session_services, tenant, req)
     view = get_session(c.new_uow(), tenant, created.session.id)
