@@ -36,7 +36,7 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 
 def _png(img: Image.Image) -> bytes:
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=True)
+    img.save(buf, format="PNG", compress_level=3)
     return buf.getvalue()
 
 
@@ -170,11 +170,17 @@ def image_mark(png: bytes) -> bytes:
         raise MarkError(f"the mark is not a readable image: {exc}") from None
 
 
-def compose(marks: Sequence[bytes], box: tuple[float, float]) -> Image.Image:
-    """Marks side by side (handwriting, then seal overlapping its end), scaled to fit the box's aspect."""
+def compose(marks: Sequence[bytes], box: tuple[float, float], pixels_per_point: float = 4.0) -> Image.Image:
+    """Marks side by side (handwriting, then seal overlapping its end), at the box's height in pixels
+    (``pixels_per_point``: 4 is 288 dpi) and padded to the box's aspect."""
     images = [Image.open(io.BytesIO(m)).convert("RGBA") for m in marks]
-    height = max(i.height for i in images)
-    scaled = [i.resize((max(int(i.width * height / i.height), 1), height)) for i in images]
+    height = max(min(max(i.height for i in images), int(box[1] * pixels_per_point)), 1)
+    scaled = [
+        i.resize(
+            (max(int(i.width * height / i.height), 1), height), Image.Resampling.BILINEAR, reducing_gap=2.0
+        )
+        for i in images
+    ]
     overlap = int(height * 0.25) if len(scaled) > 1 else 0
     width = sum(i.width for i in scaled) - overlap * (len(scaled) - 1)
     canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
