@@ -37,6 +37,7 @@ from dualsign_verify.records import GENESIS, record_digests, sm3_hex
 from dualsign_verify.timestamp import TimestampError, verify_token
 
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="digests")
+_STEPS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifacts-step")
 
 
 class Status(StrEnum):
@@ -106,16 +107,16 @@ def verify(bundle: Bundle, trusted_roots: list[x509.Certificate] | None = None) 
     r.steps.append(
         Step(1, "structure", Status.PASSED, f"manifest v{m['version']} of session {m.get('session_id')}")
     )
-    r.steps.append(_artifacts(bundle))
+    # the artifact digests (hashlib, outside the GIL) run while this thread checks everything else
+    hashing = _STEPS.submit(_artifacts, bundle)
     records, step = _chain(bundle)
-    r.steps.append(step)
-    r.steps.append(_artifacts_in_chain(bundle, records))
-    r.steps.append(_merkle(bundle, records))
+    later = [step, _artifacts_in_chain(bundle, records), _merkle(bundle, records)]
     root_step, root = _root(bundle, trusted_roots)
-    r.steps.append(_signature(bundle, root, root_step))
-    r.steps.append(_timestamp(bundle, root, r))
-    r.steps.append(_log(bundle, r))
-    r.steps.append(_pdfs(bundle, root, records))
+    later.append(_signature(bundle, root, root_step))
+    later.append(_timestamp(bundle, root, r))
+    later.append(_log(bundle, r))
+    later.append(_pdfs(bundle, root, records))
+    r.steps += [hashing.result(), *later]
     r.facts.update(
         session_id=m.get("session_id"),
         state=m.get("state"),
