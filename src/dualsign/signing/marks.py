@@ -188,6 +188,11 @@ def compose(marks: Sequence[bytes], box: tuple[float, float], pixels_per_point: 
     for i in scaled:
         canvas.alpha_composite(i, (x, 0))
         x += i.width - overlap
+    limit = int(box[0] * pixels_per_point)
+    if width > limit:  # too wide for the box: scale the whole mark down once
+        height = max(int(height * limit / width), 1)
+        canvas = canvas.resize((limit, height), Image.Resampling.BILINEAR)
+        width = limit
     # pad to the box's aspect so the mark keeps its proportions inside the field
     bw, bh = box
     target = bw / bh
