@@ -5,7 +5,8 @@ RFC 3161 TSA (the platform's local TSA behind HTTP on 127.0.0.1, which also serv
 same documents (the 1-page demo application and a 20-page contract), two at a time on the 2 cores:
 
 - DualSign: two worker processes, each with one ``PadesDocumentSigner`` (keys, chain and CRLs parsed
-  once, appearances as pictures: handwriting + name seal, placed by anchor text);
+  once, appearances as pictures: handwriting + name seal, in the field placed by anchor text at session
+  creation);
 - naive: one ``pyhanko sign addsig`` process per document (key and certificates read from PEM files,
   pyHanko's default text appearance), two processes at a time.
 
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from asn1crypto import tsp
 from cryptography.hazmat.primitives import serialization
 
+from dualsign.application.ports import Placed
 from dualsign.demo import asset
 from dualsign.domain.templates import SignatureField
 from dualsign.signing import marks
@@ -42,6 +44,7 @@ from dualsign.signing.authority import IssuingAuthority
 from dualsign.signing.document_signer import PadesDocumentSigner
 from dualsign.signing.pades import PadesSigner
 from dualsign.signing.pki import PlatformPki, load_or_create
+from dualsign.signing.placement import place
 from dualsign.signing.tsa_local import LocalTimeStamper
 
 STROKES = [[[10, 60], [40, 20], [70, 80], [100, 30], [130, 70]], [[150, 50], [200, 45], [260, 20]]]
@@ -99,6 +102,7 @@ class _Tsa(BaseHTTPRequestHandler):
 
 _worker: PadesDocumentSigner | None = None
 _docs: dict[str, bytes] = {}
+_placed: dict[str, Placed] = {}
 
 
 def _init(folder: str, url: str, level: str, docs: dict[str, bytes], local_tsa: bool) -> None:
@@ -115,6 +119,9 @@ def _init(folder: str, url: str, level: str, docs: dict[str, bytes], local_tsa: 
     )  # type: ignore[arg-type]
     _worker = PadesDocumentSigner(IssuingAuthority(pki, url), pades)
     _docs.update(docs)
+    for name, data in docs.items():  # as at session creation: fields are placed once, then kept
+        p = place(data, anchor=FIELD.anchor)
+        _placed[name] = Placed("signer", p.page, p.box)
 
 
 def _sign(doc: str) -> int:
@@ -123,6 +130,7 @@ def _sign(doc: str) -> int:
     signed = _worker.sign_as_signer(
         _docs[doc],
         field=FIELD,
+        placed=_placed[doc],
         field_name="DualSignSigner1",
         marks=[mark],
         seal_name="张三",

@@ -111,6 +111,14 @@ def test_the_signer_signs_the_institution_countersigns_and_the_bundle_verifies(
     assert "CN=Zhang San" in first["payload"]["certificate_subject"]
     assert f"OU={signed['sid']}" in first["payload"]["certificate_subject"]
     assert "Example Life Insurance" in second["payload"]["certificate_subject"]
+    (doc,) = [
+        e for e in signed["events"] if e["kind"] == "artifact_stored" and e["payload"]["role"] == "document"
+    ]
+    placed = doc["payload"]["placements"]  # resolved at creation; signing used them as they were
+    assert [(p["role"], p["box"]) for p in placed] == [
+        ("signer", first["payload"]["box"]),
+        ("institution", second["payload"]["box"]),
+    ]
     # each signature is bound to the chain head just before it, and says so inside the signed bytes
     by_seq = {e["seq"]: e for e in signed["events"]}
     assert first["payload"]["chain_head"] == by_seq[first["seq"] - 1]["sha256"]

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dualsign.application.evidence_log import persist
-from dualsign.application.ports import DocumentSigner, PdfInspector, SignedPdf, UnitOfWork
+from dualsign.application.ports import DocumentSigner, PdfInspector, Placed, SignedPdf, UnitOfWork
 from dualsign.application.records import Artifact
 from dualsign.application.signer import SignerServices, SignerView, act, load_open
 from dualsign.domain.errors import FieldProblem, IllegalTransition, InvalidInput, NotFound
@@ -67,6 +67,23 @@ def _documents(uow: UnitOfWork, session: SigningSession) -> list[Artifact]:
         if e.kind is EventKind.ARTIFACT_STORED and e.payload.get("role") == "document"
     ]
     return [by_sha[s] for s in dict.fromkeys(order) if s in by_sha]
+
+
+def _placements(session: SigningSession, sha256: str) -> dict[tuple[str, int], Placed]:
+    """The document's signature fields as resolved at session creation: (role, n) → placement."""
+    for e in session.events:
+        if (
+            e.kind is EventKind.ARTIFACT_STORED
+            and e.payload.get("sha256") == sha256
+            and "placements" in e.payload
+        ):
+            out: dict[tuple[str, int], Placed] = {}
+            for p in e.payload["placements"]:
+                n = sum(1 for role, _ in out if role == p["role"]) + 1
+                x1, y1, x2, y2 = (float(v) for v in p["box"])
+                out[(str(p["role"]), n)] = Placed(str(p["role"]), int(p["page"]), (x1, y1, x2, y2))
+            return out
+    return {}
 
 
 def _signed_by_source(session: SigningSession) -> dict[str, str]:
@@ -187,6 +204,7 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
         signed_docs = []
         for index, doc in enumerate(_documents(uow, session)):
             data = blobs.get(doc.sha256)
+            placed = _placements(session, doc.sha256)
             plan = [("signer", f, n) for n, f in enumerate(signer_fields, 1)]
             plan += [("institution", f, n) for n, f in enumerate(institution_fields, 1)]
             for role, f, n in plan:
@@ -197,6 +215,7 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
                     result = svc.signing.sign_as_signer(
                         data,
                         field=f,
+                        placed=placed.get((role, n)) if f is not None else None,
                         field_name=f"Signer{n}_{session.id}",  # unique across signers in order
                         marks=[png] if png is not None else [],
                         seal_name=record.signer_name if step.seal else None,
@@ -210,6 +229,7 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
                     result = svc.signing.countersign(
                         data,
                         field=f,
+                        placed=placed.get((role, n)) if f is not None else None,
                         field_name=f"Institution{n}_{session.id}",
                         tenant_id=record.tenant_id,
                         organisation=organisation,

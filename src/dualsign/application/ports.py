@@ -202,9 +202,21 @@ class PdfInspector(Protocol):
         """Raises ``ValueError`` with a reason when the file cannot be read as a PDF."""
         ...
 
-    def unplaceable(self, data: bytes, fields: Sequence[SignatureField]) -> list[str]:
-        """Why any of the template's signature fields cannot be placed in this PDF (empty: all can)."""
+    def placements(self, data: bytes, fields: Sequence[SignatureField]) -> tuple[list[Placed], list[str]]:
+        """Where each of the template's signature fields goes in this PDF, and why any cannot be placed."""
         ...
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A resolved signature field: 0-based page and box (x1, y1, x2, y2) in PDF points."""
+
+    role: str
+    page: int
+    box: tuple[float, float, float, float]
+
+    def to_payload(self) -> dict[str, object]:
+        return {"role": self.role, "page": self.page, "box": list(self.box)}
 
 
 @dataclass(frozen=True)
@@ -236,6 +248,7 @@ class DocumentSigner(Protocol):
         pdf: bytes,
         *,
         field: SignatureField | None,
+        placed: Placed | None,
         field_name: str,
         marks: Sequence[bytes],
         seal_name: str | None,
@@ -251,6 +264,7 @@ class DocumentSigner(Protocol):
         pdf: bytes,
         *,
         field: SignatureField | None,
+        placed: Placed | None,
         field_name: str,
         tenant_id: str,
         organisation: str,

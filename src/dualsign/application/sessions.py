@@ -14,7 +14,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from dualsign.application.evidence_log import persist, to_domain
-from dualsign.application.ports import BlobStore, Clock, IdFactory, PdfInspector, UnitOfWork
+from dualsign.application.ports import BlobStore, Clock, IdFactory, PdfInspector, Placed, UnitOfWork
 from dualsign.application.records import Artifact, SessionRecord, StoredEvent, TemplateVersion
 from dualsign.application.signer_links import SignerLinks
 from dualsign.application.template_catalog import resolve_template, template_of
@@ -218,15 +218,15 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
         raise InvalidInput(problems)
     version = resolve_template(uow, tenant_id, req.template_key, req.template_version)
     template = template_of(version)
-    if svc.pdfs is not None:  # every signature field must be placeable now, not mid-session
+    placements: list[list[Placed]] = [[] for _ in req.documents]
+    if svc.pdfs is not None:  # every signature field is placed now (and kept), never mid-session
         fields = template.documents.signature.fields
-        placement = [
-            FieldProblem(f"{doc.field}[{i}]", f"{doc.filename!r}: {reason}")
-            for i, doc in enumerate(req.documents)
-            for reason in svc.pdfs.unplaceable(doc.data, fields)
-        ]
-        if placement:
-            raise InvalidInput(placement)
+        unplaced = []
+        for i, doc in enumerate(req.documents):
+            placements[i], reasons = svc.pdfs.placements(doc.data, fields)
+            unplaced += [FieldProblem(f"{doc.field}[{i}]", f"{doc.filename!r}: {r}") for r in reasons]
+        if unplaced:
+            raise InvalidInput(unplaced)
     if template.identity.required:
         if svc.vision is None:
             raise EngineUnavailable(
@@ -270,11 +270,17 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
             },
         )
     ]
-    uploads = [("identity_photo", req.identity_photo)] + [("document", d) for d in req.documents]
+    uploads: list[tuple[str, Upload, list[dict[str, object]] | None]] = [
+        ("identity_photo", req.identity_photo, None)
+    ]
+    uploads += [
+        ("document", d, [p.to_payload() for p in placed])
+        for d, placed in zip(req.documents, placements, strict=True)
+    ]
     artifacts: list[Artifact] = []
     with uow:
         uow.sessions.add(record)
-        for role, up in uploads:
+        for role, up, placed in uploads:
             ref = blobs.put(up.data)
             art = Artifact(
                 ids.new_id("art"),
@@ -290,7 +296,13 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
             artifacts.append(art)
             events.append(
                 session.store_artifact(
-                    now, role=role, sha256=ref.sha256, sm3=ref.sm3, size=ref.size, media_type=up.media_type
+                    now,
+                    role=role,
+                    sha256=ref.sha256,
+                    sm3=ref.sm3,
+                    size=ref.size,
+                    media_type=up.media_type,
+                    placements=placed,
                 )
             )
         persist(uow, session, events)

@@ -361,10 +361,26 @@ class SigningSession:
         return self._emit(EventKind.MONITORING_WARNING, at, warning=warning, **dict(details or {}))
 
     def store_artifact(
-        self, at: datetime, *, role: str, sha256: str, size: int, media_type: str, sm3: str | None = None
+        self,
+        at: datetime,
+        *,
+        role: str,
+        sha256: str,
+        size: int,
+        media_type: str,
+        sm3: str | None = None,
+        placements: Sequence[JsonMap] | None = None,  # a document's resolved signature fields
     ) -> Event:
+        extra = {"placements": list(placements)} if placements is not None else {}
         return self._emit(
-            EventKind.ARTIFACT_STORED, at, role=role, sha256=sha256, sm3=sm3, size=size, media_type=media_type
+            EventKind.ARTIFACT_STORED,
+            at,
+            role=role,
+            sha256=sha256,
+            sm3=sm3,
+            size=size,
+            media_type=media_type,
+            **extra,
         )
 
     def cancel(self, at: datetime, *, reason: str, by: str) -> Event:

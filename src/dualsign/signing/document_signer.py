@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from PIL import Image
 
-from dualsign.application.ports import SignedPdf
+from dualsign.application.ports import Placed, SignedPdf
 from dualsign.domain.templates import SignatureField
 from dualsign.signing import marks
 from dualsign.signing.authority import IssuedKey, IssuingAuthority, Organisation
@@ -34,7 +34,9 @@ def _name_seal(name: str) -> bytes:
     return marks.name_seal(name)
 
 
-def _placement(pdf: bytes, field: SignatureField | None, role: str) -> Placement:
+def _placement(pdf: bytes, field: SignatureField | None, role: str, placed: Placed | None) -> Placement:
+    if placed is not None:  # resolved when the session was created
+        return Placement(placed.page, placed.box)
     if field is None:
         return place(pdf, page=-1, box=DEFAULT_BOXES[role])
     return place(pdf, page=field.page, box=field.box, anchor=field.anchor)
@@ -74,6 +76,7 @@ class PadesDocumentSigner:
         pdf: bytes,
         *,
         field: SignatureField | None,
+        placed: Placed | None,
         field_name: str,
         marks: Sequence[bytes],
         seal_name: str | None,
@@ -83,7 +86,7 @@ class PadesDocumentSigner:
         reason: str,
         at: dt.datetime,
     ) -> SignedPdf:
-        placement = _placement(pdf, field, "signer")
+        placement = _placement(pdf, field, "signer", placed)
         pictures = list(marks) + ([_name_seal(seal_name)] if seal_name else [])
         issued = self.authority.event_certificate(signer_name, id_hash, session_id, at)
         spec = SignatureSpec(field_name, placement, _appearance(pictures, placement), reason)
@@ -94,6 +97,7 @@ class PadesDocumentSigner:
         pdf: bytes,
         *,
         field: SignatureField | None,
+        placed: Placed | None,
         field_name: str,
         tenant_id: str,
         organisation: str,
@@ -101,7 +105,7 @@ class PadesDocumentSigner:
         reason: str,
         at: dt.datetime,
     ) -> SignedPdf:
-        placement = _placement(pdf, field, "institution")
+        placement = _placement(pdf, field, "institution", placed)
         issued = self.authority.organisation(tenant_id, Organisation(organisation, code), at)
         seal = _round_seal(organisation, code)
         spec = SignatureSpec(field_name, placement, _appearance([seal], placement), reason)

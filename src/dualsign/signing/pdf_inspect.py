@@ -6,6 +6,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dualsign.application.ports import Placed
 from dualsign.domain.templates import SignatureField
 from dualsign.signing.placement import PlacementError, place
 
@@ -18,14 +19,16 @@ class Facts:
 
 
 class PyHankoPdfInspector:
-    def unplaceable(self, data: bytes, fields: Sequence[SignatureField]) -> list[str]:
-        problems = []
+    def placements(self, data: bytes, fields: Sequence[SignatureField]) -> tuple[list[Placed], list[str]]:
+        placed, problems = [], []
         for f in fields:
             try:
-                place(data, page=f.page, box=f.box, anchor=f.anchor)
+                p = place(data, page=f.page, box=f.box, anchor=f.anchor)
             except PlacementError as exc:
                 problems.append(f"the {f.role}'s signature field cannot be placed: {exc}")
-        return problems
+            else:
+                placed.append(Placed(f.role, p.page, p.box))
+        return placed, problems
 
     def inspect(self, data: bytes) -> Facts:
         from pyhanko.pdf_utils.misc import PdfError
