@@ -5,9 +5,9 @@ created through the real use cases; the recording is stored as 4 MB chunk artifa
 uploads it) and, on a second row, as one file; the session is ended and sealed (manifest, ECDSA
 signature, RFC 3161 token, log) and its bundle exported. Printed: sealing time, export time,
 verification time (every SHA-256 and SM3, chain, Merkle, signature, timestamp, log) and ``sha256sum``
-over the same bundle file, with the ratio of throughputs (target: verify ≥ 0.8× sha256sum). SM3 cannot
-be split within one stream, so a single large file is bound by SM3's speed on one core; chunks spread
-over both cores.
+over the same bundle file, with the ratio of throughputs (target: verify ≥ 0.8× sha256sum); each is
+timed 3 times, alternating, and its best run kept. SM3 cannot be split within one stream, so a single
+large file is bound by SM3's speed on one core; chunks spread over both cores.
 
 Run: ``.venv/bin/python bench/evidence.py [--sizes 10,60,250,1000]`` (MB).
 """
@@ -37,6 +37,7 @@ from dualsign_verify.bundle import read_bundle
 from dualsign_verify.verifier import verify
 
 CHUNK_MB = 4
+REPEATS = 3
 
 
 def main() -> None:
@@ -109,13 +110,15 @@ def main() -> None:
             path = Path(tmp) / f"{sid}.zip"
             path.write_bytes(data)
             del data
-            t = time.perf_counter()
-            report = verify(read_bundle(path.read_bytes()))
-            verify_s = time.perf_counter() - t
-            assert report.verdict.value == "PASSED", report.to_dict()
-            t = time.perf_counter()
-            subprocess.run(["sha256sum", str(path)], check=True, capture_output=True)
-            sum_s = time.perf_counter() - t
+            verify_s = sum_s = float("inf")
+            for _ in range(REPEATS):  # alternate the two; keep each one's best run (this machine is noisy)
+                t = time.perf_counter()
+                report = verify(read_bundle(path.read_bytes()))
+                verify_s = min(verify_s, time.perf_counter() - t)
+                assert report.verdict.value == "PASSED", report.to_dict()
+                t = time.perf_counter()
+                subprocess.run(["sha256sum", str(path)], check=True, capture_output=True)
+                sum_s = min(sum_s, time.perf_counter() - t)
             size_mb = path.stat().st_size / 1024 / 1024
             if layout == "warm-up":
                 path.unlink()
