@@ -201,3 +201,26 @@ def test_a_job_whose_worker_died_is_taken_again_and_one_that_keeps_failing_is_bu
         (job,) = u.jobs.list()
     assert job.state == "dead" and job.last_error == "RuntimeError: still broken"
     c.close()
+
+
+def test_documents_signed_at_b_lta_with_an_external_tsa_verify(
+    tsa_server: tuple[str, Path], tmp_path: Path
+) -> None:
+    from tests.integration.test_signing import STROKES, publish, signer_headers, to_signing
+
+    url, root = tsa_server
+    clock = FixedClock(dt.datetime.now(dt.UTC))
+    env = {"DUALSIGN_TSA_URL": url, "DUALSIGN_TSA_ROOT": str(root), "DUALSIGN_SIGNATURE_LEVEL": "B-LTA"}
+    c = make_container(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", clock, **env)
+    with TestClient(create_app(c)) as client:
+        headers = tenant_headers(c, "Trusting Insurer")
+        publish(client, headers)
+        created = create(client, headers, template="signing-check", signer_name="Wang Wu").json()
+        to_signing(client, clock, signer_headers(created))
+        done = client.post("/signer/v1/signature", headers=signer_headers(created), json=STROKES)
+        assert done.json()["state"] == "signed", done.text
+        bundle = client.get(f"/v1/sessions/{created['id']}/bundle", headers=headers).content
+    c.close()
+    report = verify(read_bundle(bundle))
+    assert report.verdict is Status.PASSED, report.to_dict()
+    assert "2 signature(s) and 2 document timestamp(s) intact and valid" in report.steps[8].reason

@@ -24,28 +24,31 @@ class PdfCheck:
     reason: str
 
 
-def _status(sig: Any, trust: Any) -> Any:
+def _status(sig: Any, trust: Any, stamp_roots: list[Any]) -> Any:
     """Validate at the time the signature's timestamp proves (a short-lived certificate may have expired
-    since), falling back to now when there is no valid timestamp."""
+    since), falling back to now when there is no valid timestamp. The signer must chain to the platform
+    root; timestamps may also chain to the external TSA's root."""
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
-    status = validate_pdf_signature(sig, ValidationContext(trust_roots=[trust], allow_fetching=False))
+    signer = ValidationContext(trust_roots=[trust], allow_fetching=False)
+    stamps = ValidationContext(trust_roots=[trust, *stamp_roots], allow_fetching=False)
+    status = validate_pdf_signature(sig, signer, stamps)
     stamp = status.timestamp_validity
     if stamp is not None and stamp.intact and stamp.valid and stamp.trusted and not status.trusted:
-        context = ValidationContext(trust_roots=[trust], allow_fetching=False, moment=stamp.timestamp)
-        status = validate_pdf_signature(
-            sig, context, ValidationContext(trust_roots=[trust], allow_fetching=False)
-        )
+        at = ValidationContext(trust_roots=[trust], allow_fetching=False, moment=stamp.timestamp)
+        status = validate_pdf_signature(sig, at, stamps)
     return status
 
 
-def _timestamp_status(sig: Any, trust: Any) -> Any:
-    """A document timestamp (PAdES B-LTA): valid under the platform root now."""
+def _timestamp_status(sig: Any, trust: Any, stamp_roots: list[Any]) -> Any:
+    """A document timestamp (PAdES B-LTA), valid now under the platform or the TSA's root."""
     from pyhanko.sign.validation import validate_pdf_timestamp
     from pyhanko_certvalidator import ValidationContext
 
-    return validate_pdf_timestamp(sig, ValidationContext(trust_roots=[trust], allow_fetching=False))
+    return validate_pdf_timestamp(
+        sig, ValidationContext(trust_roots=[trust, *stamp_roots], allow_fetching=False)
+    )
 
 
 def signature_reasons(data: bytes) -> dict[str, str]:
@@ -56,7 +59,9 @@ def signature_reasons(data: bytes) -> dict[str, str]:
     return {str(sig.field_name): str(sig.sig_object.get("/Reason", "")) for sig in reader.embedded_signatures}
 
 
-def check_pdf(name: str, data: bytes, root: x509.Certificate) -> PdfCheck:
+def check_pdf(
+    name: str, data: bytes, root: x509.Certificate, tsa_roots: tuple[x509.Certificate, ...] = ()
+) -> PdfCheck:
     from asn1crypto import x509 as asn1_x509
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -69,9 +74,12 @@ def check_pdf(name: str, data: bytes, root: x509.Certificate) -> PdfCheck:
     if not signatures:
         return PdfCheck(name, False, "not signed")
     trust = asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER))
+    stamp_roots = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in tsa_roots]
     for number, sig in enumerate(signatures, 1):
         status = (
-            _timestamp_status(sig, trust) if sig.sig_object_type == "/DocTimeStamp" else _status(sig, trust)
+            _timestamp_status(sig, trust, stamp_roots)
+            if sig.sig_object_type == "/DocTimeStamp"
+            else _status(sig, trust, stamp_roots)
         )
         if not status.intact:
             return PdfCheck(name, False, f"signature {sig.field_name}: the signed bytes were changed")

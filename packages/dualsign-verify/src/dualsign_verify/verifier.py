@@ -282,7 +282,14 @@ def _pdfs(bundle: Bundle, root: x509.Certificate | None, records: list[dict[str,
         return Step(9, "PDF signatures", Status.INDETERMINATE, "no signed PDF in the bundle")
     if root is None:
         return Step(9, "PDF signatures", Status.FAILED, "no usable root")
-    checks = [check_pdf(signed[n]["name"] if n in signed else n, d, root) for n, d in sorted(pdfs.items())]
+    try:  # an external TSA's root, carried in the bundle, may anchor the timestamps (never the signers)
+        tsa_roots = (_cert(bundle, "certs/tsa-root.pem"),) if "certs/tsa-root.pem" in bundle.files else ()
+    except _Missing:
+        tsa_roots = ()
+    checks = [
+        check_pdf(signed[n]["name"] if n in signed else n, d, root, tsa_roots)
+        for n, d in sorted(pdfs.items())
+    ]
     bad = [c for c in checks if not c.ok]
     if bad:
         return Step(9, "PDF signatures", Status.FAILED, f"{bad[0].name}: {bad[0].reason}")
