@@ -26,6 +26,7 @@ from dualsign.application.sessions import SessionServices, UploadLimits
 from dualsign.application.signer import SignerServices
 from dualsign.application.signer_links import SignerLinks
 from dualsign.application.template_catalog import sync_builtin_templates
+from dualsign.application.webhooks import DELIVER_WEBHOOK, Delivery, deliver
 from dualsign.config import Settings
 from dualsign.engines.registry import (
     SpeechEngines,
@@ -129,7 +130,12 @@ class Container:
             payload = check_version(job, 1)
             ensure_report(self.new_uow(), self.seal_services, str(payload["session_id"]))
 
-        return JobRunner(self.uow, self.clock, {SEAL_SESSION: seal, RENDER_REPORT: report})
+        def webhook(job: Job) -> None:
+            check_version(job, 1)
+            deliver(job, self.settings.secret_key, self.clock.now(), http_send)
+
+        handlers = {SEAL_SESSION: seal, RENDER_REPORT: report, DELIVER_WEBHOOK: webhook}
+        return JobRunner(self.uow, self.clock, handlers)
 
     def start_worker(self, poll_seconds: float = 2.0) -> None:
         """Run due jobs in a background thread of this process (the embedded default)."""
@@ -159,6 +165,14 @@ def _tsa(settings: Settings, pki: PlatformPki, clock: Clock | None) -> InsecureL
             raise SystemExit("DUALSIGN_TSA_URL needs DUALSIGN_TSA_ROOT: the PEM of the TSA's trust anchor")
         return HttpTSA(settings.tsa_url, x509.load_pem_x509_certificate(settings.tsa_root.read_bytes()))
     return InsecureLocalTSA(pki.tsa_cert, pki.tsa_key, clock)
+
+
+def http_send(delivery: Delivery) -> int:
+    """POST a webhook delivery (10 s timeout, no redirects followed)."""
+    import httpx
+
+    response = httpx.post(delivery.url, content=delivery.body, headers=delivery.headers, timeout=10.0)
+    return response.status_code
 
 
 def _pades(settings: Settings, pki: PlatformPki, tsa: InsecureLocalTSA | HttpTSA) -> PadesSigner:

@@ -36,6 +36,7 @@ def create_app(container: Container) -> FastAPI:
         verification.pages,
         verification.log,
         pki.router,
+        keys.webhook_secret,
     ):
         app.include_router(router)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from dualsign.application.ports import UnitOfWork
 from dualsign.application.records import StoredEvent
+from dualsign.application.webhooks import enqueue_milestones
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import EventKind
 from dualsign_verify.records import GENESIS, RECORD_VERSION, make_record, record_digests
@@ -56,6 +57,7 @@ def persist(uow: UnitOfWork, session: SigningSession, events: Sequence[Event]) -
         return []
     stored = append_events(uow, session.id, events)
     uow.sessions.set_status(session.id, session.current_state.value, events[-1].at)
+    enqueue_milestones(uow, session.id, stored)  # webhooks: queued with the events that call for them
     return stored
 
 

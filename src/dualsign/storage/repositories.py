@@ -439,8 +439,10 @@ class SqlJobs:
     def bury(self, job_id: str, now: datetime, error: str) -> None:
         self._set(job_id, state="dead", locked_until=None, finished_at=now, last_error=error[:2000])
 
-    def list(self, states: Sequence[str] = ()) -> Sequence[Job]:
-        query = select(JobRow).order_by(JobRow.created_at)
+    def list(self, states: Sequence[str] = (), key_prefix: str = "") -> Sequence[Job]:
+        query = select(JobRow).order_by(JobRow.created_at, JobRow.key)
+        if key_prefix:
+            query = query.where(JobRow.key.startswith(key_prefix, autoescape=True))
         if states:
             query = query.where(JobRow.state.in_(list(states)))
         return [_job(r) for r in self.db.scalars(query)]

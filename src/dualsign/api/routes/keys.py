@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response, status
 from dualsign.api.deps import ContainerDep, TenantId
 from dualsign.api.schemas import ApiKeyCreate, ApiKeyIssued, ApiKeyOut
 from dualsign.application.tenants import issue_api_key, list_api_keys, revoke_api_key
+from dualsign.application.webhooks import tenant_secret
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
 
@@ -27,3 +28,12 @@ def list_keys(tenant: TenantId, c: ContainerDep) -> list[ApiKeyOut]:
 def revoke_key(key_id: str, tenant: TenantId, c: ContainerDep) -> Response:
     revoke_api_key(c.new_uow(), c.clock, tenant, key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+webhook_secret = APIRouter(prefix="/v1/webhook-secret", tags=["webhooks"])
+
+
+@webhook_secret.get("", name="get_webhook_secret")
+def get_webhook_secret(tenant: TenantId, c: ContainerDep) -> dict[str, str]:
+    """The key your receiver uses to check X-DualSign-Signature (HMAC-SHA256 over "<timestamp>.<body>")."""
+    return {"secret_hex": tenant_secret(c.settings.secret_key, tenant).hex(), "algorithm": "HMAC-SHA256"}

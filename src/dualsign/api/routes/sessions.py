@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
@@ -28,6 +28,7 @@ from dualsign.application.sessions import (
     get_session,
     list_sessions,
 )
+from dualsign.application.webhooks import deliveries
 from dualsign.domain.errors import PayloadTooLarge
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
@@ -119,6 +120,23 @@ def get_one(session_id: str, tenant: TenantId, c: ContainerDep) -> SessionDetail
 @router.get("/{session_id}/events", name="list_session_events")
 def events(session_id: str, tenant: TenantId, c: ContainerDep) -> list[EventOut]:
     return [EventOut.of(e) for e in get_session(c.new_uow(), tenant, session_id).events]
+
+
+@router.get("/{session_id}/webhooks", name="list_session_webhooks")
+def webhooks(session_id: str, tenant: TenantId, c: ContainerDep) -> list[dict[str, Any]]:
+    """Deliveries to the session's callback URL: event, state (queued/running/done/dead), attempts,
+    next attempt, last error."""
+    return [
+        {
+            "delivery": j.key,
+            "event": j.payload["body"]["event"],
+            "state": j.state,
+            "attempts": j.attempts,
+            "next_attempt_at": j.run_after.isoformat() if j.state == "queued" else None,
+            "last_error": j.last_error,
+        }
+        for j in deliveries(c.new_uow(), tenant, session_id)
+    ]
 
 
 @router.post("/{session_id}/seal", name="seal_session")

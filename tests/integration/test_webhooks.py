@@ -1,0 +1,90 @@
+"""Webhooks: milestones reach the integrator's receiver (a local HTTP server), signed, retried."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dualsign.api.app import create_app
+from dualsign.container import Container
+from tests.conftest import FixedClock, make_container
+from tests.integration.helpers import create, tenant_headers
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.fail_next = 0  # answer 500 to this many deliveries first
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, Receiver]]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if state.fail_next:
+                state.fail_next -= 1
+                self.send_response(500)
+            else:
+                state.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hooks", state
+    server.shutdown()
+    server.server_close()
+
+
+def test_milestones_are_delivered_signed_and_retried(
+    receiver: tuple[str, Receiver], tmp_path: Path, database_url: str
+) -> None:
+    url, state = receiver
+    clock = FixedClock()
+    c: Container = make_container(tmp_path, database_url, clock)
+    state.fail_next = 1
+    with TestClient(create_app(c)) as client:
+        headers = tenant_headers(c, "Hooked Bank")
+        sid = create(client, headers, callback_url=url, external_ref="LOAN-7").json()["id"]
+        client.post(f"/v1/sessions/{sid}/cancel", headers=headers, json={"reason": "customer left"})
+        runner = c.job_runner()
+        runner.run_due()  # the first delivery meets a 500; the second is delivered
+        log = client.get(f"/v1/sessions/{sid}/webhooks", headers=headers).json()
+        assert [(d["event"], d["state"], d["attempts"]) for d in log] == [
+            ("session.failed", "queued", 1),
+            ("session.sealed", "done", 1),
+        ]
+        assert "HTTP 500" in log[0]["last_error"]
+        clock.advance(61)  # the retry waits for its backoff
+        runner.run_due()
+        log = client.get(f"/v1/sessions/{sid}/webhooks", headers=headers).json()
+        assert [d["state"] for d in log] == ["done", "done"]
+        secret = bytes.fromhex(client.get("/v1/webhook-secret", headers=headers).json()["secret_hex"])
+        other = tenant_headers(c, "Other Bank")
+        assert client.get(f"/v1/sessions/{sid}/webhooks", headers=other).status_code == 404
+    c.close()
+    events: dict[str, dict[str, Any]] = {}
+    for head, body in state.received:
+        expected = hmac.new(secret, head["x-dualsign-timestamp"].encode() + b"." + body, hashlib.sha256)
+        assert head["x-dualsign-signature"] == "v1=" + expected.hexdigest()
+        events[head["x-dualsign-event"]] = json.loads(body)
+    assert set(events) == {"session.failed", "session.sealed"}
+    assert events["session.failed"]["payload"] == {"reason": "customer left"}
+    assert events["session.sealed"]["external_ref"] == "LOAN-7"
+    assert len(events["session.sealed"]["payload"]["manifest_sha256"]) == 64
