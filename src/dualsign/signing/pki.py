@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -287,8 +288,10 @@ def load_or_create(
     revoked = revoked_serials(folder)
     root_crl = make_crl(root, root_key, revoked["root"], now)
     ca_crl = make_crl(ca, ca_key, revoked["ca"], now)
-    for name, crl in (("root.crl", root_crl), ("ca.crl", ca_crl)):
-        (folder / name).write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    for name, crl in (("root.crl", root_crl), ("ca.crl", ca_crl)):  # atomic: other processes read them
+        tmp = folder / f".{name}.{os.getpid()}"
+        tmp.write_bytes(crl.public_bytes(serialization.Encoding.DER))
+        tmp.replace(folder / name)
     algorithm = json.loads((folder / "pki.json").read_text())["algorithm"]
     return PlatformPki(
         root,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -108,14 +109,24 @@ def verify(bundle: Bundle, trusted_roots: list[x509.Certificate] | None = None) 
         Step(1, "structure", Status.PASSED, f"manifest v{m['version']} of session {m.get('session_id')}")
     )
     # the artifact digests (hashlib, outside the GIL) run while this thread checks everything else
-    hashing = _STEPS.submit(_artifacts, bundle)
-    records, step = _chain(bundle)
-    later = [step, _artifacts_in_chain(bundle, records), _merkle(bundle, records)]
-    root_step, root = _root(bundle, trusted_roots)
-    later.append(_signature(bundle, root, root_step))
-    later.append(_timestamp(bundle, root, r))
-    later.append(_log(bundle, r))
-    later.append(_pdfs(bundle, root, records))
+    hashing = _STEPS.submit(_guarded, 2, "artifacts", _artifacts, bundle)
+    try:
+        records, step = _chain(bundle)
+    except Exception as exc:  # a corrupt record no check foresaw: the step fails, the verifier does not
+        records, step = [], _broken(3, "event chain", exc)
+    later = [
+        step,
+        _guarded(4, "artifacts in the chain", _artifacts_in_chain, bundle, records),
+        _guarded(5, "Merkle root", _merkle, bundle, records),
+    ]
+    try:
+        root_step, root = _root(bundle, trusted_roots)
+    except Exception as exc:  # a certificate too corrupt to read: no usable root
+        root_step, root = f"the root cannot be read: {type(exc).__name__}", None
+    later.append(_guarded(6, "platform signature", _signature, bundle, root, root_step))
+    later.append(_guarded(7, "timestamp", _timestamp, bundle, root, r))
+    later.append(_guarded(8, "transparency log", _log, bundle, r))
+    later.append(_guarded(9, "PDF signatures", _pdfs, bundle, root, records))
     r.steps += [hashing.result(), *later]
     r.facts.update(
         session_id=m.get("session_id"),
@@ -125,6 +136,18 @@ def verify(bundle: Bundle, trusted_roots: list[x509.Certificate] | None = None) 
         trust=root_step,
     )
     return r
+
+
+def _broken(number: int, name: str, exc: Exception) -> Step:
+    return Step(number, name, Status.FAILED, f"cannot be checked: {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _guarded(number: int, name: str, check: Callable[..., Step], *args: Any) -> Step:
+    """Run one step; content too corrupt for its parsers fails the step instead of the verifier."""
+    try:
+        return check(*args)
+    except Exception as exc:
+        return _broken(number, name, exc)
 
 
 def _sha256_hex(data: bytes) -> str | None:
