@@ -45,7 +45,7 @@ from dualsign.signing.document_signer import PadesDocumentSigner
 from dualsign.signing.pades import PadesSigner
 from dualsign.signing.pki import PlatformPki, load_or_create
 from dualsign.signing.placement import place
-from dualsign.signing.tsa_local import LocalTimeStamper
+from dualsign.signing.tsa_local import InsecureLocalTSA
 
 STROKES = [[[10, 60], [40, 20], [70, 80], [100, 30], [130, 70]], [[150, 50], [200, 45], [260, 20]]]
 FIELD = SignatureField(role="signer", anchor="Policyholder (signature):")
@@ -72,14 +72,11 @@ def twenty_pages() -> bytes:
 
 class _Tsa(BaseHTTPRequestHandler):
     pki: PlatformPki
+    tsa: InsecureLocalTSA
 
     def do_POST(self) -> None:
         request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
-        p = self.pki
-        cert = __import__("asn1crypto.x509", fromlist=["x509"]).Certificate.load(
-            p.tsa_cert.public_bytes(serialization.Encoding.DER)
-        )
-        stamper = LocalTimeStamper(cert, p.tsa_key, dt.datetime.now(dt.UTC))
+        stamper = self.tsa.pdf_timestamper()  # the platform's local TSA, at the current time
         self._send(stamper.request_tsa_response(request).dump(), "application/timestamp-reply")
 
     def do_GET(self) -> None:
@@ -107,8 +104,6 @@ _placed: dict[str, Placed] = {}
 
 def _init(folder: str, url: str, level: str, docs: dict[str, bytes], local_tsa: bool) -> None:
     from pyhanko.sign.timestamps import HTTPTimeStamper
-
-    from dualsign.signing.tsa_local import InsecureLocalTSA
 
     global _worker
     pki = load_or_create(Path(folder), public_url=url)
@@ -207,7 +202,7 @@ def main() -> None:
         server = HTTPServer(("127.0.0.1", 0), _Tsa)
         url = f"http://127.0.0.1:{server.server_address[1]}"
         pki = load_or_create(folder / "pki", public_url=url)
-        _Tsa.pki = pki
+        _Tsa.pki, _Tsa.tsa = pki, InsecureLocalTSA(pki.tsa_cert, pki.tsa_key)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         (folder / "root.pem").write_bytes(pki.pem(pki.root_cert))
         (folder / "ca.pem").write_bytes(pki.pem(pki.ca_cert))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from dualsign.application.evidence_log import persist
 from dualsign.application.ports import DocumentSigner, PdfInspector, Placed, SignedPdf, UnitOfWork
 from dualsign.application.records import Artifact
+from dualsign.application.sessions import artifacts_in_order
 from dualsign.application.signer import SignerServices, SignerView, act, load_open
 from dualsign.domain.errors import FieldProblem, IllegalTransition, InvalidInput, NotFound
 from dualsign.domain.session import Event, SigningSession
@@ -59,14 +60,8 @@ class DocumentInfo:
 
 
 def _documents(uow: UnitOfWork, session: SigningSession) -> list[Artifact]:
-    """The session's documents in the order they were given (the order of their events)."""
-    by_sha = {a.sha256: a for a in uow.artifacts.list(session.id) if a.role == "document"}
-    order = [
-        str(e.payload["sha256"])
-        for e in session.events
-        if e.kind is EventKind.ARTIFACT_STORED and e.payload.get("role") == "document"
-    ]
-    return [by_sha[s] for s in dict.fromkeys(order) if s in by_sha]
+    """The session's documents in the order they were given."""
+    return artifacts_in_order(uow.artifacts.list(session.id), session.events, "document")
 
 
 def _placements(session: SigningSession, sha256: str) -> dict[tuple[str, int], Placed]:
@@ -174,7 +169,8 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
         png = _mark_png(svc, mark, step.handwriting)
         now = clock.now()
         added: list[Event] = []
-        chain = {"head": uow.events.list(session.id)[-1].sha256}
+        last = uow.events.last(session.id)
+        chain = {"head": last.sha256 if last is not None else ""}
 
         def record_events(events: list[Event]) -> None:
             added.extend(events)

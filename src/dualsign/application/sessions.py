@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from dualsign.application.evidence_log import persist, to_domain
@@ -21,6 +22,7 @@ from dualsign.application.template_catalog import resolve_template, template_of
 from dualsign.application.vision import reference_embedding
 from dualsign.domain.errors import FieldProblem, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from dualsign.domain.session import SigningSession
+from dualsign.domain.states import EventKind
 from dualsign.engines.base import EngineUnavailable
 from dualsign.engines.vision_base import VisionEngines
 
@@ -184,6 +186,27 @@ class SessionServices:
     pdfs: PdfInspector | None = None  # opens each PDF as signing will
 
 
+class _Recorded(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+
+
+def artifacts_in_order(
+    artifacts: Iterable[Artifact], events: Iterable[_Recorded], role: str
+) -> list[Artifact]:
+    """A session's artifacts of one role in the order they were stored (their ``artifact_stored`` events;
+    rows of one upload share a timestamp, so the event log is the order)."""
+    by_sha = {a.sha256: a for a in artifacts if a.role == role}
+    order = [
+        str(e.payload["sha256"])
+        for e in events
+        if e.kind == EventKind.ARTIFACT_STORED and e.payload.get("role") == role
+    ]
+    return [by_sha[s] for s in dict.fromkeys(order) if s in by_sha]
+
+
 def _continued_documents(uow: UnitOfWork, blobs: BlobStore, tenant_id: str, req: NewSession) -> list[Upload]:
     """The signed documents of an earlier session of the same tenant, for the next signer."""
     where = "continues_session"
@@ -195,17 +218,10 @@ def _continued_documents(uow: UnitOfWork, blobs: BlobStore, tenant_id: str, req:
             raise InvalidInput([FieldProblem(where, f"no session {req.continues_session!r} of this tenant")])
         if earlier.status not in ("signed", "sealed"):
             raise InvalidInput([FieldProblem(where, f"session {earlier.id} is {earlier.status}, not signed")])
-        signed = {a.sha256: a for a in uow.artifacts.list(earlier.id) if a.role == "signed_document"}
-        order = [
-            str(e.payload["sha256"])
-            for e in uow.events.list(earlier.id)
-            if e.kind == "artifact_stored" and e.payload.get("role") == "signed_document"
-        ]
-    return [
-        Upload("documents", signed[s].name, signed[s].media_type, blobs.get(s))
-        for s in dict.fromkeys(order)
-        if s in signed
-    ]
+        signed = artifacts_in_order(
+            uow.artifacts.list(earlier.id), uow.events.list(earlier.id), "signed_document"
+        )
+    return [Upload("documents", a.name, a.media_type, blobs.get(a.sha256)) for a in signed]
 
 
 def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: NewSession) -> CreatedSession:

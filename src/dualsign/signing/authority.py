@@ -18,14 +18,14 @@ import re
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from dualsign.signing.pki import (
     CaKey,
     PlatformPki,
     crl_point,
-    key_usage,
+    issue,
     new_key,
     private_pem,
     write_key,
@@ -59,24 +59,15 @@ class IssuingAuthority:
     def _certificate(
         self, subject: x509.Name, key: CaKey, now: dt.datetime, validity: dt.timedelta
     ) -> x509.Certificate:
-        ca = self.pki.ca_cert
-        return (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(ca.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + validity)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(key_usage(ca=False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.pki.ca_key.public_key()),
-                critical=False,
-            )
-            .add_extension(self.crl, critical=False)
-            .sign(self.pki.ca_key, hashes.SHA256())
+        return issue(
+            subject,
+            key.public_key(),
+            self.pki.ca_cert,
+            self.pki.ca_key,
+            ca=False,
+            now=now,
+            validity=validity,
+            crl_url=self.crl,
         )
 
     def event_certificate(

@@ -123,14 +123,35 @@ def _issue(
     years: int,
     crl_url: x509.CRLDistributionPoints | None = None,
 ) -> x509.Certificate:
+    """A platform certificate (O=DualSign platform, CN=subject), valid for ``years``."""
+    validity = dt.timedelta(days=365 * years)
+    return issue(_name(subject), public, issuer, issuer_key, ca=ca, path_length=path_length, eku=eku,
+                 now=now, validity=validity, crl_url=crl_url)  # fmt: skip
+
+
+def issue(
+    subject: x509.Name,
+    public: object,
+    issuer: x509.Certificate | None,
+    issuer_key: CaKey,
+    *,
+    ca: bool,
+    path_length: int | None = None,
+    eku: list[x509.ObjectIdentifier] | None = None,
+    now: dt.datetime,
+    validity: dt.timedelta,
+    crl_url: x509.CRLDistributionPoints | None = None,
+) -> x509.Certificate:
+    """Any certificate the platform's CAs sign (self-signed when ``issuer`` is None): key usage by role,
+    key identifiers, the issuer's CRL, valid from five minutes before ``now``."""
     builder = (
         x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(issuer.subject if issuer else _name(subject))
+        .subject_name(subject)
+        .issuer_name(issuer.subject if issuer else subject)
         .public_key(public)  # type: ignore[arg-type]
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=365 * years))
+        .not_valid_after(now + validity)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length if ca else None), critical=True)
         .add_extension(key_usage(ca=ca), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)  # type: ignore[arg-type]

@@ -68,11 +68,6 @@ class InsecureLocalTSA:
     def __init__(self, cert: x509.Certificate, key: rsa.RSAPrivateKey, clock: object | None = None) -> None:
         self.cert = cert
         self._cert = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-        self._key = asn1_keys.PrivateKeyInfo.load(
-            key.private_bytes(
-                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
         self._clock = clock
         self._rsa = key
 
@@ -83,8 +78,7 @@ class InsecureLocalTSA:
 
     def timestamp(self, data: bytes) -> bytes:
         """A TimeStampToken (DER) over SHA-256(data)."""
-        now = self._clock.now() if self._clock is not None else datetime.now(UTC)  # type: ignore[attr-defined]
-        stamper = LocalTimeStamper(self._cert, self._rsa, now)
+        stamper = self.pdf_timestamper()
         request = tsp.TimeStampReq(
             {
                 "version": 1,
