@@ -24,7 +24,7 @@ apt_install() {
 # Debian packages: espeak-ng speaks the prompts; a CJK TrueType font is embedded in evidence reports;
 # the tests also use real recorded English speech and poppler's tools to render and read PDFs.
 apt_install espeak-ng fonts-wqy-zenhei
-[ "$EXTRAS" = dev ] && apt_install pocketsphinx-testdata poppler-utils libnss3-tools  # pdfsig + certutil (NSS DB)
+[ "$EXTRAS" = dev ] && apt_install pocketsphinx-testdata poppler-utils libnss3-tools chromium  # pdfsig, certutil (NSS DB), the browser of the end-to-end tests
 
 if ! "$PY" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
   echo "DualSign needs Python 3.11 or newer as '$PY' (set PYTHON=...)" >&2; exit 1

@@ -54,6 +54,7 @@ class Settings:
     tsa_root: Path | None = None  # PEM of the external TSA's trust anchor
     signature_level: str = "B-T"  # PAdES level of document signatures: B-T or B-LTA
     worker: str = "inline"  # inline: the API process runs due jobs; off: separate `dualsign worker` processes
+    recording_grace_seconds: int = 120  # sealing waits this long for the page to close the recording
 
     @property
     def blob_dir(self) -> Path:
@@ -120,6 +121,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if level not in ("B-T", "B-LTA"):
         raise SystemExit(f"DUALSIGN_SIGNATURE_LEVEL must be B-T or B-LTA, got {level!r}")
     return Settings(
+        recording_grace_seconds=_int(
+            env, "DUALSIGN_RECORDING_GRACE_SECONDS", Settings.recording_grace_seconds
+        ),
         signature_level=level,
         worker=worker,
         tsa_url=env.get("DUALSIGN_TSA_URL") or None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -10,7 +11,14 @@ from cryptography import x509
 from sqlalchemy import Engine
 
 from dualsign.application.document_signing import DocumentServices
-from dualsign.application.jobs import RENDER_REPORT, SEAL_SESSION, JobRunner, WorkerLoop, check_version
+from dualsign.application.jobs import (
+    RENDER_REPORT,
+    SEAL_SESSION,
+    JobRunner,
+    NotYet,
+    WorkerLoop,
+    check_version,
+)
 from dualsign.application.ports import (
     BlobStore,
     Clock,
@@ -102,7 +110,13 @@ class Container:
     @property
     def seal_services(self) -> SealServices:
         return SealServices(
-            self.blobs, self.clock, self.evidence_keys, self.tsa, self.reports, self.settings.public_url
+            self.blobs,
+            self.clock,
+            self.evidence_keys,
+            self.tsa,
+            self.reports,
+            self.settings.public_url,
+            dt.timedelta(seconds=self.settings.recording_grace_seconds),
         )
 
     @property
@@ -115,7 +129,7 @@ class Container:
         """Seal a session that has just ended; a failure is recorded as an event and can be retried."""
         try:
             seal_session(self.new_uow(), self.seal_services, session_id)
-        except SealingFailed:
+        except (SealingFailed, NotYet):  # recorded and queued: the job runner seals it later
             return
 
     def new_uow(self) -> SqlUnitOfWork:

@@ -84,7 +84,7 @@ def test_event_log_is_a_hash_chain(client: TestClient, alice: dict[str, str]) ->
         d = record_digests(record)
         assert (e["sha256"], e["sm3"]) == (d.sha256, d.sm3)
         prev = e["sha256"]
-    assert [e["kind"] for e in events[-2:]] == ["session_cancelled", "evidence_sealed"]
+    assert [e["kind"] for e in events[-3:]] == ["session_cancelled", "qc_evaluated", "evidence_sealed"]
 
 
 def test_tenants_cannot_see_or_touch_each_others_sessions(

@@ -99,11 +99,12 @@ def test_the_signer_signs_the_institution_countersigns_and_the_bundle_verifies(
     signed: dict[str, Any],
 ) -> None:
     kinds = [e["kind"] for e in signed["events"]]
-    assert kinds[-5:] == [
+    assert kinds[-6:] == [
         "document_signed",
         "document_signed",
         "artifact_stored",
         "signature_applied",
+        "qc_evaluated",
         "evidence_sealed",
     ]
     first, second = [e for e in signed["events"] if e["kind"] == "document_signed"]

@@ -68,13 +68,14 @@ def test_milestones_are_delivered_signed_and_retried(
         log = client.get(f"/v1/sessions/{sid}/webhooks", headers=headers).json()
         assert [(d["event"], d["state"], d["attempts"]) for d in log] == [
             ("session.failed", "queued", 1),
+            ("qc.failed", "done", 1),  # a cancelled session never passes the quality check
             ("session.sealed", "done", 1),
         ]
         assert "HTTP 500" in log[0]["last_error"]
         clock.advance(61)  # the retry waits for its backoff
         runner.run_due()
         log = client.get(f"/v1/sessions/{sid}/webhooks", headers=headers).json()
-        assert [d["state"] for d in log] == ["done", "done"]
+        assert [d["state"] for d in log] == ["done", "done", "done"]
         secret = bytes.fromhex(client.get("/v1/webhook-secret", headers=headers).json()["secret_hex"])
         other = tenant_headers(c, "Other Bank")
         assert client.get(f"/v1/sessions/{sid}/webhooks", headers=other).status_code == 404
@@ -84,7 +85,8 @@ def test_milestones_are_delivered_signed_and_retried(
         expected = hmac.new(secret, head["x-dualsign-timestamp"].encode() + b"." + body, hashlib.sha256)
         assert head["x-dualsign-signature"] == "v1=" + expected.hexdigest()
         events[head["x-dualsign-event"]] = json.loads(body)
-    assert set(events) == {"session.failed", "session.sealed"}
+    assert set(events) == {"session.failed", "qc.failed", "session.sealed"}
+    assert events["qc.failed"]["payload"]["verdict"] == "FAIL" and events["qc.failed"]["payload"]["ruleset"]
     assert events["session.failed"]["payload"] == {"reason": "customer left"}
     assert events["session.sealed"]["external_ref"] == "LOAN-7"
     assert len(events["session.sealed"]["payload"]["manifest_sha256"]) == 64

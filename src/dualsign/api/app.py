@@ -8,7 +8,7 @@ from fastapi.routing import APIRoute
 import dualsign
 from dualsign.api import problems
 from dualsign.api.limits import BodyLimitMiddleware
-from dualsign.api.routes import keys, pki, sessions, signer, templates, verification
+from dualsign.api.routes import keys, pki, recording, sessions, signer, templates, verification
 from dualsign.container import Container
 
 
@@ -31,6 +31,7 @@ def create_app(container: Container) -> FastAPI:
         templates.router,
         sessions.router,
         signer.router,
+        recording.router,
         signer.pages,
         verification.router,
         verification.pages,

@@ -3,7 +3,8 @@
 Binary messages start with a one-byte tag:
 - ``A`` + 16 kHz mono PCM (int16 LE): audio of an open answer window;
 - ``V`` + 8-byte little-endian capture time (ms) + JPEG: a camera frame.
-JSON control messages: ``listen``, ``stop``, ``repeat``, ``state``, ``identity``, ``liveness``.
+JSON control messages: ``listen``, ``stop``, ``repeat``, ``state``, ``identity``, ``liveness``, ``end``
+(the page is done: the connection's monitoring figures are recorded, then ``ended`` is sent).
 Every frame feeds face monitoring (at the template's rate); during ``identity`` and ``liveness`` frames
 are also collected for those decisions. Heavy work runs in the thread pool, never on the event loop.
 """
@@ -24,6 +25,7 @@ from dualsign.application.speech import AnswerCapture
 from dualsign.application.vision import LiveMonitor, liveness_sample
 from dualsign.container import Container
 from dualsign.domain.endpointing import Signal
+from dualsign.domain.errors import DualSignError
 from dualsign.domain.liveness import ChallengeStep, Sample, nods
 from dualsign.domain.states import RECORDING_STATES, SessionState
 from dualsign.engines._audio import pcm16_to_float
@@ -207,6 +209,9 @@ class LiveChannel:
             await self.send_state(await self.call(signer.repeat_question))
         elif kind == "state":
             await self.send_state(await self.call(signer.current))
+        elif kind == "end":
+            await self.summarize()
+            await self.ws.send_json({"type": "ended"})
         elif kind == "identity":
             view = await self.call(signer.current)
             if view.state != SessionState.IDENTITY.value:
@@ -253,8 +258,17 @@ class LiveChannel:
                     await self.on_frame(data[1:])
                 continue
             await self.on_control(json.loads(message.get("text") or "{}"))
-        if self.monitor is not None and self.state in RECORDING:
-            await self.call(signer_vision.summarize_monitoring, self.monitor)
+        await self.summarize()
+
+    async def summarize(self) -> None:
+        """Record this connection's face-monitoring figures (on ``end`` or when the page goes away)."""
+        monitor, self.monitor = self.monitor, None
+        if monitor is None:
+            return
+        try:
+            await self.call(signer_vision.summarize_monitoring, monitor)
+        except DualSignError:
+            return  # the session was sealed meanwhile: nothing more can join its chain
 
 
 def _min_good_frames(uow: Any, svc: signer.SignerServices, token: str) -> int:

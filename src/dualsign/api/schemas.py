@@ -224,6 +224,13 @@ class SignerState(BaseModel):
     prompt: PromptOut | None
     prompt_audio: list[PromptAudioOut] = []
     last_verdict: dict[str, Any] | None = None
+    language: str = "zh-CN"
+    title: str = ""
+    consent_recording: str = ""
+    consent_biometric: str = ""
+    speech_rate: float = 1.0
+    questions: int = 0  # how many questions the session asks (for a progress bar)
+    question_number: int = 0  # 1-based number of the current question
 
 
 def signer_state(view: SignerView, token: str) -> SignerState:
@@ -240,7 +247,22 @@ def signer_state(view: SignerView, token: str) -> SignerState:
         )
         for a in view.prompt_audio
     ]
+    t = view.template
+    extra: dict[str, Any] = {}
+    if t is not None:
+        extra = {
+            "language": t.language.value,
+            "title": t.title,
+            "consent_recording": t.consent.recording,
+            "consent_biometric": t.consent.biometric,
+            "speech_rate": t.speech.speech_rate,
+            "questions": len(t.questions),
+        }
+        if view.prompt is not None:
+            ids = [q.id for q in t.questions]
+            extra["question_number"] = ids.index(view.prompt.question_id) + 1
     return SignerState(
+        **extra,
         session_id=view.record.id,
         state=view.state,
         summary=view.record.summary,

@@ -34,6 +34,14 @@ class UnknownJobVersion(Exception):
 Handler = Callable[[Job], None]
 
 
+class NotYet(Exception):
+    """A handler's way to say: nothing wrong, run me again at ``until`` (not counted as a failure)."""
+
+    def __init__(self, reason: str, until: dt.datetime) -> None:
+        super().__init__(reason)
+        self.until = until
+
+
 @dataclass(frozen=True)
 class Backoff:
     first_seconds: float = 30.0
@@ -53,6 +61,11 @@ def enqueue_sealing(uow: UnitOfWork, now: dt.datetime, session_id: str, backoff:
         now + backoff.delay(1),
         max_attempts=12,
     )
+
+
+def enqueue_sealing_at(uow: UnitOfWork, when: dt.datetime, session_id: str) -> bool:
+    """Seal a session at ``when`` (the end of the recording's grace period)."""
+    return uow.jobs.enqueue(SEAL_SESSION, 1, f"seal:{session_id}", {"session_id": session_id}, when, 12)
 
 
 def enqueue_report(uow: UnitOfWork, now: dt.datetime, session_id: str) -> bool:
@@ -83,6 +96,10 @@ class JobRunner:
             return None
         try:
             self.handlers[job.kind](job)
+        except NotYet as wait:
+            with self.new_uow() as uow:
+                uow.jobs.retry(job.id, wait.until, f"waiting: {wait}")
+                uow.commit()
         except Exception as exc:  # a failed job is rescheduled or buried with its reason, never lost
             self._failed(job, f"{type(exc).__name__}: {exc}")
         else:

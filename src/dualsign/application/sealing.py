@@ -10,6 +10,7 @@ backoff (``application/jobs.py``); each failed attempt is another ``sealing_fail
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -20,11 +21,13 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from dualsign.application.evidence_log import iso_time, persist, stored_record
-from dualsign.application.jobs import Backoff, enqueue_report, enqueue_sealing
+from dualsign.application.jobs import Backoff, NotYet, enqueue_report, enqueue_sealing, enqueue_sealing_at
 from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, ReportMaker, Timestamper, UnitOfWork
+from dualsign.application.recording import DEFAULT_GRACE, RecordingPending, close_for_sealing
 from dualsign.application.records import Seal, StoredEvent
 from dualsign.application.report_data import gather
 from dualsign.application.sessions import load_aggregate
+from dualsign.domain import qc
 from dualsign.domain.errors import DualSignError, FieldProblem, IllegalTransition, InvalidInput, NotFound
 from dualsign.domain.states import ENDED_STATES, EventKind
 from dualsign_verify import merkle
@@ -51,10 +54,30 @@ class SealServices:
     tsa: Timestamper
     reports: ReportMaker | None = None  # renders report.pdf into the bundle
     public_url: str = ""
+    recording_grace: dt.timedelta = (
+        DEFAULT_GRACE  # how long sealing waits for the page to close the recording
+    )
 
 
 def _records(events: list[StoredEvent]) -> list[dict[str, Any]]:
     return [stored_record(e) for e in events]
+
+
+def _before_sealing(uow: UnitOfWork, svc: SealServices, session: Any) -> list[Any]:
+    """Close a recording the page left open (after the grace period) and run the quality check.
+
+    Within the grace period sealing waits (``NotYet``): a seal job is queued for its end.
+    """
+    now = svc.clock.now()
+    try:
+        events = close_for_sealing(session, now, svc.recording_grace)
+    except RecordingPending as pending:
+        enqueue_sealing_at(uow, pending.until, session.id)
+        uow.commit()
+        raise NotYet(str(pending), pending.until) from None
+    if qc.evaluated_at(session) is None:
+        events.append(session.record_qc(now, qc.evaluate(session).to_payload()))
+    return events
 
 
 def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal:
@@ -65,6 +88,9 @@ def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal:
         record, session = load_aggregate(uow, session_id)
         if session.current_state not in ENDED_STATES:
             raise IllegalTransition(session.current_state.value, EventKind.EVIDENCE_SEALED.value)
+        before = _before_sealing(uow, svc, session)
+        if before:
+            persist(uow, session, before)
         events = list(uow.events.list(session_id))
         records = _records(events)
         artifacts = []

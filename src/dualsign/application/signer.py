@@ -26,7 +26,7 @@ from dualsign.domain.errors import IllegalTransition, TokenInvalid
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import ENDED_STATES, EventKind
-from dualsign.domain.templates import AnswerMode
+from dualsign.domain.templates import AnswerMode, Template
 from dualsign.engines._audio import to_wav
 from dualsign.engines.base import AsrEngine, TtsEngine, VadEngine
 from dualsign.engines.vision_base import VisionEngines
@@ -54,6 +54,7 @@ class SignerView:
     prompt: Prompt | None
     prompt_audio: Sequence[Mapping[str, Any]]  # what to play for the prompt, in order
     events: list[Event]  # what this call added
+    template: Template | None = None  # what the page shows around the steps (title, consent, language)
 
 
 def load_open(uow: UnitOfWork, svc: SignerServices, token: str) -> tuple[SessionRecord, SigningSession]:
@@ -107,7 +108,12 @@ def act(uow: UnitOfWork, svc: SignerServices, token: str, action: Action) -> Sig
             if svc.sealer is not None and session.current_state in ENDED_STATES:
                 svc.sealer(session.id)
         return SignerView(
-            record, session.current_state.value, session.next_prompt(), _prompt_audio(session), events
+            record,
+            session.current_state.value,
+            session.next_prompt(),
+            _prompt_audio(session),
+            events,
+            session.template,
         )
 
 

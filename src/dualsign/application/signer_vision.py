@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dualsign.application.answering import Renderer, ask_next
+from dualsign.application.evidence_log import persist
 from dualsign.application.ports import UnitOfWork
 from dualsign.application.records import Artifact
+from dualsign.application.sessions import load_aggregate
 from dualsign.application.signer import SignerServices, SignerView, act, load_open
 from dualsign.application.vision import LiveMonitor, reference_embedding, verify_identity
 from dualsign.domain.errors import IllegalTransition
 from dualsign.domain.liveness import ChallengeStep, Sample, issue_challenge, judge_challenge
 from dualsign.domain.monitoring import FaceWarning
 from dualsign.domain.session import Event, SigningSession
-from dualsign.domain.states import EventKind, SessionState
+from dualsign.domain.states import ENDED_STATES, RECORDING_STATES, EventKind, SessionState
 from dualsign.engines._video import ImageDecodeError, decode_image, encode_jpeg
 from dualsign.engines.vision_base import Embedding, Image, VisionEngines
 
@@ -177,13 +179,16 @@ def record_warnings(
     return act(uow, svc, token, record)
 
 
-def summarize_monitoring(
-    uow: UnitOfWork, svc: SignerServices, token: str, monitor: LiveMonitor
-) -> SignerView:
+def summarize_monitoring(uow: UnitOfWork, svc: SignerServices, token: str, monitor: LiveMonitor) -> None:
+    """Record a connection's monitoring figures; also just after the session ended (the page closes
+    its live channel once it has signed), but not once it is sealed."""
+    if not monitor.monitor.stats.frames:
+        return
     stats = monitor.monitor.stats.to_dict()
-    return act(
-        uow,
-        svc,
-        token,
-        lambda s, now, _r: [s.summarize_monitoring(now, stats)] if monitor.monitor.stats.frames else [],
-    )
+    claim = svc.links.verify_signature(token)
+    with uow:
+        _record, session = load_aggregate(uow, claim.session_id)
+        if session.current_state not in RECORDING_STATES | ENDED_STATES:
+            raise IllegalTransition(session.current_state.value, EventKind.MONITORING_SUMMARY.value)
+        persist(uow, session, [session.summarize_monitoring(svc.clock.now(), stats)])
+        uow.commit()

@@ -37,7 +37,21 @@ MILESTONES: Mapping[str, str] = {
     EventKind.SESSION_CANCELLED.value: "session.failed",
     EventKind.SESSION_EXPIRED.value: "session.failed",
     EventKind.EVIDENCE_SEALED.value: "session.sealed",
+    EventKind.QC_EVALUATED.value: "qc",
+    EventKind.REVIEW_DECIDED.value: "qc",
 }
+QC_EVENTS = {"PASS": "qc.passed", "FAIL": "qc.failed", "NEEDS_REVIEW": "qc.needs_review"}
+PUBLIC_FIELDS = ("reason", "manifest_sha256", "log_index", "verdict", "ruleset", "decision", "by", "comment")
+
+
+def milestone(e: StoredEvent) -> str:
+    """The webhook event name of a stored milestone event (QC names follow the verdict)."""
+    name = MILESTONES[e.kind]
+    if name == "qc":
+        if e.kind == EventKind.REVIEW_DECIDED.value:
+            return "qc.passed" if e.payload.get("decision") == "approve" else "qc.failed"
+        return QC_EVENTS.get(str(e.payload.get("verdict")), "qc.needs_review")
+    return name
 
 
 def tenant_secret(platform_secret: bytes, tenant_id: str) -> bytes:
@@ -59,16 +73,14 @@ def enqueue_milestones(uow: UnitOfWork, session_id: str, stored: list[StoredEven
         return
     for e in wanted:
         body = {
-            "event": MILESTONES[e.kind],
+            "event": milestone(e),
             "session_id": session_id,
             "external_ref": record.external_ref,
             "state": e.kind,
             "seq": e.seq,
             "event_sha256": e.sha256,
             "at": e.at.isoformat(),
-            "payload": {
-                k: v for k, v in e.payload.items() if k in ("reason", "manifest_sha256", "log_index")
-            },
+            "payload": {k: v for k, v in e.payload.items() if k in PUBLIC_FIELDS},
         }
         key = f"webhook:{session_id}:{e.seq}"
         uow.jobs.enqueue(

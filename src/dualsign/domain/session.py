@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from dualsign.domain import recording
 from dualsign.domain.errors import IllegalTransition, ReviewIncomplete
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.states import EventKind, SessionState
@@ -73,6 +74,7 @@ class SigningSession:
         self.page_counts: dict[str, int] = {}
         self.review_started: datetime | None = None
         self.signed_documents: list[str] = []  # source digests with the signer's signature applied
+        self.ended_at: datetime | None = None  # when the session left the open states
 
     # --- event folding -----------------------------------------------------------------------------
     @classmethod
@@ -88,7 +90,10 @@ class SigningSession:
                 raise IllegalTransition("(none)", event.kind.value)
             self.state = INITIAL_STATE
         else:
+            was_open = self.state.is_open
             self.state = next_state(self.state, event.kind)
+            if was_open and not self.state.is_open:
+                self.ended_at = event.at
         p = event.payload
         match event.kind:
             case EventKind.IDENTITY_ATTEMPT_FAILED | EventKind.IDENTITY_VERIFIED | EventKind.IDENTITY_FAILED:
@@ -382,6 +387,75 @@ class SigningSession:
             media_type=media_type,
             **extra,
         )
+
+    # --- the whole-session recording -------------------------------------------------------------
+    def recording_chunks(self) -> dict[tuple[int, int], recording.Chunk]:
+        return {
+            (c.segment, c.index): c
+            for c in (
+                recording.Chunk.from_payload(e.payload)
+                for e in self.events
+                if e.kind is EventKind.ARTIFACT_STORED and e.payload.get("role") == recording.ROLE
+            )
+        }
+
+    @property
+    def recording_closed(self) -> bool:
+        return any(e.kind is EventKind.RECORDING_CLOSED for e in self.events)
+
+    def chunk_is_new(self, chunk: recording.Chunk) -> bool:
+        """Whether ``chunk`` would be stored (False: the same chunk is already); raises if refused."""
+        if self.state in (SessionState.CREATED, SessionState.CONSENT):
+            raise recording.RecordingClosed("nothing is recorded before the signer consents")
+        if self.state is SessionState.REFUSED:
+            raise recording.RecordingClosed("the signer refused consent: nothing is recorded")
+        if self.recording_closed or self.state is SessionState.SEALED:
+            raise recording.RecordingClosed("the recording of this session was closed")
+        stored = self.recording_chunks().get((chunk.segment, chunk.index))
+        if stored is not None and stored.sha256 != chunk.sha256:
+            raise recording.ChunkConflict(chunk.segment, chunk.index, stored.sha256, chunk.sha256)
+        return stored is None
+
+    def store_recording_chunk(self, at: datetime, chunk: recording.Chunk, sm3: str | None) -> Event | None:
+        """Record one chunk; ``None`` when this very chunk was stored before (an idempotent retry)."""
+        if not self.chunk_is_new(chunk):
+            return None
+        return self._emit(
+            EventKind.ARTIFACT_STORED,
+            at,
+            role=recording.ROLE,
+            sha256=chunk.sha256,
+            sm3=sm3,
+            size=chunk.size,
+            media_type="video/webm",
+            segment=chunk.segment,
+            index=chunk.index,
+            started_ms=chunk.started_ms,
+            ended_ms=chunk.ended_ms,
+        )
+
+    def close_recording(self, at: datetime, *, by: str, declared: dict[int, int] | None = None) -> Event:
+        """Assess the recording (chunks, gaps) and close it; later chunks are refused."""
+        if self.recording_closed:
+            raise recording.RecordingClosed("the recording of this session was already closed")
+        result = recording.assess(self.recording_chunks().values(), declared)
+        return self._emit(
+            EventKind.RECORDING_CLOSED,
+            at,
+            closed_by=by,
+            declared_chunks={str(k): v for k, v in sorted((declared or {}).items())},
+            **result.to_payload(),
+        )
+
+    def record_qc(self, at: datetime, result: Mapping[str, Any]) -> Event:
+        """The automatic quality check's results (``domain.qc``), rule by rule."""
+        return self._emit(EventKind.QC_EVALUATED, at, **result)
+
+    def decide_review(self, at: datetime, *, decision: str, comment: str, by: str, role: str) -> Event:
+        """A reviewer's manual decision after looking at the session (approve or reject)."""
+        if decision not in ("approve", "reject"):
+            raise ValueError(f"unknown review decision {decision!r}")
+        return self._emit(EventKind.REVIEW_DECIDED, at, decision=decision, comment=comment, by=by, role=role)
 
     def cancel(self, at: datetime, *, reason: str, by: str) -> Event:
         return self._emit(EventKind.SESSION_CANCELLED, at, reason=reason, by=by)

@@ -82,6 +82,9 @@ class EventKind(StrEnum):
     MONITORING_WARNING = "monitoring_warning"
     MONITORING_SUMMARY = "monitoring_summary"
     ARTIFACT_STORED = "artifact_stored"
+    RECORDING_CLOSED = "recording_closed"  # the whole-session recording assessed: chunks, gaps
+    QC_EVALUATED = "qc_evaluated"  # the automatic quality check, rule by rule
+    REVIEW_DECIDED = "review_decided"  # a compliance reviewer approved or rejected the session
     SESSION_FAILED = "session_failed"
     SESSION_CANCELLED = "session_cancelled"
     SESSION_EXPIRED = "session_expired"

@@ -51,6 +51,7 @@ def test_ended_states_only_move_on_to_sealed() -> None:
         EventKind.LEGAL_HOLD_PLACED,
         EventKind.LEGAL_HOLD_RELEASED,
         EventKind.EVIDENCE_DELETED,
+        EventKind.REVIEW_DECIDED,  # a reviewer's decision after sealing
     }
 
 

@@ -29,6 +29,7 @@ from dualsign.api.schemas import (
 )
 from dualsign.application import document_signing, signer
 from dualsign.domain.errors import DualSignError, FieldProblem, InvalidInput, NotFound, TokenInvalid
+from dualsign.signing.pdf_render import render_page
 
 router = APIRouter(prefix="/signer/v1", tags=["signer"])
 pages = APIRouter(include_in_schema=False)
@@ -78,6 +79,22 @@ def documents(token: SignerToken, c: ContainerDep) -> list[DocumentOut]:
 def document(index: int, token: SignerToken, c: ContainerDep) -> Response:
     _, data = document_signing.document_pdf(c.new_uow(), c.document_services, token, index)
     return Response(data, media_type="application/pdf", headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/documents/{index}/pages/{page}",
+    name="signer_document_page",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+def document_page(
+    index: int, page: int, token: SignerToken, c: ContainerDep, width: Annotated[int, Query()] = 800
+) -> Response:
+    """One page as a picture, for screens without a PDF viewer (reading it is reported separately)."""
+    _, data = document_signing.document_pdf(c.new_uow(), c.document_services, token, index)
+    return Response(
+        render_page(data, page, width), media_type="image/png", headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.post("/documents/{index}/viewed", name="signer_page_viewed")
@@ -132,11 +149,40 @@ async def live(ws: WebSocket, token: Annotated[str, Query()]) -> None:
         await ws.close(code=4401 if isinstance(exc, TokenInvalid) else 4409)
 
 
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(self), microphone=(self), geolocation=()",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
+    "connect-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'",
+}
+STATIC = {
+    "signer.js": "text/javascript",
+    "signer.css": "text/css",
+    "pcm-worklet.js": "text/javascript",
+    "console.js": "text/javascript",
+    "console.css": "text/css",
+}
+
+
 @pages.get("/s/{token}", response_class=HTMLResponse)
 def signer_page(token: str, c: ContainerDep) -> HTMLResponse:
-    claim = c.links.verify(token, c.clock.now())  # a bad or expired link is refused before any page
-    html = resources.files("dualsign.web").joinpath("signer_text.html").read_text(encoding="utf-8")
-    return HTMLResponse(
-        html.replace("{{session_id}}", claim.session_id),
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    """The signer's page: everything it loads is served here (no asset from anywhere else)."""
+    c.links.verify(token, c.clock.now())  # a bad or expired link is refused before any page
+    html = resources.files("dualsign.web").joinpath("signer.html").read_text(encoding="utf-8")
+    return HTMLResponse(html, headers=PAGE_HEADERS)
+
+
+@pages.get("/static/{name}")
+def static(name: str) -> Response:
+    if name not in STATIC:
+        raise NotFound("file", name)
+    body = resources.files("dualsign.web").joinpath(name).read_bytes()
+    return Response(
+        body,
+        media_type=STATIC[name],
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
     )

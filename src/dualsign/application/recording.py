@@ -1,0 +1,144 @@
+"""Uploading the whole-session recording: chunks by number and digest, resumable, idempotent.
+
+A chunk is accepted only when its body hashes to the digest the page declares (so a truncated upload
+never becomes evidence), only after consent, and only until the recording is closed. The page closes
+the recording when the session ends; if it never does (the phone died), sealing closes it after a
+grace period with ``closed_by: "timeout"``. Either way the assessment (missing chunks, time between
+recorder runs) goes into the chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from dualsign.application.evidence_log import persist
+from dualsign.application.ports import UnitOfWork
+from dualsign.application.records import Artifact
+from dualsign.application.sessions import load_aggregate
+from dualsign.application.signer import SignerServices
+from dualsign.domain import recording
+from dualsign.domain.errors import FieldProblem, InvalidInput, TokenInvalid
+from dualsign.domain.session import SigningSession
+from dualsign.domain.states import ENDED_STATES, SessionState
+
+DEFAULT_GRACE = dt.timedelta(seconds=120)
+
+
+@dataclass(frozen=True)
+class ChunkAck:
+    segment: int
+    index: int
+    sha256: str
+    size: int
+    duplicate: bool  # True: this exact chunk was already stored (a retry)
+
+
+def _load(uow: UnitOfWork, svc: SignerServices, token: str) -> SigningSession:
+    claim = svc.links.verify_signature(token)
+    if claim.expired(svc.clock.now()):
+        raise TokenInvalid("the signer link has expired")
+    _record, session = load_aggregate(uow, claim.session_id)
+    return session
+
+
+def upload_chunk(
+    uow: UnitOfWork,
+    svc: SignerServices,
+    token: str,
+    *,
+    segment: int,
+    index: int,
+    data: bytes,
+    declared_sha256: str,
+    started_ms: int,
+    ended_ms: int,
+) -> ChunkAck:
+    recording.check_numbers(segment, index, started_ms, ended_ms)
+    if not data:
+        raise InvalidInput([FieldProblem("body", "the chunk is empty")], "recording chunk")
+    actual = hashlib.sha256(data).hexdigest()
+    if declared_sha256.lower() != actual:
+        raise InvalidInput(
+            [FieldProblem("X-Content-SHA256", f"does not match the body (the body hashes to {actual})")],
+            "recording chunk",
+        )
+    with uow:
+        session = _load(uow, svc, token)
+        chunk = recording.Chunk(segment, index, actual, len(data), started_ms, ended_ms)
+        if not session.chunk_is_new(chunk):  # checked before the bytes are kept
+            return ChunkAck(segment, index, actual, len(data), True)
+        ref = svc.blobs.put(data)
+        now = svc.clock.now()
+        event = session.store_recording_chunk(now, chunk, ref.sm3)
+        assert event is not None  # noqa: S101 (the probe said it is new)
+        uow.artifacts.add(
+            Artifact(
+                svc.ids("art"),
+                session.id,
+                recording.ROLE,
+                f"recording-{segment:02d}-{index:05d}.webm",
+                ref.sha256,
+                ref.size,
+                "video/webm",
+                now,
+            )
+        )
+        persist(uow, session, [event])
+        uow.commit()
+    return ChunkAck(segment, index, actual, len(data), False)
+
+
+def status(uow: UnitOfWork, svc: SignerServices, token: str) -> dict[str, Any]:
+    """What the server holds, so that a reloaded page resumes where it stopped."""
+    with uow:
+        session = _load(uow, svc, token)
+    segments: dict[int, list[int]] = {}
+    for seg, idx in sorted(session.recording_chunks()):
+        segments.setdefault(seg, []).append(idx)
+    accepting = (
+        not session.recording_closed
+        and session.current_state not in (SessionState.CREATED, SessionState.CONSENT)
+        and session.current_state is not SessionState.REFUSED
+        and session.current_state is not SessionState.SEALED
+    )
+    return {
+        "state": session.current_state.value,
+        "accepting": accepting,
+        "closed": session.recording_closed,
+        "next_segment": max(segments, default=-1) + 1,
+        "segments": [{"segment": s, "indexes": i} for s, i in segments.items()],
+    }
+
+
+def finish(uow: UnitOfWork, svc: SignerServices, token: str, declared: dict[int, int]) -> dict[str, Any]:
+    """The page has uploaded everything it recorded: assess and close the recording."""
+    with uow:
+        session = _load(uow, svc, token)
+        event = session.close_recording(svc.clock.now(), by="signer", declared=declared)
+        persist(uow, session, [event])
+        uow.commit()
+        ended = session.current_state in ENDED_STATES
+    if ended and svc.sealer is not None:
+        svc.sealer(session.id)
+    return dict(event.payload)
+
+
+class RecordingPending(Exception):
+    """Sealing waits: the page may still be uploading the end of the recording."""
+
+    def __init__(self, session_id: str, until: dt.datetime) -> None:
+        super().__init__(f"session {session_id}: the recording may still arrive until {until.isoformat()}")
+        self.until = until
+
+
+def close_for_sealing(session: SigningSession, now: dt.datetime, grace: dt.timedelta) -> list[Any]:
+    """Events that close a recording the page never closed; ``RecordingPending`` within the grace."""
+    if session.recording_closed or not session.recording_chunks():
+        return []
+    ended = session.ended_at or now
+    if now < ended + grace:
+        raise RecordingPending(session.id, ended + grace)
+    return [session.close_recording(now, by="timeout")]
