@@ -83,7 +83,9 @@ def test_run_command_serves_docs_and_a_working_demo_tenant(tmp_path: Path) -> No
         assert sessions[0]["external_ref"] == "demo"
         page = httpx.get(link.group(1), timeout=10)
         assert page.status_code == 200
-        assert sessions[0]["id"] in page.text
+        assert '<script src="/static/signer.js">' in page.text  # the recorded signer page
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert httpx.get(f"{base}/static/signer.js", timeout=10).status_code == 200
         token = link.group(1).rsplit("/", 1)[1]
         state = httpx.post(f"{base}/signer/v1/open", headers={"X-Signer-Token": token}, timeout=10).json()
         assert state["state"] == "consent"

@@ -87,6 +87,6 @@ def test_milestones_are_delivered_signed_and_retried(
         events[head["x-dualsign-event"]] = json.loads(body)
     assert set(events) == {"session.failed", "qc.failed", "session.sealed"}
     assert events["qc.failed"]["payload"]["verdict"] == "FAIL" and events["qc.failed"]["payload"]["ruleset"]
-    assert events["session.failed"]["payload"] == {"reason": "customer left"}
+    assert events["session.failed"]["payload"] == {"reason": "customer left", "by": "integrator"}
     assert events["session.sealed"]["external_ref"] == "LOAN-7"
     assert len(events["session.sealed"]["payload"]["manifest_sha256"]) == 64

@@ -71,6 +71,10 @@ class SessionRepository(Protocol):
         self, tenant_id: str, *, status: str | None, limit: int, offset: int
     ) -> Sequence[SessionRecord]: ...
     def set_status(self, session_id: str, status: str, at: datetime) -> None: ...
+    def lock(self, session_id: str) -> None:
+        """Hold the session against concurrent writers until the unit of work ends (its events are
+        appended one at a time: the page's uploads, the live channel and the worker never race)."""
+        ...
 
 
 class EventRepository(Protocol):

@@ -362,7 +362,9 @@ def _pinned_template(uow: UnitOfWork, record: SessionRecord) -> TemplateVersion:
 
 
 def load_aggregate(uow: UnitOfWork, session_id: str) -> tuple[SessionRecord, SigningSession]:
-    """Rebuild a session from its stored events (inside an open unit of work)."""
+    """Rebuild a session from its stored events (inside an open unit of work, which from here on
+    holds the session: another writer waits until this one commits or rolls back)."""
+    uow.sessions.lock(session_id)
     record = uow.sessions.get(session_id)
     if record is None:
         raise NotFound("session", session_id)

@@ -63,7 +63,8 @@ class SqlUnitOfWork:
         self.tenants = SqlTenants(self.db)
         self.api_keys = SqlApiKeys(self.db)
         self.templates = SqlTemplates(self.db)
-        self.sessions = SqlSessions(self.db)
+        self.held: list[Any] = []
+        self.sessions = SqlSessions(self.db, self.held)
         self.events = SqlEvents(self.db)
         self.artifacts = SqlArtifacts(self.db)
         self.prompts = SqlPromptCache(self.db)
@@ -75,8 +76,12 @@ class SqlUnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.db.rollback()
-        self.db.close()
+        try:
+            self.db.rollback()
+            self.db.close()
+        finally:
+            while self.held:
+                self.held.pop().release()
 
     def commit(self) -> None:
         self.db.commit()

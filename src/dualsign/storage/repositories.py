@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -193,9 +195,38 @@ def _session(row: SessionRow) -> SessionRecord:
     )
 
 
+class SessionLocks:
+    """Per-session re-entrant locks for one process (SQLite, which has no row locks); PostgreSQL
+    locks the session's row instead (``SELECT … FOR UPDATE``), which also holds across processes."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+
+    def get(self, session_id: str) -> Any:
+        with self._guard:
+            lock = self._locks.get(session_id)
+            if lock is None:
+                lock = threading.RLock()
+                self._locks[session_id] = lock
+            return lock
+
+
+PROCESS_LOCKS = SessionLocks()
+
+
 class SqlSessions:
-    def __init__(self, db: Session) -> None:
+    def __init__(self, db: Session, held: list[Any] | None = None) -> None:
         self.db = db
+        self.held = held if held is not None else []
+
+    def lock(self, session_id: str) -> None:
+        if self.db.get_bind().dialect.name == "postgresql":
+            self.db.execute(select(SessionRow.id).where(SessionRow.id == session_id).with_for_update())
+            return
+        lock = PROCESS_LOCKS.get(session_id)
+        lock.acquire()
+        self.held.append(lock)
 
     def add(self, session: SessionRecord) -> None:
         self.db.add(SessionRow(**session.__dict__))

@@ -87,7 +87,7 @@ async function api(method, path, body, raw) {
 let S = null;            // the last signer state from the server
 let media = null;        // the camera + microphone stream
 let ws = null, wsReady = false, listening = false, challengeUntil = 0, playing = false, needListen = false;
-let ended = false, endResolve = null;
+let ended = false, endResolve = null, holdUntil = 0;
 const RECORDING_STATES = ['identity', 'liveness', 'questions', 'document_review', 'signing'];
 const ENDED = ['signed', 'sealed', 'failed', 'refused', 'cancelled', 'expired'];
 
@@ -98,9 +98,10 @@ async function onState(s) {
   S = s;
   if (!lang) lang = (s.language || '').startsWith('en') ? 'en' : 'zh';
   applyChrome();
-  if (s.state === 'created' || s.state === 'consent') return consentScreen();
+  if (s.state === 'created' || s.state === 'consent') return before === s.state ? undefined : consentScreen();
   if (ENDED.includes(s.state)) return endScreen();
   if (RECORDING_STATES.includes(s.state) && !media) { await startMedia(); if (!media) return; }
+  $('stage').hidden = false;  // the signer sees themselves for the whole recording
   if (RECORDING_STATES.includes(s.state) && !recorder && !recorderStarting) { recorderStarting = true; startRecorder(); }
   if (s.state === 'identity' && before !== 'identity') return identityScreen();
   if (s.state === 'liveness' && before !== 'liveness') return livenessScreen();
@@ -224,6 +225,8 @@ let warnTimer = null;
 function onLive(m) {
   switch (m.type) {
     case 'state': {
+      const wait = holdUntil - Date.now();  // let the signer see the verdict before the next screen
+      if (wait > 0) { setTimeout(() => onLive(m), wait); break; }
       const fresh = S && S.state !== m.state;
       onState(m);
       if (!fresh && m.state === 'identity' && !identityAsked) askIdentity();
@@ -239,16 +242,16 @@ function onLive(m) {
     }
     case 'identity_result':
       identityAsked = false;
-      if (!m.passed) { note(t('identityFailed')); setTimeout(askIdentity, 1500); }
+      if (!m.passed) note(t('identityFailed'));  // the state that follows asks again
       break;
     case 'challenge': runChallenge(m.steps); break;
     case 'liveness_result':
       challengeAsked = false; challengeUntil = 0;
-      if (!m.passed) { note(t('livenessFailed')); setTimeout(askLiveness, 1500); }
+      if (!m.passed) note(t('livenessFailed'));
       break;
     case 'listening': listening = true; showListening(true); break;
     case 'speech_started': break;
-    case 'verdict': listening = false; showVerdict(m); break;
+    case 'verdict': listening = false; showVerdict(m); holdUntil = Date.now() + 1500; break;
     case 'ended': ended = true; if (endResolve) endResolve(); break;
     case 'error': note(m.detail); break;
   }
@@ -394,11 +397,16 @@ function runChallenge(steps) {
 }
 
 // --- questions -----------------------------------------------------------------------------------
+function progressBar(share) {
+  const bar = el('div');
+  bar.style.width = Math.round(100 * share) + '%';  // CSSOM, not an inline style attribute (CSP)
+  return el('div', {class: 'progress'}, bar);
+}
 function questionScreen() {
   const p = S.prompt, n = S.question_number || 1, total = S.questions || 1;
   const repeat = el('button', {id: 'repeat', text: t('repeat'), onclick: () => { listening = false; sendControl({type: 'repeat'}); S = {...S, prompt: null}; }});
   show(el('div', {class: 'card'},
-    el('div', {class: 'progress'}, el('div', {style: `width:${Math.round(100 * (n - 1) / total)}%`})),
+    progressBar((n - 1) / total),
     el('p', {class: 'muted', text: `${t('question')} ${n} ${t('of')} ${total} · ${t('attempt', {a: p.attempt, m: p.max_attempts})}`}),
     el('p', {class: 'subtitle', id: 'subtitle', text: p.text}),
     el('p', {id: 'listen-state'}), el('p', {id: 'verdict'}), repeat));

@@ -1,0 +1,412 @@
+"""Whole recorded signing sessions in real headless Chromium (Debian's /usr/bin/chromium via Playwright)
+against the running service with its real engines: dlib faces, Silero VAD, Whisper tiny.en, espeak-ng.
+
+The camera and microphone are Chromium's fake devices fed from files made here (tests/e2e/media.py).
+Screenshots of the key screens are saved under test-artifacts/e2e/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from dualsign.api.app import create_app
+from dualsign.container import Container
+from dualsign_verify.bundle import read_bundle
+from dualsign_verify.verifier import Status, verify
+from tests.conftest import FixedClock, make_container
+from tests.e2e import media
+from tests.integration.helpers import PDF, session_form
+from tests.vision_media import FACES
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+TEMPLATE = Path(__file__).parent / "e2e_template.yaml"
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian chromium is installed by scripts/bootstrap.sh dev"
+    ),
+]
+
+
+class WallClock(FixedClock):
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class Service:
+    url: str
+    c: Container
+    headers: dict[str, str]
+    received: list[tuple[dict[str, str], bytes]]
+
+    def create(self, photo: str = "grace_hopper.jpg", **form: str) -> dict[str, Any]:
+        data = session_form(template="browser-check-en", signer_name="Grace Hopper", **form)
+        files = [
+            ("identity_photo", ("id.jpg", (FACES / photo).read_bytes(), "image/jpeg")),
+            ("documents", ("policy.pdf", PDF, "application/pdf")),
+        ]
+        r = httpx.post(f"{self.url}/v1/sessions", headers=self.headers, data=data, files=files, timeout=30)
+        assert r.status_code == 201, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    def events(self, sid: str) -> list[dict[str, Any]]:
+        r = httpx.get(f"{self.url}/v1/sessions/{sid}/events", headers=self.headers, timeout=30)
+        out: list[dict[str, Any]] = r.json()
+        return out
+
+    def status(self, sid: str) -> str:
+        return str(httpx.get(f"{self.url}/v1/sessions/{sid}", headers=self.headers).json()["status"])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    from dualsign.application.tenants import create_tenant
+
+    tmp = tmp_path_factory.mktemp("e2e")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    c = make_container(
+        tmp,
+        f"sqlite:///{tmp / 'db.sqlite'}",
+        WallClock(),
+        DUALSIGN_PUBLIC_URL=url,
+        DUALSIGN_RECORDING_GRACE_SECONDS="30",
+    )
+    c.start_worker(poll_seconds=0.5)
+    server = uvicorn.Server(uvicorn.Config(create_app(c), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    _, key = create_tenant(c.new_uow(), c.clock, c.ids, "Example Life Insurance")
+    headers = {"Authorization": f"Bearer {key.secret}"}
+    r = httpx.post(
+        f"{url}/v1/templates",
+        headers={**headers, "Content-Type": "application/yaml"},
+        content=TEMPLATE.read_bytes(),
+    )
+    assert r.status_code == 201, r.text
+    yield Service(url, c, headers, [])
+    server.should_exit = True
+    thread.join(timeout=10)
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("media")
+    yes = [(2.0 + 3.0 * k, "Yes.") for k in range(30)]
+    return {
+        "signer": media.camera(tmp / "signer.y4m", [("grace_hopper", 30.0)]),
+        "intruder": media.camera(tmp / "intruder.y4m", [("grace_hopper", 24.0), ("obama", 16.0)]),
+        "yes": media.microphone(tmp / "yes.wav", yes, 92.0),
+        # "No." until 20 s, then "Yes.": the first answer window (about 14 s after consent: identity,
+        # the 8 s challenge, the prompt) hears a no; the re-ask (after the reminder) hears a yes
+        "no-then-yes": media.microphone(
+            tmp / "no-then-yes.wav",
+            [(2.0 + 3.0 * k, "No, I don't.") for k in range(7)] + [(23.0 + 3.0 * k, "Yes.") for k in range(23)],
+            92.0,
+        ),
+    }
+
+
+def browser_args(video: Path, audio: Path) -> list[str]:
+    return [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+        f"--use-file-for-fake-audio-capture={audio}",
+        "--autoplay-policy=no-user-gesture-required",
+        "--no-sandbox",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+    ]
+
+
+@pytest.fixture
+def launch() -> Iterator[Any]:
+    pw = playwright_api.sync_playwright().start()
+    browsers: list[Any] = []
+
+    def open_page(video: Path, audio: Path, url: str) -> Any:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=browser_args(video, audio))
+        browsers.append(browser)
+        context = browser.new_context(
+            viewport={"width": 412, "height": 915}, permissions=["camera", "microphone"]
+        )
+        page = context.new_page()
+        page.on("console", lambda m: print("[page]", m.type, m.text))
+        page.goto(url)
+        return page
+
+    yield open_page
+    for b in browsers:
+        b.close()
+    pw.stop()
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def consent(page: Any) -> None:
+    page.wait_for_selector("#agree")
+    page.check("#c-rec")
+    page.check("#c-bio")
+    page.click("#agree")
+
+
+def finish_documents_and_sign(page: Any, name: str) -> None:
+    page.wait_for_selector("#read-done", timeout=90_000)
+    page.wait_for_timeout(500)
+    for img in page.query_selector_all("img.page"):
+        img.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+    shot(page, f"{name}-documents")
+    page.wait_for_timeout(2200)  # the template's minimum reading time
+    page.click("#read-done")
+    page.wait_for_selector("#pad", timeout=20_000)
+    box = page.locator("#pad").bounding_box()
+    page.mouse.move(box["x"] + 30, box["y"] + 100)
+    page.mouse.down()
+    for x, y in [(80, 40), (130, 140), (180, 50), (230, 120), (300, 80)]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=5)
+    page.mouse.up()
+    shot(page, f"{name}-signature")
+    page.click("#sign")
+
+
+def wait_sealed(service: Service, sid: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if service.status(sid) == "sealed":
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"session {sid} not sealed: {service.status(sid)}")
+
+
+def dump_on_failure(service: Service, sid: str, page: Any, name: str) -> None:
+    """What the session recorded, printed (and the page saved) when a browser test fails."""
+    for e in service.events(sid):
+        p = e["payload"]
+        if e["kind"] != "artifact_stored":
+            print(e["time"], e["kind"], json.dumps(p, ensure_ascii=False)[:300])
+    shot(page, f"{name}-failure")
+
+
+def test_a_complete_english_session_is_recorded_signed_sealed_and_verifies(
+    service: Service, files: dict[str, Path], launch: Any, tmp_path: Path
+) -> None:
+    created = service.create()
+    sid = created["id"]
+    page = launch(files["signer"], files["yes"], created["signer_url"])
+    try:
+        complete_session(service, page, sid, tmp_path)
+    except Exception:
+        dump_on_failure(service, sid, page, "complete")
+        raise
+
+
+def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> None:
+    page.wait_for_selector("#agree")
+    shot(page, "complete-consent")
+    consent(page)
+    page.wait_for_selector("#step-identity", timeout=20_000)
+    shot(page, "complete-identity")
+    page.wait_for_selector("#step-liveness", timeout=30_000)
+    page.wait_for_selector("#challenge:not(:empty)", timeout=20_000)
+    shot(page, "complete-liveness")
+    page.wait_for_selector("#subtitle", timeout=40_000)
+    page.wait_for_selector(".listening", timeout=30_000)
+    shot(page, "complete-question-listening")
+    page.wait_for_selector(".verdict-ACCEPT", timeout=30_000)
+    shot(page, "complete-question-verdict")
+    finish_documents_and_sign(page, "complete")
+    page.wait_for_selector("#evidence-id", timeout=60_000)
+    assert page.inner_text("#evidence-id") == sid
+    page.wait_for_selector("#upload:has-text('uploaded')", timeout=60_000)
+    shot(page, "complete-done")
+    wait_sealed(service, sid)
+
+    events = service.events(sid)
+    kinds = [e["kind"] for e in events]
+    for kind in (
+        "consent_given",
+        "identity_verified",
+        "liveness_passed",
+        "questions_completed",
+        "signature_applied",
+    ):
+        assert kind in kinds, kinds
+    answers = [e["payload"] for e in events if e["kind"] == "answer_judged"]
+    assert answers[-1]["verdict"] == "ACCEPT" and "yes" in answers[-1]["transcript"].lower()
+    closed = next(e["payload"] for e in events if e["kind"] == "recording_closed")
+    assert closed["closed_by"] == "signer" and closed["gaps"] == [] and closed["chunks"] >= 5, closed
+    assert kinds.index("consent_given") < next(
+        i
+        for i, e in enumerate(events)
+        if e["kind"] == "artifact_stored" and e["payload"]["role"] == "recording_chunk"
+    )
+    qc = next(e["payload"] for e in events if e["kind"] == "qc_evaluated")
+    verdicts = {r["rule"]: r["verdict"] for r in qc["rules"]}
+    assert verdicts["consent_before_recording"] == "PASS" and verdicts["identity_verified"] == "PASS"
+    assert verdicts["liveness_passed"] == "PASS" and verdicts["answers_affirmed"] == "PASS"
+    assert verdicts["signed_on_camera"] == "PASS", qc
+
+    bundle = httpx.get(f"{service.url}/v1/sessions/{sid}/bundle", headers=service.headers, timeout=60).content
+    with ThreadPoolExecutor(1) as pool:  # off Playwright's event loop (pyHanko runs its own)
+        report = pool.submit(lambda: verify(read_bundle(bundle))).result()
+    assert report.verdict is Status.PASSED, [s for s in report.to_dict()["steps"] if s["status"] != "PASSED"]
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(bundle)
+    cli = Path(sys.executable).parent / "dualsign-verify"
+    out = subprocess.run([str(cli), str(path)], capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and "PASSED" in out.stdout, out.stdout
+    signed = next(a for a in read_bundle(bundle).manifest["artifacts"] if a["role"] == "signed_document")
+    with zipfile.ZipFile(path) as z:
+        (tmp_path / "signed.pdf").write_bytes(z.read(f"artifacts/{signed['sha256']}"))
+    pdfsig = subprocess.run(
+        ["pdfsig", str(tmp_path / "signed.pdf")], capture_output=True, text=True, check=False
+    )
+    assert pdfsig.stdout.count("Signature Validation: Signature is Valid.") == 2, pdfsig.stdout
+
+
+def test_consent_refused_ends_the_session_with_nothing_recorded(
+    service: Service, files: dict[str, Path], launch: Any
+) -> None:
+    created = service.create()
+    page = launch(files["signer"], files["yes"], created["signer_url"])
+    page.wait_for_selector("#refuse")
+    page.click("#refuse")
+    page.wait_for_selector("#ended[data-state=refused]")
+    shot(page, "refused")
+    events = service.events(created["id"])
+    assert "consent_refused" in [e["kind"] for e in events]
+    assert not [
+        e for e in events if e["kind"] == "artifact_stored" and e["payload"]["role"] == "recording_chunk"
+    ]
+
+
+def test_another_person_on_camera_is_warned_on_the_page_and_recorded(
+    service: Service, files: dict[str, Path], launch: Any
+) -> None:
+    created = service.create()
+    page = launch(files["intruder"], files["yes"], created["signer_url"])
+    consent(page)
+    try:
+        page.wait_for_selector("#warning[data-kind=not_the_signer]", state="visible", timeout=60_000)
+    except Exception:
+        dump_on_failure(service, created["id"], page, "intruder")
+        raise
+    shot(page, "intruder-warning")
+    assert "not the signer" in page.inner_text("#warning")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        warnings = [e["payload"] for e in service.events(created["id"]) if e["kind"] == "monitoring_warning"]
+        if any(w.get("warning") == "not_the_signer" or w.get("kind") == "not_the_signer" for w in warnings):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"no not_the_signer warning recorded: {warnings}")
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _through_questions_to_sealed(service: Service, page: Any, sid: str, name: str) -> list[dict[str, Any]]:
+    finish_documents_and_sign(page, name)
+    page.wait_for_selector("#upload:has-text('uploaded')", timeout=90_000)
+    shot(page, f"{name}-done")
+    wait_sealed(service, sid)
+    return service.events(sid)
+
+
+def test_a_negative_first_answer_is_reminded_and_asked_again_then_accepted(
+    service: Service, files: dict[str, Path], launch: Any
+) -> None:
+    created = service.create()
+    sid = created["id"]
+    page = launch(files["signer"], files["no-then-yes"], created["signer_url"])
+    try:
+        consent(page)
+        page.wait_for_selector(".verdict-REJECT, .verdict-UNCLEAR", timeout=60_000)
+        shot(page, "reask-rejected")
+        page.wait_for_selector(".verdict-ACCEPT", timeout=60_000)
+        shot(page, "reask-accepted")
+        events = _through_questions_to_sealed(service, page, sid, "reask")
+    except Exception:
+        dump_on_failure(service, sid, page, "reask")
+        raise
+    q1 = [
+        e["payload"] for e in events if e["kind"] == "answer_judged" and e["payload"]["question_id"] == "q1"
+    ]
+    first = q1[0]["transcript"].lower()
+    # a negative heard whole is REJECT; one whose first word fell before the window opened may be UNCLEAR
+    assert q1[0]["verdict"] in ("REJECT", "UNCLEAR") and ("no" in first or "don" in first), q1
+    assert q1[-1]["verdict"] == "ACCEPT" and len(q1) >= 2
+    asked = [
+        e["payload"] for e in events if e["kind"] == "question_asked" and e["payload"]["question_id"] == "q1"
+    ]
+    assert asked[1]["attempt"] == 2 and asked[1]["reminder"], asked
+
+
+def test_a_dropped_network_loses_no_recording_chunk(
+    service: Service, files: dict[str, Path], launch: Any
+) -> None:
+    created = service.create()
+    sid = created["id"]
+    page = launch(files["signer"], files["yes"], created["signer_url"])
+    try:
+        consent(page)
+        page.wait_for_selector("#step-liveness", timeout=30_000)
+        page.context.set_offline(True)  # uploads and the live channel fail for 6 s
+        page.wait_for_timeout(6000)
+        shot(page, "offline")
+        page.context.set_offline(False)
+        events = _through_questions_to_sealed(service, page, sid, "offline")
+    except Exception:
+        dump_on_failure(service, sid, page, "offline")
+        raise
+    closed = next(e["payload"] for e in events if e["kind"] == "recording_closed")
+    assert closed["gaps"] == [] and closed["complete"], closed
+    chunks = [
+        e["payload"]
+        for e in events
+        if e["kind"] == "artifact_stored" and e["payload"]["role"] == "recording_chunk"
+    ]
+    assert sorted(c["index"] for c in chunks) == list(range(closed["chunks"]))
+    assert closed["declared_chunks"] == {"0": closed["chunks"]}
