@@ -418,6 +418,7 @@ def test_the_bundle_carries_a_signed_cjk_report_that_renders(
     ).stdout
     manifest_sha = __import__("hashlib").sha256(files["manifest.json"]).hexdigest()
     assert "出证报告" in text and "张三" in text and manifest_sha[:40] in text.replace("\n", "")
+    assert "自动质检" in text and "qc-" in text  # the quality check, rule by rule, with its rule set
     subprocess.run(
         ["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", "report.pdf", "page"], cwd=tmp_path, check=True
     )

@@ -40,6 +40,7 @@ class ReportData:
     artifacts: list[dict[str, Any]]  # {role, sha256, sm3, size}
     face_snapshot: bytes | None = None
     reasks: int = 0
+    qc: dict[str, Any] = field(default_factory=dict)  # the automatic quality check: ruleset, verdict, rules
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -62,6 +63,7 @@ def gather(
     }
     consent, identity, liveness, warnings, timeline = [], "—", "—", [], []
     snapshot_digest = None
+    qc: dict[str, Any] = {}
     for e in events:
         p = e.payload
         timeline.append((iso_time(e.at), e.kind.value, str(p.get("question_id", p.get("reason", "")) or "")))
@@ -84,6 +86,8 @@ def gather(
             questions[str(p["question_id"])]["attempts"].append(
                 {"attempt": p.get("attempt"), "transcript": p.get("transcript"), "verdict": p.get("verdict")}
             )
+        elif e.kind is EventKind.QC_EVALUATED:
+            qc = dict(p)
         elif e.kind is EventKind.MONITORING_WARNING:
             warnings.append(f"{iso_time(e.at)} {p.get('warning')} (after {p.get('after_s')} s)")
     reasks = sum(max(0, len(q["attempts"]) - 1) for q in questions.values())
@@ -117,4 +121,5 @@ def gather(
         artifacts=list(manifest["artifacts"]),
         face_snapshot=snapshot,
         reasks=reasks,
+        qc=qc,
     )

@@ -57,6 +57,7 @@ LABELS = {
         "liveness": "活体检测",
         "questions": "问答记录",
         "warnings": "监控提示",
+        "qc": "自动质检",
         "timeline": "时间线",
         "artifacts": "证据文件摘要（SHA-256 / SM3）",
         "seal": "封存与时间戳",
@@ -79,6 +80,7 @@ LABELS = {
         "liveness": "Liveness",
         "questions": "Questions and answers",
         "warnings": "Monitoring warnings",
+        "qc": "Automatic quality check",
         "timeline": "Timeline",
         "artifacts": "Evidence files (SHA-256 / SM3)",
         "seal": "Seal and timestamp",
@@ -166,6 +168,16 @@ def render(d: ReportData) -> bytes:
             story.append(table(rows, [20 * mm, 120 * mm, 35 * mm]))
         story.append(Spacer(1, 3))
     story += [p(t["warnings"], h2)] + [p(w) for w in d.warnings or [t["none"]]]
+    story.append(p(t["qc"], h2))
+    if d.qc:
+        story.append(p(f"{d.qc.get('verdict')} ({d.qc.get('ruleset')})"))
+        rules = [
+            [p(r["title"], small), p(r["verdict"], small), p(f"{r['detail']} — {r['clause']}", small)]
+            for r in d.qc.get("rules", [])
+        ]
+        story.append(table(rules, [45 * mm, 25 * mm, 105 * mm]))
+    else:
+        story.append(p(t["none"]))
     story += [
         p(t["timeline"], h2),
         table(
