@@ -135,7 +135,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         # the 8 s challenge, the prompt) hears a no; the re-ask (after the reminder) hears a yes
         "no-then-yes": media.microphone(
             tmp / "no-then-yes.wav",
-            [(2.0 + 3.0 * k, "No, I don't.") for k in range(7)] + [(23.0 + 3.0 * k, "Yes.") for k in range(23)],
+            [(2.0 + 3.0 * k, "No, I don't.") for k in range(7)]
+            + [(23.0 + 3.0 * k, "Yes.") for k in range(23)],
             92.0,
         ),
     }
