@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 from sqlalchemy import Engine
 
+from dualsign.application.console import ConsoleTokens
 from dualsign.application.document_signing import DocumentServices
 from dualsign.application.jobs import (
     RENDER_REPORT,
@@ -50,6 +51,7 @@ from dualsign.signing.authority import IssuedKey, IssuingAuthority
 from dualsign.signing.document_signer import PadesDocumentSigner
 from dualsign.signing.evidence_keys import PlatformEvidenceKeys
 from dualsign.signing.pades import PadesSigner
+from dualsign.signing.passwords import Argon2Passwords
 from dualsign.signing.pdf_inspect import PyHankoPdfInspector
 from dualsign.signing.pki import PlatformPki, load_or_create
 from dualsign.signing.tsa_http import HttpTSA
@@ -78,6 +80,11 @@ class Container:
     pki: PlatformPki | None = None
     document_signer: DocumentSigner | None = None
     _worker: WorkerLoop | None = None
+    passwords: Argon2Passwords = field(default_factory=Argon2Passwords)
+
+    @property
+    def console_tokens(self) -> ConsoleTokens:
+        return ConsoleTokens(self.settings.secret_key)
 
     @property
     def session_services(self) -> SessionServices:

@@ -8,7 +8,7 @@ from fastapi.routing import APIRoute
 import dualsign
 from dualsign.api import problems
 from dualsign.api.limits import BodyLimitMiddleware
-from dualsign.api.routes import keys, pki, recording, sessions, signer, templates, verification
+from dualsign.api.routes import console, keys, pki, recording, sessions, signer, templates, verification
 from dualsign.container import Container
 
 
@@ -32,6 +32,8 @@ def create_app(container: Container) -> FastAPI:
         sessions.router,
         signer.router,
         recording.router,
+        console.router,
+        console.pages,
         signer.pages,
         verification.router,
         verification.pages,

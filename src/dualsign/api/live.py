@@ -266,7 +266,7 @@ class LiveChannel:
         if monitor is None:
             return
         try:
-            await self.call(signer_vision.summarize_monitoring, monitor)
+            await self.call(signer_vision.summarize_monitoring, monitor, self.first_frame_ms)
         except DualSignError:
             return  # the session was sealed meanwhile: nothing more can join its chain
 

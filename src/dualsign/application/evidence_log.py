@@ -57,6 +57,14 @@ def persist(uow: UnitOfWork, session: SigningSession, events: Sequence[Event]) -
         return []
     stored = append_events(uow, session.id, events)
     uow.sessions.set_status(session.id, session.current_state.value, events[-1].at)
+    qc = next((e for e in reversed(events) if e.kind is EventKind.QC_EVALUATED), None)
+    review = next((e for e in reversed(events) if e.kind is EventKind.REVIEW_DECIDED), None)
+    if qc is not None or review is not None:
+        uow.sessions.set_qc(
+            session.id,
+            str(qc.payload["verdict"]) if qc is not None else None,
+            str(review.payload["decision"]) if review is not None else None,
+        )
     enqueue_milestones(uow, session.id, stored)  # webhooks: queued with the events that call for them
     return stored
 

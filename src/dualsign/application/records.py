@@ -52,6 +52,32 @@ class SessionRecord:
     expires_at: datetime
     created_at: datetime
     updated_at: datetime
+    qc_verdict: str | None = None  # the automatic quality check's overall verdict, once evaluated
+    review: str | None = None  # a reviewer's decision: approve | reject
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    id: str
+    tenant_id: str | None  # None: a platform reviewer who sees every tenant
+    username: str
+    password_hash: str
+    role: str  # admin | reviewer | auditor
+    created_at: datetime
+    disabled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    tenant_id: str | None = None
+    status: str | None = None
+    qc_verdict: str | None = None
+    template_key: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    review: str | None = None  # approve | reject | none (not yet reviewed)
+    limit: int = 50
+    offset: int = 0
 
 
 @dataclass(frozen=True)

@@ -179,12 +179,14 @@ def record_warnings(
     return act(uow, svc, token, record)
 
 
-def summarize_monitoring(uow: UnitOfWork, svc: SignerServices, token: str, monitor: LiveMonitor) -> None:
+def summarize_monitoring(
+    uow: UnitOfWork, svc: SignerServices, token: str, monitor: LiveMonitor, started_ms: int | None = None
+) -> None:
     """Record a connection's monitoring figures; also just after the session ended (the page closes
     its live channel once it has signed), but not once it is sealed."""
     if not monitor.monitor.stats.frames:
         return
-    stats = monitor.monitor.stats.to_dict()
+    stats = {**monitor.monitor.stats.to_dict(), "started_ms": started_ms}  # the page's clock at t = 0
     claim = svc.links.verify_signature(token)
     with uow:
         _record, session = load_aggregate(uow, claim.session_id)

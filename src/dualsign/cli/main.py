@@ -41,6 +41,8 @@ keys_app = typer.Typer(help="The platform PKI: root, issuing CA, CRLs.", no_args
 app.add_typer(keys_app, name="keys")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(template_app, name="template")
+reviewer_app = typer.Typer(help="Reviewers of the console (质检).", no_args_is_help=True)
+app.add_typer(reviewer_app, name="reviewer")
 out = Console()
 err = Console(stderr=True)
 
@@ -84,6 +86,7 @@ def serve(
     import uvicorn
 
     from dualsign.api.app import create_app
+    from dualsign.application.console import ensure_demo_reviewer
     from dualsign.application.demo import ensure_demo
 
     settings = load_settings()
@@ -104,6 +107,12 @@ def serve(
                 f"another: dualsign tenant key {d.tenant_id})"
             )
         out.print(f"signer link: [bold]{d.session.signer_url}[/bold]", soft_wrap=True)
+        name, password = ensure_demo_reviewer(
+            container.new_uow(), container.clock, container.ids.new_id, container.passwords, d.tenant_id
+        )
+        out.print(
+            f"reviewer:    {settings.public_url}/console  login [bold]{name}[/bold] / [bold]{password}[/bold]"
+        )
         out.rule()
     if settings.worker == "inline":
         container.start_worker()
@@ -199,6 +208,34 @@ def tenant_list() -> None:
     for t in rows:
         table.add_row(t.id, t.name, t.created_at.isoformat(timespec="seconds"))
     out.print(table)
+
+
+@reviewer_app.command("add")
+def reviewer_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin | reviewer | auditor")] = "reviewer",
+    tenant: Annotated[str | None, typer.Option(help="tenant id; none: a platform reviewer")] = None,
+    password_stdin: Annotated[bool, typer.Option(help="read the password from standard input")] = False,
+) -> None:
+    """Add a console reviewer (the password is asked for, or read from stdin)."""
+    from dualsign.application.console import add_reviewer
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with _errors(), _service() as c:
+        r = add_reviewer(
+            c.new_uow(),
+            c.clock,
+            c.ids.new_id,
+            c.passwords,
+            tenant_id=tenant,
+            username=username,
+            password=password,
+            role=role,
+        )
+    out.print_json(data={"id": r.id, "username": r.username, "role": r.role, "tenant_id": r.tenant_id})
 
 
 @template_app.command("validate")

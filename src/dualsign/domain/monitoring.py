@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from dualsign.domain.templates import Monitoring
 
@@ -36,6 +37,9 @@ class Observation:
     blurred: bool = False
 
 
+MAX_RUNS = 2000  # presence runs kept per connection (a run changes only when who is on camera changes)
+
+
 @dataclass(frozen=True)
 class FaceWarning:
     kind: WarningKind
@@ -52,6 +56,16 @@ class MonitoringStats:
     longest_absence_s: float = 0.0
     frames: int = 0
     warnings: dict[str, int] = field(default_factory=dict)
+    presence: list[list[Any]] = field(default_factory=list)  # runs [start_s, end_s, who] for the chart
+
+    def note_presence(self, t: float, who: str) -> None:
+        """Extend the run of the same observation, or start a new one (at most MAX_RUNS are kept)."""
+        if self.presence and self.presence[-1][2] == who:
+            self.presence[-1][1] = round(t, 2)
+        elif len(self.presence) < MAX_RUNS:
+            if self.presence:
+                self.presence[-1][1] = round(t, 2)
+            self.presence.append([round(t, 2), round(t, 2), who])
 
     @property
     def face_present_ratio(self) -> float:
@@ -66,6 +80,7 @@ class MonitoringStats:
             "mismatch_s": round(self.mismatch_s, 2),
             "frames": self.frames,
             "warnings": dict(self.warnings),
+            "presence": [list(r) for r in self.presence],
         }
 
 
@@ -108,6 +123,8 @@ class FaceMonitor:
             s.several_faces_s += dt
         if mismatch:
             s.mismatch_s += dt
+        who = "none" if o.faces == 0 else "several" if o.faces >= 2 else "other" if mismatch else "signer"
+        s.note_presence(o.t, who)
         active = {
             WarningKind.NO_FACE: o.faces == 0,
             WarningKind.SEVERAL_FACES: o.faces >= 2,

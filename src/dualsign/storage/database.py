@@ -17,6 +17,7 @@ from dualsign.storage.repositories import (
     SqlEvents,
     SqlJobs,
     SqlPromptCache,
+    SqlReviewers,
     SqlSeals,
     SqlSessions,
     SqlTemplates,
@@ -71,6 +72,7 @@ class SqlUnitOfWork:
         self.seals = SqlSeals(self.db)
         self.log = SqlTransparencyLog(self.db)
         self.jobs = SqlJobs(self.db)
+        self.reviewers = SqlReviewers(self.db)
         return self
 
     def __exit__(

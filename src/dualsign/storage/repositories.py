@@ -17,7 +17,9 @@ from dualsign.application.records import (
     Artifact,
     Job,
     RenderedPrompt,
+    Reviewer,
     Seal,
+    SessionFilter,
     SessionRecord,
     StoredEvent,
     TemplateVersion,
@@ -29,6 +31,7 @@ from dualsign.storage.tables import (
     JobRow,
     LogEntryRow,
     RenderedPromptRow,
+    ReviewerRow,
     SealRow,
     SessionEventRow,
     SessionRow,
@@ -192,7 +195,41 @@ def _session(row: SessionRow) -> SessionRecord:
         expires_at=utc(row.expires_at),
         created_at=utc(row.created_at),
         updated_at=utc(row.updated_at),
+        qc_verdict=row.qc_verdict,
+        review=row.review,
     )
+
+
+class SqlReviewers:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    @staticmethod
+    def _of(row: ReviewerRow) -> Reviewer:
+        disabled = utc(row.disabled_at) if row.disabled_at is not None else None
+        return Reviewer(
+            row.id, row.tenant_id, row.username, row.password_hash, row.role, utc(row.created_at), disabled
+        )
+
+    def add(self, reviewer: Reviewer) -> None:
+        self.db.add(ReviewerRow(**reviewer.__dict__))
+        self.db.flush()
+
+    def by_username(self, username: str) -> Reviewer | None:
+        row = self.db.scalar(select(ReviewerRow).where(ReviewerRow.username == username))
+        return self._of(row) if row is not None else None
+
+    def get(self, reviewer_id: str) -> Reviewer | None:
+        row = self.db.get(ReviewerRow, reviewer_id)
+        return self._of(row) if row is not None else None
+
+    def list(self) -> Sequence[Reviewer]:
+        return [self._of(r) for r in self.db.scalars(select(ReviewerRow).order_by(ReviewerRow.username))]
+
+    def set_password(self, reviewer_id: str, password_hash: str) -> None:
+        self.db.execute(
+            update(ReviewerRow).where(ReviewerRow.id == reviewer_id).values(password_hash=password_hash)
+        )
 
 
 class SessionLocks:
@@ -249,6 +286,34 @@ class SqlSessions:
         self.db.execute(
             update(SessionRow).where(SessionRow.id == session_id).values(status=status, updated_at=at)
         )
+
+    def set_qc(self, session_id: str, verdict: str | None, review: str | None) -> None:
+        values = {k: v for k, v in (("qc_verdict", verdict), ("review", review)) if v is not None}
+        if values:
+            self.db.execute(update(SessionRow).where(SessionRow.id == session_id).values(**values))
+
+    def search(self, f: SessionFilter) -> Sequence[tuple[SessionRecord, str]]:
+        query = select(SessionRow, TemplateVersionRow.key).join(
+            TemplateVersionRow, TemplateVersionRow.id == SessionRow.template_version_id
+        )
+        if f.tenant_id is not None:
+            query = query.where(SessionRow.tenant_id == f.tenant_id)
+        if f.status is not None:
+            query = query.where(SessionRow.status == f.status)
+        if f.qc_verdict is not None:
+            query = query.where(SessionRow.qc_verdict == f.qc_verdict)
+        if f.template_key is not None:
+            query = query.where(TemplateVersionRow.key == f.template_key)
+        if f.since is not None:
+            query = query.where(SessionRow.created_at >= f.since)
+        if f.until is not None:
+            query = query.where(SessionRow.created_at < f.until)
+        if f.review == "none":
+            query = query.where(SessionRow.review.is_(None))
+        elif f.review:
+            query = query.where(SessionRow.review == f.review)
+        query = query.order_by(SessionRow.created_at.desc(), SessionRow.id).limit(f.limit).offset(f.offset)
+        return [(_session(row), key) for row, key in self.db.execute(query).all()]
 
 
 def _event(row: SessionEventRow) -> StoredEvent:

@@ -65,6 +65,19 @@ class SessionRow(Base):
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    qc_verdict: Mapped[str | None] = mapped_column(String(16), index=True, default=None)
+    review: Mapped[str | None] = mapped_column(String(16), default=None)  # approve | reject
+
+
+class ReviewerRow(Base):
+    __tablename__ = "reviewers"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id"))  # None: the platform's
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
 
 
 class SessionEventRow(Base):

@@ -1,0 +1,158 @@
+"""The reviewer console (质检): its page and its JSON API under ``/console``.
+
+Sign-in sets an HttpOnly, SameSite=Strict cookie; every state-changing request must also carry the
+header ``X-DualSign-Console: 1`` (a page of another site cannot send it without a CORS preflight).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Cookie, Depends, Header, Query, Request, Response
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from dualsign.api.deps import ContainerDep
+from dualsign.api.routes.signer import PAGE_HEADERS
+from dualsign.application import console
+from dualsign.application.records import Reviewer, SessionFilter
+from dualsign.application.template_catalog import list_templates, publish_template
+from dualsign.domain.errors import FieldProblem, InvalidInput, Unauthorized
+
+COOKIE = "dualsign_console"
+router = APIRouter(prefix="/console/api", tags=["console"])
+pages = APIRouter(include_in_schema=False)
+
+
+class SignIn(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=200)
+
+
+class ReviewDecision(BaseModel):
+    decision: str = Field(description="approve | reject")
+    comment: str = Field(default="", max_length=2000)
+
+
+def _reviewer(c: ContainerDep, token: Annotated[str | None, Cookie(alias=COOKIE)] = None) -> Reviewer:
+    if not token:
+        raise Unauthorized("sign in to the console")
+    return c.console_tokens.reviewer(c.new_uow(), token)
+
+
+def _same_site(x_dualsign_console: Annotated[str | None, Header()] = None) -> None:
+    if x_dualsign_console != "1":
+        raise Unauthorized("the X-DualSign-Console header is required on console changes")
+
+
+Signed = Annotated[Reviewer, Depends(_reviewer)]
+Change = Depends(_same_site)
+
+
+def _me(r: Reviewer) -> dict[str, Any]:
+    return {"username": r.username, "role": r.role, "tenant_id": r.tenant_id}
+
+
+@router.post("/sign-in", name="console_sign_in", dependencies=[Change])
+async def sign_in(body: SignIn, request: Request, response: Response, c: ContainerDep) -> dict[str, Any]:
+    reviewer = await run_in_threadpool(
+        console.sign_in, c.new_uow(), c.passwords, body.username, body.password
+    )
+    response.set_cookie(
+        COOKIE,
+        c.console_tokens.issue(reviewer),
+        max_age=console.SIGN_IN_HOURS * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/console",
+    )
+    return _me(reviewer)
+
+
+@router.post("/sign-out", name="console_sign_out", dependencies=[Change])
+def sign_out(response: Response) -> dict[str, str]:
+    response.delete_cookie(COOKIE, path="/console")
+    return {"signed_out": "yes"}
+
+
+@router.get("/me", name="console_me")
+def me(reviewer: Signed) -> dict[str, Any]:
+    return _me(reviewer)
+
+
+@router.get("/sessions", name="console_list_sessions")
+def sessions(
+    reviewer: Signed,
+    c: ContainerDep,
+    status: str | None = None,
+    qc_verdict: Annotated[str | None, Query(pattern="^(PASS|FAIL|NEEDS_REVIEW)$")] = None,
+    template: str | None = None,
+    tenant: str | None = None,
+    review: Annotated[str | None, Query(pattern="^(approve|reject|none)$")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sample_percent: Annotated[float | None, Query(gt=0, le=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    f = SessionFilter(tenant, status, qc_verdict, template, since, until, review, limit, offset)
+    return console.list_sessions(c.new_uow(), reviewer, f, sample_percent)
+
+
+@router.get("/sessions/{session_id}", name="console_session_detail")
+def detail(session_id: str, reviewer: Signed, c: ContainerDep) -> dict[str, Any]:
+    return console.session_detail(c.new_uow(), reviewer, session_id)
+
+
+@router.get("/sessions/{session_id}/recording/{segment}", name="console_recording", response_class=Response)
+def video(session_id: str, segment: int, reviewer: Signed, c: ContainerDep) -> Response:
+    data = console.recording_segment(c.new_uow(), c.blobs, reviewer, session_id, segment)
+    return Response(data, media_type="video/webm", headers={"Cache-Control": "private, no-store"})
+
+
+@router.get("/sessions/{session_id}/artifacts/{sha256}", name="console_artifact", response_class=Response)
+def artifact(session_id: str, sha256: str, reviewer: Signed, c: ContainerDep) -> Response:
+    data, media_type = console.artifact(c.new_uow(), c.blobs, reviewer, session_id, sha256)
+    return Response(data, media_type=media_type, headers={"Cache-Control": "private, no-store"})
+
+
+@router.post("/sessions/{session_id}/review", name="console_review", dependencies=[Change])
+def review(session_id: str, body: ReviewDecision, reviewer: Signed, c: ContainerDep) -> dict[str, Any]:
+    return console.decide(c.new_uow(), c.clock, reviewer, session_id, body.decision, body.comment)
+
+
+@router.get("/templates", name="console_templates")
+def templates(reviewer: Signed, c: ContainerDep, tenant: str | None = None) -> list[dict[str, Any]]:
+    owner = reviewer.tenant_id or tenant
+    if owner is None:
+        raise InvalidInput([FieldProblem("tenant", "a platform reviewer names the tenant")])
+    return [
+        {"key": v.key, "number": v.number, "content_hash": v.content_hash, "source": v.source}
+        for v in list_templates(c.new_uow(), owner)
+    ]
+
+
+@router.post("/templates", name="console_publish_template", dependencies=[Change])
+async def publish(request: Request, reviewer: Signed, c: ContainerDep) -> dict[str, Any]:
+    """A new template version (YAML body); admins only."""
+    if reviewer.role != "admin":
+        raise console.Forbidden(reviewer.role, "publish templates")
+    if reviewer.tenant_id is None:
+        raise InvalidInput([FieldProblem("tenant", "templates are published by a tenant's admin")])
+    raw = await request.body()
+    if len(raw) > c.settings.limits.max_template_bytes:
+        raise InvalidInput([FieldProblem("body", "the template is too large")])
+    text = raw.decode("utf-8", errors="replace")
+    published = publish_template(c.new_uow(), c.clock, c.ids, reviewer.tenant_id, text, "body", c.blobs)
+    v = published.version
+    return {"key": v.key, "number": v.number, "content_hash": v.content_hash, "created": published.created}
+
+
+@pages.get("/console", response_class=HTMLResponse)
+def console_page() -> HTMLResponse:
+    html = resources.files("dualsign.web").joinpath("console.html").read_text(encoding="utf-8")
+    return HTMLResponse(html, headers=PAGE_HEADERS)

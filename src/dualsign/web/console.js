@@ -1,0 +1,157 @@
+// DualSign review console: sign in, find sessions, review one (video, timeline, QC, face presence), decide.
+'use strict';
+(() => {
+const app = document.getElementById('app');
+const el = (tag, attrs, ...kids) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'onclick' || k === 'onsubmit' || k === 'onchange') e[k] = v;
+    else if (k === 'text') e.textContent = v; else e.setAttribute(k, v);
+  }
+  for (const k of kids) if (k != null) e.append(k);
+  return e;
+};
+const SVG = 'http://www.w3.org/2000/svg';
+const svg = (tag, attrs) => { const e = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); return e; };
+
+async function api(method, path, body) {
+  const headers = {'X-DualSign-Console': '1'};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const r = await fetch('/console/api' + path, {method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body)});
+  const data = (r.headers.get('content-type') || '').includes('json') ? await r.json() : null;
+  if (r.status === 401 && path !== '/sign-in') { signInScreen(); throw new Error('signed out'); }
+  if (!r.ok) { const e = new Error((data && data.detail) || r.statusText); e.data = data; throw e; }
+  return data;
+}
+let me = null;
+
+function signInScreen(message) {
+  document.getElementById('who').textContent = '';
+  const user = el('input', {id: 'username', autocomplete: 'username'}), pass = el('input', {id: 'password', type: 'password', autocomplete: 'current-password'});
+  const msg = el('p', {class: 'error', id: 'sign-in-error', text: message || ''});
+  const form = el('form', {onsubmit: async (ev) => {
+    ev.preventDefault();
+    try { me = await api('POST', '/sign-in', {username: user.value, password: pass.value}); listScreen(); }
+    catch (e) { msg.textContent = e.message; }
+  }}, el('p', {}, el('label', {}, '用户名 Username ', user)), el('p', {}, el('label', {}, '密码 Password ', pass)),
+  el('button', {class: 'primary', id: 'sign-in', type: 'submit', text: '登录 Sign in'}), msg);
+  app.replaceChildren(el('div', {class: 'card'}, el('h2', {text: '登录 Sign in'}), form));
+}
+
+function header() {
+  const who = document.getElementById('who');
+  who.replaceChildren(`${me.username} (${me.role}) `, el('button', {text: '退出 Sign out', onclick: async () => { await api('POST', '/sign-out', {}); signInScreen(); }}));
+}
+
+const filters = {status: '', qc_verdict: '', template: '', review: '', since: '', until: '', sample_percent: ''};
+async function listScreen() {
+  header();
+  const field = (name, label, options) => {
+    const input = options ? el('select', {name}, ...options.map((o) => el('option', {value: o, text: o || '—'}))) : el('input', {name, type: name === 'since' || name === 'until' ? 'date' : 'text'});
+    input.value = filters[name];
+    input.onchange = () => { filters[name] = input.value; listScreen(); };
+    return el('label', {}, label, input);
+  };
+  const bar = el('div', {class: 'filters card'},
+    field('status', '状态 Status', ['', 'sealed', 'signed', 'failed', 'refused', 'cancelled', 'expired', 'questions', 'document_review']),
+    field('qc_verdict', '质检 QC', ['', 'PASS', 'FAIL', 'NEEDS_REVIEW']),
+    field('review', '复核 Review', ['', 'none', 'approve', 'reject']),
+    field('template', '模板 Template'), field('since', '自 From'), field('until', '至 To'),
+    field('sample_percent', '抽检 Sample %', ['', '5', '10', '20', '50']));
+  const q = new URLSearchParams(Object.entries(filters).filter(([, v]) => v).map(([k, v]) => [k, k === 'since' || k === 'until' ? v + 'T00:00:00Z' : v]));
+  let rows = [];
+  try { rows = await api('GET', '/sessions?' + q); } catch (e) { if (e.message === 'signed out') return; app.replaceChildren(bar, el('p', {class: 'error', text: e.message})); return; }
+  const table = el('table', {id: 'sessions'}, el('tr', {}, ...['会话 Session', '签署人 Signer', '模板 Template', '状态 Status', '质检 QC', '复核 Review', '创建 Created'].map((h) => el('th', {text: h}))));
+  for (const r of rows) {
+    table.append(el('tr', {class: 'row', 'data-id': r.id, onclick: () => detailScreen(r.id)},
+      el('td', {text: r.id}), el('td', {text: `${r.signer_name} ${r.signer_id_masked}`}), el('td', {text: r.template}),
+      el('td', {text: r.status}), el('td', {class: r.qc_verdict || '', text: r.qc_verdict || '—'}), el('td', {text: r.review || '—'}),
+      el('td', {text: r.created_at.replace('T', ' ').slice(0, 19)})));
+  }
+  app.replaceChildren(bar, el('div', {class: 'card'}, rows.length ? table : el('p', {class: 'muted', text: '没有会话 No sessions'})));
+}
+
+function presenceChart(d, t0, t1) {
+  const W = 640, H = 90, span = Math.max(1, t1 - t0), x = (ms) => 40 + (W - 50) * (ms - t0) / span;
+  const colors = {signer: '#12b76a', none: '#98a2b3', several: '#f79009', other: '#f04438'};
+  const chart = svg('svg', {viewBox: `0 0 ${W} ${H}`, width: '100%', id: 'presence-chart', role: 'img', 'aria-label': 'face presence over time'});
+  chart.append(Object.assign(svg('text', {x: 0, y: 22}), {textContent: 'face'}));
+  for (const r of d.presence) {
+    chart.append(svg('rect', {x: x(r.from_ms), y: 10, width: Math.max(1, x(r.to_ms) - x(r.from_ms)), height: 18, fill: colors[r.who] || '#999', 'data-who': r.who}));
+  }
+  chart.append(Object.assign(svg('text', {x: 0, y: 60}), {textContent: 'events'}));
+  for (const e of d.timeline) {
+    const color = e.kind === 'monitoring_warning' ? '#f04438' : e.kind === 'answer_judged' ? '#0b63ce' : '#667085';
+    const mark = svg('line', {x1: x(e.at_ms), x2: x(e.at_ms), y1: 40, y2: 70, stroke: color, 'stroke-width': 2});
+    mark.append(Object.assign(svg('title', {}), {textContent: `${e.time} ${e.kind}`}));
+    chart.append(mark);
+  }
+  const legend = el('p', {class: 'muted', text: '绿 signer · 灰 no face · 橙 several faces · 红 another person; 竖线 events (蓝 answers, 红 warnings)'});
+  return el('div', {}, chart, legend);
+}
+
+function describe(e) {
+  const p = e.payload;
+  switch (e.kind) {
+    case 'question_asked': return `Q ${p.question_id} #${p.attempt}: ${p.text}`;
+    case 'answer_judged': return `A ${p.question_id} #${p.attempt}: “${p.transcript || ''}” → ${p.verdict}`;
+    case 'monitoring_warning': return `⚠ ${p.warning}`;
+    case 'identity_verified': case 'identity_attempt_failed': return `identity: ${p.reason || ''}`;
+    case 'liveness_passed': case 'liveness_attempt_failed': case 'liveness_failed': return `liveness: ${(p.steps || []).map((s) => s.action + (s.passed ? ' ✓' : ' ✗')).join(', ')}`;
+    case 'artifact_stored': return `${p.role} ${String(p.sha256).slice(0, 12)}…`;
+    case 'review_decided': return `${p.decision} by ${p.by}: ${p.comment}`;
+    case 'qc_evaluated': return `QC ${p.verdict} (${p.ruleset})`;
+    default: return '';
+  }
+}
+
+async function detailScreen(id) {
+  let d;
+  try { d = await api('GET', '/sessions/' + encodeURIComponent(id)); } catch (e) { app.replaceChildren(el('p', {class: 'error', text: e.message})); return; }
+  const s = d.session;
+  const seg = d.recording[0];
+  const video = seg ? el('video', {id: 'video', controls: '', preload: 'metadata', src: `/console/api/sessions/${encodeURIComponent(id)}/recording/${seg.segment}`}) : el('p', {class: 'muted', text: '没有录像 No recording'});
+  const start = seg ? seg.started_ms : (d.timeline[0] || {}).at_ms;
+  const times = d.timeline.map((e) => e.at_ms).concat(d.presence.map((r) => r.to_ms));
+  const timeline = el('ol', {class: 'timeline', id: 'timeline'});
+  for (const e of d.timeline) {
+    const li = el('li', {'data-kind': e.kind, title: 'play from here', onclick: () => { if (seg && video.tagName === 'VIDEO') { video.currentTime = Math.max(0, (e.at_ms - start) / 1000); video.play().catch(() => {}); } }},
+      el('span', {class: 'muted', text: e.time.slice(11, 19) + ' '}), el('strong', {text: e.kind + ' '}), describe(e));
+    timeline.append(li);
+  }
+  const qc = d.qc ? el('table', {id: 'qc'}, el('tr', {}, el('th', {text: 'Rule'}), el('th', {text: 'Verdict'}), el('th', {text: 'Detail'}), el('th', {text: 'Clause'})),
+    ...d.qc.rules.map((r) => el('tr', {}, el('td', {text: r.title}), el('td', {class: r.verdict, text: r.verdict}), el('td', {text: r.detail}), el('td', {class: 'muted', text: r.clause})))) : el('p', {class: 'muted', text: '尚未质检 Not evaluated yet'});
+  const shots = el('div', {class: 'thumbs'});
+  for (const e of d.timeline) {
+    if (e.kind === 'artifact_stored' && ['face_snapshot', 'liveness_frame'].includes(e.payload.role)) {
+      shots.append(el('img', {alt: e.payload.role, src: `/console/api/sessions/${encodeURIComponent(id)}/artifacts/${e.payload.sha256}`}));
+    }
+  }
+  const comment = el('textarea', {id: 'comment', rows: '2', cols: '50', placeholder: '意见 Comment'});
+  const msg = el('p', {id: 'review-msg'});
+  const decide = (decision) => async () => {
+    try { const r = await api('POST', `/sessions/${encodeURIComponent(id)}/review`, {decision, comment: comment.value}); msg.textContent = `${r.decision} · ${r.by} · ${r.at}`; msg.className = ''; detailScreen(id); }
+    catch (e) { msg.textContent = e.message; msg.className = 'error'; }
+  };
+  const canDecide = me.role !== 'auditor';
+  const hooks = el('table', {id: 'webhooks'}, el('tr', {}, ...['Event', 'State', 'Attempts', 'Last error'].map((h) => el('th', {text: h}))),
+    ...d.webhooks.map((w) => el('tr', {}, el('td', {text: w.event}), el('td', {text: w.state}), el('td', {text: String(w.attempts)}), el('td', {class: 'muted', text: w.last_error || ''}))));
+  app.replaceChildren(
+    el('p', {}, el('button', {text: '← 返回 Back', onclick: listScreen})),
+    el('div', {class: 'card'}, el('h2', {id: 'session-title', text: `${s.signer_name} · ${s.template_title}`}),
+      el('p', {class: 'muted', text: `${s.id} · ${s.status} · ${s.signer_id_masked} · ${s.external_ref || ''} · ${s.summary}`}),
+      el('p', {}, '质检 QC: ', el('span', {id: 'qc-verdict', class: s.qc_verdict || '', text: s.qc_verdict || '—'}), ' · 复核 Review: ', el('span', {id: 'review-state', text: s.review || '—'}))),
+    el('div', {class: 'grid'},
+      el('div', {}, el('div', {class: 'card'}, video, d.recording.length > 1 ? el('p', {class: 'muted', text: `${d.recording.length} recorder runs (segments)`}) : null),
+        el('div', {class: 'card'}, el('h3', {text: '人脸在场 Face presence'}), presenceChart(d, Math.min(...times), Math.max(...times))),
+        el('div', {class: 'card'}, el('h3', {text: '截图 Snapshots'}), shots),
+        el('div', {class: 'card'}, el('h3', {text: '人工复核 Decision'}), canDecide ? el('div', {}, comment, el('p', {},
+          el('button', {class: 'primary', id: 'approve', text: '通过 Approve', onclick: decide('approve')}), ' ',
+          el('button', {class: 'bad', id: 'reject', text: '驳回 Reject', onclick: decide('reject')})), msg) : el('p', {class: 'muted', text: 'auditor: read only'}))),
+      el('div', {}, el('div', {class: 'card'}, el('h3', {text: '自动质检 Automatic QC'}), qc),
+        el('div', {class: 'card'}, el('h3', {text: '时间线 Timeline'}), timeline),
+        el('div', {class: 'card'}, el('h3', {text: '回调 Webhooks'}), hooks))));
+}
+
+api('GET', '/me').then((m) => { me = m; listScreen(); }).catch(() => signInScreen());
+})();

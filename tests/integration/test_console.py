@@ -1,0 +1,202 @@
+"""The reviewer console's API: sign-in, roles, tenant isolation, filters, what a session shows, and the
+reviewer's decision as an evidence event with its QC webhook."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from dualsign.api.app import create_app
+from dualsign.application.console import add_reviewer, in_sample
+from dualsign.application.tenants import create_tenant
+from dualsign.container import Container
+from tests.conftest import FixedClock, make_container
+from tests.integration.helpers import create
+from tests.integration.test_signing import STROKES, publish, signer_headers, to_signing
+
+PASSWORD = "correct horse battery"
+CHANGE = {"X-DualSign-Console": "1"}
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str, clock: FixedClock) -> Iterator[dict[str, Any]]:
+    c = make_container(tmp_path, database_url, clock, DUALSIGN_WORKER="off")
+    with TestClient(create_app(c)) as client:
+        bank, key = create_tenant(c.new_uow(), c.clock, c.ids, "Example Life Insurance")
+        other, _ = create_tenant(c.new_uow(), c.clock, c.ids, "Other Bank")
+        for name, role, tenant in [
+            ("alice", "reviewer", bank.id),
+            ("audrey", "auditor", bank.id),
+            ("olga", "reviewer", other.id),
+            ("platform", "admin", None),
+        ]:
+            add_reviewer(
+                c.new_uow(),
+                c.clock,
+                c.ids.new_id,
+                c.passwords,
+                tenant_id=tenant,
+                username=name,
+                password=PASSWORD,
+                role=role,
+            )
+        headers = {"Authorization": f"Bearer {key.secret}"}
+        publish(client, headers)
+        created = create(
+            client,
+            headers,
+            template="signing-check",
+            signer_name="Zhang San",
+            callback_url="http://127.0.0.1:9/h",
+        ).json()
+        signer = signer_headers(created)
+        to_signing(client, clock, signer)
+        assert client.post("/signer/v1/signature", headers=signer, json=STROKES).json()["state"] == "signed"
+        yield {"client": client, "c": c, "sid": created["id"], "headers": headers, "bank": bank.id}
+    c.close()
+
+
+def sign_in(client: TestClient, username: str) -> None:
+    client.cookies.clear()
+    r = client.post("/console/api/sign-in", headers=CHANGE, json={"username": username, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+
+
+def test_sign_in_needs_the_right_password_and_the_console_header(env: dict[str, Any]) -> None:
+    client: TestClient = env["client"]
+    assert client.get("/console/api/sessions").status_code == 401
+    wrong = client.post(
+        "/console/api/sign-in", headers=CHANGE, json={"username": "alice", "password": "nope"}
+    )
+    nobody = client.post(
+        "/console/api/sign-in", headers=CHANGE, json={"username": "bob", "password": PASSWORD}
+    )
+    assert wrong.status_code == nobody.status_code == 401
+    assert wrong.json()["detail"] == nobody.json()["detail"] == "wrong username or password"
+    no_header = client.post("/console/api/sign-in", json={"username": "alice", "password": PASSWORD})
+    assert no_header.status_code == 401 and "X-DualSign-Console" in no_header.json()["detail"]
+    r = client.post("/console/api/sign-in", headers=CHANGE, json={"username": "alice", "password": PASSWORD})
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/console" in cookie
+    assert client.get("/console/api/me").json() == {
+        "username": "alice",
+        "role": "reviewer",
+        "tenant_id": env["bank"],
+    }
+    stored = env["c"].new_uow()
+    with stored:
+        assert stored.reviewers.by_username("alice").password_hash.startswith("$argon2id$")  # type: ignore[union-attr]
+    page = client.get("/console")
+    assert page.status_code == 200 and "default-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_sessions_are_listed_filtered_and_shown_with_timeline_and_qc(env: dict[str, Any]) -> None:
+    client: TestClient = env["client"]
+    sid = env["sid"]
+    sign_in(client, "alice")
+    listed = client.get("/console/api/sessions").json()
+    assert [(s["id"], s["status"], s["qc_verdict"], s["template"]) for s in listed] == [
+        (sid, "sealed", "FAIL", "signing-check")  # nothing was recorded: the QC fails
+    ]
+    assert client.get("/console/api/sessions", params={"qc_verdict": "PASS"}).json() == []
+    assert client.get("/console/api/sessions", params={"template": "other"}).json() == []
+    assert len(client.get("/console/api/sessions", params={"status": "sealed", "review": "none"}).json()) == 1
+    sampled = client.get("/console/api/sessions", params={"sample_percent": 50}).json()
+    assert [s["id"] for s in sampled] == ([sid] if in_sample(sid, 50) else [])
+    detail = client.get(f"/console/api/sessions/{sid}").json()
+    kinds = [e["kind"] for e in detail["timeline"]]
+    assert kinds[0] == "session_created" and "answer_judged" in kinds and "qc_evaluated" in kinds
+    rules = {r["rule"]: r for r in detail["qc"]["rules"]}
+    assert rules["recording_complete"]["verdict"] == "FAIL" and "《" in rules["recording_complete"]["clause"]
+    assert detail["session"]["sealed"] and detail["recording"] == []
+    doc = next(
+        e for e in detail["timeline"] if e["kind"] == "artifact_stored" and e["payload"]["role"] == "document"
+    )
+    pdf = client.get(f"/console/api/sessions/{sid}/artifacts/{doc['payload']['sha256']}")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert client.get(f"/console/api/sessions/{sid}/artifacts/{'0' * 64}").status_code == 404
+    assert client.get(f"/console/api/sessions/{sid}/recording/0").status_code == 404
+
+
+def test_other_tenants_see_nothing_and_auditors_only_read(env: dict[str, Any]) -> None:
+    client: TestClient = env["client"]
+    sid = env["sid"]
+    sign_in(client, "olga")
+    assert client.get("/console/api/sessions").json() == []
+    assert client.get(f"/console/api/sessions/{sid}").status_code == 404
+    assert (
+        client.post(
+            f"/console/api/sessions/{sid}/review", headers=CHANGE, json={"decision": "approve"}
+        ).status_code
+        == 404
+    )
+    sign_in(client, "audrey")
+    assert len(client.get("/console/api/sessions").json()) == 1
+    denied = client.post(f"/console/api/sessions/{sid}/review", headers=CHANGE, json={"decision": "approve"})
+    assert denied.status_code == 403 and denied.json()["role"] == "auditor"
+    sign_in(client, "platform")
+    assert [s["id"] for s in client.get("/console/api/sessions").json()] == [sid]
+
+
+def test_a_decision_is_an_event_in_the_chain_and_a_qc_webhook(env: dict[str, Any]) -> None:
+    client: TestClient = env["client"]
+    sid = env["sid"]
+    sign_in(client, "alice")
+    reason = client.post(f"/console/api/sessions/{sid}/review", headers=CHANGE, json={"decision": "reject"})
+    assert reason.status_code == 422 and reason.json()["errors"][0]["field"] == "comment"
+    forged = client.post(f"/console/api/sessions/{sid}/review", json={"decision": "approve", "comment": "ok"})
+    assert forged.status_code == 401  # no console header: a cross-site form cannot decide
+    ok = client.post(
+        f"/console/api/sessions/{sid}/review",
+        headers=CHANGE,
+        json={"decision": "approve", "comment": "checked the video"},
+    )
+    assert ok.status_code == 200 and ok.json()["by"] == "alice"
+    events = client.get(f"/v1/sessions/{sid}/events", headers=env["headers"]).json()
+    assert events[-1]["kind"] == "review_decided"
+    assert events[-1]["payload"] == {
+        "decision": "approve",
+        "comment": "checked the video",
+        "by": "alice",
+        "role": "reviewer",
+    }
+    assert events[-1]["prev"] == events[-2]["sha256"]
+    assert client.get("/console/api/sessions", params={"review": "approve"}).json()[0]["review"] == "approve"
+    hooks = client.get(f"/v1/sessions/{sid}/webhooks", headers=env["headers"]).json()
+    assert [h["event"] for h in hooks][-1] == "qc.passed"
+    detail = client.get(f"/console/api/sessions/{sid}").json()
+    assert "qc.passed" in [w["event"] for w in detail["webhooks"]]
+
+
+def test_the_cli_adds_reviewers(env: dict[str, Any], tmp_path: Path) -> None:
+    from dualsign.cli.main import app
+
+    c: Container = env["c"]
+    runner = CliRunner()
+    environment = {
+        "DUALSIGN_DATA_DIR": str(c.settings.data_dir),
+        "DATABASE_URL": c.settings.database_url,
+        "DUALSIGN_SECRET_KEY": c.settings.secret_key.decode(),
+    }
+    r = runner.invoke(
+        app,
+        ["reviewer", "add", "carol", "--role", "auditor", "--password-stdin"],
+        input="short\n",
+        env=environment,
+    )
+    assert r.exit_code != 0 and "password" in r.output
+    r = runner.invoke(
+        app,
+        ["reviewer", "add", "carol", "--role", "auditor", "--tenant", env["bank"], "--password-stdin"],
+        input=PASSWORD + "\n",
+        env=environment,
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["role"] == "auditor"
+    sign_in(env["client"], "carol")
