@@ -8,6 +8,7 @@ Screenshots of the key screens are saved under test-artifacts/e2e/.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ import pytest
 import uvicorn
 
 from dualsign.api.app import create_app
+from dualsign.application.console import add_reviewer
 from dualsign.container import Container
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.verifier import Status, verify
@@ -57,7 +60,9 @@ class Service:
     url: str
     c: Container
     headers: dict[str, str]
-    received: list[tuple[dict[str, str], bytes]]
+    received: list[tuple[dict[str, str], bytes]]  # webhook deliveries to the local receiver
+    tenant_id: str = ""
+    hook_url: str = ""
 
     def create(self, photo: str = "grace_hopper.jpg", **form: str) -> dict[str, Any]:
         data = session_form(template="browser-check-en", signer_name="Grace Hopper", **form)
@@ -109,7 +114,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
                 break
         except httpx.TransportError:
             time.sleep(0.05)
-    _, key = create_tenant(c.new_uow(), c.clock, c.ids, "Example Life Insurance")
+    tenant, key = create_tenant(c.new_uow(), c.clock, c.ids, "Example Life Insurance")
     headers = {"Authorization": f"Bearer {key.secret}"}
     r = httpx.post(
         f"{url}/v1/templates",
@@ -117,7 +122,25 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         content=TEMPLATE.read_bytes(),
     )
     assert r.status_code == 201, r.text
-    yield Service(url, c, headers, [])
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Hooks(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    hooks = HTTPServer(("127.0.0.1", 0), Hooks)
+    threading.Thread(target=hooks.serve_forever, daemon=True).start()
+    hook_url = f"http://127.0.0.1:{hooks.server_address[1]}/hooks"
+    yield Service(url, c, headers, received, tenant.id, hook_url)
+    hooks.shutdown()
+    hooks.server_close()
     server.should_exit = True
     thread.join(timeout=10)
     c.close()
@@ -228,14 +251,18 @@ def dump_on_failure(service: Service, sid: str, page: Any, name: str) -> None:
     shot(page, f"{name}-failure")
 
 
+COMPLETED: dict[str, str] = {}  # the complete session, for the reviewer's test
+
+
 def test_a_complete_english_session_is_recorded_signed_sealed_and_verifies(
     service: Service, files: dict[str, Path], launch: Any, tmp_path: Path
 ) -> None:
-    created = service.create()
+    created = service.create(callback_url=service.hook_url)
     sid = created["id"]
     page = launch(files["signer"], files["yes"], created["signer_url"])
     try:
         complete_session(service, page, sid, tmp_path)
+        COMPLETED["sid"] = sid
     except Exception:
         dump_on_failure(service, sid, page, "complete")
         raise
@@ -253,7 +280,7 @@ def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> N
     page.wait_for_selector("#subtitle", timeout=40_000)
     page.wait_for_selector(".listening", timeout=30_000)
     shot(page, "complete-question-listening")
-    page.wait_for_selector(".verdict-ACCEPT", timeout=30_000)
+    page.wait_for_selector(".verdict-ACCEPT", timeout=60_000)
     shot(page, "complete-question-verdict")
     finish_documents_and_sign(page, "complete")
     page.wait_for_selector("#evidence-id", timeout=60_000)
@@ -303,6 +330,68 @@ def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> N
         ["pdfsig", str(tmp_path / "signed.pdf")], capture_output=True, text=True, check=False
     )
     assert pdfsig.stdout.count("Signature Validation: Signature is Valid.") == 2, pdfsig.stdout
+
+
+def test_the_reviewer_finds_the_session_sees_timeline_and_qc_and_approves_it(
+    service: Service, files: dict[str, Path], launch: Any
+) -> None:
+    sid = COMPLETED.get("sid")
+    if sid is None:
+        pytest.skip("needs the complete session of the test before")
+    c = service.c
+    add_reviewer(
+        c.new_uow(),
+        c.clock,
+        c.ids.new_id,
+        c.passwords,
+        tenant_id=service.tenant_id,
+        username="qc-alice",
+        password="correct horse battery",
+        role="reviewer",
+    )
+    page = launch(files["signer"], files["yes"], f"{service.url}/console")
+    page.set_viewport_size({"width": 1280, "height": 900})  # a reviewer's desk, not a phone
+    page.fill("#username", "qc-alice")
+    page.fill("#password", "correct horse battery")
+    page.click("#sign-in")
+    page.wait_for_selector(f"tr[data-id={sid}]")
+    shot(page, "console-list")
+    page.click(f"tr[data-id={sid}]")
+    page.wait_for_selector("#timeline li[data-kind=answer_judged]")
+    assert page.inner_text("#qc-verdict") == "PASS"
+    assert page.locator("#qc tr").count() == 1 + 9  # header and one row per rule
+    assert page.locator("#presence-chart rect[data-who=signer]").count() >= 1
+    assert page.locator("video#video").count() == 1
+    assert "Yes." in page.inner_text("#timeline")
+    page.click("#timeline li[data-kind=signature_applied]")  # seeks the video to the signing
+    shot(page, "console-detail")
+    page.fill("#comment", "video and answers checked")
+    page.click("#approve")
+    page.wait_for_selector("#review-state:has-text('approve')")
+    shot(page, "console-approved")
+
+    secret = bytes.fromhex(
+        httpx.get(f"{service.url}/v1/webhook-secret", headers=service.headers).json()["secret_hex"]
+    )
+    deadline = time.monotonic() + 20
+    wanted = {"session.completed", "qc.passed", "session.sealed"}
+    while time.monotonic() < deadline:
+        mine = [(h, json.loads(b), b) for h, b in service.received if json.loads(b)["session_id"] == sid]
+        if (
+            wanted <= {body["event"] for _, body, _ in mine}
+            and sum(b["event"] == "qc.passed" for _, b, _ in mine) >= 2
+        ):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"deliveries: {[json.loads(b)['event'] for _, b in service.received]}")
+    for head, _body, raw in mine:
+        expected = hmac.new(secret, head["x-dualsign-timestamp"].encode() + b"." + raw, hashlib.sha256)
+        assert head["x-dualsign-signature"] == "v1=" + expected.hexdigest()
+    decided = [
+        b for _, b, _ in mine if b["event"] == "qc.passed" and b["payload"].get("decision") == "approve"
+    ]
+    assert decided and decided[0]["payload"]["by"] == "qc-alice"
 
 
 def test_consent_refused_ends_the_session_with_nothing_recorded(

@@ -91,8 +91,11 @@ let ended = false, endResolve = null, holdUntil = 0;
 const RECORDING_STATES = ['identity', 'liveness', 'questions', 'document_review', 'signing'];
 const ENDED = ['signed', 'sealed', 'failed', 'refused', 'cancelled', 'expired'];
 
+const ORDER = ['created', 'consent', 'identity', 'liveness', 'questions', 'document_review', 'signing'];
+const rank = (state) => (ORDER.includes(state) ? ORDER.indexOf(state) : ORDER.length);
 async function onState(s) {
   const before = S && S.state;
+  if (before && rank(s.state) < rank(before)) return;  // a late message from before a step ended
   const promptKey = (p) => p ? p.question_id + ':' + p.attempt : '';
   const samePrompt = S && promptKey(S.prompt) === promptKey(s.prompt) && before === s.state;
   S = s;
