@@ -303,6 +303,8 @@ def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> N
     assert answers[-1]["verdict"] == "ACCEPT" and "yes" in answers[-1]["transcript"].lower()
     closed = next(e["payload"] for e in events if e["kind"] == "recording_closed")
     assert closed["closed_by"] == "signer" and closed["gaps"] == [] and closed["chunks"] >= 5, closed
+    (media,) = closed["media"]  # the uploaded webm holds both streams, covering the same time
+    assert media["audio_s"] > 10 and abs(media["audio_s"] - media["video_s"]) < 1.0, media
     assert kinds.index("consent_given") < next(
         i
         for i, e in enumerate(events)
@@ -312,7 +314,7 @@ def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> N
     verdicts = {r["rule"]: r["verdict"] for r in qc["rules"]}
     assert verdicts["consent_before_recording"] == "PASS" and verdicts["identity_verified"] == "PASS"
     assert verdicts["liveness_passed"] == "PASS" and verdicts["answers_affirmed"] == "PASS"
-    assert verdicts["signed_on_camera"] == "PASS", qc
+    assert verdicts["signed_on_camera"] == "PASS" and verdicts["recording_complete"] == "PASS", qc
 
     bundle = httpx.get(f"{service.url}/v1/sessions/{sid}/bundle", headers=service.headers, timeout=60).content
     with ThreadPoolExecutor(1) as pool:  # off Playwright's event loop (pyHanko runs its own)

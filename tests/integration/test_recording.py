@@ -80,6 +80,8 @@ def test_chunks_are_idempotent_checked_resumable_and_gaps_are_flagged(
     assert {"segment": 0, "kind": "missing_chunks", "missing_indexes": [2, 4]} in gaps
     assert {"segment": 1, "kind": "between_segments", "seconds": 6.0} in gaps
     assert closed.json()["complete"] is False
+    assert [m["segment"] for m in closed.json()["media"]] == [0, 1]
+    assert "not a readable recording" in closed.json()["media"][0]["error"]  # these bytes are no webm
     late = put(client, signer, 1, 1, b"webm-1-1")
     assert late.status_code == 409 and late.json()["code"] == "recording_closed"
 

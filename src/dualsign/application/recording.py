@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dualsign.application.evidence_log import persist
-from dualsign.application.ports import UnitOfWork
+from dualsign.application.ports import BlobStore, UnitOfWork
 from dualsign.application.records import Artifact
 from dualsign.application.sessions import load_aggregate
 from dualsign.application.signer import SignerServices
@@ -23,6 +23,7 @@ from dualsign.domain import recording
 from dualsign.domain.errors import FieldProblem, InvalidInput, TokenInvalid
 from dualsign.domain.session import SigningSession
 from dualsign.domain.states import ENDED_STATES, SessionState
+from dualsign.engines._video import stream_spans
 
 DEFAULT_GRACE = dt.timedelta(seconds=120)
 
@@ -113,11 +114,27 @@ def status(uow: UnitOfWork, svc: SignerServices, token: str) -> dict[str, Any]:
     }
 
 
+def media_check(session: SigningSession, blobs: BlobStore) -> list[dict[str, Any]]:
+    """Per segment, the seconds its audio and video streams cover (they must agree: A/V sync)."""
+    by_segment: dict[int, list[recording.Chunk]] = {}
+    for c in session.recording_chunks().values():
+        by_segment.setdefault(c.segment, []).append(c)
+    out: list[dict[str, Any]] = []
+    for segment, chunks in sorted(by_segment.items()):
+        data = b"".join(blobs.get(c.sha256) for c in sorted(chunks, key=lambda c: c.index))
+        try:
+            out.append({"segment": segment, **stream_spans(data)})
+        except ValueError as exc:
+            out.append({"segment": segment, "error": str(exc)[:300]})
+    return out
+
+
 def finish(uow: UnitOfWork, svc: SignerServices, token: str, declared: dict[int, int]) -> dict[str, Any]:
     """The page has uploaded everything it recorded: assess and close the recording."""
     with uow:
         session = _load(uow, svc, token)
-        event = session.close_recording(svc.clock.now(), by="signer", declared=declared)
+        media = media_check(session, svc.blobs)
+        event = session.close_recording(svc.clock.now(), by="signer", declared=declared, media=media)
         persist(uow, session, [event])
         uow.commit()
         ended = session.current_state in ENDED_STATES
@@ -134,11 +151,13 @@ class RecordingPending(Exception):
         self.until = until
 
 
-def close_for_sealing(session: SigningSession, now: dt.datetime, grace: dt.timedelta) -> list[Any]:
+def close_for_sealing(
+    session: SigningSession, now: dt.datetime, grace: dt.timedelta, blobs: BlobStore
+) -> list[Any]:
     """Events that close a recording the page never closed; ``RecordingPending`` within the grace."""
     if session.recording_closed or not session.recording_chunks():
         return []
     ended = session.ended_at or now
     if now < ended + grace:
         raise RecordingPending(session.id, ended + grace)
-    return [session.close_recording(now, by="timeout")]
+    return [session.close_recording(now, by="timeout", media=media_check(session, blobs))]

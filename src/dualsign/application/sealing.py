@@ -70,7 +70,7 @@ def _before_sealing(uow: UnitOfWork, svc: SealServices, session: Any) -> list[An
     """
     now = svc.clock.now()
     try:
-        events = close_for_sealing(session, now, svc.recording_grace)
+        events = close_for_sealing(session, now, svc.recording_grace, svc.blobs)
     except RecordingPending as pending:
         enqueue_sealing_at(uow, pending.until, session.id)
         uow.commit()

@@ -204,10 +204,19 @@ def _recording(f: _Facts) -> tuple[Verdict, str]:
     recorded = float(p.get("recorded_seconds", 0))
     if recorded + SYNC_TOLERANCE_S < span:
         return F, f"{recorded:.1f} s recorded for {span:.1f} s of session (from consent to the end)"
+    for m in p.get("media") or []:
+        if m.get("error"):
+            return F, f"segment {m.get('segment')} cannot be read: {m['error']}"
+        audio, video = m.get("audio_s"), m.get("video_s")
+        if audio is None or video is None:
+            return F, f"segment {m.get('segment')} has no {'audio' if audio is None else 'video'}"
+        if abs(float(audio) - float(video)) > SYNC_TOLERANCE_S / 2:
+            return F, f"segment {m.get('segment')}: audio {audio} s and video {video} s out of sync"
     by = p.get("closed_by")
     if by != "signer":
         return R, f"{p.get('chunks')} chunks, no gap, but the page did not close the recording ({by})"
-    return P, f"{p.get('chunks')} chunks in {p.get('segments')} segments, {recorded:.1f} s, no gap"
+    synced = f", audio and video in sync in {len(p['media'])} segment(s)" if p.get("media") else ""
+    return P, f"{p.get('chunks')} chunks in {p.get('segments')} segments, {recorded:.1f} s, no gap{synced}"
 
 
 def _system_time(f: _Facts) -> tuple[Verdict, str]:

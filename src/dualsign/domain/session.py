@@ -434,7 +434,14 @@ class SigningSession:
             ended_ms=chunk.ended_ms,
         )
 
-    def close_recording(self, at: datetime, *, by: str, declared: dict[int, int] | None = None) -> Event:
+    def close_recording(
+        self,
+        at: datetime,
+        *,
+        by: str,
+        declared: dict[int, int] | None = None,
+        media: Sequence[Mapping[str, Any]] = (),  # per segment: seconds of audio and of video
+    ) -> Event:
         """Assess the recording (chunks, gaps) and close it; later chunks are refused."""
         if self.recording_closed:
             raise recording.RecordingClosed("the recording of this session was already closed")
@@ -444,6 +451,7 @@ class SigningSession:
             at,
             closed_by=by,
             declared_chunks={str(k): v for k, v in sorted((declared or {}).items())},
+            media=[dict(m) for m in media],
             **result.to_payload(),
         )
 

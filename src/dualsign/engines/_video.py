@@ -72,3 +72,26 @@ def sample_frames(data: bytes, fps: float = 2.0, max_width: int = 640) -> Iterat
                 yield float(frame.time), image
         except av.error.FFmpegError as exc:
             raise ImageDecodeError(str(exc)) from None
+
+
+def stream_spans(data: bytes) -> dict[str, float | None]:
+    """Seconds covered by the audio and the video stream of a recording (from packet timestamps, no
+    decoding): the two should agree; ``None`` where a stream is missing. Raises ``ValueError`` when
+    the bytes are not a container FFmpeg reads."""
+    spans: dict[str, list[float]] = {}
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            for packet in container.demux():
+                if packet.pts is None or packet.time_base is None:
+                    continue
+                kind = packet.stream.type
+                start = float(packet.pts * packet.time_base)
+                end = start + float((packet.duration or 0) * packet.time_base)
+                lo, hi = spans.setdefault(kind, [start, end])
+                spans[kind] = [min(lo, start), max(hi, end)]
+    except (av.error.FFmpegError, OSError) as exc:
+        raise ValueError(f"not a readable recording: {exc}") from exc
+    return {
+        "audio_s": round(spans["audio"][1] - spans["audio"][0], 3) if "audio" in spans else None,
+        "video_s": round(spans["video"][1] - spans["video"][0], 3) if "video" in spans else None,
+    }
