@@ -435,10 +435,6 @@ def test_another_person_on_camera_is_warned_on_the_page_and_recorded(
         raise AssertionError(f"no not_the_signer warning recorded: {warnings}")
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _through_questions_to_sealed(service: Service, page: Any, sid: str, name: str) -> list[dict[str, Any]]:
     finish_documents_and_sign(page, name)
     page.wait_for_selector("#upload:has-text('uploaded')", timeout=90_000)

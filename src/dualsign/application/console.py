@@ -12,6 +12,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -22,7 +23,7 @@ from dualsign.application.records import Reviewer, SessionFilter, SessionRecord
 from dualsign.application.sessions import load_aggregate
 from dualsign.application.webhooks import DELIVER_WEBHOOK
 from dualsign.domain import recording
-from dualsign.domain.errors import Conflict, DualSignError, FieldProblem, InvalidInput, NotFound, Unauthorized
+from dualsign.domain.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, Unauthorized
 from dualsign.domain.states import TERMINAL_STATES, EventKind
 
 ROLES = ("admin", "reviewer", "auditor")
@@ -46,19 +47,6 @@ VIEWABLE_ROLES = {
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
     def verify(self, password_hash: str, password: str) -> bool: ...
-
-
-class Forbidden(DualSignError):
-    code = "forbidden"
-    http_status = 403
-    title = "Not allowed for this role"
-
-    def __init__(self, role: str, action: str) -> None:
-        super().__init__(f"the role {role!r} may not {action}")
-        self.role, self.action = role, action
-
-    def extra(self) -> dict[str, object]:
-        return {"role": self.role, "action": self.action}
 
 
 def add_reviewer(
@@ -109,7 +97,13 @@ def ensure_demo_reviewer(
     return DEMO_REVIEWER, password
 
 
-_DUMMY_HASH: dict[int, str] = {}
+_DUMMY_HASHES: dict[int, str] = {}  # per hasher: a hash to verify against when the user is unknown
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    if id(hasher) not in _DUMMY_HASHES:  # hashed once: an unknown user costs one verify, like a known one
+        _DUMMY_HASHES[id(hasher)] = hasher.hash("not a password of anyone")
+    return _DUMMY_HASHES[id(hasher)]
 
 
 def sign_in(uow: UnitOfWork, hasher: PasswordHasher, username: str, password: str) -> Reviewer:
@@ -117,8 +111,7 @@ def sign_in(uow: UnitOfWork, hasher: PasswordHasher, username: str, password: st
     with uow:
         reviewer = uow.reviewers.by_username(username)
     if reviewer is None:
-        dummy = _DUMMY_HASH.setdefault(0, hasher.hash("not a password of anyone"))
-        hasher.verify(dummy, password)  # the same work as for a real account
+        hasher.verify(_dummy_hash(hasher), password)  # the same work as for a real account
         raise Unauthorized("wrong username or password")
     if not hasher.verify(reviewer.password_hash, password) or reviewer.disabled_at is not None:
         raise Unauthorized("wrong username or password")
@@ -164,7 +157,7 @@ def list_sessions(
     uow: UnitOfWork, reviewer: Reviewer, f: SessionFilter, sample_percent: float | None = None
 ) -> list[dict[str, Any]]:
     if reviewer.tenant_id is not None:
-        f = SessionFilter(**{**f.__dict__, "tenant_id": reviewer.tenant_id})
+        f = replace(f, tenant_id=reviewer.tenant_id)
     with uow:
         rows = uow.sessions.search(f)
     out = []

@@ -21,8 +21,8 @@ from dualsign.application.sessions import load_aggregate
 from dualsign.application.signer import SignerServices
 from dualsign.domain import recording
 from dualsign.domain.errors import FieldProblem, InvalidInput, TokenInvalid
-from dualsign.domain.session import SigningSession
-from dualsign.domain.states import ENDED_STATES, SessionState
+from dualsign.domain.session import Event, SigningSession
+from dualsign.domain.states import ENDED_STATES
 from dualsign.engines._video import stream_spans
 
 DEFAULT_GRACE = dt.timedelta(seconds=120)
@@ -99,15 +99,9 @@ def status(uow: UnitOfWork, svc: SignerServices, token: str) -> dict[str, Any]:
     segments: dict[int, list[int]] = {}
     for seg, idx in sorted(session.recording_chunks()):
         segments.setdefault(seg, []).append(idx)
-    accepting = (
-        not session.recording_closed
-        and session.current_state not in (SessionState.CREATED, SessionState.CONSENT)
-        and session.current_state is not SessionState.REFUSED
-        and session.current_state is not SessionState.SEALED
-    )
     return {
         "state": session.current_state.value,
-        "accepting": accepting,
+        "accepting": session.recording_refusal() is None,
         "closed": session.recording_closed,
         "next_segment": max(segments, default=-1) + 1,
         "segments": [{"segment": s, "indexes": i} for s, i in segments.items()],
@@ -153,7 +147,7 @@ class RecordingPending(Exception):
 
 def close_for_sealing(
     session: SigningSession, now: dt.datetime, grace: dt.timedelta, blobs: BlobStore
-) -> list[Any]:
+) -> list[Event]:
     """Events that close a recording the page never closed; ``RecordingPending`` within the grace."""
     if session.recording_closed or not session.recording_chunks():
         return []

@@ -29,6 +29,7 @@ from dualsign.application.report_data import gather
 from dualsign.application.sessions import load_aggregate
 from dualsign.domain import qc
 from dualsign.domain.errors import DualSignError, FieldProblem, IllegalTransition, InvalidInput, NotFound
+from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import ENDED_STATES, EventKind
 from dualsign_verify import merkle
 from dualsign_verify.bundle import MANIFEST_KIND, MANIFEST_VERSION
@@ -63,7 +64,7 @@ def _records(events: list[StoredEvent]) -> list[dict[str, Any]]:
     return [stored_record(e) for e in events]
 
 
-def _before_sealing(uow: UnitOfWork, svc: SealServices, session: Any) -> list[Any]:
+def _before_sealing(uow: UnitOfWork, svc: SealServices, session: SigningSession) -> list[Event]:
     """Close a recording the page left open (after the grace period) and run the quality check.
 
     Within the grace period sealing waits (``NotYet``): a seal job is queued for its end.

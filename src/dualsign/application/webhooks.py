@@ -37,21 +37,19 @@ MILESTONES: Mapping[str, str] = {
     EventKind.SESSION_CANCELLED.value: "session.failed",
     EventKind.SESSION_EXPIRED.value: "session.failed",
     EventKind.EVIDENCE_SEALED.value: "session.sealed",
-    EventKind.QC_EVALUATED.value: "qc",
-    EventKind.REVIEW_DECIDED.value: "qc",
 }
+QC_MILESTONES = (EventKind.QC_EVALUATED.value, EventKind.REVIEW_DECIDED.value)
 QC_EVENTS = {"PASS": "qc.passed", "FAIL": "qc.failed", "NEEDS_REVIEW": "qc.needs_review"}
 PUBLIC_FIELDS = ("reason", "manifest_sha256", "log_index", "verdict", "ruleset", "decision", "by", "comment")
 
 
 def milestone(e: StoredEvent) -> str:
     """The webhook event name of a stored milestone event (QC names follow the verdict)."""
-    name = MILESTONES[e.kind]
-    if name == "qc":
-        if e.kind == EventKind.REVIEW_DECIDED.value:
-            return "qc.passed" if e.payload.get("decision") == "approve" else "qc.failed"
+    if e.kind == EventKind.REVIEW_DECIDED.value:
+        return "qc.passed" if e.payload.get("decision") == "approve" else "qc.failed"
+    if e.kind == EventKind.QC_EVALUATED.value:
         return QC_EVENTS.get(str(e.payload.get("verdict")), "qc.needs_review")
-    return name
+    return MILESTONES[e.kind]
 
 
 def tenant_secret(platform_secret: bytes, tenant_id: str) -> bytes:
@@ -65,7 +63,7 @@ def signature(secret: bytes, timestamp: int, body: bytes) -> str:
 
 def enqueue_milestones(uow: UnitOfWork, session_id: str, stored: list[StoredEvent]) -> None:
     """Queue a delivery for each milestone among ``stored`` (called by the event log, same transaction)."""
-    wanted = [e for e in stored if e.kind in MILESTONES]
+    wanted = [e for e in stored if e.kind in MILESTONES or e.kind in QC_MILESTONES]
     if not wanted:
         return
     record = uow.sessions.get(session_id)

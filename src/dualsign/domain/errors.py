@@ -151,6 +151,19 @@ class UnsupportedMedia(DualSignError):
         return {"field": self.field, "got": self.got, "allowed": list(self.allowed)}
 
 
+class Forbidden(DualSignError):
+    code = "forbidden"
+    http_status = 403
+    title = "Not allowed for this role"
+
+    def __init__(self, role: str, action: str) -> None:
+        super().__init__(f"the role {role!r} may not {action}")
+        self.role, self.action = role, action
+
+    def extra(self) -> dict[str, object]:
+        return {"role": self.role, "action": self.action}
+
+
 class Unauthorized(DualSignError):
     code = "unauthorized"
     http_status = 401

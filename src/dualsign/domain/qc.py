@@ -71,6 +71,7 @@ class _Facts:
         self.s = s
         self.events = s.events
         self.first: dict[EventKind, Event] = {}
+        self._position = {id(e): i for i, e in enumerate(self.events)}
         for e in self.events:
             self.first.setdefault(e.kind, e)
 
@@ -81,7 +82,7 @@ class _Facts:
         return [e for e in self.all(EventKind.ARTIFACT_STORED) if e.payload.get("role") == "recording_chunk"]
 
     def index(self, e: Event) -> int:
-        return next(i for i, x in enumerate(self.events) if x is e)
+        return self._position[id(e)]
 
 
 Rule = Callable[[_Facts], tuple[Verdict, str]]

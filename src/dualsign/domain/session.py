@@ -403,14 +403,21 @@ class SigningSession:
     def recording_closed(self) -> bool:
         return any(e.kind is EventKind.RECORDING_CLOSED for e in self.events)
 
+    def recording_refusal(self) -> str | None:
+        """Why no recording chunk may be stored now, or None when chunks are accepted."""
+        if self.state in (SessionState.CREATED, SessionState.CONSENT):
+            return "nothing is recorded before the signer consents"
+        if self.state is SessionState.REFUSED:
+            return "the signer refused consent: nothing is recorded"
+        if self.recording_closed or self.state is SessionState.SEALED:
+            return "the recording of this session was closed"
+        return None
+
     def chunk_is_new(self, chunk: recording.Chunk) -> bool:
         """Whether ``chunk`` would be stored (False: the same chunk is already); raises if refused."""
-        if self.state in (SessionState.CREATED, SessionState.CONSENT):
-            raise recording.RecordingClosed("nothing is recorded before the signer consents")
-        if self.state is SessionState.REFUSED:
-            raise recording.RecordingClosed("the signer refused consent: nothing is recorded")
-        if self.recording_closed or self.state is SessionState.SEALED:
-            raise recording.RecordingClosed("the recording of this session was closed")
+        refusal = self.recording_refusal()
+        if refusal is not None:
+            raise recording.RecordingClosed(refusal)
         stored = self.recording_chunks().get((chunk.segment, chunk.index))
         if stored is not None and stored.sha256 != chunk.sha256:
             raise recording.ChunkConflict(chunk.segment, chunk.index, stored.sha256, chunk.sha256)

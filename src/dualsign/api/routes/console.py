@@ -20,7 +20,7 @@ from dualsign.api.routes.signer import PAGE_HEADERS
 from dualsign.application import console
 from dualsign.application.records import Reviewer, SessionFilter
 from dualsign.application.template_catalog import list_templates, publish_template
-from dualsign.domain.errors import FieldProblem, InvalidInput, Unauthorized
+from dualsign.domain.errors import FieldProblem, Forbidden, InvalidInput, Unauthorized
 
 COOKIE = "dualsign_console"
 router = APIRouter(prefix="/console/api", tags=["console"])
@@ -140,7 +140,7 @@ def templates(reviewer: Signed, c: ContainerDep, tenant: str | None = None) -> l
 async def publish(request: Request, reviewer: Signed, c: ContainerDep) -> dict[str, Any]:
     """A new template version (YAML body); admins only."""
     if reviewer.role != "admin":
-        raise console.Forbidden(reviewer.role, "publish templates")
+        raise Forbidden(reviewer.role, "publish templates")
     if reviewer.tenant_id is None:
         raise InvalidInput([FieldProblem("tenant", "templates are published by a tenant's admin")])
     raw = await request.body()
