@@ -5,6 +5,7 @@ Embedded defaults need nothing set: SQLite and files under ``./var``, a secret g
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class Settings:
     signature_level: str = "B-T"  # PAdES level of document signatures: B-T or B-LTA
     worker: str = "inline"  # inline: the API process runs due jobs; off: separate `dualsign worker` processes
     recording_grace_seconds: int = 120  # sealing waits this long for the page to close the recording
+    webhook_allow_networks: tuple[str, ...] = ()  # internal networks callbacks may reach (CIDR)
 
     @property
     def blob_dir(self) -> Path:
@@ -120,7 +122,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     level = env.get("DUALSIGN_SIGNATURE_LEVEL") or Settings.signature_level
     if level not in ("B-T", "B-LTA"):
         raise SystemExit(f"DUALSIGN_SIGNATURE_LEVEL must be B-T or B-LTA, got {level!r}")
+    allow = tuple(n.strip() for n in env.get("DUALSIGN_WEBHOOK_ALLOW_NETWORKS", "").split(",") if n.strip())
+    for network in allow:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise SystemExit(f"DUALSIGN_WEBHOOK_ALLOW_NETWORKS: {network!r} is not an IP network") from None
     return Settings(
+        webhook_allow_networks=allow,
         recording_grace_seconds=_int(
             env, "DUALSIGN_RECORDING_GRACE_SECONDS", Settings.recording_grace_seconds
         ),

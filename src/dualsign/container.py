@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from cryptography import x509
 from sqlalchemy import Engine
 
+from dualsign.application.callback_policy import CallbackPolicy, parse_networks
 from dualsign.application.console import ConsoleTokens
 from dualsign.application.document_signing import DocumentServices
 from dualsign.application.jobs import (
@@ -83,6 +85,10 @@ class Container:
     passwords: Argon2Passwords = field(default_factory=Argon2Passwords)
 
     @property
+    def callbacks(self) -> CallbackPolicy:
+        return CallbackPolicy(parse_networks(self.settings.webhook_allow_networks))
+
+    @property
     def console_tokens(self) -> ConsoleTokens:
         return ConsoleTokens(self.settings.secret_key)
 
@@ -97,6 +103,7 @@ class Container:
             self.upload_limits,
             self.vision,
             PyHankoPdfInspector(),
+            self.callbacks,
         )
 
     @property
@@ -153,7 +160,7 @@ class Container:
 
         def webhook(job: Job) -> None:
             check_version(job, 1)
-            deliver(job, self.settings.secret_key, self.clock.now(), http_send)
+            deliver(job, self.settings.secret_key, self.clock.now(), http_send, self.callbacks, resolve_host)
 
         handlers = {SEAL_SESSION: seal, RENDER_REPORT: report, DELIVER_WEBHOOK: webhook}
         return JobRunner(self.uow, self.clock, handlers)
@@ -186,6 +193,11 @@ def _tsa(settings: Settings, pki: PlatformPki, clock: Clock | None) -> InsecureL
             raise SystemExit("DUALSIGN_TSA_URL needs DUALSIGN_TSA_ROOT: the PEM of the TSA's trust anchor")
         return HttpTSA(settings.tsa_url, x509.load_pem_x509_certificate(settings.tsa_root.read_bytes()))
     return InsecureLocalTSA(pki.tsa_cert, pki.tsa_key, clock)
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (what the HTTP client may connect to)."""
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
 
 
 def http_send(delivery: Delivery) -> int:

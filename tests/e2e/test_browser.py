@@ -103,6 +103,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         WallClock(),
         DUALSIGN_PUBLIC_URL=url,
         DUALSIGN_RECORDING_GRACE_SECONDS="30",
+        DUALSIGN_WEBHOOK_ALLOW_NETWORKS="127.0.0.1/32",  # the local webhook receiver
     )
     c.start_worker(poll_seconds=0.5)
     server = uvicorn.Server(uvicorn.Config(create_app(c), host="127.0.0.1", port=port, log_level="warning"))
@@ -315,6 +316,7 @@ def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> N
     assert verdicts["consent_before_recording"] == "PASS" and verdicts["identity_verified"] == "PASS"
     assert verdicts["liveness_passed"] == "PASS" and verdicts["answers_affirmed"] == "PASS"
     assert verdicts["signed_on_camera"] == "PASS" and verdicts["recording_complete"] == "PASS", qc
+    assert verdicts["prompt_played"] == "PASS", qc  # the page reported every prompt played to its end
 
     bundle = httpx.get(f"{service.url}/v1/sessions/{sid}/bundle", headers=service.headers, timeout=60).content
     with ThreadPoolExecutor(1) as pool:  # off Playwright's event loop (pyHanko runs its own)

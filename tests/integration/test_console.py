@@ -26,7 +26,9 @@ CHANGE = {"X-DualSign-Console": "1"}
 
 @pytest.fixture
 def env(tmp_path: Path, database_url: str, clock: FixedClock) -> Iterator[dict[str, Any]]:
-    c = make_container(tmp_path, database_url, clock, DUALSIGN_WORKER="off")
+    c = make_container(
+        tmp_path, database_url, clock, DUALSIGN_WORKER="off", DUALSIGN_WEBHOOK_ALLOW_NETWORKS="127.0.0.1"
+    )
     with TestClient(create_app(c)) as client:
         bank, key = create_tenant(c.new_uow(), c.clock, c.ids, "Example Life Insurance")
         other, _ = create_tenant(c.new_uow(), c.clock, c.ids, "Other Bank")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
@@ -106,3 +107,62 @@ def test_cancelled_session_refuses_the_signer(client: TestClient, headers: dict[
     r = client.post("/signer/v1/open", headers=token_of(created))
     assert r.status_code == 401
     assert "cancelled" in r.json()["detail"]
+
+
+def test_the_page_reports_what_it_played_of_each_prompt(client: TestClient, headers: dict[str, str]) -> None:
+    created = create(client, headers, template="text-mode-check").json()
+    signer = token_of(created)
+    client.post("/signer/v1/open", headers=signer)
+    s = client.post("/signer/v1/consent", headers=signer, json={"agree": True}).json()
+    audio = s["prompt_audio"]
+    assert audio and all(a["duration_s"] > 0 for a in audio)
+    report = {
+        "question_id": "q1",
+        "attempt": 1,
+        "parts": [{"sha256": a["sha256"], "played_s": a["duration_s"], "ended": True} for a in audio],
+    }
+    wrong = client.post("/signer/v1/prompt/played", headers=signer, json={**report, "question_id": "q2"})
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["field"] == "question_id"
+    bad = client.post(
+        "/signer/v1/prompt/played",
+        headers=signer,
+        json={**report, "parts": [{"sha256": "0" * 64, "played_s": 1, "ended": True}]},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "parts[0].sha256"
+    ok = client.post("/signer/v1/prompt/played", headers=signer, json=report)
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["prompt"]["question_id"] == "q1"  # a question still waits for its answer
+    events = client.get(f"/v1/sessions/{created['id']}/events", headers=headers).json()
+    played = [e["payload"] for e in events if e["kind"] == "prompt_played"]
+    assert len(played) == 1 and played[0]["played_in_full"] is True
+    assert [p["sha256"] for p in played[0]["parts"]] == [a["sha256"] for a in audio]
+
+
+def test_a_statement_is_played_before_the_next_question(client: TestClient, headers: dict[str, str]) -> None:
+    doc = yaml.safe_load(NO_VISION.read_text(encoding="utf-8"))
+    doc["key"] = "statement-check"
+    statement = {"id": "notice", "category": "verbatim_regulatory", "prompt": "以下为风险提示，请认真听取。"}
+    doc["questions"].insert(0, {**statement, "expects_answer": False})
+    r = client.post(
+        "/v1/templates", headers={**headers, "Content-Type": "application/yaml"}, content=yaml.safe_dump(doc)
+    )
+    assert r.status_code == 201, r.text
+    created = create(client, headers, template="statement-check").json()
+    signer = token_of(created)
+    client.post("/signer/v1/open", headers=signer)
+    s = client.post("/signer/v1/consent", headers=signer, json={"agree": True}).json()
+    assert s["prompt"]["question_id"] == "notice" and s["prompt"]["expects_answer"] is False
+    (part,) = s["prompt_audio"]
+    report = {"question_id": "notice", "attempt": 1}
+    cut = {**report, "parts": [{"sha256": part["sha256"], "played_s": 0.4, "ended": False}]}
+    s = client.post("/signer/v1/prompt/played", headers=signer, json=cut).json()
+    assert s["prompt"]["question_id"] == "notice"  # not played in full: the statement stays
+    full = {**report, "parts": [{"sha256": part["sha256"], "played_s": part["duration_s"], "ended": True}]}
+    s = client.post("/signer/v1/prompt/played", headers=signer, json=full).json()
+    assert s["prompt"]["question_id"] == "q1"
+    events = client.get(f"/v1/sessions/{created['id']}/events", headers=headers).json()
+    kinds = [e["kind"] for e in events]
+    assert kinds.count("prompt_played") == 2
+    assert kinds.index("question_passed") > kinds.index("prompt_played")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -15,7 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
-from dualsign.container import Container
+from dualsign.application.callback_policy import CallbackPolicy
+from dualsign.container import Container, resolve_host
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import create, tenant_headers
 
@@ -52,12 +54,15 @@ def receiver() -> Iterator[tuple[str, Receiver]]:
     server.server_close()
 
 
+LOOPBACK = "127.0.0.1/32"  # the test receiver: an internal address the operator allows
+
+
 def test_milestones_are_delivered_signed_and_retried(
     receiver: tuple[str, Receiver], tmp_path: Path, database_url: str
 ) -> None:
     url, state = receiver
     clock = FixedClock()
-    c: Container = make_container(tmp_path, database_url, clock)
+    c: Container = make_container(tmp_path, database_url, clock, DUALSIGN_WEBHOOK_ALLOW_NETWORKS=LOOPBACK)
     state.fail_next = 1
     with TestClient(create_app(c)) as client:
         headers = tenant_headers(c, "Hooked Bank")
@@ -90,3 +95,25 @@ def test_milestones_are_delivered_signed_and_retried(
     assert events["session.failed"]["payload"] == {"reason": "customer left", "by": "integrator"}
     assert events["session.sealed"]["external_ref"] == "LOAN-7"
     assert len(events["session.sealed"]["payload"]["manifest_sha256"]) == 64
+
+
+def test_a_callback_host_resolving_to_an_internal_address_is_never_called(
+    receiver: tuple[str, Receiver], tmp_path: Path
+) -> None:
+    url, state = receiver
+    host = socket.gethostname()  # resolves through /etc/hosts to this machine: an internal address
+    if all(CallbackPolicy().address_refusal(a) is None for a in resolve_host(host, 80)):
+        pytest.skip(f"{host} resolves to a public address here")
+    named = url.replace("127.0.0.1", host)
+    c: Container = make_container(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", FixedClock())
+    with TestClient(create_app(c)) as client:
+        headers = tenant_headers(c, "Hooked Bank")
+        sid = create(client, headers, callback_url=named).json()["id"]
+        client.post(f"/v1/sessions/{sid}/cancel", headers=headers, json={"reason": "customer left"})
+        c.job_runner().run_due()
+        log = client.get(f"/v1/sessions/{sid}/webhooks", headers=headers).json()
+    c.close()
+    assert log and all(d["state"] == "queued" for d in log)
+    error = log[0]["last_error"]
+    assert f"callback host '{host}' resolves to " in error and "is not a public address" in error, error
+    assert state.received == []  # the receiver listening there was never reached

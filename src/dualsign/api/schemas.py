@@ -282,6 +282,21 @@ class TextAnswer(BaseModel):
     text: str = Field(max_length=500)
 
 
+class PlayedPartIn(BaseModel):
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    played_s: float = Field(ge=0, le=600, description="seconds of the media played (media time)")
+    ended: bool = Field(description="playback reached the end of this part")
+
+
+class PlaybackReport(BaseModel):
+    """What the page played of the current prompt, part by part (reminder, question)."""
+
+    question_id: str = Field(max_length=100)
+    attempt: int = Field(ge=1, le=100)
+    parts: list[PlayedPartIn] = Field(default_factory=list, max_length=10)
+    rate: float = Field(default=1.0, gt=0, le=4)
+
+
 class DocumentOut(BaseModel):
     index: int
     name: str

@@ -45,9 +45,9 @@ def answer_and_continue(
 
 
 def ask_next(session: SigningSession, at: datetime, render: Renderer | None = None) -> list[Event]:
-    """Ask prompts until one expects an answer (statements pass as soon as they are read)."""
+    """Ask the next prompt unless one is waiting (for an answer, or a statement for its playback)."""
     events: list[Event] = []
-    while session.state is SessionState.QUESTIONS and not session.awaiting_answer:
+    while session.state is SessionState.QUESTIONS and not session.prompt_pending:
         prompt = session.next_prompt()
         if prompt is None:
             break

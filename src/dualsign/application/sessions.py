@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
+from dualsign.application.callback_policy import CallbackPolicy
 from dualsign.application.evidence_log import persist, to_domain
 from dualsign.application.ports import BlobStore, Clock, IdFactory, PdfInspector, Placed, UnitOfWork
 from dualsign.application.records import Artifact, SessionRecord, StoredEvent, TemplateVersion
@@ -89,7 +89,7 @@ def mask_id(number: str) -> str:
     return number[:keep] + "*" * (len(number) - 2 * keep) + number[-keep:]
 
 
-def _validate(req: NewSession, limits: UploadLimits) -> list[FieldProblem]:
+def _validate(req: NewSession, limits: UploadLimits, callbacks: CallbackPolicy) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     if not req.signer_name.strip() or len(req.signer_name) > 100:
         problems.append(FieldProblem("signer_name", "must be 1 to 100 characters"))
@@ -110,9 +110,9 @@ def _validate(req: NewSession, limits: UploadLimits) -> list[FieldProblem]:
     if not _PHONE.match(req.signer_phone.strip()):
         problems.append(FieldProblem("signer_phone", "must be a phone number (digits, spaces, -, leading +)"))
     if req.callback_url:
-        parts = urlsplit(req.callback_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(req.callback_url) > 2000:
-            problems.append(FieldProblem("callback_url", "must be an absolute http(s) URL"))
+        problem = callbacks.url_problem(req.callback_url)
+        if problem:
+            problems.append(FieldProblem("callback_url", problem))
     if not 60 <= req.expires_in_seconds <= limits.max_session_seconds:
         problems.append(FieldProblem("expires_in", f"must be between 60 and {limits.max_session_seconds} s"))
     if req.contract_term_months is not None and not 1 <= req.contract_term_months <= 1200:
@@ -184,6 +184,7 @@ class SessionServices:
     limits: UploadLimits
     vision: VisionEngines | None = None  # checks the identity photo shows exactly one face
     pdfs: PdfInspector | None = None  # opens each PDF as signing will
+    callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)  # where callback_url may point
 
 
 class _Recorded(Protocol):
@@ -229,7 +230,9 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
     continued = req.continues_session is not None
     if continued:
         req = replace(req, documents=_continued_documents(uow, blobs, tenant_id, req))
-    problems = _validate(req, limits) + _check_uploads(req, limits, svc.pdfs, allow_signed=continued)
+    problems = _validate(req, limits, svc.callbacks) + _check_uploads(
+        req, limits, svc.pdfs, allow_signed=continued
+    )
     if problems:
         raise InvalidInput(problems)
     version = resolve_template(uow, tenant_id, req.template_key, req.template_version)

@@ -143,6 +143,25 @@ def repeat_question(uow: UnitOfWork, svc: SignerServices, token: str) -> SignerV
     return act(uow, svc, token, lambda s, now, _r: [s.repeat_question(now)])
 
 
+def report_playback(
+    uow: UnitOfWork,
+    svc: SignerServices,
+    token: str,
+    *,
+    question_id: str,
+    attempt: int,
+    parts: Sequence[Mapping[str, Any]],
+    rate: float,
+) -> SignerView:
+    """The page's playback report of the current prompt; a statement played in full moves on."""
+
+    def played(s: SigningSession, now: datetime, render: Renderer | None) -> list[Event]:
+        events = s.report_playback(now, question_id=question_id, attempt=attempt, parts=parts, rate=rate)
+        return events + ask_next(s, now, render)
+
+    return act(uow, svc, token, played)
+
+
 def current(uow: UnitOfWork, svc: SignerServices, token: str) -> SignerView:
     return act(uow, svc, token, lambda s, now, _r: [])
 

@@ -1,6 +1,7 @@
 """A whole session in the terminal, in memory: for trying a template and for demonstrations.
 
-Answers are typed, scripted, or spoken (WAV files run through the real VAD and ASR). Identity and
+Answers are typed, scripted, or spoken (WAV files run through the real VAD and ASR); statements are
+shown and count as heard (the playback report says ``source: simulation``). Identity and
 liveness are waived (and the waiver is recorded as such): there is no camera in a terminal. The run
 ends when the questions end: document review and signature need the signer page.
 """
@@ -59,10 +60,13 @@ def simulate(
     emit([session.open(clock.now(), {"client": "dualsign simulate"})])
     emit(session.give_consent(clock.now(), waive_vision_reason=WAIVER))
     emit(ask_next(session, clock.now(), render))
-    while session.state is SessionState.QUESTIONS and session.awaiting_answer:
+    while session.state is SessionState.QUESTIONS and session.prompt_pending:
         prompt = session.next_prompt()
-        if prompt is None:  # awaiting an answer always has a prompt
+        if prompt is None:  # a pending prompt always exists
             break
+        if session.awaiting_playback:  # a statement: the terminal shows it; its audio counts as heard
+            emit(_statement_shown(session, clock, prompt) + ask_next(session, clock.now(), render))
+            continue
         given = answers(prompt)
         emit(
             answer_and_continue(
@@ -70,6 +74,14 @@ def simulate(
             )
         )
     return SimulationResult(session, session.state is SessionState.DOCUMENT_REVIEW)
+
+
+def _statement_shown(session: SigningSession, clock: Clock, prompt: Prompt) -> list[Event]:
+    asked = session.last_asked.payload.get("audio", []) if session.last_asked else []
+    parts = [{"sha256": a["sha256"], "played_s": a.get("duration_s", 0.0), "ended": True} for a in asked]
+    return session.report_playback(
+        clock.now(), question_id=prompt.question_id, attempt=prompt.attempt, parts=parts, source="simulation"
+    )
 
 
 def spoken_answer(

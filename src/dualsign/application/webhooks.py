@@ -9,7 +9,8 @@ its delivery, no delivery without its event). The job POSTs the JSON body with
     X-DualSign-Timestamp:  Unix seconds at sending
     X-DualSign-Signature:  v1=<hex HMAC-SHA256(tenant webhook secret, "<timestamp>.<body>")>
 
-and anything but a 2xx is retried with backoff (the job runner), then kept as ``dead`` with the last
+(only to addresses the callback policy allows: see ``callback_policy``), and anything but a 2xx
+is retried with backoff (the job runner), then kept as ``dead`` with the last
 answer. Receivers check the signature and reject timestamps older than a few minutes.
 """
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dualsign.application.callback_policy import CallbackPolicy, Resolver
 from dualsign.application.ports import UnitOfWork
 from dualsign.application.records import Job, StoredEvent
 from dualsign.domain.errors import NotFound
@@ -110,9 +112,17 @@ class Delivery:
 Sender = Callable[[Delivery], int]  # returns the HTTP status; raises on a network failure
 
 
-def deliver(job: Job, platform_secret: bytes, now: datetime, send: Sender) -> None:
-    """Send one delivery; anything but 2xx raises, so the runner retries it."""
+def deliver(
+    job: Job,
+    platform_secret: bytes,
+    now: datetime,
+    send: Sender,
+    policy: CallbackPolicy,
+    resolve: Resolver,
+) -> None:
+    """Send one delivery; a refused address or anything but 2xx raises, so the runner retries it."""
     payload: dict[str, Any] = dict(job.payload)
+    policy.check_delivery(str(payload["url"]), resolve)
     body = json.dumps(payload["body"], ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
     ts = int(now.timestamp())
     secret = tenant_secret(platform_secret, str(payload["tenant_id"]))

@@ -21,7 +21,7 @@ from typing import Any
 from dualsign.domain.session import Event, QuestionOutcome, SigningSession
 from dualsign.domain.states import EventKind, SessionState
 
-RULESET_VERSION = "qc-2026.11"
+RULESET_VERSION = "qc-2026.12"  # prompt_played judged from the page's playback reports
 SYNC_TOLERANCE_S = 2.0  # recorded length vs. the session's own clock
 CLOCK_SKEW_S = 300.0  # signer clock vs. system time beyond this: time not trustworthy
 
@@ -108,10 +108,31 @@ def _prompt_played(f: _Facts) -> tuple[Verdict, str]:
     asked = f.all(EventKind.QUESTION_ASKED)
     if not asked:
         return R, "no question was asked"
+    full: set[tuple[Any, Any]] = set()
+    short: dict[tuple[Any, Any], str] = {}
+    for e in f.all(EventKind.PROMPT_PLAYED):
+        key = (e.payload.get("question_id"), e.payload.get("attempt"))
+        if e.payload.get("played_in_full"):
+            full.add(key)
+        else:
+            parts = e.payload.get("parts") or []
+            short[key] = ", ".join(
+                f"{p.get('role')} {p.get('played_s')} of {p.get('duration_s')} s"
+                for p in parts
+                if not p.get("full")
+            )
+    keys = [(e.payload.get("question_id"), e.payload.get("attempt")) for e in asked]
     silent = [e for e in asked if not e.payload.get("audio")]
+    cut = [k for k in keys if k not in full and k in short]
+    unreported = [k for k in keys if k not in full and k not in short]
+    if cut:
+        return F, "; ".join(f"{q} attempt {a} not played in full ({short[(q, a)]})" for q, a in cut)
     if silent:
         return R, f"{len(silent)} of {len(asked)} prompts have no audio recorded (text only)"
-    return P, f"{len(asked)} prompts played with recorded audio"
+    if unreported:
+        named = ", ".join(f"{q} attempt {a}" for q, a in unreported)
+        return R, f"the page did not report playing {len(unreported)} of {len(asked)} prompts: {named}"
+    return P, f"{len(asked)} prompts played in full, as the page reported against the recorded audio"
 
 
 def _identity(f: _Facts) -> tuple[Verdict, str]:

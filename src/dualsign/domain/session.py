@@ -13,8 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from dualsign.domain import recording
-from dualsign.domain.errors import IllegalTransition, ReviewIncomplete
+from dualsign.domain import playback, recording
+from dualsign.domain.errors import FieldProblem, IllegalTransition, InvalidInput, ReviewIncomplete
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.states import EventKind, SessionState
 from dualsign.domain.templates import OnFail, Question, Template, reminder_text
@@ -70,6 +70,8 @@ class SigningSession:
         self.liveness_attempts = 0
         self.warnings = 0
         self.awaiting_answer = False
+        self.awaiting_playback = False  # a statement asked: it passes when the page has played it in full
+        self.last_asked: Event | None = None
         self.pages_seen: dict[str, set[int]] = {}  # document digest → pages viewed
         self.page_counts: dict[str, int] = {}
         self.review_started: datetime | None = None
@@ -102,6 +104,8 @@ class SigningSession:
                 self.liveness_attempts += 1
             case EventKind.QUESTION_ASKED:
                 self.awaiting_answer = bool(p.get("expects_answer", True))
+                self.awaiting_playback = not self.awaiting_answer
+                self.last_asked = event
             case EventKind.ANSWER_JUDGED:
                 prog = self.progress[str(p["question_id"])]
                 prog.attempts += 1
@@ -116,6 +120,7 @@ class SigningSession:
                 self.progress[str(p["question_id"])].outcome = outcome
                 self.current_index += 1
                 self.awaiting_answer = False
+                self.awaiting_playback = False
             case EventKind.MONITORING_WARNING:
                 self.warnings += 1
             case EventKind.DOCUMENT_VIEWED:
@@ -158,6 +163,11 @@ class SigningSession:
         reminder = reminder_text(q, self.template.language, prog.verdicts[-1]) if prog.attempts > 0 else None
         text = f"{reminder} {q.prompt}" if reminder else q.prompt
         return Prompt(q.id, prog.attempts + 1, q.max_attempts, text, q.prompt, reminder, q.expects_answer)
+
+    @property
+    def prompt_pending(self) -> bool:
+        """A prompt was asked and waits: for the signer's answer, or (a statement) for its playback."""
+        return self.awaiting_answer or self.awaiting_playback
 
     @property
     def flagged_questions(self) -> list[str]:
@@ -232,11 +242,11 @@ class SigningSession:
         return self._emit(kind, at, attempt=self.liveness_attempts + 1, **details)
 
     def ask(self, at: datetime, *, audio: Sequence[JsonMap] = ()) -> list[Event]:
-        """Play the next prompt. A statement (no answer expected) passes as soon as it is played."""
+        """Play the next prompt. A statement (no answer expected) passes once the page played it in full."""
         prompt = self.next_prompt()
-        if prompt is None:
+        if prompt is None or self.prompt_pending:
             raise IllegalTransition(str(self.state), EventKind.QUESTION_ASKED.value)
-        events = [
+        return [
             self._emit(
                 EventKind.QUESTION_ASKED,
                 at,
@@ -248,11 +258,53 @@ class SigningSession:
                 audio=[dict(a) for a in audio],
             )
         ]
-        if not prompt.expects_answer:
+
+    def report_playback(
+        self,
+        at: datetime,
+        *,
+        question_id: str,
+        attempt: int,
+        parts: Sequence[JsonMap],
+        rate: float = 1.0,
+        source: str = "page",
+    ) -> list[Event]:
+        """The page played the current prompt's audio: how much of each part, whether it ended.
+
+        A statement (no answer expected) passes once it has been played in full; a question's answer
+        window opens either way, and the quality check judges the playback afterwards.
+        """
+        asked = self.last_asked
+        if self.state is not SessionState.QUESTIONS or asked is None:
+            raise IllegalTransition(str(self.state), EventKind.PROMPT_PLAYED.value)
+        current = (asked.payload.get("question_id"), asked.payload.get("attempt"))
+        if (question_id, attempt) != current:
+            raise InvalidInput(
+                [
+                    FieldProblem(
+                        "question_id",
+                        f"{question_id!r} attempt {attempt} is not the prompt being played "
+                        f"({current[0]!r} attempt {current[1]})",
+                    )
+                ]
+            )
+        assessed = playback.assess(asked.payload.get("audio") or [], playback.parse_report(parts))
+        full = all(a.full for a in assessed)
+        events = [
+            self._emit(
+                EventKind.PROMPT_PLAYED,
+                at,
+                question_id=question_id,
+                attempt=attempt,
+                parts=[a.to_payload() for a in assessed],
+                played_in_full=full,
+                rate=rate,
+                source=source,
+            )
+        ]
+        if self.awaiting_playback and full:
             events.append(
-                self._emit(
-                    EventKind.QUESTION_PASSED, at, question_id=prompt.question_id, attempts=0, statement=True
-                )
+                self._emit(EventKind.QUESTION_PASSED, at, question_id=question_id, attempts=0, statement=True)
             )
             events += self._maybe_complete(at)
         return events

@@ -70,6 +70,7 @@ class EventKind(StrEnum):
     LIVENESS_FAILED = "liveness_failed"
     QUESTION_ASKED = "question_asked"
     QUESTION_REPEATED = "question_repeated"
+    PROMPT_PLAYED = "prompt_played"  # the page's report of how much of a prompt's audio it played
     ANSWER_JUDGED = "answer_judged"
     QUESTION_PASSED = "question_passed"
     QUESTION_FLAGGED = "question_flagged"

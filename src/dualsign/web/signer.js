@@ -413,22 +413,33 @@ function questionScreen() {
     el('p', {class: 'muted', text: `${t('question')} ${n} ${t('of')} ${total} · ${t('attempt', {a: p.attempt, m: p.max_attempts})}`}),
     el('p', {class: 'subtitle', id: 'subtitle', text: p.text}),
     el('p', {id: 'listen-state'}), el('p', {id: 'verdict'}), repeat));
-  playPrompt(S.prompt_audio || []).then(() => {
-    if (S.state === 'questions' && S.prompt === p && p.expects_answer) sendControl({type: 'listen'});
+  playPrompt(S.prompt_audio || []).then(async (played) => {
+    if (S.state !== 'questions' || S.prompt !== p) return;  // repeated or moved on meanwhile
+    // the server records how much of each part was played (the quality check judges "played in full")
+    const report = {question_id: p.question_id, attempt: p.attempt, parts: played, rate: elderly ? 0.85 : 1.0};
+    let next = null;
+    try { next = await api('POST', '/prompt/played', report); } catch (_) { /* recorded as unreported */ }
+    if (!p.expects_answer) { if (next) onState(next); return; }  // a statement passes once played in full
+    if (S.state === 'questions' && S.prompt === p) sendControl({type: 'listen'});
   });
 }
 const player = new Audio();
 async function playPrompt(parts) {
+  // plays each part in order; returns what was played of each: media seconds and whether it ended
   playing = true;
+  const played = [];
   for (const part of parts) {
     player.src = part.url;
     player.playbackRate = (elderly ? 0.85 : 1.0);
+    let ended = false;
     try {
       await player.play();
-      await new Promise((ok) => { player.onended = ok; player.onerror = ok; });
-    } catch (_) { /* autoplay refused: the subtitle is on screen, the answer window still opens */ }
+      ended = await new Promise((ok) => { player.onended = () => ok(true); player.onerror = () => ok(false); });
+    } catch (_) { /* autoplay refused: the subtitle is on screen; the report says it was not played */ }
+    played.push({sha256: part.sha256, played_s: Number((player.currentTime || 0).toFixed(3)), ended});
   }
   playing = false;
+  return played;
 }
 function showListening(on) {
   const b = $('listen-state');

@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 import yaml
 
-from dualsign.domain.errors import IllegalTransition
+from dualsign.domain.errors import IllegalTransition, InvalidInput
 from dualsign.domain.matching import match
-from dualsign.domain.session import QuestionOutcome, SigningSession
+from dualsign.domain.session import Event, QuestionOutcome, SigningSession
 from dualsign.domain.states import EventKind, SessionState
 from dualsign.domain.templates import Template, parse_template
 
 T0 = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+AUDIO = "a" * 64  # the digest of the prompt audio the driver "plays"
 
 DOC: dict[str, Any] = {
     "key": "unit-test",
@@ -65,8 +66,18 @@ class Driver:
         return self.t
 
     def ask(self) -> None:
+        """Ask what comes next; a statement is played in full (as the page reports) and passes."""
         while self.s.state is SessionState.QUESTIONS and not self.s.awaiting_answer and self.s.next_prompt():
-            self.s.ask(self.tick())
+            if self.s.awaiting_playback:
+                self.play()
+            else:
+                self.s.ask(self.tick(), audio=[{"role": "question", "sha256": AUDIO, "duration_s": 2.0}])
+
+    def play(self, played_s: float = 2.0, *, ended: bool = True) -> list[Event]:
+        p = self.s.next_prompt()
+        assert p is not None
+        part = {"sha256": AUDIO, "played_s": played_s, "ended": ended}
+        return self.s.report_playback(self.tick(), question_id=p.question_id, attempt=p.attempt, parts=[part])
 
     def say(self, text: str | None) -> None:
         q = self.s.current_question
@@ -91,6 +102,50 @@ def test_waived_steps_are_recorded_and_statement_passes_when_read() -> None:
     assert d.s.progress["intro"].outcome is QuestionOutcome.PASSED
     assert d.s.current_question is not None
     assert d.s.current_question.id == "q1"
+
+
+def test_a_statement_waits_until_the_page_played_it_in_full() -> None:
+    d = Driver(template())
+    d.s.give_consent(d.tick())
+    d.s.ask(d.tick(), audio=[{"role": "question", "sha256": AUDIO, "duration_s": 2.0}])
+    assert d.s.awaiting_playback and d.s.progress["intro"].outcome is QuestionOutcome.PENDING
+    with pytest.raises(IllegalTransition):
+        d.s.ask(d.tick())  # nothing else is asked while the statement waits
+    cut = d.play(1.1, ended=False)  # autoplay refused or interrupted
+    assert [e.kind for e in cut] == [EventKind.PROMPT_PLAYED]
+    assert cut[0].payload["played_in_full"] is False
+    assert cut[0].payload["parts"][0] == {
+        "sha256": AUDIO,
+        "role": "question",
+        "duration_s": 2.0,
+        "played_s": 1.1,
+        "ended": False,
+        "full": False,
+    }
+    short = d.play(1.0, ended=True)  # "ended" but shorter than the audio the server rendered
+    assert short[0].payload["played_in_full"] is False
+    full = d.play(1.8, ended=True)  # within the tolerance of the audio's length
+    assert [e.kind for e in full] == [EventKind.PROMPT_PLAYED, EventKind.QUESTION_PASSED]
+    assert d.s.progress["intro"].outcome is QuestionOutcome.PASSED
+
+
+def test_a_playback_report_must_name_the_current_prompt_and_its_audio() -> None:
+    d = started()  # q1 is being asked
+    recorded = len(d.s.events)
+    with pytest.raises(InvalidInput) as wrong:
+        d.s.report_playback(d.tick(), question_id="q2", attempt=1, parts=[])
+    assert wrong.value.problems[0].path == "question_id"
+    with pytest.raises(InvalidInput) as stranger:
+        d.s.report_playback(
+            d.tick(), question_id="q1", attempt=1, parts=[{"sha256": "b" * 64, "played_s": 2, "ended": True}]
+        )
+    assert stranger.value.problems[0].path == "parts[0].sha256"
+    with pytest.raises(InvalidInput) as bad:
+        d.s.report_playback(
+            d.tick(), question_id="q1", attempt=1, parts=[{"sha256": AUDIO, "played_s": -1, "ended": True}]
+        )
+    assert bad.value.problems[0].path == "parts[0].played_s"
+    assert len(d.s.events) == recorded  # nothing recorded
 
 
 def test_negative_answer_is_reminded_and_reasked_then_accepted() -> None:

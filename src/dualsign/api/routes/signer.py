@@ -1,6 +1,7 @@
 """The signer's side, authorised by the token of the signer link.
 
-HTTP (header ``X-Signer-Token``): state, open, consent, typed answers, repeat, prompt audio, documents
+HTTP (header ``X-Signer-Token``): state, open, consent, typed answers, prompt playback reports, repeat,
+prompt audio, documents
 (list, PDF, page viewed, review done) and the signature (handwritten strokes or a picture).
 WebSocket ``/signer/v1/live?token=…``: the live channel — JSON control messages and 16 kHz mono PCM
 (int16 little-endian) binary frames during an answer window; the server pushes verdicts and prompts.
@@ -22,6 +23,7 @@ from dualsign.api.schemas import (
     ConsentRequest,
     DocumentOut,
     PageViewed,
+    PlaybackReport,
     SignatureRequest,
     SignerState,
     TextAnswer,
@@ -55,6 +57,21 @@ def consent(body: ConsentRequest, token: SignerToken, c: ContainerDep) -> Signer
 @router.post("/answers", name="signer_answer_text")
 def answer(body: TextAnswer, token: SignerToken, c: ContainerDep) -> SignerState:
     return signer_state(signer.answer_text(c.new_uow(), c.signer_services, token, body.text), token)
+
+
+@router.post("/prompt/played", name="signer_prompt_played")
+def prompt_played(body: PlaybackReport, token: SignerToken, c: ContainerDep) -> SignerState:
+    """How much of the current prompt's audio the page played (a statement played in full passes)."""
+    view = signer.report_playback(
+        c.new_uow(),
+        c.signer_services,
+        token,
+        question_id=body.question_id,
+        attempt=body.attempt,
+        parts=[p.model_dump() for p in body.parts],
+        rate=body.rate,
+    )
+    return signer_state(view, token)
 
 
 @router.post("/repeat", name="signer_repeat_question")
