@@ -500,3 +500,50 @@ def test_a_dropped_network_loses_no_recording_chunk(
     ]
     assert sorted(c["index"] for c in chunks) == list(range(closed["chunks"]))
     assert closed["declared_chunks"] == {"0": closed["chunks"]}
+
+
+def test_an_admin_publishes_a_version_with_a_recorded_prompt_in_the_console(
+    service: Service, files: dict[str, Path], launch: Any, tmp_path: Path
+) -> None:
+    c = service.c
+    own = TEMPLATE.read_text(encoding="utf-8").replace("key: browser-check-en", "key: browser-console-check")
+    r = httpx.post(
+        f"{service.url}/v1/templates",
+        headers={**service.headers, "Content-Type": "application/yaml"},
+        content=own.encode(),
+    )
+    assert r.status_code == 201, r.text
+    add_reviewer(
+        c.new_uow(),
+        c.clock,
+        c.ids.new_id,
+        c.passwords,
+        tenant_id=service.tenant_id,
+        username="qc-admin",
+        password="correct horse battery",
+        role="admin",
+    )
+    recording = tmp_path / "q1.wav"
+    subprocess.run(["espeak-ng", "-w", str(recording), "Do you understand the risks?"], check=True)
+    page = launch(files["signer"], files["yes"], f"{service.url}/console")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.fill("#username", "qc-admin")
+    page.fill("#password", "correct horse battery")
+    page.click("#sign-in")
+    page.click("#nav-templates")
+    page.click("tr[data-key=browser-console-check]")
+    page.wait_for_selector("#template-title:has-text('v1')")
+    page.set_input_files("input[data-question=q1]", str(recording))
+    page.click("tr[data-question=q1] button")
+    page.wait_for_selector("#template-title:has-text('v2')", timeout=15_000)
+    shot(page, "console-template")
+    assert "prompt_audio" in page.input_value("#template-yaml")
+    page.fill("#template-yaml", "kind: dualsign.template\nversion: 1\nkey: browser-console-check\n")
+    page.click("#publish")
+    page.wait_for_selector("#publish-result.error")
+    assert "questions" in page.inner_text("#publish-result")  # the missing field is named
+    shot(page, "console-template-error")
+    detail = httpx.get(
+        f"{service.url}/v1/templates/browser-console-check", headers=service.headers, timeout=30
+    ).json()
+    assert detail["number"] == 2

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -16,6 +17,7 @@ from dualsign.api.app import create_app
 from dualsign.application.console import add_reviewer, in_sample
 from dualsign.application.tenants import create_tenant
 from dualsign.container import Container
+from dualsign.engines._audio import to_wav
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import create
 from tests.integration.test_signing import STROKES, publish, signer_headers, to_signing
@@ -37,6 +39,7 @@ def env(tmp_path: Path, database_url: str, clock: FixedClock) -> Iterator[dict[s
             ("audrey", "auditor", bank.id),
             ("olga", "reviewer", other.id),
             ("platform", "admin", None),
+            ("adam", "admin", bank.id),
         ]:
             add_reviewer(
                 c.new_uow(),
@@ -202,3 +205,48 @@ def test_the_cli_adds_reviewers(env: dict[str, Any], tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["role"] == "auditor"
     sign_in(env["client"], "carol")
+
+
+def tone_wav(seconds: float) -> bytes:
+    t = np.arange(int(16000 * seconds)) / 16000
+    return to_wav((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
+
+
+def test_an_admin_records_a_prompt_and_sessions_then_play_the_recording(env: dict[str, Any]) -> None:
+    client: TestClient = env["client"]
+    sign_in(client, "adam")
+    listed = {(t["key"], t["builtin"]) for t in client.get("/console/api/templates").json()}
+    assert ("signing-check", False) in listed and ("insurance-epolicy-en", True) in listed
+    before = client.get("/console/api/templates/signing-check").json()
+    assert before["number"] == 1 and "q1" in before["yaml"]
+    assert [(q["id"], q["prompt_audio"]) for q in before["questions"]] == [("q1", None)]
+    url = "/console/api/templates/signing-check/questions/q1/prompt-audio"
+    wav = {**CHANGE, "Content-Type": "audio/wav"}
+    unknown = client.post(url.replace("/q1/", "/q9/"), headers=wav, content=tone_wav(1.5))
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "question_id"
+    noise = client.post(url, headers=wav, content=b"RIFF not really audio")
+    assert noise.status_code == 422 and noise.json()["errors"][0]["field"] == "body"
+    builtin = client.post(url.replace("signing-check", "insurance-epolicy-en"), headers=wav, content=b"x")
+    assert builtin.status_code == 409 and "built in" in builtin.json()["detail"]
+    done = client.post(url, headers=wav, content=tone_wav(1.5))
+    assert done.status_code == 200, done.text
+    recorded = done.json()
+    assert recorded["number"] == 2 and recorded["created"] and recorded["duration_s"] == 1.5
+    after = client.get("/console/api/templates/signing-check").json()
+    assert after["number"] == 2 and after["questions"][0]["prompt_audio"] == recorded["sha256"]
+    assert client.get("/console/api/templates/signing-check", params={"version": "1"}).json()["number"] == 1
+    again = client.post("/console/api/templates", headers=CHANGE, content=after["yaml"].encode())
+    assert again.json() == {**again.json(), "number": 2, "created": False}  # same content: no new version
+    sign_in(client, "alice")
+    denied = client.post(url, headers=wav, content=tone_wav(1.5))
+    assert denied.status_code == 403 and denied.json()["role"] == "reviewer"
+    created = create(client, env["headers"], template="signing-check", signer_name="Li Si").json()
+    signer = signer_headers(created)
+    client.post("/signer/v1/open", headers=signer)
+    s = client.post("/signer/v1/consent", headers=signer, json={"agree": True}).json()
+    (part,) = s["prompt_audio"]
+    assert (part["sha256"], part["duration_s"]) == (recorded["sha256"], 1.5)
+    played = client.get(part["url"])
+    assert played.status_code == 200 and played.content == client.app.state.container.blobs.get(
+        part["sha256"]
+    )

@@ -14,7 +14,7 @@ from dualsign.application.records import RenderedPrompt
 from dualsign.domain.errors import FieldProblem, InvalidInput
 from dualsign.domain.session import Prompt
 from dualsign.domain.templates import Template
-from dualsign.engines._audio import AudioDecodeError, decode, to_wav
+from dualsign.engines._audio import AudioDecodeError, decode, to_wav, wav_duration
 from dualsign.engines.base import SAMPLE_RATE, TtsEngine
 
 
@@ -59,6 +59,16 @@ def store_prompt_recording(blobs: BlobStore, data: bytes, field: str = "body") -
     return StoredRecording(ref.sha256, round(seconds, 3))
 
 
+_RECORDING_SECONDS: dict[str, float] = {}  # by digest: content-addressed, so never stale
+
+
+def recording_seconds(blobs: BlobStore, sha256: str) -> float:
+    """How long an operator's stored prompt recording plays (known to the playback check)."""
+    if sha256 not in _RECORDING_SECONDS:
+        _RECORDING_SECONDS[sha256] = round(wav_duration(blobs.get(sha256))[1], 3)
+    return _RECORDING_SECONDS[sha256]
+
+
 def render_text(
     uow: UnitOfWork,
     blobs: BlobStore,
@@ -100,8 +110,11 @@ def render_prompt(
         parts.append(render_text(uow, blobs, tts, clock, prompt.reminder, lang, speed, "reminder"))
     recorded = template.question(prompt.question_id).prompt_audio
     if recorded and blobs.exists(recorded):
+        seconds = recording_seconds(blobs, recorded)
         parts.append(
-            PromptAudio("question", recorded, "prerecorded", "operator recording", 0.0, prompt.question_text)
+            PromptAudio(
+                "question", recorded, "prerecorded", "operator recording", seconds, prompt.question_text
+            )
         )
     else:
         parts.append(render_text(uow, blobs, tts, clock, prompt.question_text, lang, speed, "question"))

@@ -8,12 +8,14 @@ that tenant only, and may not take a built-in key. Versions are never edited: a 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
 from dualsign.application.ports import BlobStore, Clock, IdFactory, UnitOfWork, UnitOfWorkFactory
+from dualsign.application.prompts import store_prompt_recording
 from dualsign.application.records import TemplateVersion
-from dualsign.domain.errors import Conflict, FieldProblem, NotFound, TemplateInvalid
+from dualsign.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, TemplateInvalid
 from dualsign.domain.templates import Template, parse_template
 from dualsign.scenarios import builtin_sources
 
@@ -115,3 +117,47 @@ def list_templates(uow: UnitOfWork, tenant_id: str | None) -> list[TemplateVersi
 
 def template_of(version: TemplateVersion) -> Template:
     return parse_template(version.document, f"{version.key}@{version.number}")
+
+
+@dataclass(frozen=True)
+class PromptAttached:
+    published: Published
+    sha256: str
+    duration_s: float
+
+
+def attach_prompt_audio(
+    uow: UnitOfWork,
+    clock: Clock,
+    ids: IdFactory,
+    blobs: BlobStore,
+    tenant_id: str,
+    key: str,
+    question_id: str,
+    audio: bytes,
+) -> PromptAttached:
+    """An operator's recording becomes what a question plays: a new version of the tenant's template.
+
+    The newest version is copied with the question's ``prompt_audio`` set to the recording (normalised
+    to WAV and stored by digest); sessions already running keep the version they pinned.
+    """
+    with uow:
+        versions = list(uow.templates.versions(tenant_id, key))
+        builtin = not versions and bool(uow.templates.versions(None, key))
+    if builtin:
+        raise Conflict(f"template {key!r} is built in: publish it under your own key to record its prompts")
+    if not versions:
+        raise NotFound("template", key)
+    document = template_of(versions[-1]).to_document()
+    questions: list[dict[str, Any]] = document["questions"]  # type: ignore[assignment]
+    target = next((q for q in questions if q["id"] == question_id), None)
+    if target is None:
+        known = ", ".join(q["id"] for q in questions)
+        raise InvalidInput(
+            [FieldProblem("question_id", f"{key!r} has no question {question_id!r} ({known})")]
+        )
+    stored = store_prompt_recording(blobs, audio)
+    target["prompt_audio"] = stored.sha256
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    published = publish_template(uow, clock, ids, tenant_id, text, f"{key} + prompt audio", blobs)
+    return PromptAttached(published, stored.sha256, stored.duration_s)

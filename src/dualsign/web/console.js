@@ -1,4 +1,5 @@
-// DualSign review console: sign in, find sessions, review one (video, timeline, QC, face presence), decide.
+// DualSign review console: sign in, find sessions, review one (video, timeline, QC, face presence), decide;
+// templates: versions, a new version from YAML, operator recordings of prompts.
 'use strict';
 (() => {
 const app = document.getElementById('app');
@@ -14,10 +15,13 @@ const el = (tag, attrs, ...kids) => {
 const SVG = 'http://www.w3.org/2000/svg';
 const svg = (tag, attrs) => { const e = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); return e; };
 
-async function api(method, path, body) {
+async function api(method, path, body, raw, rawType) {
+  // body: JSON; raw: sent as it is (a YAML text, an audio file) with rawType
   const headers = {'X-DualSign-Console': '1'};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const r = await fetch('/console/api' + path, {method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body)});
+  if (raw !== undefined) headers['Content-Type'] = rawType;
+  const payload = raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body);
+  const r = await fetch('/console/api' + path, {method, headers, credentials: 'same-origin', body: payload});
   const data = (r.headers.get('content-type') || '').includes('json') ? await r.json() : null;
   if (r.status === 401 && path !== '/sign-in') { signInScreen(); throw new Error('signed out'); }
   if (!r.ok) { const e = new Error((data && data.detail) || r.statusText); e.data = data; throw e; }
@@ -40,7 +44,67 @@ function signInScreen(message) {
 
 function header() {
   const who = document.getElementById('who');
-  who.replaceChildren(`${me.username} (${me.role}) `, el('button', {text: '退出 Sign out', onclick: async () => { await api('POST', '/sign-out', {}); signInScreen(); }}));
+  who.replaceChildren(el('button', {id: 'nav-sessions', text: '会话 Sessions', onclick: listScreen}), ' ',
+    el('button', {id: 'nav-templates', text: '模板 Templates', onclick: () => templatesScreen()}), ' ',
+    `${me.username} (${me.role}) `, el('button', {text: '退出 Sign out', onclick: async () => { await api('POST', '/sign-out', {}); signInScreen(); }}));
+}
+const problems = (e) => (e.data && e.data.errors ? e.data.errors.map((p) => `${p.field}: ${p.reason}`).join('\n') : e.message);
+
+// --- templates: versions, the YAML of one, a new version, operator recordings of prompts ----------
+async function templatesScreen(tenant) {
+  header();
+  const q = tenant ? '?tenant=' + encodeURIComponent(tenant) : '';
+  let rows = [];
+  try { rows = await api('GET', '/templates' + q); }
+  catch (e) { if (e.message === 'signed out') return; app.replaceChildren(el('div', {class: 'card'}, el('p', {class: 'error', text: problems(e)}))); return; }
+  const table = el('table', {id: 'templates'}, el('tr', {}, ...['模板 Key', '标题 Title', '版本 Version', '内容哈希 Content hash', '来源 Source'].map((h) => el('th', {text: h}))));
+  for (const r of rows) {
+    table.append(el('tr', {class: 'row', 'data-key': r.key, onclick: () => templateScreen(r.key, q)},
+      el('td', {text: r.key}), el('td', {text: r.title}), el('td', {text: 'v' + r.number}),
+      el('td', {class: 'mono', text: r.content_hash.slice(0, 16) + '…'}), el('td', {text: r.builtin ? '内置 built-in' : '本机构 tenant'})));
+  }
+  const canPublish = me.role === 'admin' && me.tenant_id;
+  app.replaceChildren(el('div', {class: 'card'}, el('h2', {text: '模板 Templates'}), table),
+    canPublish ? publishCard('') : el('p', {class: 'muted', text: '仅机构管理员可发布 Only a tenant admin publishes templates'}));
+}
+function publishCard(yamlText) {
+  const area = el('textarea', {id: 'template-yaml', rows: '18', spellcheck: 'false'});
+  area.value = yamlText;
+  const msg = el('pre', {id: 'publish-result'});
+  const publish = el('button', {class: 'primary', id: 'publish', text: '发布新版本 Publish a version', onclick: async () => {
+    msg.className = '';
+    try {
+      const r = await api('POST', '/templates', undefined, area.value, 'application/yaml');
+      msg.textContent = r.created ? `已发布 Published ${r.key} v${r.number}` : `内容未变 Unchanged: identical to ${r.key} v${r.number}`;
+    } catch (e) { msg.className = 'error'; msg.textContent = problems(e); }
+  }});
+  return el('div', {class: 'card'}, el('h3', {text: '发布新版本 New version (YAML)'}), area, el('p', {}, publish), msg);
+}
+async function templateScreen(key, q) {
+  let t;
+  try { t = await api('GET', '/templates/' + encodeURIComponent(key) + (q || '')); }
+  catch (e) { app.replaceChildren(el('p', {class: 'error', text: problems(e)})); return; }
+  const admin = me.role === 'admin' && me.tenant_id && !t.builtin;
+  const rows = el('table', {id: 'questions'}, el('tr', {}, ...['问题 Question', '播报文本 Prompt', '录音 Recording', ''].map((h) => el('th', {text: h}))));
+  for (const qu of t.questions) {
+    const file = el('input', {type: 'file', accept: 'audio/*', 'data-question': qu.id});
+    const status = el('span', {class: 'muted', text: qu.prompt_audio ? qu.prompt_audio.slice(0, 12) + '…' : 'TTS'});
+    const upload = el('button', {text: '上传录音 Upload', onclick: async () => {
+      if (!file.files.length) { status.textContent = '先选择文件 choose a file'; return; }
+      try {
+        const f = file.files[0];
+        const r = await api('POST', `/templates/${encodeURIComponent(key)}/questions/${encodeURIComponent(qu.id)}/prompt-audio`, undefined, f, f.type || 'audio/wav');
+        status.textContent = `v${r.number} · ${r.duration_s} s · ${r.sha256.slice(0, 12)}…`;
+        setTimeout(() => templateScreen(key, q), 800);
+      } catch (e) { status.className = 'error'; status.textContent = problems(e); }
+    }});
+    rows.append(el('tr', {'data-question': qu.id}, el('td', {text: qu.id}), el('td', {text: qu.prompt}), el('td', {}, status),
+      el('td', {}, admin ? file : null, admin ? upload : null)));
+  }
+  app.replaceChildren(el('p', {}, el('button', {text: '← 返回 Back', onclick: () => templatesScreen()})),
+    el('div', {class: 'card'}, el('h2', {id: 'template-title', text: `${t.title} · ${t.key} v${t.number}`}),
+      el('p', {class: 'muted mono', text: t.content_hash}), rows),
+    admin ? publishCard(t.yaml) : el('div', {class: 'card'}, el('h3', {text: 'YAML'}), el('pre', {class: 'yaml', text: t.yaml})));
 }
 
 const filters = {status: '', qc_verdict: '', template: '', review: '', since: '', until: '', sample_percent: ''};

@@ -17,10 +17,24 @@ from starlette.concurrency import run_in_threadpool
 
 from dualsign.api.deps import ContainerDep
 from dualsign.api.routes.signer import PAGE_HEADERS
+from dualsign.api.routes.templates import AUDIO_TYPES, MAX_PROMPT_AUDIO
 from dualsign.application import console
 from dualsign.application.records import Reviewer, SessionFilter
-from dualsign.application.template_catalog import list_templates, publish_template
-from dualsign.domain.errors import FieldProblem, Forbidden, InvalidInput, Unauthorized
+from dualsign.application.template_catalog import (
+    attach_prompt_audio,
+    list_templates,
+    publish_template,
+    resolve_template,
+    template_of,
+)
+from dualsign.domain.errors import (
+    FieldProblem,
+    Forbidden,
+    InvalidInput,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMedia,
+)
 
 COOKIE = "dualsign_console"
 router = APIRouter(prefix="/console/api", tags=["console"])
@@ -131,25 +145,98 @@ def templates(reviewer: Signed, c: ContainerDep, tenant: str | None = None) -> l
     if owner is None:
         raise InvalidInput([FieldProblem("tenant", "a platform reviewer names the tenant")])
     return [
-        {"key": v.key, "number": v.number, "content_hash": v.content_hash, "source": v.source}
+        {
+            "key": v.key,
+            "number": v.number,
+            "content_hash": v.content_hash,
+            "title": str(v.document.get("title", "")),
+            "builtin": v.tenant_id is None,
+            "created_at": v.created_at.isoformat(),
+        }
         for v in list_templates(c.new_uow(), owner)
     ]
+
+
+def _publisher(reviewer: Reviewer) -> str:
+    """The tenant a reviewer publishes templates for (admins of a tenant only)."""
+    if reviewer.role != "admin":
+        raise Forbidden(reviewer.role, "publish templates")
+    if reviewer.tenant_id is None:
+        raise InvalidInput([FieldProblem("tenant", "templates are published by a tenant's admin")])
+    return reviewer.tenant_id
 
 
 @router.post("/templates", name="console_publish_template", dependencies=[Change])
 async def publish(request: Request, reviewer: Signed, c: ContainerDep) -> dict[str, Any]:
     """A new template version (YAML body); admins only."""
-    if reviewer.role != "admin":
-        raise Forbidden(reviewer.role, "publish templates")
-    if reviewer.tenant_id is None:
-        raise InvalidInput([FieldProblem("tenant", "templates are published by a tenant's admin")])
+    tenant = _publisher(reviewer)
     raw = await request.body()
     if len(raw) > c.settings.limits.max_template_bytes:
         raise InvalidInput([FieldProblem("body", "the template is too large")])
     text = raw.decode("utf-8", errors="replace")
-    published = publish_template(c.new_uow(), c.clock, c.ids, reviewer.tenant_id, text, "body", c.blobs)
+    published = publish_template(c.new_uow(), c.clock, c.ids, tenant, text, "body", c.blobs)
     v = published.version
     return {"key": v.key, "number": v.number, "content_hash": v.content_hash, "created": published.created}
+
+
+@router.get("/templates/{key}", name="console_template")
+def template(
+    key: str, reviewer: Signed, c: ContainerDep, tenant: str | None = None, version: str | None = None
+) -> dict[str, Any]:
+    """One version (newest by default) with its YAML, for reading or as the start of a new version."""
+    owner = reviewer.tenant_id or tenant
+    if owner is None:
+        raise InvalidInput([FieldProblem("tenant", "a platform reviewer names the tenant")])
+    v = resolve_template(c.new_uow(), owner, key, version)
+    t = template_of(v)
+    return {
+        "key": v.key,
+        "number": v.number,
+        "content_hash": v.content_hash,
+        "builtin": v.tenant_id is None,
+        "title": t.title,
+        "yaml": v.source,
+        "questions": [
+            {
+                "id": q.id,
+                "prompt": q.prompt,
+                "prompt_audio": q.prompt_audio,
+                "expects_answer": q.expects_answer,
+            }
+            for q in t.questions
+        ],
+    }
+
+
+@router.post(
+    "/templates/{key}/questions/{question_id}/prompt-audio",
+    name="console_record_prompt",
+    dependencies=[Change],
+    openapi_extra={"requestBody": {"required": True, "content": {t: {} for t in AUDIO_TYPES}}},
+)
+async def record_prompt(
+    key: str, question_id: str, request: Request, reviewer: Signed, c: ContainerDep
+) -> dict[str, Any]:
+    """An operator's recording for one question: a new template version that plays it; admins only."""
+    tenant = _publisher(reviewer)
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in AUDIO_TYPES:
+        raise UnsupportedMedia("body", ctype, AUDIO_TYPES)
+    raw = await request.body()
+    if len(raw) > MAX_PROMPT_AUDIO:
+        raise PayloadTooLarge("body", MAX_PROMPT_AUDIO, len(raw))
+    done = await run_in_threadpool(
+        attach_prompt_audio, c.new_uow(), c.clock, c.ids, c.blobs, tenant, key, question_id, raw
+    )
+    v = done.published.version
+    return {
+        "key": v.key,
+        "number": v.number,
+        "content_hash": v.content_hash,
+        "created": done.published.created,
+        "sha256": done.sha256,
+        "duration_s": done.duration_s,
+    }
 
 
 @pages.get("/console", response_class=HTMLResponse)
