@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
+
+import pytest
+
+from dualsign_verify.bundle import MalformedBundle, open_bundle, read_bundle
+from dualsign_verify.verifier import Status, verify
 
 ASSETS = Path(__file__).parents[2] / "assets" / "bundles"
 VERIFY = [sys.executable, "-m", "dualsign_verify.cli"]
@@ -32,3 +38,27 @@ def test_a_file_that_is_not_a_bundle_is_malformed_not_failed(tmp_path: Path) -> 
     junk.write_bytes(b"PK\x03\x04 not really")
     done = subprocess.run([*VERIFY, str(junk)], capture_output=True, text=True, check=False)
     assert done.returncode == 3 and "not a readable DualSign bundle" in done.stdout
+
+
+def test_uncompressed_artifacts_are_read_in_place_from_the_mapped_file() -> None:
+    bundle = open_bundle(ASSETS / "insurance_cancelled.zip")
+    with zipfile.ZipFile(ASSETS / "insurance_cancelled.zip") as z:
+        stored = [i.filename for i in z.infolist() if i.compress_type == zipfile.ZIP_STORED]
+        assert stored and all(n.startswith("artifacts/") for n in stored)
+        for name in stored:
+            view = bundle.data(name)
+            assert isinstance(view, memoryview) and bytes(view) == z.read(name)  # the bytes, not a copy
+    assert verify(bundle).verdict is Status.PASSED
+
+
+def test_an_artifact_whose_local_header_is_damaged_is_malformed(tmp_path: Path) -> None:
+    data = bytearray((ASSETS / "insurance_cancelled.zip").read_bytes())
+    with zipfile.ZipFile(ASSETS / "insurance_cancelled.zip") as z:
+        first = next(i for i in z.infolist() if i.filename.startswith("artifacts/"))
+    data[first.header_offset : first.header_offset + 4] = b"XXXX"
+    with pytest.raises(MalformedBundle, match="local header"):
+        read_bundle(bytes(data))
+    empty = tmp_path / "empty.zip"
+    empty.write_bytes(b"")
+    with pytest.raises(MalformedBundle, match="empty"):
+        open_bundle(empty)

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import io
 import json
+import mmap
+import struct
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 MANIFEST_KIND = "dualsign.manifest"
@@ -32,34 +35,79 @@ class MalformedBundle(Exception):
     """The input is not a readable DualSign bundle (as opposed to a bundle that does not verify)."""
 
 
+Data = bytes | memoryview  # artifacts stored uncompressed are views into the archive (no copy)
+
+
 @dataclass(frozen=True)
 class Bundle:
-    files: dict[str, bytes]
+    files: dict[str, bytes]  # every entry but the uncompressed artifacts
     manifest: dict[str, Any]
+    views: dict[str, memoryview] = field(default_factory=dict)  # uncompressed artifacts, in place
+    source: object = None  # what the views look into (the archive's bytes or its memory map)
 
     def get(self, name: str) -> bytes | None:
         return self.files.get(name)
 
+    def data(self, name: str) -> Data | None:
+        """Any entry's contents, an artifact's included (hash it, or ``bytes()`` it when small)."""
+        view = self.views.get(name)
+        return view if view is not None else self.files.get(name)
 
-def read_bundle(data: bytes) -> Bundle:
+    @property
+    def names(self) -> set[str]:
+        return set(self.files) | set(self.views)
+
+
+def open_bundle(path: Path) -> Bundle:
+    """The bundle in the zip file at ``path``, memory-mapped: large artifacts are read as they are hashed."""
+    with path.open("rb") as f:
+        try:
+            mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file cannot be mapped
+            raise MalformedBundle("not a zip archive: the file is empty") from None
+    return read_bundle(mapped)
+
+
+def _stored_view(buffer: memoryview, info: zipfile.ZipInfo) -> memoryview:
+    """The bytes of an uncompressed entry, in place: after its local header (signature, fixed 30 bytes,
+    then name and extra field). Their integrity is what the SHA-256 and SM3 checks establish."""
+    at = info.header_offset
+    header = bytes(buffer[at : at + 30])
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise MalformedBundle(f"the local header of {info.filename!r} is damaged")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    start = at + 30 + name_len + extra_len
+    if info.compress_size != info.file_size or start + info.file_size > len(buffer):
+        raise MalformedBundle(f"{info.filename!r} runs past the end of the archive")
+    return buffer[start : start + info.file_size]
+
+
+def read_bundle(data: bytes | mmap.mmap) -> Bundle:
+    buffer = memoryview(data)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else _MapReader(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise MalformedBundle(f"not a zip archive: {exc}") from None
     if len(infos) > MAX_ENTRIES or sum(i.file_size for i in infos) > MAX_TOTAL:
         raise MalformedBundle("the archive is larger than a bundle may be")
     files: dict[str, bytes] = {}
+    views: dict[str, memoryview] = {}
     for info in infos:
         name = info.filename
         if info.is_dir():
             continue
         if name.startswith("/") or ".." in name.split("/") or "\\" in name:
             raise MalformedBundle(f"unsafe file name in the archive: {name!r}")
-        if name in files:
+        if name in files or name in views:
             raise MalformedBundle(f"duplicate file in the archive: {name!r}")
+        if info.flag_bits & 0x1:
+            raise MalformedBundle(f"{name!r} is encrypted")
         try:
-            files[name] = archive.read(info)
+            if name.startswith("artifacts/") and info.compress_type == zipfile.ZIP_STORED:
+                views[name] = _stored_view(buffer, info)
+            else:
+                files[name] = archive.read(info)
         except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
             raise MalformedBundle(f"cannot read {name!r}: {exc}") from None
     missing = [n for n in REQUIRED if n not in files]
@@ -74,7 +122,35 @@ def read_bundle(data: bytes) -> Bundle:
     if manifest.get("version") != MANIFEST_VERSION:
         raise MalformedBundle(f"manifest version {manifest.get('version')!r} is not one this verifier reads")
     _check_shape(manifest)
-    return Bundle(files, manifest)
+    return Bundle(files, manifest, views, data)
+
+
+class _MapReader(io.RawIOBase):
+    """A read-only, seekable file over a memory map (zipfile reads the directory through it)."""
+
+    def __init__(self, mapped: mmap.mmap) -> None:
+        self.mapped = mapped
+        self.pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: len(self.mapped)}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def readinto(self, b: Any) -> int:
+        chunk = self.mapped[self.pos : self.pos + len(b)]
+        b[: len(chunk)] = chunk
+        self.pos += len(chunk)
+        return len(chunk)
 
 
 def _is_hex(value: object, length: int = 64) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from dualsign_verify.bundle import MalformedBundle, read_bundle
+from dualsign_verify.bundle import MalformedBundle, open_bundle
 from dualsign_verify.verifier import Status, verify
 
 EXIT = {Status.PASSED: 0, Status.FAILED: 1, Status.INDETERMINATE: 2}
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         roots = [x509.load_pem_x509_certificate(p.read_bytes()) for p in args.trust] if args.trust else None
-        bundle = read_bundle(args.bundle.read_bytes())
+        bundle = open_bundle(args.bundle)
     except (OSError, ValueError, MalformedBundle) as exc:
         message = f"not a readable DualSign bundle: {exc}"
         print(

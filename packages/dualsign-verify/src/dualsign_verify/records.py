@@ -28,7 +28,7 @@ def digests(data: bytes) -> Digests:
     return Digests(hashlib.sha256(data).hexdigest(), sm3_hex(data))
 
 
-def sm3_hex(data: bytes) -> str | None:
+def sm3_hex(data: bytes | memoryview) -> str | None:
     try:
         h = hashlib.new("sm3")
     except ValueError:
