@@ -41,6 +41,15 @@ class VisionConfig:
 
 
 @dataclass(frozen=True)
+class BlobConfig:
+    store: str = "fs"  # fs: files under the data directory | s3: an S3-compatible bucket with Object Lock
+    s3_bucket: str = ""
+    s3_endpoint_url: str | None = None  # None: AWS; else MinIO, Ceph, an object store's S3 endpoint
+    s3_region: str | None = None
+    s3_prefix: str = ""  # keys are <prefix>sha256/<digest>; credentials come from the AWS_* variables
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -57,6 +66,8 @@ class Settings:
     worker: str = "inline"  # inline: the API process runs due jobs; off: separate `dualsign worker` processes
     recording_grace_seconds: int = 120  # sealing waits this long for the page to close the recording
     webhook_allow_networks: tuple[str, ...] = ()  # internal networks callbacks may reach (CIDR)
+    blobs: BlobConfig = field(default_factory=BlobConfig)
+    log_format: str = "json"  # json: one object per line (secrets and ID numbers masked) | text
 
     @property
     def blob_dir(self) -> Path:
@@ -128,7 +139,24 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             ipaddress.ip_network(network, strict=False)
         except ValueError:
             raise SystemExit(f"DUALSIGN_WEBHOOK_ALLOW_NETWORKS: {network!r} is not an IP network") from None
+    log_format = env.get("DUALSIGN_LOG_FORMAT") or Settings.log_format
+    if log_format not in ("json", "text"):
+        raise SystemExit(f"DUALSIGN_LOG_FORMAT must be json or text, got {log_format!r}")
+    store = env.get("DUALSIGN_BLOBS") or BlobConfig.store
+    if store not in ("fs", "s3"):
+        raise SystemExit(f"DUALSIGN_BLOBS must be fs or s3, got {store!r}")
+    if store == "s3" and not env.get("DUALSIGN_S3_BUCKET"):
+        raise SystemExit("DUALSIGN_BLOBS=s3 needs DUALSIGN_S3_BUCKET (a bucket with Object Lock enabled)")
+    blobs = BlobConfig(
+        store=store,
+        s3_bucket=env.get("DUALSIGN_S3_BUCKET", ""),
+        s3_endpoint_url=env.get("DUALSIGN_S3_ENDPOINT_URL") or None,
+        s3_region=env.get("DUALSIGN_S3_REGION") or None,
+        s3_prefix=env.get("DUALSIGN_S3_PREFIX", ""),
+    )
     return Settings(
+        blobs=blobs,
+        log_format=log_format,
         webhook_allow_networks=allow,
         recording_grace_seconds=_int(
             env, "DUALSIGN_RECORDING_GRACE_SECONDS", Settings.recording_grace_seconds

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import socket
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from cryptography import x509
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from dualsign.application.callback_policy import CallbackPolicy, parse_networks
 from dualsign.application.console import ConsoleTokens
@@ -22,6 +23,7 @@ from dualsign.application.jobs import (
     WorkerLoop,
     check_version,
 )
+from dualsign.application.operations import store_figures
 from dualsign.application.ports import (
     BlobStore,
     Clock,
@@ -47,6 +49,7 @@ from dualsign.engines.registry import (
     build_vision,
 )
 from dualsign.engines.vision_base import VisionEngines
+from dualsign.metrics import Metrics
 from dualsign.reports.pdf_reports import PdfReportMaker
 from dualsign.runtime import RandomIds, SystemClock
 from dualsign.signing.authority import IssuedKey, IssuingAuthority
@@ -83,6 +86,13 @@ class Container:
     document_signer: DocumentSigner | None = None
     _worker: WorkerLoop | None = None
     passwords: Argon2Passwords = field(default_factory=Argon2Passwords)
+    _metrics: Metrics | None = None
+
+    @property
+    def metrics(self) -> Metrics:
+        if self._metrics is None:
+            self._metrics = Metrics(lambda: store_figures(self.new_uow()))
+        return self._metrics
 
     @property
     def callbacks(self) -> CallbackPolicy:
@@ -171,6 +181,29 @@ class Container:
             self._worker = WorkerLoop(self.job_runner(), poll_seconds)
             self._worker.start()
 
+    def readiness_probes(self) -> dict[str, Callable[[], str]]:
+        """What must work for this process to serve: the database, the blob store, its job worker."""
+
+        def database() -> str:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return self.engine.dialect.name
+
+        def blobs() -> str:
+            ref = self.blobs.put(b"dualsign readiness probe\n")  # content-addressed: the same blob each time
+            return f"writable ({ref.sha256[:12]})"
+
+        probes = {"database": database, "blobs": blobs}
+        if self.settings.worker == "inline":
+
+            def worker() -> str:
+                if self._worker is None or not self._worker.alive:
+                    raise RuntimeError("the in-process job worker is not running")
+                return "running"
+
+            probes["worker"] = worker
+        return probes
+
     def close(self) -> None:
         if self._worker is not None:
             self._worker.stop()
@@ -198,6 +231,24 @@ def _tsa(settings: Settings, pki: PlatformPki, clock: Clock | None) -> InsecureL
 def resolve_host(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to (what the HTTP client may connect to)."""
     return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """Local files (the embedded default), or an S3 bucket with Object Lock (refused without it)."""
+    if settings.blobs.store == "fs":
+        return FileBlobStore(settings.blob_dir)
+    import boto3
+
+    from dualsign.storage.blobs_s3 import ObjectLockMissing, S3BlobStore
+
+    b = settings.blobs
+    client = boto3.client("s3", endpoint_url=b.s3_endpoint_url, region_name=b.s3_region)
+    store = S3BlobStore(client, b.s3_bucket, b.s3_prefix)
+    try:
+        store.check_object_lock()
+    except ObjectLockMissing as exc:
+        raise SystemExit(f"DUALSIGN_S3_BUCKET: {exc}") from None
+    return store
 
 
 def http_send(delivery: Delivery) -> int:
@@ -248,7 +299,7 @@ def build_container(
         settings=settings,
         engine=engine,
         uow=SqlUnitOfWorkFactory(engine),
-        blobs=FileBlobStore(settings.blob_dir),
+        blobs=blob_store(settings),
         clock=clock or SystemClock(),
         ids=ids or RandomIds(),
         links=SignerLinks(settings.secret_key, settings.public_url),

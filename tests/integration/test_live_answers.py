@@ -164,6 +164,9 @@ def test_chinese_flow_with_the_scripted_engine(chinese: tuple[TestClient, Contai
         ("没有", "ACCEPT", "fake-asr"),
     ]
     assert all(0.8 <= j["speech_end_ms"] / 1000 - j["speech_start_ms"] / 1000 <= 1.0 for j in judged)
+    metrics = client.get("/metrics").text  # three verdicts timed, three recognitions
+    assert 'dualsign_answer_verdict_seconds_count{input="speech"} 3.0' in metrics
+    assert 'dualsign_engine_seconds_count{engine="fake-asr",task="asr"} 3.0' in metrics
 
 
 def test_audio_outside_a_window_is_ignored_and_bad_tokens_are_closed(

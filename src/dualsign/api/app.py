@@ -8,7 +8,18 @@ from fastapi.routing import APIRoute
 import dualsign
 from dualsign.api import problems
 from dualsign.api.limits import BodyLimitMiddleware
-from dualsign.api.routes import console, keys, pki, recording, sessions, signer, templates, verification
+from dualsign.api.routes import (
+    console,
+    keys,
+    operations,
+    pki,
+    recording,
+    sessions,
+    signer,
+    templates,
+    verification,
+)
+from dualsign.api.timing import TimingMiddleware
 from dualsign.container import Container
 
 
@@ -40,12 +51,10 @@ def create_app(container: Container) -> FastAPI:
         verification.log,
         pki.router,
         keys.webhook_secret,
+        operations.router,
     ):
         app.include_router(router)
 
-    @app.get("/healthz", tags=["operations"], name="healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.limits.max_body_bytes)
+    app.add_middleware(TimingMiddleware, metrics=container.metrics)
     return app

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,8 +78,12 @@ class LiveChannel:
             await self.submit(capture)
 
     async def submit(self, capture: AnswerCapture) -> None:
+        started = time.perf_counter()
         captured = capture.finish_now()
         view = await self.call(signer.submit_spoken_answer, captured)
+        metrics = self.c.metrics
+        if captured.transcript is not None:
+            metrics.engine.labels(captured.transcript.engine, "asr").observe(captured.transcript.compute_s)
         verdict = next((dict(e.payload) for e in view.events if e.kind.value == "answer_judged"), {})
         await self.ws.send_json(
             {
@@ -92,6 +97,8 @@ class LiveChannel:
                 "compute_ms": captured.extra_compute_ms,
             }
         )
+        # the signer waits for the end-of-answer silence, then for recognition and recording
+        metrics.verdict.labels("speech").observe(captured.waited_ms / 1000 + time.perf_counter() - started)
         await self.send_state(view)
 
     # --- video --------------------------------------------------------------------------------------

@@ -147,6 +147,10 @@ class WorkerLoop:
             if not ran:
                 self._stop.wait(self.poll_seconds)
 
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:

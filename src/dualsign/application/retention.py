@@ -51,12 +51,16 @@ def _load_ended(uow: UnitOfWork, tenant_id: str, session_id: str) -> SigningSess
     return session
 
 
+def retention_end(session: SigningSession, sealed_at: datetime) -> datetime:
+    """Until when the session's evidence must be kept: its template's rule from the seal (and the term
+    of the contract, where the rule depends on it)."""
+    term = session.events[0].payload.get("contract_term_months")
+    return retain_until(session.template.retention, sealed_at, int(term) if term else None)
+
+
 def _until(uow: UnitOfWork, session: SigningSession) -> datetime:
     seal = uow.seals.get(session.id)
-    ended = seal.sealed_at if seal else session.events[-1].at
-    created = session.events[0].payload
-    term = created.get("contract_term_months")
-    return retain_until(session.template.retention, ended, int(term) if term else None)
+    return retention_end(session, seal.sealed_at if seal else session.events[-1].at)
 
 
 def retention_of(uow: UnitOfWork, clock: Clock, tenant_id: str, session_id: str) -> RetentionView:

@@ -26,6 +26,7 @@ from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, ReportMak
 from dualsign.application.recording import DEFAULT_GRACE, RecordingPending, close_for_sealing
 from dualsign.application.records import Seal, StoredEvent
 from dualsign.application.report_data import gather
+from dualsign.application.retention import retention_end
 from dualsign.application.sessions import load_aggregate
 from dualsign.domain import qc
 from dualsign.domain.errors import DualSignError, FieldProblem, IllegalTransition, InvalidInput, NotFound
@@ -141,6 +142,16 @@ def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal:
             raise SealingFailed(f"session {session_id} was not sealed: {reason}") from exc
         manifest_sha = hashlib.sha256(manifest_bytes).hexdigest()
         m_ref, s_ref, t_ref = svc.blobs.put(manifest_bytes), svc.blobs.put(signature), svc.blobs.put(token)
+        try:  # sealed evidence stays undeletable for its retention period where the store enforces it
+            until = retention_end(session, now)
+            for digest in [str(a["sha256"]) for a in artifacts] + [m_ref.sha256, s_ref.sha256, t_ref.sha256]:
+                svc.blobs.retain(digest, until)
+        except Exception as exc:  # a store that cannot lock the evidence fails the seal, retried later
+            reason = f"retention not set: {type(exc).__name__}: {exc}"
+            persist(uow, session, [session.record_sealing_failure(now, reason=reason)])
+            enqueue_sealing(uow, now, session_id, Backoff())
+            uow.commit()
+            raise SealingFailed(f"session {session_id} was not sealed: {reason}") from exc
         index = uow.log.append(manifest_sha, merkle.leaf_hash(bytes.fromhex(manifest_sha)).hex(), now)
         seal = Seal(
             session_id, manifest_sha, m_ref.sha256, s_ref.sha256, t_ref.sha256, len(events), index, now
@@ -209,6 +220,8 @@ def ensure_report(uow: UnitOfWork, svc: SealServices, session_id: str) -> str | 
             f"{svc.public_url}/verify/manifests/{seal.manifest_sha256}",
         )
         blob = svc.blobs.put(svc.reports.make(data)).sha256
+        _, session = load_aggregate(uow, session_id)
+        svc.blobs.retain(blob, retention_end(session, seal.sealed_at))
         uow.seals.set_report(session_id, blob)
         uow.commit()
         return blob

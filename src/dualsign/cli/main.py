@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dualsign import logs
 from dualsign.application.simulation import AnswerInput, spoken_answer
 from dualsign.application.simulation import simulate as run_simulation
 from dualsign.application.template_catalog import list_templates, parse_template_yaml, resolve_template
@@ -116,7 +117,8 @@ def serve(
         out.rule()
     if settings.worker == "inline":
         container.start_worker()
-    uvicorn.run(create_app(container), host=bind_host, port=bind_port, log_level="info")
+    logs.configure(settings.log_format)
+    uvicorn.run(create_app(container), host=bind_host, port=bind_port, log_config=None, log_level="info")
 
 
 @app.command()
@@ -132,6 +134,7 @@ def worker(
         if once:
             out.print(f"ran {runner.run_due()} job(s)")
             return
+        logs.configure(c.settings.log_format)  # a long-running worker logs structured lines
         loop = WorkerLoop(runner, poll)
         try:
             loop.run()

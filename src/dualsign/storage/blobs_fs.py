@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from dualsign.application.records import BlobRef
@@ -63,6 +64,12 @@ class FileBlobStore:
 
     def delete(self, sha256: str) -> None:
         self._path(sha256).unlink(missing_ok=True)
+
+    def retain(self, sha256: str, until: datetime) -> None:
+        """A local directory cannot lock a file against its own operator: deletion before ``until`` is
+        refused by the retention rules (``application/retention.py``), not by the disk. Use the S3 store
+        with Object Lock where the storage itself must refuse."""
+        self._path(sha256)  # the digest is still checked
 
     def exists(self, sha256: str) -> bool:
         try:

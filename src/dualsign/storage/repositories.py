@@ -287,6 +287,10 @@ class SqlSessions:
             update(SessionRow).where(SessionRow.id == session_id).values(status=status, updated_at=at)
         )
 
+    def count_by_status(self) -> dict[str, int]:
+        rows = self.db.execute(select(SessionRow.status, func.count()).group_by(SessionRow.status))
+        return {str(status): int(n) for status, n in rows}
+
     def set_qc(self, session_id: str, verdict: str | None, review: str | None) -> None:
         values = {k: v for k, v in (("qc_verdict", verdict), ("review", review)) if v is not None}
         if values:
@@ -534,6 +538,12 @@ class SqlJobs:
 
     def bury(self, job_id: str, now: datetime, error: str) -> None:
         self._set(job_id, state="dead", locked_until=None, finished_at=now, last_error=error[:2000])
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        rows = self.db.execute(
+            select(JobRow.kind, JobRow.state, func.count()).group_by(JobRow.kind, JobRow.state)
+        )
+        return {(str(kind), str(state)): int(n) for kind, state, n in rows}
 
     def list(self, states: Sequence[str] = (), key_prefix: str = "") -> Sequence[Job]:
         query = select(JobRow).order_by(JobRow.created_at, JobRow.key)
