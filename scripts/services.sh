@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the servers the test suite talks to are up on 127.0.0.1: PostgreSQL (5432, database
-# "test", trust auth). Starts an installed cluster that is down; installs PostgreSQL if it is absent.
+# "test", trust auth) and Redis (6379). Starts what is installed and down; installs what is absent.
 set -euo pipefail
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -25,4 +25,16 @@ fi
 if command -v psql >/dev/null 2>&1; then
   psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 \
     || psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE test" >/dev/null
+fi
+
+redis_up() { (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; }
+if ! redis_up; then
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "installing Redis for the test suite"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq redis-server >/dev/null
+  fi
+  redis_up || redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --save "" >/dev/null
+  for _ in $(seq 1 30); do redis_up && break; sleep 0.5; done
+  redis_up || { echo "Redis did not come up on 127.0.0.1:6379" >&2; exit 1; }
 fi

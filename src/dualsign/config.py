@@ -47,6 +47,7 @@ class BlobConfig:
     s3_endpoint_url: str | None = None  # None: AWS; else MinIO, Ceph, an object store's S3 endpoint
     s3_region: str | None = None
     s3_prefix: str = ""  # keys are <prefix>sha256/<digest>; credentials come from the AWS_* variables
+    encrypt: bool = True  # every blob AES-256-GCM encrypted at rest (keys under <data>/keys/blobs)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,10 @@ class Settings:
     signature_level: str = "B-T"  # PAdES level of document signatures: B-T or B-LTA
     worker: str = "inline"  # inline: the API process runs due jobs; off: separate `dualsign worker` processes
     recording_grace_seconds: int = 120  # sealing waits this long for the page to close the recording
+    job_lease_seconds: int = 120  # a job whose worker died is taken again after this long
+    redis_url: str | None = None  # shared state of several API processes (request limits)
+    rate_limit_client: int = 1200  # requests a minute from one address to the signer and verify pages
+    rate_limit_token: int = 600  # requests a minute with one signer link
     webhook_allow_networks: tuple[str, ...] = ()  # internal networks callbacks may reach (CIDR)
     blobs: BlobConfig = field(default_factory=BlobConfig)
     log_format: str = "json"  # json: one object per line (secrets and ID numbers masked) | text
@@ -147,7 +152,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise SystemExit(f"DUALSIGN_BLOBS must be fs or s3, got {store!r}")
     if store == "s3" and not env.get("DUALSIGN_S3_BUCKET"):
         raise SystemExit("DUALSIGN_BLOBS=s3 needs DUALSIGN_S3_BUCKET (a bucket with Object Lock enabled)")
+    encrypt = (env.get("DUALSIGN_ENCRYPT_BLOBS") or "true").lower()
+    if encrypt not in ("true", "false"):
+        raise SystemExit(f"DUALSIGN_ENCRYPT_BLOBS must be true or false, got {encrypt!r}")
     blobs = BlobConfig(
+        encrypt=encrypt == "true",
         store=store,
         s3_bucket=env.get("DUALSIGN_S3_BUCKET", ""),
         s3_endpoint_url=env.get("DUALSIGN_S3_ENDPOINT_URL") or None,
@@ -155,6 +164,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         s3_prefix=env.get("DUALSIGN_S3_PREFIX", ""),
     )
     return Settings(
+        redis_url=env.get("DUALSIGN_REDIS_URL") or None,
+        rate_limit_client=_int(env, "DUALSIGN_RATE_LIMIT_CLIENT", Settings.rate_limit_client),
+        rate_limit_token=_int(env, "DUALSIGN_RATE_LIMIT_TOKEN", Settings.rate_limit_token),
+        job_lease_seconds=_int(env, "DUALSIGN_JOB_LEASE_SECONDS", Settings.job_lease_seconds),
         blobs=blobs,
         log_format=log_format,
         webhook_allow_networks=allow,

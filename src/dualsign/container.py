@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from sqlalchemy import Engine, text
@@ -50,6 +51,7 @@ from dualsign.engines.registry import (
 )
 from dualsign.engines.vision_base import VisionEngines
 from dualsign.metrics import Metrics
+from dualsign.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from dualsign.reports.pdf_reports import PdfReportMaker
 from dualsign.runtime import RandomIds, SystemClock
 from dualsign.signing.authority import IssuedKey, IssuingAuthority
@@ -61,8 +63,12 @@ from dualsign.signing.pdf_inspect import PyHankoPdfInspector
 from dualsign.signing.pki import PlatformPki, load_or_create
 from dualsign.signing.tsa_http import HttpTSA
 from dualsign.signing.tsa_local import InsecureLocalTSA
+from dualsign.storage.blobs_encrypted import EncryptingBlobStore, Keyring
 from dualsign.storage.blobs_fs import FileBlobStore
 from dualsign.storage.database import SqlUnitOfWork, SqlUnitOfWorkFactory, make_engine, migrate
+
+if TYPE_CHECKING:
+    from dualsign.storage.blobs_s3 import S3BlobStore
 
 
 @dataclass
@@ -87,6 +93,19 @@ class Container:
     _worker: WorkerLoop | None = None
     passwords: Argon2Passwords = field(default_factory=Argon2Passwords)
     _metrics: Metrics | None = None
+    _limiter: RateLimiter | None = None
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """Counts in this process, or in Redis shared by every API process (``DUALSIGN_REDIS_URL``)."""
+        if self._limiter is None:
+            if self.settings.redis_url:
+                import redis
+
+                self._limiter = RedisRateLimiter(redis.Redis.from_url(self.settings.redis_url))
+            else:
+                self._limiter = MemoryRateLimiter()
+        return self._limiter
 
     @property
     def metrics(self) -> Metrics:
@@ -173,7 +192,7 @@ class Container:
             deliver(job, self.settings.secret_key, self.clock.now(), http_send, self.callbacks, resolve_host)
 
         handlers = {SEAL_SESSION: seal, RENDER_REPORT: report, DELIVER_WEBHOOK: webhook}
-        return JobRunner(self.uow, self.clock, handlers)
+        return JobRunner(self.uow, self.clock, handlers, lease_seconds=self.settings.job_lease_seconds)
 
     def start_worker(self, poll_seconds: float = 2.0) -> None:
         """Run due jobs in a background thread of this process (the embedded default)."""
@@ -234,10 +253,18 @@ def resolve_host(host: str, port: int) -> list[str]:
 
 
 def blob_store(settings: Settings) -> BlobStore:
-    """Local files (the embedded default), or an S3 bucket with Object Lock (refused without it)."""
+    """Local files (the embedded default) or an S3 bucket with Object Lock, every blob encrypted at
+    rest unless ``DUALSIGN_ENCRYPT_BLOBS=false``."""
+    raw = _raw_store(settings)
+    if not settings.blobs.encrypt:
+        return raw
+    return EncryptingBlobStore(raw, Keyring(settings.data_dir / "keys" / "blobs"))
+
+
+def _raw_store(settings: Settings) -> FileBlobStore | S3BlobStore:
     if settings.blobs.store == "fs":
         return FileBlobStore(settings.blob_dir)
-    import boto3
+    import boto3  # the s3 extra: only a deployment on S3 needs it
 
     from dualsign.storage.blobs_s3 import ObjectLockMissing, S3BlobStore
 

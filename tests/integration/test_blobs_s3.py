@@ -20,6 +20,7 @@ from dualsign.api.app import create_app
 from dualsign.config import load_settings
 from dualsign.container import blob_store
 from dualsign.domain.errors import NotFound
+from dualsign.storage.blobs_encrypted import EncryptingBlobStore
 from dualsign.storage.blobs_s3 import S3BlobStore
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.verifier import Status, verify
@@ -122,7 +123,7 @@ def test_a_session_sealed_onto_s3_verifies_and_its_evidence_is_locked(
         DUALSIGN_S3_BUCKET=name,
         DUALSIGN_S3_ENDPOINT_URL=endpoint,
     )
-    assert isinstance(c.blobs, S3BlobStore)
+    assert isinstance(c.blobs, EncryptingBlobStore) and isinstance(c.blobs.inner, S3BlobStore)
     with TestClient(create_app(c)) as api:
         headers = tenant_headers(c, "Locked Bank")
         sid = create(api, headers, contract_term_months="12").json()["id"]
@@ -138,7 +139,8 @@ def test_a_session_sealed_onto_s3_verifies_and_its_evidence_is_locked(
     assert verify(parsed).verdict is Status.PASSED
     digests = [a["sha256"] for a in parsed.manifest["artifacts"]]
     assert digests
-    for digest in digests:
+    for digest in digests:  # encrypted at rest, and locked
+        assert client.get_object(Bucket=name, Key=f"sha256/{digest}")["Body"].read().startswith(b"DSE1")
         held = client.head_object(Bucket=name, Key=f"sha256/{digest}")
         assert held["ObjectLockMode"] == "COMPLIANCE"
         assert held["ObjectLockRetainUntilDate"] >= until.replace(microsecond=0)

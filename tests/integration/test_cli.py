@@ -160,3 +160,24 @@ def test_worker_once_runs_the_due_jobs(tmp_path: Path) -> None:
     result = runner.invoke(app, ["worker", "--once"], env=env)
     assert result.exit_code == 0, result.output
     assert "ran 0 job(s)" in result.stdout
+
+
+def test_blob_keys_rotate_and_old_blobs_are_reencrypted(tmp_path: Path) -> None:
+    from dualsign.config import load_settings
+    from dualsign.container import blob_store
+    from dualsign.storage.blobs_encrypted import EncryptingBlobStore, key_of
+
+    env = {"DUALSIGN_DATA_DIR": str(tmp_path)}
+    store = blob_store(load_settings(env))
+    assert isinstance(store, EncryptingBlobStore)
+    ref = store.put(b"a face snapshot")
+    first = store.keys.current
+    rotated = runner.invoke(app, ["keys", "rotate-blobs", "--reencrypt"], env=env)
+    assert rotated.exit_code == 0, rotated.output
+    after = blob_store(load_settings(env))
+    assert isinstance(after, EncryptingBlobStore) and after.keys.current != first
+    assert f"re-encrypted under {after.keys.current}: 1 from {first}" in rotated.stdout
+    assert key_of(after.inner.get(ref.sha256)) == after.keys.current
+    assert after.get(ref.sha256) == b"a face snapshot"
+    plain = runner.invoke(app, ["keys", "rotate-blobs"], env={**env, "DUALSIGN_ENCRYPT_BLOBS": "false"})
+    assert plain.exit_code == 2 and "not encrypted" in plain.output

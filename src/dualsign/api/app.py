@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 import dualsign
 from dualsign.api import problems
 from dualsign.api.limits import BodyLimitMiddleware
+from dualsign.api.rate_limit import RateLimitMiddleware
 from dualsign.api.routes import (
     console,
     keys,
@@ -56,5 +57,12 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(router)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.limits.max_body_bytes)
+    s = container.settings
+    app.add_middleware(
+        RateLimitMiddleware,
+        limiter=container.rate_limiter,
+        per_client=s.rate_limit_client,
+        per_token=s.rate_limit_token,
+    )
     app.add_middleware(TimingMiddleware, metrics=container.metrics)
     return app

@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from dualsign.application.jobs import enqueue_seal_of_ended
 from dualsign.application.ports import UnitOfWork
 from dualsign.application.records import StoredEvent
 from dualsign.application.webhooks import enqueue_milestones
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import EventKind
+from dualsign.domain.transitions import ENDING_EVENTS
 from dualsign_verify.records import GENESIS, RECORD_VERSION, make_record, record_digests
 
 
@@ -66,6 +68,9 @@ def persist(uow: UnitOfWork, session: SigningSession, events: Sequence[Event]) -
             str(review.payload["decision"]) if review is not None else None,
         )
     enqueue_milestones(uow, session.id, stored)  # webhooks: queued with the events that call for them
+    ending = next((e for e in events if e.kind in ENDING_EVENTS), None)
+    if ending is not None:  # the seal too: a crash right after this commit still gets the session sealed
+        enqueue_seal_of_ended(uow, ending.at, session.id)
     return stored
 
 

@@ -52,7 +52,8 @@ class Backoff:
 
 
 def enqueue_sealing(uow: UnitOfWork, now: dt.datetime, session_id: str, backoff: Backoff) -> bool:
-    """Retry sealing a session later (called in the transaction that records the failure)."""
+    """Retry sealing a session later (called in the transaction that records the failure; a seal job
+    already queued, the one queued when the session ended, waits for the backoff too)."""
     return uow.jobs.enqueue(
         SEAL_SESSION,
         1,
@@ -60,12 +61,21 @@ def enqueue_sealing(uow: UnitOfWork, now: dt.datetime, session_id: str, backoff:
         {"session_id": session_id},
         now + backoff.delay(1),
         max_attempts=12,
+        reschedule=True,
     )
+
+
+def enqueue_seal_of_ended(uow: UnitOfWork, now: dt.datetime, session_id: str) -> bool:
+    """Seal a session that has just ended (queued in the transaction that ends it: an outbox). The
+    caller seals at once after committing; this job makes sure it happens if the process dies first."""
+    return uow.jobs.enqueue(SEAL_SESSION, 1, f"seal:{session_id}", {"session_id": session_id}, now, 12)
 
 
 def enqueue_sealing_at(uow: UnitOfWork, when: dt.datetime, session_id: str) -> bool:
     """Seal a session at ``when`` (the end of the recording's grace period)."""
-    return uow.jobs.enqueue(SEAL_SESSION, 1, f"seal:{session_id}", {"session_id": session_id}, when, 12)
+    return uow.jobs.enqueue(
+        SEAL_SESSION, 1, f"seal:{session_id}", {"session_id": session_id}, when, 12, reschedule=True
+    )
 
 
 def enqueue_report(uow: UnitOfWork, now: dt.datetime, session_id: str) -> bool:

@@ -136,8 +136,11 @@ class JobQueue(Protocol):
         payload: dict[str, Any],
         run_after: datetime,
         max_attempts: int,
+        *,
+        reschedule: bool = False,
     ) -> bool:
-        """Queue a job unless one with ``key`` is queued or running; True when a job was queued."""
+        """Queue a job unless one with ``key`` is queued or running; True when a job was queued.
+        With ``reschedule``, a job with ``key`` still queued is moved to ``run_after`` instead."""
         ...
 
     def claim(self, now: datetime, lease_seconds: float, kinds: Sequence[str]) -> Job | None:

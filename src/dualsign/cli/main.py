@@ -38,7 +38,7 @@ app = typer.Typer(
 )
 tenant_app = typer.Typer(help="Tenants and their API keys.", no_args_is_help=True)
 template_app = typer.Typer(help="Scenario templates.", no_args_is_help=True)
-keys_app = typer.Typer(help="The platform PKI: root, issuing CA, CRLs.", no_args_is_help=True)
+keys_app = typer.Typer(help="The platform PKI (root, issuing CA, CRLs) and blob keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(template_app, name="template")
@@ -185,6 +185,30 @@ def keys_revoke(serial: str) -> None:
     revoke(settings.data_dir / "pki", number)
     pki = load_or_create(settings.data_dir / "pki", public_url=settings.public_url)
     out.print(f"revoked {serial}; the CA's CRL lists {len(list(pki.ca_crl))} certificate(s)")
+
+
+@keys_app.command("rotate-blobs")
+def keys_rotate_blobs(
+    reencrypt: Annotated[
+        bool, typer.Option(help="also rewrite every blob of an older key (or none) under the new key")
+    ] = False,
+) -> None:
+    """A new data key for blobs at rest; new blobs are encrypted with it, older keys still decrypt."""
+    from dualsign.container import blob_store
+    from dualsign.storage.blobs_encrypted import EncryptingBlobStore
+
+    store = blob_store(load_settings())
+    if not isinstance(store, EncryptingBlobStore):
+        err.print("[red]blobs are not encrypted (DUALSIGN_ENCRYPT_BLOBS=false): no key to rotate[/red]")
+        raise typer.Exit(2)
+    key_id = store.rotate()
+    out.print(f"new blob key {key_id}; keys: {', '.join(store.keys.ids())}")
+    if reencrypt:
+        moved = store.reencrypt()
+        out.print(
+            f"re-encrypted under {key_id}: "
+            + (", ".join(f"{n} from {k}" for k, n in moved.items()) or "none")
+        )
 
 
 @tenant_app.command("create")

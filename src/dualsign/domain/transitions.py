@@ -74,6 +74,9 @@ TRANSITIONS: dict[tuple[SessionState, EventKind], SessionState] = {
     **_each(ENDED_STATES - {S.SIGNED}, E.EVIDENCE_DELETED),
 }
 
+# the events that end a session (an open state to an ended one): each calls for the session's seal
+ENDING_EVENTS = frozenset(e for (src, e), dst in TRANSITIONS.items() if src.is_open and dst in ENDED_STATES)
+
 INITIAL_EVENT = E.SESSION_CREATED
 INITIAL_STATE = S.CREATED
 

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -33,15 +34,19 @@ class FileBlobStore:
 
     def put(self, data: bytes) -> BlobRef:
         digest = hashlib.sha256(data).hexdigest()
-        sm3 = sm3_hex(data)
         path = self._path(digest)
-        if path.exists() and path.stat().st_size == len(data):
-            return BlobRef(digest, len(data), sm3)
+        if not (path.exists() and path.stat().st_size == len(data)):
+            self.put_named(digest, data)
+        return BlobRef(digest, len(data), sm3_hex(data))
+
+    def put_named(self, sha256: str, stored: bytes) -> None:
+        """Write ``stored`` as the blob named ``sha256`` (atomically; an existing one is replaced)."""
+        path = self._path(sha256)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                fh.write(stored)
                 fh.flush()
                 os.fsync(fh.fileno())
             Path(tmp).replace(path)
@@ -53,7 +58,11 @@ class FileBlobStore:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-        return BlobRef(digest, len(data), sm3)
+
+    def names(self) -> Iterator[str]:
+        for path in (self.root / "sha256").glob("??/??/*"):
+            if _DIGEST.match(path.name):
+                yield path.name
 
     def get(self, sha256: str) -> bytes:
         path = self._path(sha256)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,15 +63,28 @@ class S3BlobStore:
     def put(self, data: bytes) -> BlobRef:
         digest = hashlib.sha256(data).hexdigest()
         ref = BlobRef(digest, len(data), sm3_hex(data))
-        if self.exists(digest):
-            return ref
+        if not self.exists(digest):
+            self.put_named(digest, data)
+        return ref
+
+    def put_named(self, sha256: str, stored: bytes) -> None:
+        """``stored`` as the object of blob ``sha256``; S3 checks the body against its SHA-256."""
         self.s3.put_object(
             Bucket=self.bucket,
-            Key=self._key(digest),
-            Body=data,
-            ChecksumSHA256=base64.b64encode(bytes.fromhex(digest)).decode(),
+            Key=self._key(sha256),
+            Body=stored,
+            ChecksumSHA256=base64.b64encode(hashlib.sha256(stored).digest()).decode(),
         )
-        return ref
+
+    def names(self) -> Iterator[str]:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=f"{self.prefix}sha256/"
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                name = str(item["Key"]).rsplit("/", 1)[-1]
+                if _DIGEST.match(name):
+                    yield name
 
     def get(self, sha256: str) -> bytes:
         try:

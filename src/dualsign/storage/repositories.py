@@ -494,8 +494,14 @@ class SqlJobs:
         payload: dict[str, Any],
         run_after: datetime,
         max_attempts: int,
+        *,
+        reschedule: bool = False,
     ) -> bool:
         row = self.db.scalar(select(JobRow).where(JobRow.key == key))
+        if row is not None and row.state == "queued" and reschedule:
+            row.run_after = run_after
+            self.db.flush()
+            return True
         if row is not None and row.state in ("queued", "running"):
             return False
         if row is None:

@@ -111,7 +111,7 @@ def sessions(
     until: datetime | None = None,
     sample_percent: Annotated[float | None, Query(gt=0, le=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     f = SessionFilter(tenant, status, qc_verdict, template, since, until, review, limit, offset)
     return console.list_sessions(c.new_uow(), reviewer, f, sample_percent)

@@ -102,7 +102,7 @@ def list_all(
     c: ContainerDep,
     status_: Annotated[str | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[SessionOut]:
     return [SessionOut.of(s) for s in list_sessions(c.new_uow(), tenant, status_, limit, offset)]
 

@@ -1,0 +1,294 @@
+"""Load: N concurrent signing sessions against one server over loopback, with the default engines.
+
+The server is ``dualsign serve`` as the run command starts it (SQLite, files, in-process worker,
+espeak-ng, Silero VAD, Whisper tiny.en, dlib), on 127.0.0.1. Each simulated signer does what the page
+does while recording: uploads a 200 KB chunk every 2 s (a 10-minute session is ~60 MB), sends a JPEG
+camera frame (the test face) every 0.5 s on the live channel, and answers each question by voice:
+``listen``, then an espeak-ng "Yes, I do." streamed as 20 ms PCM frames at real time, then silence
+until the verdict. Sessions start staggered over the first seconds; each ends when its questions are
+answered (the recording is closed and the integrator cancels it, so it is sealed like any ended one).
+
+Printed: sessions, wall time, requests, errors (any non-2xx answer or failed connection), chunk
+upload latency p50/p95, answer verdict latency p50/p95 (end of the speech sent → verdict received;
+the target is p95 ≤ 1.0 s, as for one signer), the verdicts, and the server's CPU use (cores).
+
+Run: ``.venv/bin/python bench/load.py [--sessions 20] [--fake-engines]``. Traffic stays on 127.0.0.1;
+every loop is bounded by the session's questions and a deadline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import random
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+import websockets
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.integration.helpers import PDF, PHOTO, VALID_ID  # noqa: E402
+
+from dualsign.engines._audio import decode  # noqa: E402
+
+DUALSIGN = Path(sys.executable).parent / "dualsign"
+FACE = ROOT / "tests" / "assets" / "faces" / "grace_hopper.jpg"
+TEMPLATE = """
+kind: dualsign.template
+version: 1
+key: load-check-en
+title: Load check
+scenario: other
+language: en-US
+consent: {recording: This session is recorded., biometric: Your face is watched for presence.}
+identity: {required: false}
+liveness: {required: false}
+questions:
+  - id: q1
+    category: risk_disclosure
+    prompt: Do you understand the risks?
+    acceptable: ["yes", "yes I do"]
+  - id: q2
+    category: informed_confirmation
+    prompt: Are you signing of your own free will?
+    acceptable: ["yes", "yes I do"]
+  - id: q3
+    category: other
+    prompt: Have you read the policy terms?
+    acceptable: ["yes", "yes I do"]
+"""
+DEADLINE_S = 300
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    errors: list[str] = field(default_factory=list)
+    chunk_s: list[float] = field(default_factory=list)
+    verdict_s: list[float] = field(default_factory=list)
+    verdicts: list[str] = field(default_factory=list)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _answer_pcm(tmp: Path) -> bytes:
+    wav = tmp / "yes.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), "Yes, I do."], check=True)
+    audio = decode(wav.read_bytes())
+    return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
+
+
+async def signer(
+    i: int, url: str, headers: dict[str, str], pcm: bytes, jpeg: bytes, stats: Stats, fake: bool
+) -> None:
+    await asyncio.sleep(i * 0.25)  # staggered starts, as people open their links
+    rng = random.Random(i)
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+
+        async def call(method: str, path: str, **kw: object) -> httpx.Response | None:
+            stats.requests += 1
+            try:
+                r = await http.request(method, path, **kw)  # type: ignore[arg-type]
+            except httpx.HTTPError as exc:
+                stats.errors.append(f"{method} {path.split('?')[0]}: {type(exc).__name__}")
+                return None
+            if not r.is_success:
+                stats.errors.append(f"{method} {path.split('?')[0]}: HTTP {r.status_code} {r.text[:120]}")
+            return r
+
+        form = {
+            "template": "load-check-en",
+            "signer_name": f"Signer {i}",
+            "signer_id_number": VALID_ID,
+            "signer_phone": "13800000000",
+        }
+        files = [
+            ("identity_photo", ("id.jpg", PHOTO, "image/jpeg")),
+            ("documents", ("d.pdf", PDF, "application/pdf")),
+        ]
+        created = await call("POST", "/v1/sessions", headers=headers, data=form, files=files)
+        if created is None or not created.is_success:
+            return
+        sid, token = created.json()["id"], created.json()["signer_url"].rsplit("/", 1)[1]
+        h = {"X-Signer-Token": token}
+        await call("POST", "/signer/v1/open", headers=h)
+        await call("POST", "/signer/v1/consent", headers=h, json={"agree": True})
+        done = asyncio.Event()
+        chunks = 0
+
+        async def upload() -> None:
+            nonlocal chunks
+            while not done.is_set():
+                data = rng.randbytes(200_000)
+                t = time.perf_counter()
+                r = await call(
+                    "PUT",
+                    f"/signer/v1/recording/0/{chunks}",
+                    headers={**h, "X-Content-SHA256": hashlib.sha256(data).hexdigest()},
+                    content=data,
+                )
+                if r is not None and r.is_success:
+                    stats.chunk_s.append(time.perf_counter() - t)
+                    chunks += 1
+                await asyncio.sleep(2.0)
+
+        async with websockets.connect(
+            f"{url.replace('http', 'ws')}/signer/v1/live?token={token}", max_size=None
+        ) as ws:
+
+            async def frames() -> None:
+                started = time.time()
+                while not done.is_set():
+                    ms = int((time.time() - started) * 1000)
+                    await ws.send(b"V" + struct.pack("<Q", ms) + jpeg)
+                    await asyncio.sleep(0.5)
+
+            tasks = [asyncio.create_task(upload()), asyncio.create_task(frames())]
+            try:
+                for _ in range(3):  # the template's questions, each answered once ("yes" is accepted)
+                    await ws.send(json.dumps({"type": "listen"}))
+                    for k in range(0, len(pcm), 640):  # 20 ms frames at real time
+                        await ws.send(b"A" + pcm[k : k + 640])
+                        await asyncio.sleep(0.02)
+                    spoke = time.perf_counter()
+                    silence = b"\0" * 640
+                    verdict = None
+                    while verdict is None and time.perf_counter() - spoke < 15:
+                        await ws.send(b"A" + silence)
+                        try:
+                            raw = await asyncio.wait_for(ws.recv(), timeout=0.02)
+                        except TimeoutError:
+                            continue
+                        if isinstance(raw, str):
+                            m = json.loads(raw)
+                            if m.get("type") == "verdict":
+                                verdict = m
+                            elif m.get("type") == "error":
+                                stats.errors.append(f"live: {m.get('code')} {m.get('detail')}")
+                    if verdict is None:
+                        stats.errors.append("live: no verdict within 15 s")
+                        break
+                    stats.verdict_s.append(time.perf_counter() - spoke)
+                    stats.verdicts.append(str(verdict.get("verdict")) if not fake else "fake")
+                    await asyncio.sleep(0.3)  # the page shows the verdict, then the next prompt plays
+                await ws.send(json.dumps({"type": "end"}))
+            finally:
+                done.set()
+                await asyncio.gather(*tasks, return_exceptions=True)
+        await call("POST", "/signer/v1/recording/finish", headers=h, json={"segments": {"0": chunks}})
+        await call("POST", f"/v1/sessions/{sid}/cancel", headers=headers, json={"reason": "load test done"})
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--fake-engines", action="store_true", help="fake ASR/VAD/vision: the platform alone")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("DUALSIGN_")},
+            "DUALSIGN_DATA_DIR": tmp,
+            "DUALSIGN_PORT": str(port),
+            "DUALSIGN_PUBLIC_URL": url,
+            "DUALSIGN_LOG_FORMAT": "text",
+            "DUALSIGN_RECORDING_GRACE_SECONDS": "10",
+        }
+        if args.fake_engines:
+            env.update(
+                DUALSIGN_ASR="fake", DUALSIGN_VAD="energy", DUALSIGN_FACE="fake", DUALSIGN_LANDMARKS="fake"
+            )
+        tenant = subprocess.run(
+            [str(DUALSIGN), "tenant", "create", "Load Bank"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        key = json.loads(tenant.stdout)["api_key"]
+        headers = {"Authorization": f"Bearer {key}"}
+        server = subprocess.Popen(
+            [str(DUALSIGN), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            for _ in range(600):
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).is_success:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            r = httpx.post(
+                f"{url}/v1/templates",
+                headers={**headers, "Content-Type": "application/yaml"},
+                content=TEMPLATE,
+            )
+            r.raise_for_status()
+            pcm = _answer_pcm(Path(tmp))
+            jpeg = FACE.read_bytes()
+            stats = Stats()
+            cpu0, t0 = _cpu_seconds(server.pid), time.perf_counter()
+            runs = [
+                signer(i, url, headers, pcm, jpeg, stats, args.fake_engines) for i in range(args.sessions)
+            ]
+
+            async def everything() -> None:
+                await asyncio.wait_for(asyncio.gather(*runs), timeout=DEADLINE_S)
+
+            asyncio.run(everything())
+            wall = time.perf_counter() - t0
+            cores = (_cpu_seconds(server.pid) - cpu0) / wall
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    v, c = stats.verdict_s, stats.chunk_s
+    print(
+        f"sessions            {args.sessions} ({'fake engines' if args.fake_engines else 'default engines'})"
+    )
+    print(f"wall time           {wall:.1f} s; requests {stats.requests} ({stats.requests / wall:.1f}/s)")
+    print(f"errors              {len(stats.errors)}" + (f"  e.g. {stats.errors[:3]}" if stats.errors else ""))
+    print(
+        f"chunk upload        p50 {pct(c, 0.5) * 1000:.0f} ms  p95 {pct(c, 0.95) * 1000:.0f} ms  "
+        f"({len(c)} chunks)"
+    )
+    print(
+        f"verdict latency     p50 {pct(v, 0.5):.3f} s  p95 {pct(v, 0.95):.3f} s  "
+        f"max {max(v, default=0):.3f} s  ({len(v)} answers; target p95 ≤ 1.0 s)"
+    )
+    counts = {k: stats.verdicts.count(k) for k in sorted(set(stats.verdicts))}
+    print(f"verdicts            {counts}")
+    print(f"server CPU          {cores:.2f} cores of {os.cpu_count()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Limits on the public, unauthenticated-by-key endpoints: the signer's (``/s/…``, ``/signer/…``) and
+online verification (``/verify…``). Each request counts against its client address and, when it
+carries one, its signer-link token; over either limit it gets 429 with ``Retry-After`` and nothing
+behind the limit runs. A WebSocket counts once, when it connects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from dualsign.ratelimit import Decision, RateLimiter
+
+WINDOW_S = 60
+LIMITED = ("/s/", "/signer/", "/verify")
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, per_client: int, per_token: int) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.per_client = per_client
+        self.per_token = per_token
+
+    def _token(self, scope: Scope) -> str | None:
+        headers = dict(scope.get("headers") or [])
+        token = headers.get(b"x-signer-token", b"").decode("latin-1")
+        if not token:
+            token = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
+        path: str = scope.get("path", "")
+        if not token and path.startswith("/s/"):
+            token = path[3:]
+        return token or None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] not in ("http", "websocket") or not path.startswith(LIMITED):
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("unknown", 0))[0]
+        decision = self.limiter.hit(f"client:{client}", self.per_client, WINDOW_S)
+        token = self._token(scope)
+        if decision.allowed and token:
+            digest = hashlib.sha256(token.encode()).hexdigest()[:32]  # the token itself is never a key
+            decision = self.limiter.hit(f"token:{digest}", self.per_token, WINDOW_S)
+        if decision.allowed:
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": "too many requests"})
+            return
+        await _too_many(send, decision, path)
+
+
+async def _too_many(send: Send, d: Decision, path: str) -> None:
+    body = json.dumps(
+        {
+            "type": "https://dualsign.dev/problems/rate_limited",
+            "title": "Too many requests",
+            "status": 429,
+            "detail": f"more than {d.limit} requests in {WINDOW_S} s; try again in {d.retry_after_s} s",
+            "code": "rate_limited",
+            "instance": path,
+            "retry_after_s": d.retry_after_s,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"retry-after", str(d.retry_after_s).encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
