@@ -44,6 +44,7 @@ from tests.integration.helpers import session_files, session_form
 TRIALS = int(os.environ.get("DUALSIGN_CRASH_TRIALS", "50"))
 TEMPLATE = Path(__file__).parent / "no_vision_template.yaml"
 DUALSIGN = Path(sys.executable).parent / "dualsign"
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
 ANSWERS = ["不知道", "知道", "没有"]  # a re-ask, then the two questions affirmed
 
 pytestmark = pytest.mark.slow
@@ -327,9 +328,12 @@ def test_sigkill_during_uploads_answers_and_sealing_loses_nothing(platform: Plat
         report = verify(read_bundle(bundle.content))
         assert report.verdict is Status.PASSED, report.to_dict()
     acked = sum(len(s.acked) for s in signers)
-    print(
-        f"\ncrash test: {TRIALS} trials {trial_kinds}, {p.kills['api']} server and "
+    summary = (
+        f"crash test: {TRIALS} trials {trial_kinds}, {p.kills['api']} server and "
         f"{p.kills['worker']} worker kills, {len(signers)} sessions, {acked} acknowledged chunks: "
         f"all intact, all chains link, all sealed, all bundles verify; restart to ready "
         f"{min(restarts):.1f}-{max(restarts):.1f} s"
     )
+    print(summary)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # the figures, kept beside the browser screenshots
+    (ARTIFACTS / f"crash-{p.env['DATABASE_URL'].split(':')[0].split('+')[0]}.txt").write_text(summary + "\n")
