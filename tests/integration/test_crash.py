@@ -111,6 +111,7 @@ class Signer:
     token: str
     acked: dict[tuple[int, int], str] = field(default_factory=dict)  # (segment, index) → sha256
     next_index: int = 0
+    pending: bytes | None = None  # the chunk being sent: kept until acknowledged, as the page keeps it
     answered: int = 0
     ended: bool = False
 
@@ -169,7 +170,9 @@ def upload(p: Platform, s: Signer, rng: random.Random, stop: threading.Event) ->
     """Chunks of the current segment, one after the other, as the page sends them."""
     h = {"X-Signer-Token": s.token}
     while not stop.is_set():
-        data = rng.randbytes(rng.randint(2_000, 60_000))
+        if s.pending is None:
+            s.pending = rng.randbytes(rng.randint(2_000, 60_000))
+        data = s.pending  # after a crash the same bytes go again: stored already (200) or now (201)
         digest = hashlib.sha256(data).hexdigest()
         index = s.next_index
         try:
@@ -186,6 +189,7 @@ def upload(p: Platform, s: Signer, rng: random.Random, stop: threading.Event) ->
         assert r.status_code in (200, 201), r.text
         s.acked[(0, index)] = digest
         s.next_index += 1
+        s.pending = None
 
 
 def answer(p: Platform, s: Signer, stop: threading.Event) -> None:
