@@ -16,7 +16,7 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from cryptography.hazmat.primitives import serialization
 
@@ -82,6 +82,16 @@ def _before_sealing(uow: UnitOfWork, svc: SealServices, session: SigningSession)
     return events
 
 
+def _fail(
+    uow: UnitOfWork, session: SigningSession, now: dt.datetime, reason: str, exc: Exception
+) -> NoReturn:
+    """Record why sealing failed and queue its durable retry, in one transaction; then raise."""
+    persist(uow, session, [session.record_sealing_failure(now, reason=reason)])
+    enqueue_sealing(uow, now, session.id, Backoff())
+    uow.commit()
+    raise SealingFailed(f"session {session.id} was not sealed: {reason}") from exc
+
+
 def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal:
     with uow:
         existing = uow.seals.get(session_id)
@@ -135,11 +145,7 @@ def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal:
             signature = svc.keys.sign_manifest(manifest_bytes)
             token = svc.tsa.timestamp(signature)
         except Exception as exc:  # any failure of a key or the TSA is recorded, never worked around
-            reason = f"{type(exc).__name__}: {exc}"
-            persist(uow, session, [session.record_sealing_failure(now, reason=reason)])
-            enqueue_sealing(uow, now, session_id, Backoff())  # the durable retry, in the same transaction
-            uow.commit()
-            raise SealingFailed(f"session {session_id} was not sealed: {reason}") from exc
+            _fail(uow, session, now, f"{type(exc).__name__}: {exc}", exc)
         manifest_sha = hashlib.sha256(manifest_bytes).hexdigest()
         m_ref, s_ref, t_ref = svc.blobs.put(manifest_bytes), svc.blobs.put(signature), svc.blobs.put(token)
         try:  # sealed evidence stays undeletable for its retention period where the store enforces it
@@ -147,11 +153,7 @@ def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal:
             for digest in [str(a["sha256"]) for a in artifacts] + [m_ref.sha256, s_ref.sha256, t_ref.sha256]:
                 svc.blobs.retain(digest, until)
         except Exception as exc:  # a store that cannot lock the evidence fails the seal, retried later
-            reason = f"retention not set: {type(exc).__name__}: {exc}"
-            persist(uow, session, [session.record_sealing_failure(now, reason=reason)])
-            enqueue_sealing(uow, now, session_id, Backoff())
-            uow.commit()
-            raise SealingFailed(f"session {session_id} was not sealed: {reason}") from exc
+            _fail(uow, session, now, f"retention not set: {type(exc).__name__}: {exc}", exc)
         index = uow.log.append(manifest_sha, merkle.leaf_hash(bytes.fromhex(manifest_sha)).hex(), now)
         seal = Seal(
             session_id, manifest_sha, m_ref.sha256, s_ref.sha256, t_ref.sha256, len(events), index, now

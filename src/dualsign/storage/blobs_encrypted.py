@@ -122,7 +122,10 @@ class EncryptingBlobStore:
         return ref
 
     def get(self, sha256: str) -> bytes:
-        stored = self.inner.get(sha256)
+        return self._open(sha256, self.inner.get(sha256))
+
+    def _open(self, sha256: str, stored: bytes) -> bytes:
+        """The plaintext of what is stored under ``sha256``, checked against the name."""
         key_id = key_of(stored)
         if key_id is None:
             data = stored  # written before encryption was turned on
@@ -160,6 +163,6 @@ class EncryptingBlobStore:
             was = key_of(stored) or "plaintext"
             if was == current:
                 continue
-            self.inner.put_named(digest, self._seal(digest, self.get(digest)))
+            self.inner.put_named(digest, self._seal(digest, self._open(digest, stored)))
             moved[was] = moved.get(was, 0) + 1
         return moved

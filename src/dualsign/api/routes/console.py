@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from dualsign.api.bodies import typed_body
 from dualsign.api.deps import ContainerDep
 from dualsign.api.routes.signer import PAGE_HEADERS
 from dualsign.api.routes.templates import AUDIO_TYPES, MAX_PROMPT_AUDIO
@@ -31,9 +32,7 @@ from dualsign.domain.errors import (
     FieldProblem,
     Forbidden,
     InvalidInput,
-    PayloadTooLarge,
     Unauthorized,
-    UnsupportedMedia,
 )
 
 COOKIE = "dualsign_console"
@@ -219,12 +218,7 @@ async def record_prompt(
 ) -> dict[str, Any]:
     """An operator's recording for one question: a new template version that plays it; admins only."""
     tenant = _publisher(reviewer)
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype not in AUDIO_TYPES:
-        raise UnsupportedMedia("body", ctype, AUDIO_TYPES)
-    raw = await request.body()
-    if len(raw) > MAX_PROMPT_AUDIO:
-        raise PayloadTooLarge("body", MAX_PROMPT_AUDIO, len(raw))
+    raw = await typed_body(request, AUDIO_TYPES, MAX_PROMPT_AUDIO)
     done = await run_in_threadpool(
         attach_prompt_audio, c.new_uow(), c.clock, c.ids, c.blobs, tenant, key, question_id, raw
     )

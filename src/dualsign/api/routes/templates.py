@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
+from dualsign.api.bodies import typed_body
 from dualsign.api.deps import ContainerDep, TenantId
 from dualsign.api.schemas import (
     PromptAudioStored,
@@ -25,9 +26,7 @@ from dualsign.application.template_catalog import (
 from dualsign.domain.errors import (
     FieldProblem,
     InvalidInput,
-    PayloadTooLarge,
     TemplateInvalid,
-    UnsupportedMedia,
 )
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"])
@@ -38,12 +37,7 @@ _YAML_BODY = {
 
 
 async def _yaml_body(request: Request, limit: int) -> str:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype not in YAML_TYPES:
-        raise UnsupportedMedia("body", ctype, YAML_TYPES)
-    raw = await request.body()
-    if len(raw) > limit:
-        raise PayloadTooLarge("body", limit, len(raw))
+    raw = await typed_body(request, YAML_TYPES, limit)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -94,12 +88,7 @@ MAX_PROMPT_AUDIO = 10 * 1024 * 1024
 )
 async def upload_prompt_audio(request: Request, tenant: TenantId, c: ContainerDep) -> PromptAudioStored:
     """A recorded prompt; put the returned sha256 in a question's ``prompt_audio`` and publish."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype not in AUDIO_TYPES:
-        raise UnsupportedMedia("body", ctype, AUDIO_TYPES)
-    raw = await request.body()
-    if len(raw) > MAX_PROMPT_AUDIO:
-        raise PayloadTooLarge("body", MAX_PROMPT_AUDIO, len(raw))
+    raw = await typed_body(request, AUDIO_TYPES, MAX_PROMPT_AUDIO)
     stored = await run_in_threadpool(store_prompt_recording, c.blobs, raw)
     return PromptAudioStored(sha256=stored.sha256, duration_s=stored.duration_s)
 
