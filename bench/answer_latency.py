@@ -194,11 +194,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=0, help="run only the first N answers")
     parser.add_argument("--modes", default="speculative,plain")
+    parser.add_argument("--window-s", type=float, default=15.0, help="Whisper encoder window (30 = full)")
+    parser.add_argument("--show", action="store_true", help="print what was heard of every answer")
     args = parser.parse_args()
     cases = espeak_cases() + recorded_cases()
     if args.limit:
         cases = cases[: args.limit]
-    vad, asr = SileroVad(), FasterWhisperAsr()
+    vad, asr = SileroVad(), FasterWhisperAsr(window_s=args.window_s)
     asr.load()
     pool = ThreadPoolExecutor(max_workers=2)
     run_case(cases[0], vad, asr, pool, True)  # warm-up, not counted
@@ -206,7 +208,10 @@ def main() -> None:
         f"answers: {len(cases)} ({sum(c.name.startswith('espeak') for c in cases)} espeak-ng, "
         f"{sum(c.name.startswith('recorded') for c in cases)} recorded), streamed at real time (20 ms chunks)"
     )
-    print(f"engines: Silero VAD ({vad.model_path.name if vad.model_path else '?'}), {asr.model_id}, int8")
+    print(
+        f"engines: Silero VAD ({vad.model_path.name if vad.model_path else '?'}), {asr.model_id}, int8, "
+        f"encoder window {args.window_s:g} s"
+    )
     summary = {}
     for mode in args.modes.split(","):
         outs = [run_case(c, vad, asr, pool, mode == "speculative") for c in cases]
@@ -233,6 +238,9 @@ def main() -> None:
         print(f"  CPU per answer: {statistics.mean(o.cpu_s for o in outs):.3f} s (process time, VAD + ASR)")
         for name, verdict in wrong:
             print(f"    not as expected: {name} → {verdict}")
+        if args.show:
+            for c, o in zip(cases, outs, strict=True):
+                print(f"    {c.name}: “{o.heard}” → {o.verdict}")
     if "speculative" in summary and "plain" in summary:
         print(f"\np95 ratio speculative/plain: {summary['speculative'] / summary['plain']:.2f}")
     pool.shutdown()

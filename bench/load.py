@@ -2,11 +2,14 @@
 
 The server is ``dualsign serve`` as the run command starts it (SQLite, files, in-process worker,
 espeak-ng, Silero VAD, Whisper tiny.en, dlib), on 127.0.0.1. Each simulated signer does what the page
-does while recording: uploads a 200 KB chunk every 2 s (a 10-minute session is ~60 MB), sends a JPEG
-camera frame (the test face) every 0.5 s on the live channel, and answers each question by voice:
-``listen``, then an espeak-ng "Yes, I do." streamed as 20 ms PCM frames at real time, then silence
-until the verdict. Sessions start staggered over the first seconds; each ends when its questions are
-answered (the recording is closed and the integrator cancels it, so it is sealed like any ended one).
+does while recording: uploads a 200 KB chunk every 2 s (a 10-minute session is ~60 MB), sends a
+640×480 JPEG camera frame (quality 0.75, as the page's canvas makes them; the test face, moving a few
+pixels with sensor noise, so no two frames are alike) every 0.5 s on the live channel, and answers
+each question at the page's pace: fetches the prompt's audio and waits while it plays, reports the
+playback, sends ``listen``, streams an espeak-ng "Yes, I do." as 20 ms PCM frames at real time, then
+silence until the verdict, which it shows for 1.5 s. After the questions it reads and signs for 15 s
+(still recorded), ends the live channel, closes the recording and the integrator cancels the session,
+so it is sealed like any ended one. One signer opens a link every second until all N are in.
 
 Printed: sessions, wall time, requests, errors (any non-2xx answer or failed connection), chunk
 upload latency p50/p95, answer verdict latency p50/p95 (end of the speech sent → verdict received;
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import io
 import json
 import os
 import random
@@ -73,6 +77,9 @@ questions:
     acceptable: ["yes", "yes I do"]
 """
 DEADLINE_S = 300
+STAGGER_S = 1.0  # one signer opens a link every second until all N are in
+HOLD_S = 1.5  # how long the page shows a verdict before the next prompt (signer.js holdUntil)
+REVIEW_S = 15.0  # after the questions: the document is read and signed while the recording goes on
 LAST_ERROR: dict[str, Any] = {}  # the last error the server sent before closing a channel
 
 
@@ -83,6 +90,8 @@ class Stats:
     chunk_s: list[float] = field(default_factory=list)
     verdict_s: list[float] = field(default_factory=list)
     verdicts: list[str] = field(default_factory=list)
+    endpoint_ms: list[float] = field(default_factory=list)  # the server's: end of speech → end confirmed
+    compute_ms: list[float] = field(default_factory=list)  # the server's: end confirmed → transcript
 
 
 def _free_port() -> int:
@@ -95,6 +104,37 @@ def _free_port() -> int:
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _camera_frames(count: int = 24) -> list[bytes]:
+    """What the page sends: 640×480 JPEGs at quality 75 of a face that moves slightly, with noise."""
+    from PIL import Image
+
+    face = Image.open(FACE).convert("RGB")
+    face.thumbnail((400, 400))
+    rng = np.random.default_rng(7)
+    out = []
+    for k in range(count):
+        canvas = Image.new("RGB", (640, 480), (118, 112, 104))
+        canvas.paste(face, (120 + int(12 * np.sin(k / 3)), 40 + int(6 * np.cos(k / 4))))
+        pixels = np.asarray(canvas, dtype=np.int16) + rng.integers(-6, 7, (480, 640, 3))
+        buffer = io.BytesIO()
+        Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=75)
+        out.append(buffer.getvalue())
+    return out
+
+
+def _children_cpu(pid: int) -> float:
+    """CPU seconds of the server's child processes that are still running (the face descriptor)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def _answer_pcm(tmp: Path) -> bytes:
@@ -114,8 +154,10 @@ async def guarded(run: Any, stats: Stats) -> None:
         )
 
 
-async def signer(i: int, url: str, headers: dict[str, str], pcm: bytes, jpeg: bytes, stats: Stats) -> None:
-    await asyncio.sleep(i * 0.25)  # staggered starts, as people open their links
+async def signer(
+    i: int, url: str, headers: dict[str, str], pcm: bytes, jpegs: list[bytes], stats: Stats
+) -> None:
+    await asyncio.sleep(i * STAGGER_S)  # staggered starts, as people open their links
     rng = random.Random(i)
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
 
@@ -169,46 +211,88 @@ async def signer(i: int, url: str, headers: dict[str, str], pcm: bytes, jpeg: by
         async with websockets.connect(
             f"{url.replace('http', 'ws')}/signer/v1/live?token={token}", max_size=None
         ) as ws:
+            inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
             async def frames() -> None:
                 started = time.time()
+                k = i
                 while not done.is_set():
                     ms = int((time.time() - started) * 1000)
-                    await ws.send(b"V" + struct.pack("<Q", ms) + jpeg)
+                    k += 1
+                    await ws.send(b"V" + struct.pack("<Q", ms) + jpegs[k % len(jpegs)])
                     await asyncio.sleep(0.5)
 
-            tasks = [asyncio.create_task(upload()), asyncio.create_task(frames())]
+            async def receive() -> None:
+                async for raw in ws:
+                    if isinstance(raw, str):
+                        m = json.loads(raw)
+                        if m.get("type") == "error":
+                            LAST_ERROR.update(m)
+                            stats.errors.append(f"live: {m.get('code')} {m.get('detail')}")
+                        await inbox.put(m)
+
+            async def next_of(kinds: set[str], timeout: float) -> dict[str, Any] | None:
+                end = time.perf_counter() + timeout
+                while (left := end - time.perf_counter()) > 0:
+                    try:
+                        m = await asyncio.wait_for(inbox.get(), timeout=left)
+                    except TimeoutError:
+                        return None
+                    if m.get("type") in kinds:
+                        return m
+                return None
+
+            tasks = [asyncio.create_task(f()) for f in (upload, frames, receive)]
             try:
-                for _ in range(3):  # the template's questions, each answered once ("yes" is accepted)
+                state = await next_of({"state"}, 15)
+                while state is not None and state.get("state") == "questions" and state.get("prompt"):
+                    prompt = state["prompt"]
+                    played = []
+                    for part in state.get("prompt_audio") or []:  # the page plays the prompt in full
+                        await call("GET", part["url"])
+                        await asyncio.sleep(float(part["duration_s"]))
+                        played.append(
+                            {"sha256": part["sha256"], "played_s": part["duration_s"], "ended": True}
+                        )
+                    report = {
+                        "question_id": prompt["question_id"],
+                        "attempt": prompt["attempt"],
+                        "parts": played,
+                    }
+                    await call("POST", "/signer/v1/prompt/played", headers=h, json=report)
                     await ws.send(json.dumps({"type": "listen"}))
+                    if await next_of({"listening"}, 15) is None:
+                        stats.errors.append("live: not listening within 15 s")
+                        break
                     for k in range(0, len(pcm), 640):  # 20 ms frames at real time
                         await ws.send(b"A" + pcm[k : k + 640])
                         await asyncio.sleep(0.02)
                     spoke = time.perf_counter()
-                    silence = b"\0" * 640
-                    verdict = None
-                    while verdict is None and time.perf_counter() - spoke < 15:
-                        await ws.send(b"A" + silence)
-                        try:
-                            raw = await asyncio.wait_for(ws.recv(), timeout=0.02)
-                        except TimeoutError:
-                            continue
-                        if isinstance(raw, str):
-                            m = json.loads(raw)
-                            if m.get("type") == "verdict":
-                                verdict = m
-                            elif m.get("type") == "error":
-                                LAST_ERROR.update(m)
-                                stats.errors.append(f"live: {m.get('code')} {m.get('detail')}")
+
+                    async def silence() -> None:
+                        while True:
+                            await ws.send(b"A" + b"\0" * 640)
+                            await asyncio.sleep(0.02)
+
+                    quiet = asyncio.create_task(silence())
+                    verdict = await next_of({"verdict"}, 15)
+                    quiet.cancel()
                     if verdict is None:
                         stats.errors.append("live: no verdict within 15 s")
                         break
                     stats.verdict_s.append(time.perf_counter() - spoke)
                     stats.verdicts.append(str(verdict.get("verdict")))
-                    await asyncio.sleep(0.3)  # the page shows the verdict, then the next prompt plays
+                    stats.endpoint_ms.append(float(verdict.get("endpoint_wait_ms") or 0))
+                    stats.compute_ms.append(float(verdict.get("compute_ms") or 0))
+                    state = await next_of({"state"}, 15)
+                    await asyncio.sleep(HOLD_S)  # the page shows the verdict, then plays the next prompt
+                await asyncio.sleep(REVIEW_S)  # reading the document and signing, still recorded
                 await ws.send(json.dumps({"type": "end"}))
+                await next_of({"ended"}, 15)
             finally:
                 done.set()
+                for t in tasks[1:]:
+                    t.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
         await call("POST", "/signer/v1/recording/finish", headers=h, json={"segments": {"0": chunks}})
         await call("POST", f"/v1/sessions/{sid}/cancel", headers=headers, json={"reason": "load test done"})
@@ -224,6 +308,9 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument(
+        "--server-env", action="append", default=[], metavar="NAME=VALUE", help="a setting of the server"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
@@ -235,6 +322,7 @@ def main() -> None:
             "DUALSIGN_PUBLIC_URL": url,
             "DUALSIGN_LOG_FORMAT": "text",
             "DUALSIGN_RECORDING_GRACE_SECONDS": "10",
+            **dict(item.split("=", 1) for item in args.server_env),
         }
         tenant = subprocess.run(
             [str(DUALSIGN), "tenant", "create", "Load Bank"],
@@ -265,22 +353,25 @@ def main() -> None:
             )
             r.raise_for_status()
             pcm = _answer_pcm(Path(tmp))
-            jpeg = FACE.read_bytes()
+            jpegs = _camera_frames()
             stats = Stats()
-            cpu0, t0 = _cpu_seconds(server.pid), time.perf_counter()
-            runs = [guarded(signer(i, url, headers, pcm, jpeg, stats), stats) for i in range(args.sessions)]
+            cpu0, t0, own0 = _cpu_seconds(server.pid), time.perf_counter(), time.process_time()
+            runs = [guarded(signer(i, url, headers, pcm, jpegs, stats), stats) for i in range(args.sessions)]
 
             async def everything() -> None:
                 await asyncio.wait_for(asyncio.gather(*runs), timeout=DEADLINE_S)
 
             asyncio.run(everything())
             wall = time.perf_counter() - t0
-            cores = (_cpu_seconds(server.pid) - cpu0) / wall
+            cores = (_cpu_seconds(server.pid) - cpu0 + _children_cpu(server.pid)) / wall
+            client_cores = (time.process_time() - own0) / wall
         finally:
             server.terminate()
             server.wait(timeout=20)
     v, c = stats.verdict_s, stats.chunk_s
-    print(f"sessions            {args.sessions} (default engines)")
+    print(
+        f"sessions            {args.sessions} (default engines{''.join(', ' + e for e in args.server_env)})"
+    )
     print(f"wall time           {wall:.1f} s; requests {stats.requests} ({stats.requests / wall:.1f}/s)")
     print(f"errors              {len(stats.errors)}" + (f"  e.g. {stats.errors[:3]}" if stats.errors else ""))
     print(
@@ -291,9 +382,15 @@ def main() -> None:
         f"verdict latency     p50 {pct(v, 0.5):.3f} s  p95 {pct(v, 0.95):.3f} s  "
         f"max {max(v, default=0):.3f} s  ({len(v)} answers; target p95 ≤ 1.0 s)"
     )
+    e, k = stats.endpoint_ms, stats.compute_ms
+    print(
+        f"  of which (server) endpoint silence p50 {pct(e, 0.5):.0f} ms p95 {pct(e, 0.95):.0f} ms; "
+        f"recognition after it p50 {pct(k, 0.5):.0f} ms p95 {pct(k, 0.95):.0f} ms"
+    )
     counts = {k: stats.verdicts.count(k) for k in sorted(set(stats.verdicts))}
     print(f"verdicts            {counts}")
-    print(f"server CPU          {cores:.2f} cores of {os.cpu_count()}")
+    print(f"server CPU          {cores:.2f} cores of {os.cpu_count()} (its descriptor process included)")
+    print(f"simulated pages     {client_cores:.2f} cores (this process, on the same machine)")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ class SpeechConfig:
     asr: str = "faster-whisper"  # faster-whisper | sherpa-onnx | vosk | fake
     asr_model_dir: Path | None = None  # None: the bundled Whisper tiny.en
     asr_threads: int = 2
+    asr_window_s: float = 15.0  # Whisper's encoder window (30 = the model's full window)
     tts: str = "espeak"  # espeak | fake
     vad: str = "silero"  # silero | energy
 
@@ -67,7 +68,9 @@ class Settings:
     worker: str = "inline"  # inline: the API process runs due jobs; off: separate `dualsign worker` processes
     recording_grace_seconds: int = 120  # sealing waits this long for the page to close the recording
     job_lease_seconds: int = 120  # a job whose worker died is taken again after this long
-    redis_url: str | None = None  # shared state of several API processes (request limits)
+    # how `dualsign worker` processes get jobs: table (each polls the job table) or rq (RQ on Redis)
+    job_queue: str = "table"
+    redis_url: str | None = None  # shared state of several API processes (request limits, RQ jobs)
     rate_limit_client: int = 1200  # requests a minute from one address to the signer and verify pages
     rate_limit_token: int = 600  # requests a minute with one signer link
     webhook_allow_networks: tuple[str, ...] = ()  # internal networks callbacks may reach (CIDR)
@@ -87,6 +90,16 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
 
 
 def _secret(env: dict[str, str], data_dir: Path) -> bytes:
@@ -122,6 +135,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         asr=env.get("DUALSIGN_ASR") or SpeechConfig.asr,
         asr_model_dir=Path(model_dir).resolve() if model_dir else None,
         asr_threads=_int(env, "DUALSIGN_ASR_THREADS", SpeechConfig.asr_threads),
+        asr_window_s=_float(env, "DUALSIGN_ASR_WINDOW_S", SpeechConfig.asr_window_s),
         tts=env.get("DUALSIGN_TTS") or SpeechConfig.tts,
         vad=env.get("DUALSIGN_VAD") or SpeechConfig.vad,
     )
@@ -135,6 +149,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     worker = env.get("DUALSIGN_WORKER") or Settings.worker
     if worker not in ("inline", "off"):
         raise SystemExit(f"DUALSIGN_WORKER must be inline or off, got {worker!r}")
+    job_queue = env.get("DUALSIGN_JOB_QUEUE") or Settings.job_queue
+    if job_queue not in ("table", "rq"):
+        raise SystemExit(f"DUALSIGN_JOB_QUEUE must be table or rq, got {job_queue!r}")
+    if job_queue == "rq" and not env.get("DUALSIGN_REDIS_URL"):
+        raise SystemExit("DUALSIGN_JOB_QUEUE=rq needs DUALSIGN_REDIS_URL (redis://host:6379/0)")
     level = env.get("DUALSIGN_SIGNATURE_LEVEL") or Settings.signature_level
     if level not in ("B-T", "B-LTA"):
         raise SystemExit(f"DUALSIGN_SIGNATURE_LEVEL must be B-T or B-LTA, got {level!r}")
@@ -165,6 +184,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     )
     return Settings(
         redis_url=env.get("DUALSIGN_REDIS_URL") or None,
+        job_queue=job_queue,
         rate_limit_client=_int(env, "DUALSIGN_RATE_LIMIT_CLIENT", Settings.rate_limit_client),
         rate_limit_token=_int(env, "DUALSIGN_RATE_LIMIT_TOKEN", Settings.rate_limit_token),
         job_lease_seconds=_int(env, "DUALSIGN_JOB_LEASE_SECONDS", Settings.job_lease_seconds),

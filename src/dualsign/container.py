@@ -53,7 +53,7 @@ from dualsign.engines.vision_base import VisionEngines
 from dualsign.metrics import Metrics
 from dualsign.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from dualsign.reports.pdf_reports import PdfReportMaker
-from dualsign.runtime import RandomIds, SystemClock
+from dualsign.runtime import RandomIds, SystemClock, lower_thread_priority
 from dualsign.signing.authority import IssuedKey, IssuingAuthority
 from dualsign.signing.document_signer import PadesDocumentSigner
 from dualsign.signing.evidence_keys import PlatformEvidenceKeys
@@ -88,6 +88,16 @@ class Container:
     tsa: Timestamper
     reports: ReportMaker
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
+    # live channels: audio (VAD and endpointing) and camera frames each have their own threads, so
+    # neither waits for the other nor for database calls; frames run at a lower CPU priority
+    live_speech: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="live-speech")
+    )
+    live_vision: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="live-vision", initializer=lower_thread_priority
+        )
+    )
     pki: PlatformPki | None = None
     document_signer: DocumentSigner | None = None
     _worker: WorkerLoop | None = None
@@ -226,7 +236,8 @@ class Container:
     def close(self) -> None:
         if self._worker is not None:
             self._worker.stop()
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        for pool in (self.executor, self.live_speech, self.live_vision):
+            pool.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
 
 
@@ -234,7 +245,12 @@ def speech_from(settings: Settings) -> SpeechEngines:
     s = settings.speech
     return build_speech(
         SpeechSettings(
-            asr=s.asr, asr_model_dir=s.asr_model_dir, asr_threads=s.asr_threads, tts=s.tts, vad=s.vad
+            asr=s.asr,
+            asr_model_dir=s.asr_model_dir,
+            asr_threads=s.asr_threads,
+            asr_window_s=s.asr_window_s,
+            tts=s.tts,
+            vad=s.vad,
         )
     )
 

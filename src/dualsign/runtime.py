@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
 from datetime import UTC, datetime
+
+BACKGROUND_NICE = 5  # face analysis of live frames yields the CPU to answers being recognised
 
 
 class SystemClock:
@@ -16,3 +20,12 @@ class RandomIds:
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}_{secrets.token_hex(12)}"
+
+
+def lower_thread_priority() -> None:
+    """Lower the calling thread's CPU priority (Linux schedules threads one by one; elsewhere a no-op)."""
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), current + BACKGROUND_NICE)
+    except (AttributeError, OSError):
+        return

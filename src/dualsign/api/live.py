@@ -6,16 +6,28 @@ Binary messages start with a one-byte tag:
 JSON control messages: ``listen``, ``stop``, ``repeat``, ``state``, ``identity``, ``liveness``, ``end``
 (the page is done: the connection's monitoring figures are recorded, then ``ended`` is sent).
 Every frame feeds face monitoring (at the template's rate); during ``identity`` and ``liveness`` frames
-are also collected for those decisions. Heavy work runs in the thread pool, never on the event loop.
+are also collected for those decisions. Heavy work runs in thread pools, never on the event loop:
+audio on the container's speech pool, frames on its vision pool (lower CPU priority).
+
+Frames are handled by a task of their own, so a spoken answer never waits behind face analysis. Frames
+that a decision needs (identity collection, a liveness challenge, a nod window) all wait their turn; a
+frame that only feeds monitoring is skipped when it has waited more than ``MAX_FRAME_LAG_S`` and a newer
+one is waiting (counted in the monitoring figures as ``frames_skipped``): an overloaded server watches
+less often rather than later. Audio and ``listen``/``stop``/``repeat`` are handled as they come; other
+control messages first let the frames sent before them be handled, so they apply in the page's order.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import struct
 import time
+from collections import deque
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import WebSocket
 from starlette.concurrency import run_in_threadpool
@@ -33,7 +45,10 @@ from dualsign.engines._audio import pcm16_to_float
 from dualsign.engines._video import ImageDecodeError, decode_image
 from dualsign.engines.vision_base import Image
 
+T = TypeVar("T")
 IDENTITY_EXTRA_FRAMES = 2  # frames collected beyond the template's minimum of good ones
+MAX_PENDING_FRAMES = 150  # 15 s of a challenge at 10 fps: beyond, the oldest is skipped
+MAX_FRAME_LAG_S = 1.0  # a monitoring frame that waited longer is skipped when a newer one waits
 RECORDING = {s.value for s in RECORDING_STATES}
 
 
@@ -53,6 +68,10 @@ class LiveChannel:
     samples: list[Sample] = field(default_factory=list)
     challenge_frame: Image | None = None
     state: str = ""
+    frame_task: asyncio.Task[None] | None = None
+    # (frame, a decision needs it, when it arrived on the monotonic clock)
+    pending: deque[tuple[bytes, bool, float]] = field(default_factory=deque)
+    frames_skipped: int = 0
 
     @property
     def svc(self) -> signer.SignerServices:
@@ -65,21 +84,25 @@ class LiveChannel:
     async def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await run_in_threadpool(fn, self.c.new_uow(), self.svc, self.token, *args, **kwargs)
 
+    async def compute(self, pool: Executor, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args))
+
     # --- audio --------------------------------------------------------------------------------------
     async def on_audio(self, pcm: bytes) -> None:
         if self.capture is None:
             return  # audio outside an answer window is not an answer
         capture = self.capture
-        signals = await run_in_threadpool(capture.feed, pcm16_to_float(pcm))
+        feed = functools.partial(capture.feed, wait=False)  # never hold a speech thread for a transcript
+        signals = await self.compute(self.c.live_speech, feed, pcm16_to_float(pcm))
         if any(s.signal is Signal.STARTED for s in signals):
             await self.ws.send_json({"type": "speech_started", "at_ms": capture.elapsed_ms})
-        if capture.result is not None:
+        if capture.ended:
             self.capture = None
             await self.submit(capture)
 
     async def submit(self, capture: AnswerCapture) -> None:
         started = time.perf_counter()
-        captured = capture.finish_now()
+        captured = await run_in_threadpool(capture.finish_now)  # may wait for (or run) recognition
         view = await self.call(signer.submit_spoken_answer, captured)
         metrics = self.c.metrics
         if captured.transcript is not None:
@@ -102,6 +125,49 @@ class LiveChannel:
         await self.send_state(view)
 
     # --- video --------------------------------------------------------------------------------------
+    def take_frame(self, payload: bytes) -> None:
+        """Hand a frame to the frame task (started when idle)."""
+        needed = (
+            self.identity_frames is not None or self.challenge is not None or self.nod_samples is not None
+        )
+        if self.frame_task is None or self.frame_task.done():
+            self.frame_task = asyncio.create_task(self.frames(payload))
+            return
+        if len(self.pending) >= MAX_PENDING_FRAMES:
+            self.pending.popleft()
+            self.frames_skipped += 1
+        self.pending.append((payload, needed, time.monotonic()))
+
+    async def frames(self, payload: bytes) -> None:
+        await self.on_frame(payload)
+        while self.pending:
+            frame, needed, arrived = self.pending.popleft()
+            if not needed and self.pending and time.monotonic() - arrived > MAX_FRAME_LAG_S:
+                self.frames_skipped += 1
+                continue
+            await self.on_frame(frame)
+
+    async def drain_frames(self) -> None:
+        """Wait until the frames that arrived so far are handled (no new ones arrive meanwhile)."""
+        task = self.frame_task
+        if task is not None and not task.done():
+            await task
+
+    def frame_failure(self) -> None:
+        """Raise here what the frame task raised (it ends the connection as any other failure does)."""
+        task = self.frame_task
+        if task is not None and task.done() and not task.cancelled():
+            self.frame_task = None
+            task.result()
+
+    async def stop_frames(self) -> None:
+        task, self.frame_task = self.frame_task, None
+        self.pending.clear()
+        if task is not None and not task.done():
+            task.cancel()
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
     async def on_frame(self, payload: bytes) -> None:
         if len(payload) < 9:
             return
@@ -111,7 +177,7 @@ class LiveChannel:
             self.first_frame_ms = captured_ms
         t = (captured_ms - self.first_frame_ms) / 1000
         try:
-            image = await run_in_threadpool(decode_image, jpeg, 640)
+            image = await self.compute(self.c.live_vision, decode_image, jpeg, 640)
         except ImageDecodeError:
             await self.ws.send_json(
                 {"type": "error", "code": "bad_frame", "detail": "the frame is not an image"}
@@ -145,7 +211,7 @@ class LiveChannel:
             self.challenge_start_s = t
         rel = t - self.challenge_start_s
         if rel < self.challenge[-1].end_s:
-            sample = await run_in_threadpool(liveness_sample, image, rel, self.c.vision)
+            sample = await self.compute(self.c.live_vision, liveness_sample, image, rel, self.c.vision)
             self.samples.append(sample)
             if sample.features is not None:
                 self.challenge_frame = image
@@ -161,7 +227,9 @@ class LiveChannel:
 
     async def on_nod_frame(self, image: Image, t: float) -> None:
         assert self.nod_samples is not None  # noqa: S101 (checked by the caller)
-        self.nod_samples.append(await run_in_threadpool(liveness_sample, image, t, self.c.vision))
+        self.nod_samples.append(
+            await self.compute(self.c.live_vision, liveness_sample, image, t, self.c.vision)
+        )
         nod = nods(self.nod_samples)
         if nod is None:
             return
@@ -187,7 +255,7 @@ class LiveChannel:
         monitor = self.monitor
         if not monitor.due(t):
             return
-        _analysis, warnings = await run_in_threadpool(monitor.observe, image, t)
+        _analysis, warnings = await self.compute(self.c.live_vision, monitor.observe, image, t)
         if warnings:
             await self.call(signer_vision.record_warnings, warnings, image, t)
             for w in warnings:
@@ -203,6 +271,8 @@ class LiveChannel:
     # --- control ------------------------------------------------------------------------------------
     async def on_control(self, control: dict[str, Any]) -> None:
         kind = control.get("type")
+        if kind not in ("listen", "stop", "repeat"):
+            await self.drain_frames()
         if kind == "listen":
             self.capture = await self.call(signer.begin_answer)
             nod = self.c.vision is not None and await self.call(signer.allows_nod)
@@ -217,6 +287,7 @@ class LiveChannel:
         elif kind == "state":
             await self.send_state(await self.call(signer.current))
         elif kind == "end":
+            await self.stop_frames()
             await self.summarize()
             await self.ws.send_json({"type": "ended"})
         elif kind == "identity":
@@ -257,14 +328,16 @@ class LiveChannel:
             message = await self.ws.receive()
             if message["type"] == "websocket.disconnect":
                 break
+            self.frame_failure()
             data: bytes | None = message.get("bytes")
             if data:
                 if data[:1] == b"A":
                     await self.on_audio(data[1:])
                 elif data[:1] == b"V":
-                    await self.on_frame(data[1:])
+                    self.take_frame(data[1:])
                 continue
             await self.on_control(json.loads(message.get("text") or "{}"))
+        await self.stop_frames()
         await self.summarize()
 
     async def summarize(self) -> None:
@@ -273,7 +346,9 @@ class LiveChannel:
         if monitor is None:
             return
         try:
-            await self.call(signer_vision.summarize_monitoring, monitor, self.first_frame_ms)
+            await self.call(
+                signer_vision.summarize_monitoring, monitor, self.first_frame_ms, self.frames_skipped
+            )
         except DualSignError:
             return  # the session was sealed meanwhile: nothing more can join its chain
 

@@ -97,13 +97,35 @@ class JobRunner:
         self.lease_seconds = lease_seconds
         self.backoff = backoff or Backoff()
 
+    @property
+    def kinds(self) -> list[str]:
+        return list(self.handlers)
+
     def run_once(self) -> Job | None:
         """Run one due job, if any; returns it as claimed."""
         with self.new_uow() as uow:
-            job = uow.jobs.claim(self.clock.now(), self.lease_seconds, list(self.handlers))
+            job = uow.jobs.claim(self.clock.now(), self.lease_seconds, self.kinds)
             uow.commit()
         if job is None:
             return None
+        self._execute(job)
+        return job
+
+    def run_id(self, job_id: str) -> Job | None:
+        """Run this job if it is due and nobody holds it (a queue engine delivered its id); returns it
+        as claimed, or None when there was nothing to do (done already, not due, leased by another)."""
+        with self.new_uow() as uow:
+            job = uow.jobs.claim_id(job_id, self.clock.now(), self.lease_seconds)
+            uow.commit()
+        if job is None:
+            return None
+        if job.kind not in self.handlers:
+            self._failed(job, f"no handler for job kind {job.kind!r} in this worker")
+            return job
+        self._execute(job)
+        return job
+
+    def _execute(self, job: Job) -> None:
         try:
             self.handlers[job.kind](job)
         except NotYet as wait:
@@ -116,7 +138,6 @@ class JobRunner:
             with self.new_uow() as uow:
                 uow.jobs.finish(job.id, self.clock.now())
                 uow.commit()
-        return job
 
     def run_due(self, limit: int = 100) -> int:
         """Run due jobs until none is due (or ``limit``); returns how many ran."""

@@ -180,13 +180,20 @@ def record_warnings(
 
 
 def summarize_monitoring(
-    uow: UnitOfWork, svc: SignerServices, token: str, monitor: LiveMonitor, started_ms: int | None = None
+    uow: UnitOfWork,
+    svc: SignerServices,
+    token: str,
+    monitor: LiveMonitor,
+    started_ms: int | None = None,
+    frames_skipped: int = 0,
 ) -> None:
     """Record a connection's monitoring figures; also just after the session ended (the page closes
-    its live channel once it has signed), but not once it is sealed."""
+    its live channel once it has signed), but not once it is sealed. ``frames_skipped``: frames that
+    arrived while an earlier one was still being analysed and were replaced by a newer one."""
     if not monitor.monitor.stats.frames:
         return
-    stats = {**monitor.monitor.stats.to_dict(), "started_ms": started_ms}  # the page's clock at t = 0
+    # started_ms: the page's clock at t = 0
+    stats = {**monitor.monitor.stats.to_dict(), "started_ms": started_ms, "frames_skipped": frames_skipped}
     claim = svc.links.verify_signature(token)
     with uow:
         _record, session = load_aggregate(uow, claim.session_id)

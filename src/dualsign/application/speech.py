@@ -81,6 +81,7 @@ class AnswerCapture:
         self._chunks: list[Audio] = []
         self._samples = 0
         self._speculation: tuple[int, Future[Transcript]] | None = None
+        self._ended: tuple[Endpoint, int, int] | None = None  # the end, before its transcript is ready
         self.started = False
         self.result: CapturedAnswer | None = None
 
@@ -88,9 +89,14 @@ class AnswerCapture:
     def elapsed_ms(self) -> int:
         return self._samples * 1000 // SAMPLE_RATE
 
-    def feed(self, samples: Audio) -> list[Endpoint]:
-        """Add audio; returns the endpoint signals it caused. ``result`` is set once the answer ended."""
-        if self.result is not None:
+    @property
+    def ended(self) -> bool:
+        return self.result is not None or self._ended is not None
+
+    def feed(self, samples: Audio, *, wait: bool = True) -> list[Endpoint]:
+        """Add audio; returns the endpoint signals it caused. Once the answer ended, ``result`` is set
+        (waiting for its transcript); with ``wait=False`` only ``ended`` is, and ``complete()`` waits."""
+        if self.ended:
             return []
         self._chunks.append(samples)
         self._samples += len(samples)
@@ -101,9 +107,18 @@ class AnswerCapture:
                 continue
             signals.append(decided)
             self._on(decided)
-            if self.result is not None:
+            if self.ended:
                 break
+        if wait and self._ended is not None:
+            self.complete()
         return signals
+
+    def complete(self) -> CapturedAnswer | None:
+        """The outcome of an answer that ended: waits for the transcript if it is not ready yet."""
+        if self.result is None and self._ended is not None:
+            e, start, end = self._ended
+            self.result = self._finish(e, start, end)
+        return self.result
 
     def _segment(self, start_ms: int, end_ms: int) -> Audio:
         audio = np.concatenate(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
@@ -130,7 +145,7 @@ class AnswerCapture:
         elif e.signal in (Signal.ENDED, Signal.MAX_LENGTH):
             start = e.speech_start_ms if e.speech_start_ms is not None else 0
             end = e.speech_end_ms if e.speech_end_ms is not None else e.at_ms
-            self.result = self._finish(e, start, end)
+            self._ended = (e, start, end)
 
     def _transcribe(self, segment: Audio) -> Transcript:
         return self._asr.transcribe(segment, language=self._language, hints=self._hints)
@@ -155,8 +170,10 @@ class AnswerCapture:
 
     def finish_now(self) -> CapturedAnswer:
         """The stream stopped (the signer tapped 'done', the connection closed): decide with what is here."""
-        if self.result is not None:
-            return self.result
+        if self.ended:
+            result = self.complete()
+            assert result is not None  # noqa: S101 (ended: decided, or its transcript awaited)
+            return result
         start = self._endpointer.start_ms
         if start is None:
             self.result = CapturedAnswer(

@@ -126,11 +126,27 @@ def worker(
     once: Annotated[bool, typer.Option(help="run the jobs that are due now, then exit")] = False,
     poll: Annotated[float, typer.Option(help="seconds between looks at the job table")] = 2.0,
 ) -> None:
-    """Run durable jobs (sealing retries) — beside API processes started with DUALSIGN_WORKER=off."""
+    """Run durable jobs (sealing, reports, webhooks) — beside API processes with DUALSIGN_WORKER=off.
+
+    DUALSIGN_JOB_QUEUE=table (default): poll the job table. rq: RQ on DUALSIGN_REDIS_URL carries the
+    due jobs' ids to whichever worker is free (the job table stays the record)."""
     from dualsign.application.jobs import WorkerLoop
 
     with _service() as c:
         runner = c.job_runner()
+        if c.settings.job_queue == "rq" and c.settings.redis_url:
+            from dualsign.jobs_rq import RqJobs
+
+            rq_jobs = RqJobs(c.settings.redis_url, runner, c.new_uow, c.clock)
+            if not once:
+                logs.configure(c.settings.log_format)
+            try:
+                rq_jobs.work(poll, burst=once)
+            except KeyboardInterrupt:
+                return
+            if once:
+                out.print("ran the due jobs (rq)")
+            return
         if once:
             out.print(f"ran {runner.run_due()} job(s)")
             return

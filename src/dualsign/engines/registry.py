@@ -34,6 +34,7 @@ class SpeechSettings:
     asr_model_dir: Path | None = None
     asr_threads: int = 2
     asr_timeout_s: float = 15.0
+    asr_window_s: float = 15.0
     tts: str = "espeak"
     vad: str = "silero"
 
@@ -49,9 +50,11 @@ class UnknownEngine(ValueError):
     pass
 
 
-def make_asr(kind: str, model_dir: Path | None, threads: int = 2, timeout_s: float = 15.0) -> AsrEngine:
+def make_asr(
+    kind: str, model_dir: Path | None, threads: int = 2, timeout_s: float = 15.0, window_s: float = 15.0
+) -> AsrEngine:
     if kind == "faster-whisper":
-        return FasterWhisperAsr(model_dir, cpu_threads=threads, timeout_s=timeout_s)
+        return FasterWhisperAsr(model_dir, cpu_threads=threads, timeout_s=timeout_s, window_s=window_s)
     if kind == "sherpa-onnx":
         return SherpaOnnxAsr(model_dir, threads=threads, timeout_s=timeout_s)
     if kind == "vosk":
@@ -81,7 +84,7 @@ def build_speech(s: SpeechSettings) -> SpeechEngines:
     return SpeechEngines(
         tts=make_tts(s.tts),
         vad=make_vad(s.vad),
-        asr=make_asr(s.asr, s.asr_model_dir, s.asr_threads, s.asr_timeout_s),
+        asr=make_asr(s.asr, s.asr_model_dir, s.asr_threads, s.asr_timeout_s, s.asr_window_s),
     )
 
 

@@ -513,19 +513,37 @@ class SqlJobs:
         self.db.flush()
         return True
 
-    def claim(self, now: datetime, lease_seconds: float, kinds: Sequence[str]) -> Job | None:
-        due = or_(
+    @staticmethod
+    def _due(now: datetime) -> Any:
+        return or_(
             (JobRow.state == "queued") & (JobRow.run_after <= now),
             (JobRow.state == "running") & (JobRow.locked_until < now),
         )
+
+    def claim(self, now: datetime, lease_seconds: float, kinds: Sequence[str]) -> Job | None:
         query = (
             select(JobRow)
-            .where(due, JobRow.kind.in_(list(kinds)))
+            .where(self._due(now), JobRow.kind.in_(list(kinds)))
             .order_by(JobRow.run_after)
             .limit(1)
             .with_for_update(skip_locked=True)
         )
-        row = self.db.scalar(query)
+        return self._lease(self.db.scalar(query), now, lease_seconds)
+
+    def claim_id(self, job_id: str, now: datetime, lease_seconds: float) -> Job | None:
+        query = select(JobRow).where(JobRow.id == job_id, self._due(now)).with_for_update(skip_locked=True)
+        return self._lease(self.db.scalar(query), now, lease_seconds)
+
+    def due_ids(self, now: datetime, kinds: Sequence[str], limit: int) -> Sequence[str]:
+        query = (
+            select(JobRow.id)
+            .where(self._due(now), JobRow.kind.in_(list(kinds)))
+            .order_by(JobRow.run_after)
+            .limit(limit)
+        )
+        return [str(i) for i in self.db.scalars(query)]
+
+    def _lease(self, row: JobRow | None, now: datetime, lease_seconds: float) -> Job | None:
         if row is None:
             return None
         row.state, row.attempts = "running", row.attempts + 1
