@@ -6,13 +6,13 @@ does while recording: uploads a 200 KB chunk every 2 s (a 10-minute session is ~
 640×480 JPEG camera frame (quality 0.75, as the page's canvas makes them; the test face, moving a few
 pixels with sensor noise, so no two frames are alike) every 0.5 s on the live channel, and answers
 each question at the page's pace: fetches the prompt's audio and waits while it plays, reports the
-playback, sends ``listen``, streams an espeak-ng "Yes, I do." as 20 ms PCM frames at real time, then
+playback, sends ``listen``, streams an espeak-ng "Yes, I agree." as 20 ms PCM frames at real time, then
 silence until the verdict, which it shows for 1.5 s. After the questions it reads and signs for 15 s
 (still recorded), ends the live channel, closes the recording and the integrator cancels the session,
 so it is sealed like any ended one. One signer opens a link every second until all N are in.
 
 Printed: sessions, wall time, requests, errors (any non-2xx answer or failed connection), chunk
-upload latency p50/p95, answer verdict latency p50/p95 (end of the speech sent → verdict received;
+upload latency p50/p95, answer verdict latency p50/p95 (last voiced sample sent → verdict received;
 the target is p95 ≤ 1.0 s, as for one signer), the verdicts, and the server's CPU use (cores).
 
 Run: ``.venv/bin/python bench/load.py [--sessions 20]`` (``DUALSIGN_BENCH_LOG=FILE`` keeps the
@@ -42,6 +42,7 @@ from typing import Any
 import httpx
 import numpy as np
 import websockets
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -52,7 +53,7 @@ from dualsign.engines._audio import decode  # noqa: E402
 
 DUALSIGN = Path(sys.executable).parent / "dualsign"
 FACE = ROOT / "tests" / "assets" / "faces" / "grace_hopper.jpg"
-TEMPLATE = """
+SHORT_TEMPLATE = """
 kind: dualsign.template
 version: 1
 key: load-check-en
@@ -66,16 +67,35 @@ questions:
   - id: q1
     category: risk_disclosure
     prompt: Do you understand the risks?
-    acceptable: ["yes", "yes I do"]
+    acceptable: ["yes"]
   - id: q2
     category: informed_confirmation
     prompt: Are you signing of your own free will?
-    acceptable: ["yes", "yes I do"]
+    acceptable: ["yes"]
   - id: q3
     category: other
     prompt: Have you read the policy terms?
-    acceptable: ["yes", "yes I do"]
+    acceptable: ["yes"]
 """
+SHIPPED = ROOT / "src" / "dualsign" / "scenarios" / "insurance-epolicy-en.yaml"
+
+
+def bench_template(script: str) -> str:
+    """``short``: three 2-second prompts (a stress case: answers come every few seconds). ``insurance``:
+    the first four questions of the shipped English insurance template, as written (prompts of 10–25 s);
+    identity and liveness are off (the simulated camera is not the ID photo's person)."""
+    if script == "short":
+        return SHORT_TEMPLATE
+    template = yaml.safe_load(SHIPPED.read_text())
+    template.update(
+        key="load-check-en",
+        identity={"required": False},
+        liveness={"required": False},
+        questions=template["questions"][:4],
+    )
+    return yaml.safe_dump(template, allow_unicode=True)
+
+
 DEADLINE_S = 300
 STAGGER_S = 1.0  # one signer opens a link every second until all N are in
 HOLD_S = 1.5  # how long the page shows a verdict before the next prompt (signer.js holdUntil)
@@ -137,11 +157,15 @@ def _children_cpu(pid: int) -> float:
     return total
 
 
-def _answer_pcm(tmp: Path) -> bytes:
+def _answer_pcm(tmp: Path) -> tuple[bytes, float]:
+    """The spoken answer as 16 kHz PCM, and the seconds of silence espeak-ng leaves after its last
+    voiced sample (latency is counted from that sample, as in bench/answer_latency)."""
     wav = tmp / "yes.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), "Yes, I do."], check=True)
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), "Yes, I agree."], check=True)
     audio = decode(wav.read_bytes())
-    return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
+    voiced = np.flatnonzero(np.abs(audio) > 0.02)
+    tail_s = (len(audio) - 1 - int(voiced[-1])) / 16000 if len(voiced) else 0.0
+    return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes(), tail_s
 
 
 async def guarded(run: Any, stats: Stats) -> None:
@@ -155,7 +179,13 @@ async def guarded(run: Any, stats: Stats) -> None:
 
 
 async def signer(
-    i: int, url: str, headers: dict[str, str], pcm: bytes, jpegs: list[bytes], stats: Stats
+    i: int,
+    url: str,
+    headers: dict[str, str],
+    pcm: bytes,
+    tail_s: float,
+    jpegs: list[bytes],
+    stats: Stats,
 ) -> None:
     await asyncio.sleep(i * STAGGER_S)  # staggered starts, as people open their links
     rng = random.Random(i)
@@ -267,7 +297,7 @@ async def signer(
                     for k in range(0, len(pcm), 640):  # 20 ms frames at real time
                         await ws.send(b"A" + pcm[k : k + 640])
                         await asyncio.sleep(0.02)
-                    spoke = time.perf_counter()
+                    spoke = time.perf_counter() - tail_s  # the last voiced sample was sent then
 
                     async def silence() -> None:
                         while True:
@@ -308,6 +338,7 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--script", choices=("insurance", "short"), default="insurance")
     parser.add_argument(
         "--server-env", action="append", default=[], metavar="NAME=VALUE", help="a setting of the server"
     )
@@ -349,14 +380,17 @@ def main() -> None:
             r = httpx.post(
                 f"{url}/v1/templates",
                 headers={**headers, "Content-Type": "application/yaml"},
-                content=TEMPLATE,
+                content=bench_template(args.script),
             )
             r.raise_for_status()
-            pcm = _answer_pcm(Path(tmp))
+            pcm, tail_s = _answer_pcm(Path(tmp))
             jpegs = _camera_frames()
             stats = Stats()
             cpu0, t0, own0 = _cpu_seconds(server.pid), time.perf_counter(), time.process_time()
-            runs = [guarded(signer(i, url, headers, pcm, jpegs, stats), stats) for i in range(args.sessions)]
+            runs = [
+                guarded(signer(i, url, headers, pcm, tail_s, jpegs, stats), stats)
+                for i in range(args.sessions)
+            ]
 
             async def everything() -> None:
                 await asyncio.wait_for(asyncio.gather(*runs), timeout=DEADLINE_S)
@@ -369,6 +403,8 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=20)
     v, c = stats.verdict_s, stats.chunk_s
+    questions = len(yaml.safe_load(bench_template(args.script))["questions"])
+    print(f"script              {args.script}: {questions} questions; answer “Yes, I agree.”")
     print(
         f"sessions            {args.sessions} (default engines{''.join(', ' + e for e in args.server_env)})"
     )
