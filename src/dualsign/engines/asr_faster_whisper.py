@@ -23,6 +23,7 @@ false ACCEPT (tests prove it), but it costs correct ACCEPTs, so it is opt-in (``
 from __future__ import annotations
 
 import importlib.util
+import logging
 import math
 import threading
 import time
@@ -105,6 +106,8 @@ class FasterWhisperAsr:
 
     def _open(self) -> Any:
         from faster_whisper import WhisperModel
+
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # not a line per answer
 
         class WindowedWhisper(WhisperModel):  # type: ignore[misc]
             """Encodes only the first ``window.frames`` mel frames of the padded 30 s input."""
