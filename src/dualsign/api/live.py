@@ -49,6 +49,7 @@ T = TypeVar("T")
 IDENTITY_EXTRA_FRAMES = 2  # frames collected beyond the template's minimum of good ones
 MAX_PENDING_FRAMES = 150  # 15 s of a challenge at 10 fps: beyond, the oldest is skipped
 MAX_FRAME_LAG_S = 1.0  # a monitoring frame that waited longer is skipped when a newer one waits
+DRAIN_TIMEOUT_S = 2.0  # the longest a control message waits for the frames sent before it
 RECORDING = {s.value for s in RECORDING_STATES}
 
 
@@ -101,6 +102,7 @@ class LiveChannel:
             await self.submit(capture)
 
     async def submit(self, capture: AnswerCapture) -> None:
+        self.nod_samples = None  # the answer window is closed: a nod no longer answers
         started = time.perf_counter()
         captured = await run_in_threadpool(capture.finish_now)  # may wait for (or run) recognition
         view = await self.call(signer.submit_spoken_answer, captured)
@@ -127,9 +129,8 @@ class LiveChannel:
     # --- video --------------------------------------------------------------------------------------
     def take_frame(self, payload: bytes) -> None:
         """Hand a frame to the frame task (started when idle)."""
-        needed = (
-            self.identity_frames is not None or self.challenge is not None or self.nod_samples is not None
-        )
+        nod_window = self.nod_samples is not None and self.capture is not None and not self.capture.started
+        needed = self.identity_frames is not None or self.challenge is not None or nod_window
         if self.frame_task is None or self.frame_task.done():
             self.frame_task = asyncio.create_task(self.frames(payload))
             return
@@ -148,10 +149,13 @@ class LiveChannel:
             await self.on_frame(frame)
 
     async def drain_frames(self) -> None:
-        """Wait until the frames that arrived so far are handled (no new ones arrive meanwhile)."""
+        """Wait until the frames that arrived so far are handled (no new ones arrive meanwhile), for at
+        most ``DRAIN_TIMEOUT_S``: a control message is not held up longer by a backlog of frames."""
         task = self.frame_task
         if task is not None and not task.done():
-            await task
+            done, _ = await asyncio.wait({task}, timeout=DRAIN_TIMEOUT_S)
+            if done:
+                task.result()
 
     def frame_failure(self) -> None:
         """Raise here what the frame task raised (it ends the connection as any other failure does)."""
@@ -162,6 +166,7 @@ class LiveChannel:
 
     async def stop_frames(self) -> None:
         task, self.frame_task = self.frame_task, None
+        self.frames_skipped += len(self.pending)
         self.pending.clear()
         if task is not None and not task.done():
             task.cancel()
@@ -282,7 +287,7 @@ class LiveChannel:
             capture, self.capture = self.capture, None
             await self.submit(capture)
         elif kind == "repeat":
-            self.capture = None
+            self.capture, self.nod_samples = None, None
             await self.send_state(await self.call(signer.repeat_question))
         elif kind == "state":
             await self.send_state(await self.call(signer.current))

@@ -15,7 +15,8 @@ boxes are returned in the original image's coordinates.
 dlib's ResNet holds the GIL for the whole descriptor (~140 ms a face with the ``dlib-bin`` wheel, which
 has no BLAS): it would stop a server's event loop and every other thread for that long. The embedder
 aligns the face here (5 landmarks, a 150×150 chip: ~4 ms) and computes the descriptor in a child
-process at a lower CPU priority (nice +10), so answers being recognised get the cores first.
+process at a lower CPU priority (nice +5, as the live frames' threads), so answers being recognised
+get the cores first.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ FILES = {
     "landmarks5": "shape_predictor_5_face_landmarks.dat",
     "embedding": "dlib_face_recognition_resnet_model_v1.dat",
 }
-DESCRIPTOR_NICE = 10  # the descriptor process yields the CPU to recognition and the API
+DESCRIPTOR_NICE = 5  # the descriptor process yields the CPU to recognition and the API
 DESCRIPTOR_TIMEOUT_S = 30.0
 
 
