@@ -68,6 +68,8 @@ class Settings:
     worker: str = "inline"  # inline: the API process runs due jobs; off: separate `dualsign worker` processes
     recording_grace_seconds: int = 120  # sealing waits this long for the page to close the recording
     job_lease_seconds: int = 120  # a job whose worker died is taken again after this long
+    # a live frame that only feeds monitoring and waited longer is skipped when a newer one waits
+    live_frame_lag_s: float = 1.0
     # how `dualsign worker` processes get jobs: table (each polls the job table) or rq (RQ on Redis)
     job_queue: str = "table"
     redis_url: str | None = None  # shared state of several API processes (request limits, RQ jobs)
@@ -188,6 +190,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rate_limit_client=_int(env, "DUALSIGN_RATE_LIMIT_CLIENT", Settings.rate_limit_client),
         rate_limit_token=_int(env, "DUALSIGN_RATE_LIMIT_TOKEN", Settings.rate_limit_token),
         job_lease_seconds=_int(env, "DUALSIGN_JOB_LEASE_SECONDS", Settings.job_lease_seconds),
+        live_frame_lag_s=_float(env, "DUALSIGN_LIVE_FRAME_LAG_S", Settings.live_frame_lag_s),
         blobs=blobs,
         log_format=log_format,
         webhook_allow_networks=allow,

@@ -27,8 +27,13 @@ FPS = 10
 
 
 @pytest.fixture
-def service(tmp_path: Path, clock: FixedClock) -> Iterator[tuple[TestClient, Container, dict[str, str]]]:
-    c = make_container(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", clock)
+def service(
+    tmp_path: Path, clock: FixedClock, request: pytest.FixtureRequest
+) -> Iterator[tuple[TestClient, Container, dict[str, str]]]:
+    # these tests send a timeline of frames at once, faster than real time: every frame is analysed
+    # unless a test asks for the lag after which monitoring-only frames are skipped
+    lag = getattr(request, "param", "600")
+    c = make_container(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", clock, DUALSIGN_LIVE_FRAME_LAG_S=lag)
     with TestClient(create_app(c)) as client:
         headers = tenant_headers(c, "Vision Bank")
         r = client.post(
@@ -220,3 +225,24 @@ def test_warnings_arrive_within_two_seconds_and_are_recorded(service: Any) -> No
     recorded = [e["payload"] for e in events if e["kind"] == "monitoring_warning"]
     assert [r["warning"] for r in recorded] == kinds
     assert all(len(r["snapshot_sha256"]) == 64 for r in recorded)
+
+
+@pytest.mark.parametrize("service", ["0"], indirect=True)
+def test_an_overloaded_channel_skips_monitoring_frames_and_says_how_many(service: Any) -> None:
+    """Frames arriving faster than they are analysed: monitoring-only ones that waited are skipped
+    (lag 0 here), never silently: the summary counts them; every frame is either analysed or skipped."""
+    client, _, headers = service
+    sid, token = new_session(client, headers)
+    sent = 24
+    with client.websocket_connect(f"/signer/v1/live?token={token}") as ws:
+        ws.receive_json()
+        cam = Camera(ws)
+        for i in range(sent):
+            cam.show(frame("obama", seed=i), fps=2)
+        ws.send_json({"type": "end"})
+        until(ws, "ended")
+    events = client.get(f"/v1/sessions/{sid}/events", headers=headers).json()
+    summary = next(e["payload"] for e in events if e["kind"] == "monitoring_summary")
+    assert summary["frames_skipped"] > 0
+    # each frame analysed or counted as skipped (one being analysed as the channel ends may be neither)
+    assert sent - 1 <= summary["frames"] + summary["frames_skipped"] <= sent

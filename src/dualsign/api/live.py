@@ -11,10 +11,11 @@ audio on the container's speech pool, frames on its vision pool (lower CPU prior
 
 Frames are handled by a task of their own, so a spoken answer never waits behind face analysis. Frames
 that a decision needs (identity collection, a liveness challenge, a nod window) all wait their turn; a
-frame that only feeds monitoring is skipped when it has waited more than ``MAX_FRAME_LAG_S`` and a newer
-one is waiting (counted in the monitoring figures as ``frames_skipped``): an overloaded server watches
-less often rather than later. Audio and ``listen``/``stop``/``repeat`` are handled as they come; other
-control messages first let the frames sent before them be handled, so they apply in the page's order.
+frame that only feeds monitoring is skipped when it has waited more than ``DUALSIGN_LIVE_FRAME_LAG_S``
+(1 s) and a newer one is waiting (counted in the monitoring figures as ``frames_skipped``): an
+overloaded server watches less often rather than later. Audio and ``listen``/``stop``/``repeat`` are
+handled as they come; other control messages first let the frames sent before them be handled (for at
+most 2 s), so they apply in the page's order.
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ from dualsign.engines.vision_base import Image
 T = TypeVar("T")
 IDENTITY_EXTRA_FRAMES = 2  # frames collected beyond the template's minimum of good ones
 MAX_PENDING_FRAMES = 150  # 15 s of a challenge at 10 fps: beyond, the oldest is skipped
-MAX_FRAME_LAG_S = 1.0  # a monitoring frame that waited longer is skipped when a newer one waits
 DRAIN_TIMEOUT_S = 2.0  # the longest a control message waits for the frames sent before it
 RECORDING = {s.value for s in RECORDING_STATES}
 
@@ -143,7 +143,7 @@ class LiveChannel:
         await self.on_frame(payload)
         while self.pending:
             frame, needed, arrived = self.pending.popleft()
-            if not needed and self.pending and time.monotonic() - arrived > MAX_FRAME_LAG_S:
+            if not needed and self.pending and time.monotonic() - arrived > self.c.settings.live_frame_lag_s:
                 self.frames_skipped += 1
                 continue
             await self.on_frame(frame)
