@@ -121,9 +121,14 @@ def _free_port() -> int:
         return port
 
 
+def _stat(path: Path) -> tuple[int, float]:
+    """A process's parent pid and CPU seconds (user + system) from its /proc stat file."""
+    fields = path.read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _stat(Path(f"/proc/{pid}/stat"))[1]
 
 
 def _camera_frames(count: int = 24) -> list[bytes]:
@@ -147,13 +152,13 @@ def _camera_frames(count: int = 24) -> list[bytes]:
 def _children_cpu(pid: int) -> float:
     """CPU seconds of the server's child processes that are still running (the face descriptor)."""
     total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for path in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parent, cpu = _stat(path)
         except OSError:
             continue
-        if int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if parent == pid:
+            total += cpu
     return total
 
 

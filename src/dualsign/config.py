@@ -10,6 +10,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 MiB = 1024 * 1024
 
@@ -84,24 +85,25 @@ class Settings:
         return self.data_dir / "blobs"
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+N = TypeVar("N", int, float)
+
+
+def _number(env: dict[str, str], name: str, default: N, kind: type[N], what: str) -> N:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError:
-        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+        raise SystemExit(f"{name} must be {what}, got {raw!r}") from None
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    return _number(env, name, default, int, "a whole number")
 
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
+    return _number(env, name, default, float, "a number")
 
 
 def _secret(env: dict[str, str], data_dir: Path) -> bytes:

