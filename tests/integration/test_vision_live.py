@@ -246,3 +246,24 @@ def test_an_overloaded_channel_skips_monitoring_frames_and_says_how_many(service
     assert summary["frames_skipped"] > 0
     # each frame analysed or counted as skipped (one being analysed as the channel ends may be neither)
     assert sent - 1 <= summary["frames"] + summary["frames_skipped"] <= sent
+
+
+def test_frames_after_the_session_closed_do_not_end_the_live_channel(service: Any) -> None:
+    """The page signs over HTTP while its camera keeps sending; a warning raised by a frame analysed
+    after the session closed is not recorded, and the channel stays up to answer ``end``."""
+    client, _, headers = service
+    sid, token = new_session(client, headers)
+    with client.websocket_connect(f"/signer/v1/live?token={token}") as ws:
+        ws.receive_json()
+        cam = Camera(ws)
+        for i in range(4):
+            cam.show(frame("obama", seed=i), fps=2)
+        ws.send_json({"type": "state"})
+        until(ws, "state")  # the frames so far are analysed: monitoring has begun
+        assert client.post(f"/v1/sessions/{sid}/cancel", headers=headers, json={"reason": "r"}).is_success
+        for i in range(6):  # 3 s without a face: a warning, now for a closed session
+            cam.show(frame(None, seed=10 + i), fps=2)
+        ws.send_json({"type": "end"})
+        assert until(ws, "ended")[-1]["type"] == "ended"
+    events = client.get(f"/v1/sessions/{sid}/events", headers=headers).json()
+    assert not [e for e in events if e["kind"] == "monitoring_warning"]

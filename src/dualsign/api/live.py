@@ -39,7 +39,7 @@ from dualsign.application.speech import AnswerCapture
 from dualsign.application.vision import LiveMonitor, liveness_sample
 from dualsign.container import Container
 from dualsign.domain.endpointing import Signal
-from dualsign.domain.errors import DualSignError
+from dualsign.domain.errors import DualSignError, TokenInvalid
 from dualsign.domain.liveness import ChallengeStep, Sample, nods
 from dualsign.domain.states import RECORDING_STATES, SessionState
 from dualsign.engines._audio import pcm16_to_float
@@ -254,23 +254,29 @@ class LiveChannel:
     async def on_monitor(self, image: Image, t: float) -> None:
         if self.state not in RECORDING or self.c.vision is None:
             return
-        if self.monitor is None:
-            self.monitor = await self.call(signer_vision.begin_monitoring)
-        monitor = self.monitor
-        if not monitor.due(t):
+        try:
+            if self.monitor is None:
+                self.monitor = await self.call(signer_vision.begin_monitoring)
+            monitor = self.monitor
+            if not monitor.due(t):
+                return
+            _analysis, warnings = await self.compute(self.c.live_vision, monitor.observe, image, t)
+            if warnings:
+                await self.call(signer_vision.record_warnings, warnings, image, t)
+        except TokenInvalid:
+            # the session closed meanwhile (signed over HTTP, cancelled, expired): a late frame is not
+            # a failure of the connection; the figures so far are still recorded at its end
+            self.state = ""
             return
-        _analysis, warnings = await self.compute(self.c.live_vision, monitor.observe, image, t)
-        if warnings:
-            await self.call(signer_vision.record_warnings, warnings, image, t)
-            for w in warnings:
-                await self.ws.send_json(
-                    {
-                        "type": "warning",
-                        "warning": w.kind.value,
-                        "since_s": round(w.since, 2),
-                        "after_s": round(w.raised_at - w.since, 2),
-                    }
-                )
+        for w in warnings:
+            await self.ws.send_json(
+                {
+                    "type": "warning",
+                    "warning": w.kind.value,
+                    "since_s": round(w.since, 2),
+                    "after_s": round(w.raised_at - w.since, 2),
+                }
+            )
 
     # --- control ------------------------------------------------------------------------------------
     async def on_control(self, control: dict[str, Any]) -> None:
