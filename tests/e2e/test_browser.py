@@ -185,7 +185,7 @@ def launch() -> Iterator[Any]:
     pw = playwright_api.sync_playwright().start()
     browsers: list[Any] = []
 
-    def open_page(video: Path, audio: Path, url: str) -> Any:
+    def open_page(video: Path, audio: Path, url: str, *, hold_end: bool = False) -> Any:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=browser_args(video, audio))
         browsers.append(browser)
         context = browser.new_context(
@@ -193,6 +193,8 @@ def launch() -> Iterator[Any]:
         )
         page = context.new_page()
         page.on("console", lambda m: print("[page]", m.type, m.text))
+        if hold_end:
+            page.route_web_socket("**/signer/v1/live*", slow_end_of_live_channel)
         page.goto(url)
         return page
 
@@ -200,6 +202,34 @@ def launch() -> Iterator[Any]:
     for b in browsers:
         b.close()
     pw.stop()
+
+
+def slow_end_of_live_channel(route: Any) -> None:
+    """Pass the live channel through, but hold the page's closing ``end`` 1.5 s (a slow uplink): the
+    page must not close the recording (which seals the session) before the channel has ended."""
+    server = route.connect_to_server()
+
+    def to_server(message: str | bytes) -> None:
+        if isinstance(message, str) and json.loads(message).get("type") == "end":
+            threading.Timer(1.5, lambda: HELD_ENDS.append((server, message))).start()
+            return
+        server.send(message)
+
+    route.on_message(to_server)
+    server.on_message(route.send)
+
+
+HELD_ENDS: list[tuple[Any, str]] = []  # held ends, sent on by send_held_ends
+
+
+def send_held_ends(page: Any, timeout_s: float = 30) -> None:
+    """Drive the page until a held ``end`` is due and send it on (Playwright objects stay on its thread)."""
+    deadline = time.monotonic() + timeout_s
+    while not HELD_ENDS and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    while HELD_ENDS:
+        server, message = HELD_ENDS.pop()
+        server.send(message)
 
 
 def shot(page: Any, name: str) -> None:
@@ -260,7 +290,7 @@ def test_a_complete_english_session_is_recorded_signed_sealed_and_verifies(
 ) -> None:
     created = service.create(callback_url=service.hook_url)
     sid = created["id"]
-    page = launch(files["signer"], files["yes"], created["signer_url"])
+    page = launch(files["signer"], files["yes"], created["signer_url"], hold_end=True)
     try:
         complete_session(service, page, sid, tmp_path)
         COMPLETED["sid"] = sid
@@ -286,12 +316,15 @@ def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> N
     finish_documents_and_sign(page, "complete")
     page.wait_for_selector("#evidence-id", timeout=60_000)
     assert page.inner_text("#evidence-id") == sid
+    send_held_ends(page)
     page.wait_for_selector("#upload:has-text('uploaded')", timeout=60_000)
     shot(page, "complete-done")
     wait_sealed(service, sid)
 
     events = service.events(sid)
     kinds = [e["kind"] for e in events]
+    # the live channel's face-monitoring figures joined the chain before the recording was closed
+    assert kinds.index("monitoring_summary") < kinds.index("recording_closed"), kinds
     for kind in (
         "consent_given",
         "identity_verified",

@@ -263,6 +263,7 @@ function onLive(m) {
 // --- recording upload: numbered, hashed chunks; pending ones kept in IndexedDB ------------------
 const REC_KEY = 'ds-rec-' + token;
 let recorder = null, recorderStarting = false, segment = null, chunkIndex = 0, lastChunkAt = 0, pumping = false, recordingDone = false;
+let channelDone = false;  // the live channel handed over its monitoring figures (or is gone)
 const counts = JSON.parse(localStorage.getItem(REC_KEY) || '{}');  // segment → chunks recorded
 function idb() {
   return new Promise((ok, fail) => {
@@ -329,7 +330,7 @@ async function pump() {
       }
     }
   } finally {
-    if (pumping && !(await pending()).length) { pumping = false; if (recordingDone) finishRecording(); }
+    if (pumping && !(await pending()).length) { pumping = false; if (recordingDone && channelDone) finishRecording(); }
     else pumping = false;
   }
 }
@@ -346,13 +347,14 @@ async function stopRecording() {
     await Promise.race([new Promise((ok) => { endResolve = ok; sendControl({type: 'end'}); }), new Promise((ok) => setTimeout(ok, 5000))]);
   }
   ended = true;
+  channelDone = true;  // closing the recording first would seal the session before the figures join it
   if (ws) ws.close();
   if (media) media.getTracks().forEach((tr) => tr.stop());
   $('rec').hidden = true;
   pump();
 }
 async function finishRecording() {
-  if (finishing) return;
+  if (finishing || !channelDone) return;
   if ((await pending()).length) return pump();
   finishing = true;
   const st = await api('GET', '/recording');
