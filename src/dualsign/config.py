@@ -71,6 +71,8 @@ class Settings:
     job_lease_seconds: int = 120  # a job whose worker died is taken again after this long
     # a live frame that only feeds monitoring and waited longer is skipped when a newer one waits
     live_frame_lag_s: float = 1.0
+    # the closed recording re-checked against the live decisions before QC and sealing (a job)
+    post_hoc: bool = True
     # how `dualsign worker` processes get jobs: table (each polls the job table) or rq (RQ on Redis)
     job_queue: str = "table"
     redis_url: str | None = None  # shared state of several API processes (request limits, RQ jobs)
@@ -104,6 +106,13 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
 
 def _float(env: dict[str, str], name: str, default: float) -> float:
     return _number(env, name, default, float, "a number")
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or ("true" if default else "false")).lower()
+    if raw not in ("true", "false"):
+        raise SystemExit(f"{name} must be true or false, got {raw!r}")
+    return raw == "true"
 
 
 def _secret(env: dict[str, str], data_dir: Path) -> bytes:
@@ -175,11 +184,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise SystemExit(f"DUALSIGN_BLOBS must be fs or s3, got {store!r}")
     if store == "s3" and not env.get("DUALSIGN_S3_BUCKET"):
         raise SystemExit("DUALSIGN_BLOBS=s3 needs DUALSIGN_S3_BUCKET (a bucket with Object Lock enabled)")
-    encrypt = (env.get("DUALSIGN_ENCRYPT_BLOBS") or "true").lower()
-    if encrypt not in ("true", "false"):
-        raise SystemExit(f"DUALSIGN_ENCRYPT_BLOBS must be true or false, got {encrypt!r}")
     blobs = BlobConfig(
-        encrypt=encrypt == "true",
+        encrypt=_flag(env, "DUALSIGN_ENCRYPT_BLOBS", BlobConfig.encrypt),
         store=store,
         s3_bucket=env.get("DUALSIGN_S3_BUCKET", ""),
         s3_endpoint_url=env.get("DUALSIGN_S3_ENDPOINT_URL") or None,
@@ -193,6 +199,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         rate_limit_token=_int(env, "DUALSIGN_RATE_LIMIT_TOKEN", Settings.rate_limit_token),
         job_lease_seconds=_int(env, "DUALSIGN_JOB_LEASE_SECONDS", Settings.job_lease_seconds),
         live_frame_lag_s=_float(env, "DUALSIGN_LIVE_FRAME_LAG_S", Settings.live_frame_lag_s),
+        post_hoc=_flag(env, "DUALSIGN_POST_HOC", Settings.post_hoc),
         blobs=blobs,
         log_format=log_format,
         webhook_allow_networks=allow,

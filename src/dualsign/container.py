@@ -17,6 +17,7 @@ from dualsign.application.callback_policy import CallbackPolicy, parse_networks
 from dualsign.application.console import ConsoleTokens
 from dualsign.application.document_signing import DocumentServices
 from dualsign.application.jobs import (
+    ANALYSE_RECORDING,
     RENDER_REPORT,
     SEAL_SESSION,
     JobRunner,
@@ -34,6 +35,7 @@ from dualsign.application.ports import (
     ReportMaker,
     Timestamper,
 )
+from dualsign.application.post_hoc import PostHocServices, analyse_recording
 from dualsign.application.records import Job
 from dualsign.application.sealing import SealingFailed, SealServices, ensure_report, seal_session
 from dualsign.application.sessions import SessionServices, UploadLimits
@@ -170,7 +172,12 @@ class Container:
             self.reports,
             self.settings.public_url,
             dt.timedelta(seconds=self.settings.recording_grace_seconds),
+            post_hoc=self.settings.post_hoc,
         )
+
+    @property
+    def post_hoc_services(self) -> PostHocServices:
+        return PostHocServices(self.blobs, self.clock, self.speech.vad, self.speech.asr, self.vision)
 
     @property
     def document_services(self) -> DocumentServices:
@@ -201,13 +208,26 @@ class Container:
             check_version(job, 1)
             deliver(job, self.settings.secret_key, self.clock.now(), http_send, self.callbacks, resolve_host)
 
-        handlers = {SEAL_SESSION: seal, RENDER_REPORT: report, DELIVER_WEBHOOK: webhook}
+        def analyse(job: Job) -> None:
+            payload = check_version(job, 1)
+            last = job.attempts >= job.max_attempts
+            analyse_recording(
+                self.new_uow(), self.post_hoc_services, str(payload["session_id"]), last_attempt=last
+            )
+
+        handlers = {
+            SEAL_SESSION: seal,
+            ANALYSE_RECORDING: analyse,
+            RENDER_REPORT: report,
+            DELIVER_WEBHOOK: webhook,
+        }
         return JobRunner(self.uow, self.clock, handlers, lease_seconds=self.settings.job_lease_seconds)
 
     def start_worker(self, poll_seconds: float = 2.0) -> None:
         """Run due jobs in a background thread of this process (the embedded default)."""
         if self._worker is None:
-            self._worker = WorkerLoop(self.job_runner(), poll_seconds)
+            # below the live channel: a recording re-checked after its session yields to live answers
+            self._worker = WorkerLoop(self.job_runner(), poll_seconds, on_start=lower_thread_priority)
             self._worker.start()
 
     def readiness_probes(self) -> dict[str, Callable[[], str]]:

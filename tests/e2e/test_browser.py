@@ -350,6 +350,13 @@ def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> N
     assert verdicts["liveness_passed"] == "PASS" and verdicts["answers_affirmed"] == "PASS"
     assert verdicts["signed_on_camera"] == "PASS" and verdicts["recording_complete"] == "PASS", qc
     assert verdicts["prompt_played"] == "PASS", qc  # the page reported every prompt played to its end
+    # the uploaded recording, re-checked after the session, says what the live channel heard and saw
+    analysed = next(e["payload"] for e in events if e["kind"] == "recording_analysed")
+    assert [a["recording"] for a in analysed["answers"] if a["live"] == "ACCEPT"] == [
+        "ACCEPT" for a in answers if a["verdict"] == "ACCEPT"
+    ], analysed
+    assert analysed["faces"]["disagreements"] == [] and analysed["errors"] == [], analysed
+    assert verdicts["recording_reconciled"] == "PASS", qc
 
     bundle = httpx.get(f"{service.url}/v1/sessions/{sid}/bundle", headers=service.headers, timeout=60).content
     with ThreadPoolExecutor(1) as pool:  # off Playwright's event loop (pyHanko runs its own)
@@ -396,7 +403,7 @@ def test_the_reviewer_finds_the_session_sees_timeline_and_qc_and_approves_it(
     page.click(f"tr[data-id={sid}]")
     page.wait_for_selector("#timeline li[data-kind=answer_judged]")
     assert page.inner_text("#qc-verdict") == "PASS"
-    assert page.locator("#qc tr").count() == 1 + 9  # header and one row per rule
+    assert page.locator("#qc tr").count() == 1 + 10  # header and one row per rule
     assert page.locator("#presence-chart rect[data-who=signer]").count() >= 1
     assert page.locator("video#video").count() == 1
     assert "Yes." in page.inner_text("#timeline")

@@ -131,10 +131,18 @@ def test_sealing_waits_for_the_page_to_close_the_recording(
     assert put(client, signer, 0, 1, b"webm-1", start=T0 + 1000).status_code == 201  # the last chunk
     closed = client.post("/signer/v1/recording/finish", headers=signer, json={"segments": {"0": 2}})
     assert closed.json()["gaps"] == [] and closed.json()["chunks"] == 2
+    # sealing waits for the closed recording to be re-checked (a job), then seals
+    assert client.get(f"/v1/sessions/{sid}", headers=headers).json()["status"] == "signed"
+    assert c.job_runner().run_due() >= 2
     assert client.get(f"/v1/sessions/{sid}", headers=headers).json()["status"] == "sealed"
     events = client.get(f"/v1/sessions/{sid}/events", headers=headers).json()
     kinds = [e["kind"] for e in events]
-    assert kinds.index("recording_closed") < kinds.index("qc_evaluated") < kinds.index("evidence_sealed")
+    assert (
+        kinds.index("recording_closed")
+        < kinds.index("recording_analysed")
+        < kinds.index("qc_evaluated")
+        < kinds.index("evidence_sealed")
+    )
     qc = next(e["payload"] for e in events if e["kind"] == "qc_evaluated")
     rules = {r["rule"]: r for r in qc["rules"]}
     assert rules["consent_before_recording"]["verdict"] == "PASS"
@@ -143,6 +151,8 @@ def test_sealing_waits_for_the_page_to_close_the_recording(
     assert all(r["clause"] for r in qc["rules"]) and qc["ruleset"].startswith("qc-")
     # the recorded 2 s do not cover the session (consent to signature took longer): flagged
     assert rules["recording_complete"]["verdict"] == "FAIL"
+    # the recording was re-checked, but this session's answer was typed and no face was watched
+    assert rules["recording_reconciled"]["detail"].startswith("nothing to re-check"), rules
     assert qc["verdict"] == "FAIL"
 
 

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import yaml
 
-from dualsign.application.rerecognition import AnswerWindow, rerecognize
+from dualsign.application.rerecognition import rerecognize
 from dualsign.domain.matching import Verdict
+from dualsign.domain.recording_time import AnswerWindow
 from dualsign.domain.templates import parse_template
 from dualsign.engines._audio import AudioDecodeError, decode
 from dualsign.engines.asr_faster_whisper import FasterWhisperAsr

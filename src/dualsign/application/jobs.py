@@ -23,6 +23,7 @@ from dualsign.application.records import Job
 
 SEAL_SESSION = "seal_session"
 RENDER_REPORT = "render_report"
+ANALYSE_RECORDING = "analyse_recording"
 _log = logging.getLogger("dualsign.jobs")
 
 
@@ -159,8 +160,10 @@ class JobRunner:
 class WorkerLoop:
     """Runs due jobs until stopped: a thread in the API process, or the ``dualsign worker`` command."""
 
-    def __init__(self, runner: JobRunner, poll_seconds: float) -> None:
-        self.runner, self.poll_seconds = runner, poll_seconds
+    def __init__(
+        self, runner: JobRunner, poll_seconds: float, on_start: Callable[[], None] | None = None
+    ) -> None:
+        self.runner, self.poll_seconds, self.on_start = runner, poll_seconds, on_start
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -169,6 +172,8 @@ class WorkerLoop:
         self._thread.start()
 
     def run(self) -> None:
+        if self.on_start is not None:
+            self.on_start()
         while not self._stop.is_set():
             try:
                 ran = self.runner.run_due()
@@ -192,3 +197,10 @@ def check_version(job: Job, known: int) -> Mapping[str, Any]:
     if job.version != known:
         raise UnknownJobVersion(job.kind, job.version)
     return job.payload
+
+
+def enqueue_analysis(uow: UnitOfWork, now: dt.datetime, session_id: str) -> bool:
+    """Re-check a closed recording against the live decisions (sealing waits for it)."""
+    return uow.jobs.enqueue(
+        ANALYSE_RECORDING, 1, f"analyse:{session_id}", {"session_id": session_id}, now, max_attempts=3
+    )

@@ -108,14 +108,21 @@ def status(uow: UnitOfWork, svc: SignerServices, token: str) -> dict[str, Any]:
     }
 
 
-def media_check(session: SigningSession, blobs: BlobStore) -> list[dict[str, Any]]:
-    """Per segment, the seconds its audio and video streams cover (they must agree: A/V sync)."""
+def segment_bytes(session: SigningSession, blobs: BlobStore) -> dict[int, bytes]:
+    """Each segment's recording: its chunks joined in order (one MediaRecorder file)."""
     by_segment: dict[int, list[recording.Chunk]] = {}
     for c in session.recording_chunks().values():
         by_segment.setdefault(c.segment, []).append(c)
+    return {
+        segment: b"".join(blobs.get(c.sha256) for c in sorted(chunks, key=lambda c: c.index))
+        for segment, chunks in sorted(by_segment.items())
+    }
+
+
+def media_check(session: SigningSession, blobs: BlobStore) -> list[dict[str, Any]]:
+    """Per segment, the seconds its audio and video streams cover (they must agree: A/V sync)."""
     out: list[dict[str, Any]] = []
-    for segment, chunks in sorted(by_segment.items()):
-        data = b"".join(blobs.get(c.sha256) for c in sorted(chunks, key=lambda c: c.index))
+    for segment, data in segment_bytes(session, blobs).items():
         try:
             out.append({"segment": segment, **stream_spans(data)})
         except ValueError as exc:

@@ -13,17 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from dualsign.domain.matching import MatchResult, match
+from dualsign.domain.recording_time import AnswerWindow
 from dualsign.domain.templates import Template
 from dualsign.engines._audio import decode
 from dualsign.engines.base import SAMPLE_RATE, VAD_FRAME, AsrEngine, EngineFailed, Transcript, VadEngine
-
-
-@dataclass(frozen=True)
-class AnswerWindow:
-    question_id: str
-    attempt: int
-    start_s: float
-    end_s: float
 
 
 @dataclass(frozen=True)

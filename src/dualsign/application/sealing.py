@@ -20,8 +20,16 @@ from typing import Any, NoReturn
 
 from cryptography.hazmat.primitives import serialization
 
+from dualsign.application import post_hoc
 from dualsign.application.evidence_log import iso_time, persist, stored_record
-from dualsign.application.jobs import Backoff, NotYet, enqueue_report, enqueue_sealing, enqueue_sealing_at
+from dualsign.application.jobs import (
+    Backoff,
+    NotYet,
+    enqueue_analysis,
+    enqueue_report,
+    enqueue_sealing,
+    enqueue_sealing_at,
+)
 from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, ReportMaker, Timestamper, UnitOfWork
 from dualsign.application.recording import DEFAULT_GRACE, RecordingPending, close_for_sealing
 from dualsign.application.records import Seal, StoredEvent
@@ -40,6 +48,7 @@ from dualsign_verify.timestamp import token_certificate
 from dualsign_verify.verifier import artifact_leaf, event_leaf
 
 LOG_ORIGIN = "dualsign.local/log"
+ANALYSIS_WAIT = dt.timedelta(minutes=10)
 
 
 class SealingFailed(DualSignError):
@@ -59,6 +68,7 @@ class SealServices:
     recording_grace: dt.timedelta = (
         DEFAULT_GRACE  # how long sealing waits for the page to close the recording
     )
+    post_hoc: bool = False  # the closed recording is re-checked (``post_hoc``) before QC and sealing
 
 
 def _records(events: list[StoredEvent]) -> list[dict[str, Any]]:
@@ -66,9 +76,12 @@ def _records(events: list[StoredEvent]) -> list[dict[str, Any]]:
 
 
 def _before_sealing(uow: UnitOfWork, svc: SealServices, session: SigningSession) -> list[Event]:
-    """Close a recording the page left open (after the grace period) and run the quality check.
+    """Close a recording the page left open (after the grace period), have the recording re-checked,
+    and run the quality check.
 
-    Within the grace period sealing waits (``NotYet``): a seal job is queued for its end.
+    Within the grace period, and while the recording is re-checked, sealing waits (``NotYet``): a seal
+    job is queued for the end of the grace period; the analysis queues it again when it is recorded
+    (and ``ANALYSIS_WAIT`` later, should that job be lost).
     """
     now = svc.clock.now()
     try:
@@ -77,6 +90,13 @@ def _before_sealing(uow: UnitOfWork, svc: SealServices, session: SigningSession)
         enqueue_sealing_at(uow, pending.until, session.id)
         uow.commit()
         raise NotYet(str(pending), pending.until) from None
+    if svc.post_hoc and post_hoc.wanted(session):
+        if events:
+            persist(uow, session, events)
+        enqueue_analysis(uow, now, session.id)
+        enqueue_sealing_at(uow, now + ANALYSIS_WAIT, session.id)
+        uow.commit()
+        raise NotYet(f"session {session.id}: the recording is being re-checked", now + ANALYSIS_WAIT)
     if qc.evaluated_at(session) is None:
         events.append(session.record_qc(now, qc.evaluate(session).to_payload()))
     return events

@@ -18,10 +18,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from dualsign.domain.recording_time import monitoring_totals
 from dualsign.domain.session import Event, QuestionOutcome, SigningSession
 from dualsign.domain.states import EventKind, SessionState
 
-RULESET_VERSION = "qc-2026.12"  # prompt_played judged from the page's playback reports
+RULESET_VERSION = "qc-2026.12.2"  # recording_reconciled: the recording re-checked after the session
 SYNC_TOLERANCE_S = 2.0  # recorded length vs. the session's own clock
 CLOCK_SKEW_S = 300.0  # signer clock vs. system time beyond this: time not trustworthy
 
@@ -177,15 +178,10 @@ def _monitoring(f: _Facts) -> tuple[Verdict, str]:
     summaries = f.all(EventKind.MONITORING_SUMMARY)
     if not summaries:
         return F, "no face monitoring figures recorded"
-    observed = sum(float(e.payload.get("observed_s", 0)) for e in summaries)
-    present = sum(
-        float(e.payload.get("observed_s", 0)) * float(e.payload.get("face_present_ratio", 0))
-        for e in summaries
-    )
-    several = sum(float(e.payload.get("several_faces_s", 0)) for e in summaries)
-    mismatch = sum(float(e.payload.get("mismatch_s", 0)) for e in summaries)
+    totals = monitoring_totals([e.payload for e in summaries])
+    observed, ratio = totals["observed_s"], totals["face_present_ratio"]
+    several, mismatch = totals["several_faces_s"], totals["mismatch_s"]
     t = f.s.template.monitoring
-    ratio = present / observed if observed else 0.0
     detail = (
         f"face present {ratio:.1%} of {observed:.1f} s (minimum {t.min_face_present_ratio:.0%}); "
         f"several faces {several:.1f} s (limit {t.multiple_faces_seconds} s); "
@@ -239,6 +235,46 @@ def _recording(f: _Facts) -> tuple[Verdict, str]:
         return R, f"{p.get('chunks')} chunks, no gap, but the page did not close the recording ({by})"
     synced = f", audio and video in sync in {len(p['media'])} segment(s)" if p.get("media") else ""
     return P, f"{p.get('chunks')} chunks in {p.get('segments')} segments, {recorded:.1f} s, no gap{synced}"
+
+
+def _answer_name(a: dict[str, Any]) -> str:
+    heard = f" heard {a['transcript']!r}" if a.get("transcript") else " heard nothing"
+    return f"{a.get('question_id')}#{a.get('attempt')} ({a.get('recording') or 'no verdict'},{heard})"
+
+
+def _reconciled(f: _Facts) -> tuple[Verdict, str]:
+    analysed = f.first.get(EventKind.RECORDING_ANALYSED)
+    if analysed is None:
+        if not f.chunks():
+            return P, "nothing was recorded to re-check"
+        return R, "the recording was not re-checked after the session (post-hoc analysis is off)"
+    p = analysed.payload
+    if p.get("errors"):
+        return F, "; ".join(str(e) for e in p["errors"])[:500]
+    accepted = [a for a in p.get("answers") or [] if a.get("live") == "ACCEPT"]
+    contradicted = [a for a in accepted if a.get("recording") == "REJECT"]
+    unconfirmed = [a for a in accepted if a.get("recording") not in ("ACCEPT", "REJECT")]
+    if contradicted:
+        names = ", ".join(_answer_name(a) for a in contradicted)
+        return F, f"accepted live, but the recording says no: {names}"
+    problems = []
+    if unconfirmed:
+        problems.append(
+            f"accepted live, not confirmed by the recording: {', '.join(map(_answer_name, unconfirmed))}"
+        )
+    unplaced = [f"{q}#{n}" for q, n in p.get("unplaced_answers") or []]
+    if unplaced:
+        problems.append(f"answers no recording segment covers: {', '.join(unplaced)}")
+    faces = p.get("faces") or {}
+    for d in faces.get("disagreements") or []:
+        problems.append(f"{d['measure']}: live {d['live']}, recording {d['recording']}")
+    if problems:
+        return R, "; ".join(problems)[:500]
+    seen = (faces.get("recording") or {}).get("frames")
+    if not accepted and not faces:
+        return P, "nothing to re-check: no spoken answer was accepted and no face was monitored live"
+    frames = f"; face figures agree over {seen} frames" if faces else ""
+    return P, f"{len(accepted)} accepted answers heard again in the recording{frames}"
 
 
 def _system_time(f: _Facts) -> tuple[Verdict, str]:
@@ -299,6 +335,12 @@ RULES: tuple[RuleSpec, ...] = (
         "Recording complete, no gap, in sync",
         f"{TRACE}: 视听资料完整、连续",
         _recording,
+    ),
+    RuleSpec(
+        "recording_reconciled",
+        "Recording agrees with the live decisions",
+        f"{TRACE}: 视听资料真实、完整; {ESIG_13}",
+        _reconciled,
     ),
     RuleSpec(
         "system_time",

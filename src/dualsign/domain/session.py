@@ -514,6 +514,10 @@ class SigningSession:
             **result.to_payload(),
         )
 
+    def record_recording_analysis(self, at: datetime, result: Mapping[str, Any]) -> Event:
+        """The recording re-checked after the session (``application.post_hoc``), before its QC."""
+        return self._emit(EventKind.RECORDING_ANALYSED, at, **result)
+
     def record_qc(self, at: datetime, result: Mapping[str, Any]) -> Event:
         """The automatic quality check's results (``domain.qc``), rule by rule."""
         return self._emit(EventKind.QC_EVALUATED, at, **result)

@@ -84,6 +84,7 @@ class EventKind(StrEnum):
     MONITORING_SUMMARY = "monitoring_summary"
     ARTIFACT_STORED = "artifact_stored"
     RECORDING_CLOSED = "recording_closed"  # the whole-session recording assessed: chunks, gaps
+    RECORDING_ANALYSED = "recording_analysed"  # the recording re-checked after the session: answers, faces
     QC_EVALUATED = "qc_evaluated"  # the automatic quality check, rule by rule
     REVIEW_DECIDED = "review_decided"  # a compliance reviewer approved or rejected the session
     SESSION_FAILED = "session_failed"

@@ -165,6 +165,7 @@ function describe(e) {
     case 'artifact_stored': return `${p.role} ${String(p.sha256).slice(0, 12)}…`;
     case 'review_decided': return `${p.decision} by ${p.by}: ${p.comment}`;
     case 'qc_evaluated': return `QC ${p.verdict} (${p.ruleset})`;
+    case 'recording_analysed': return (p.answers || []).map((a) => `${a.question_id}#${a.attempt} live ${a.live} / recording ${a.recording || '—'}`).join('; ') + ((p.errors || []).length ? ` · ${p.errors.join('; ')}` : '');
     default: return '';
   }
 }

@@ -1,0 +1,151 @@
+"""Post-hoc analysis: the uploaded recording re-checked against what was decided live, before sealing.
+
+The recording is the primary evidence. Once it is closed, a durable job (``analyse_recording``) decodes
+each segment, re-recognises the speech in every spoken answer's window (``rerecognition``) and runs the
+face-monitoring rules over its frames (``video_analysis``), then records one ``recording_analysed``
+event: per answer the live verdict and the recording's; the face figures of both and where they differ
+beyond tolerance; and every error. The QC rule ``recording_reconciled`` judges it; sealing waits for it.
+
+Fail closed: a recording that cannot be decoded is recorded as an error (QC fails). An engine that
+fails is retried by the job; on the job's last attempt the failure itself is recorded, so the session is
+sealed with a failing check rather than left waiting or checked by something weaker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dualsign.application.evidence_log import persist
+from dualsign.application.jobs import enqueue_sealing_at
+from dualsign.application.ports import BlobStore, Clock, UnitOfWork
+from dualsign.application.recording import segment_bytes
+from dualsign.application.rerecognition import rerecognize
+from dualsign.application.sessions import load_aggregate
+from dualsign.application.video_analysis import analyze_recording, reconcile
+from dualsign.application.vision import reference_embedding
+from dualsign.domain.errors import DualSignError
+from dualsign.domain.recording_time import monitoring_totals, place_answers
+from dualsign.domain.session import SigningSession
+from dualsign.domain.states import EventKind
+from dualsign.engines._audio import AudioDecodeError
+from dualsign.engines._video import ImageDecodeError
+from dualsign.engines.base import AsrEngine, VadEngine
+from dualsign.engines.vision_base import Embedding, VisionEngines
+
+
+@dataclass(frozen=True)
+class PostHocServices:
+    blobs: BlobStore
+    clock: Clock
+    vad: VadEngine | None
+    asr: AsrEngine | None
+    vision: VisionEngines | None
+
+
+def analysed(session: SigningSession) -> bool:
+    return any(e.kind is EventKind.RECORDING_ANALYSED for e in session.events)
+
+
+def wanted(session: SigningSession) -> bool:
+    """A closed recording with chunks that has not been re-checked yet."""
+    return session.recording_closed and bool(session.recording_chunks()) and not analysed(session)
+
+
+def analyse_recording(
+    uow: UnitOfWork, svc: PostHocServices, session_id: str, *, last_attempt: bool = False
+) -> bool:
+    """Re-check the session's recording and record the result; True when it was recorded now. Sealing is
+    queued again at once. On ``last_attempt`` an unexpected failure is recorded as the result."""
+    with uow:
+        _, session = load_aggregate(uow, session_id)
+        if not wanted(session) or uow.seals.get(session_id) is not None:
+            return False
+        photo = next((a.sha256 for a in uow.artifacts.list(session_id) if a.role == "identity_photo"), None)
+    try:
+        result = _analyse(session, svc, photo)
+    except Exception as exc:
+        if not last_attempt:
+            raise
+        result = {"answers": [], "unplaced_answers": [], "faces": None, "compute_s": 0.0}
+        result["errors"] = [f"analysis failed: {type(exc).__name__}: {exc}"[:300]]
+    with uow:
+        _, session = load_aggregate(uow, session_id)
+        if not wanted(session) or uow.seals.get(session_id) is not None:
+            return False
+        now = svc.clock.now()
+        persist(uow, session, [session.record_recording_analysis(now, result)])
+        enqueue_sealing_at(uow, now, session_id)
+        uow.commit()
+    return True
+
+
+def _analyse(session: SigningSession, svc: PostHocServices, photo: str | None) -> dict[str, Any]:
+    started = time.perf_counter()
+    windows, unplaced = place_answers(session)
+    segments = segment_bytes(session, svc.blobs)
+    errors: list[str] = []
+    answers: list[dict[str, Any]] = []
+    faces: list[dict[str, object]] = []
+    # faces are looked at only where they were live (a template may process no face data)
+    live_faces = [e.payload for e in session.events if e.kind is EventKind.MONITORING_SUMMARY]
+    faces_checked = svc.vision is not None and bool(live_faces)
+    reference = _reference(svc, photo, errors) if faces_checked else None
+    for segment, data in segments.items():
+        if windows.get(segment) and svc.vad is not None and svc.asr is not None:
+            try:
+                heard = rerecognize(data, windows[segment], session.template, svc.vad, svc.asr)
+            except AudioDecodeError as exc:
+                errors.append(f"segment {segment}: the audio cannot be decoded: {exc}"[:300])
+                heard = []
+            for r in heard:
+                answers.append(
+                    {
+                        "question_id": r.window.question_id,
+                        "attempt": r.window.attempt,
+                        "segment": segment,
+                        "window_s": [r.window.start_s, r.window.end_s],
+                        "live": r.window.live_verdict,
+                        "recording": r.result.verdict.value if r.result is not None else None,
+                        "transcript": r.transcript.text if r.transcript is not None else None,
+                        "speech_s": r.speech_s,
+                        "engine": r.transcript.model if r.transcript is not None else None,
+                        "error": r.error,
+                    }
+                )
+        if faces_checked and svc.vision is not None:
+            try:
+                seen = analyze_recording(data, session.template, svc.vision, reference)
+            except ImageDecodeError as exc:
+                errors.append(f"segment {segment}: the video cannot be decoded: {exc}"[:300])
+                continue
+            faces.append(seen.stats)
+    return {
+        "answers": answers,
+        "unplaced_answers": [list(u) for u in unplaced],
+        "faces": _faces(live_faces, faces) if faces_checked else None,
+        "errors": errors,
+        "compute_s": round(time.perf_counter() - started, 3),
+    }
+
+
+def _reference(svc: PostHocServices, photo: str | None, errors: list[str]) -> Embedding | None:
+    if svc.vision is None or photo is None:
+        return None
+    try:
+        return reference_embedding(svc.blobs.get(photo), svc.vision)
+    except DualSignError as exc:
+        errors.append(f"identity photo: {exc}"[:300])
+        return None
+
+
+def _faces(live_parts: Sequence[Mapping[str, Any]], recording: list[dict[str, object]]) -> dict[str, Any]:
+    seen = monitoring_totals(recording)
+    live = monitoring_totals(live_parts)
+    return {
+        "recording": seen,
+        "live": live,
+        "disagreements": [d.to_dict() for d in reconcile(dict(live), dict(seen))],
+    }
