@@ -87,7 +87,7 @@ def recording(seconds: float) -> tuple[bytes, list[AnswerWindow]]:
                 out.mux(packet)
         for packet in sound.encode(None):
             out.mux(packet)
-        pictures = [frame("grace_hopper.jpg", seed, dx=seed % 5) for seed in range(8)]
+        pictures = [frame("grace_hopper", seed, dx=seed % 5) for seed in range(8)]
         for i in range(int(seconds * FPS)):
             for packet in video.encode(av.VideoFrame.from_ndarray(pictures[i % 8], format="rgb24")):
                 out.mux(packet)
