@@ -2,18 +2,24 @@
 
 The server is ``dualsign serve`` as the run command starts it (SQLite, files, in-process worker,
 espeak-ng, Silero VAD, Whisper tiny.en, dlib), on 127.0.0.1. Each simulated signer does what the page
-does while recording: uploads a 200 KB chunk every 2 s (a 10-minute session is ~60 MB), sends a
+does while recording: uploads a chunk every 2 s (``--recording webm``: the next 2 s of a real webm
+recording, VP8 + Opus, as MediaRecorder cuts it, so the server re-checks it after the session;
+``random``: 200 KB of random bytes, nothing to decode), sends a
 640×480 JPEG camera frame (quality 0.75, as the page's canvas makes them; the test face, moving a few
 pixels with sensor noise, so no two frames are alike) every 0.5 s on the live channel, and answers
 each question at the page's pace: fetches the prompt's audio and waits while it plays, reports the
 playback, sends ``listen``, streams an espeak-ng "Yes, I agree." as 20 ms PCM frames at real time, then
 silence until the verdict, which it shows for 1.5 s. After the questions it reads and signs for 15 s
 (still recorded), ends the live channel, closes the recording and the integrator cancels the session,
-so it is sealed like any ended one. One signer opens a link every second until all N are in.
+so it is sealed like any ended one. One signer opens a link every second until all N are in; each
+place runs ``--rounds`` sessions one after another (2: the second round's live sessions share the
+machine with the first round's post-hoc analysis, as in steady use).
 
 Printed: sessions, wall time, requests, errors (any non-2xx answer or failed connection), chunk
 upload latency p50/p95, answer verdict latency p50/p95 (last voiced sample sent → verdict received;
-the target is p95 ≤ 1.0 s, as for one signer), the verdicts, and the server's CPU use (cores).
+the target is p95 ≤ 1.0 s, as for one signer), the verdicts, the server's CPU use (cores), and then
+the post-hoc analysis: recordings re-checked, their compute time, and how long after the last session
+the last one was sealed.
 
 Run: ``.venv/bin/python bench/load.py [--sessions 20]`` (``DUALSIGN_BENCH_LOG=FILE`` keeps the
 server's log). Traffic stays on 127.0.0.1;
@@ -26,6 +32,7 @@ import argparse
 import asyncio
 import hashlib
 import io
+import itertools
 import json
 import os
 import random
@@ -112,6 +119,7 @@ class Stats:
     verdicts: list[str] = field(default_factory=list)
     endpoint_ms: list[float] = field(default_factory=list)  # the server's: end of speech → end confirmed
     compute_ms: list[float] = field(default_factory=list)  # the server's: end confirmed → transcript
+    sessions: list[str] = field(default_factory=list)
 
 
 def _free_port() -> int:
@@ -147,6 +155,62 @@ def _camera_frames(count: int = 24) -> list[bytes]:
         Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=75)
         out.append(buffer.getvalue())
     return out
+
+
+CLUSTER_ID = b"\x1f\x43\xb6\x75"  # a Matroska cluster: where MediaRecorder's 2 s chunks begin
+
+
+def _recording(jpegs: list[bytes], pcm: bytes, seconds: float = 180.0) -> list[bytes]:
+    """A page's recording cut into its 2-second chunks: a live webm (VP8 at 10 fps of the camera frames,
+    Opus audio with the answer spoken every 4 s), one cluster per chunk, the header with the first."""
+    import av
+    from PIL import Image
+
+    pictures = [np.asarray(Image.open(io.BytesIO(j)).convert("RGB")) for j in jpegs]
+    said = np.frombuffer(pcm, dtype="<i2")
+    audio = np.zeros(int(seconds * 16000), dtype=np.int16)
+    for start in range(16000, len(audio) - len(said), 4 * 16000):
+        audio[start : start + len(said)] = said
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="webm", options={"live": "1"}) as out:
+        video = out.add_stream("libvpx", rate=10)
+        video.width, video.height, video.pix_fmt = 640, 480, "yuv420p"
+        video.codec_context.gop_size = 20  # a key frame, so a cluster, every 2 s
+        sound = out.add_stream("libopus", rate=48000, layout="mono")
+        resample = av.AudioResampler(format=sound.codec_context.format.name, layout="mono", rate=48000)
+        step = 16000 // 10
+        for k in range(int(seconds * 10)):
+            frame = av.VideoFrame.from_ndarray(pictures[k % len(pictures)], format="rgb24")
+            frame.pts = k
+            for packet in video.encode(frame):
+                out.mux(packet)
+            piece = av.AudioFrame.from_ndarray(audio[k * step : (k + 1) * step].reshape(1, -1), layout="mono")
+            piece.sample_rate = 16000
+            for resampled in resample.resample(piece):
+                for packet in sound.encode(resampled):
+                    out.mux(packet)
+        for stream in (video, sound):
+            for packet in stream.encode(None):
+                out.mux(packet)
+    data = buffer.getvalue()
+    starts: list[int] = []
+    at = data.find(CLUSTER_ID)
+    while at != -1:
+        starts.append(at)
+        at = data.find(CLUSTER_ID, at + 1)
+    # a chunk begins at the first cluster of each 2 s (a cluster's timecode follows its ID and size)
+    bounds, slot = [0], 0
+    for at in starts[1:]:
+        size_len = 9 - int(data[at + 4]).bit_length()
+        tc = at + 4 + size_len
+        if data[tc] != 0xE7:
+            continue  # those bytes only looked like a cluster ID
+        ms = int.from_bytes(data[tc + 2 : tc + 2 + (data[tc + 1] & 0x7F)], "big")
+        if ms // 2000 > slot:
+            slot = ms // 2000
+            bounds.append(at)
+    bounds.append(len(data))
+    return [data[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def _children_cpu(pid: int) -> float:
@@ -190,9 +254,26 @@ async def signer(
     pcm: bytes,
     tail_s: float,
     jpegs: list[bytes],
+    recording: list[bytes] | None,
+    stats: Stats,
+    rounds: int,
+) -> None:
+    """One signer's place: ``rounds`` sessions one after the other (the next signer sits down)."""
+    await asyncio.sleep(i * STAGGER_S)  # staggered starts, as people open their links
+    for n in range(rounds):
+        await session(i + n * 1000, url, headers, pcm, tail_s, jpegs, recording, stats)
+
+
+async def session(
+    i: int,
+    url: str,
+    headers: dict[str, str],
+    pcm: bytes,
+    tail_s: float,
+    jpegs: list[bytes],
+    recording: list[bytes] | None,
     stats: Stats,
 ) -> None:
-    await asyncio.sleep(i * STAGGER_S)  # staggered starts, as people open their links
     rng = random.Random(i)
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
 
@@ -221,6 +302,7 @@ async def signer(
         if created is None or not created.is_success:
             return
         sid, token = created.json()["id"], created.json()["signer_url"].rsplit("/", 1)[1]
+        stats.sessions.append(sid)
         h = {"X-Signer-Token": token}
         await call("POST", "/signer/v1/open", headers=h)
         await call("POST", "/signer/v1/consent", headers=h, json={"agree": True})
@@ -229,13 +311,24 @@ async def signer(
 
         async def upload() -> None:
             nonlocal chunks
+            began = int(time.time() * 1000)  # the page's clock when its recorder started
             while not done.is_set():
-                data = rng.randbytes(200_000)
+                if recording is None:
+                    data = rng.randbytes(200_000)
+                elif chunks < len(recording):
+                    data = recording[chunks]
+                else:
+                    return
                 t = time.perf_counter()
                 r = await call(
                     "PUT",
                     f"/signer/v1/recording/0/{chunks}",
-                    headers={**h, "X-Content-SHA256": hashlib.sha256(data).hexdigest()},
+                    headers={
+                        **h,
+                        "X-Content-SHA256": hashlib.sha256(data).hexdigest(),
+                        "X-Chunk-Started-Ms": str(began + 2000 * chunks),
+                        "X-Chunk-Ended-Ms": str(began + 2000 * (chunks + 1)),
+                    },
                     content=data,
                 )
                 if r is not None and r.is_success:
@@ -333,6 +426,27 @@ async def signer(
         await call("POST", f"/v1/sessions/{sid}/cancel", headers=headers, json={"reason": "load test done"})
 
 
+def sealed_after(
+    url: str, headers: dict[str, str], sessions: list[str], limit_s: float = 900
+) -> tuple[list[dict[str, Any]], int, float]:
+    """Wait until every session is sealed (after its recording was re-checked); returns the analyses,
+    how many were sealed and how long after the bench's last session it took."""
+    started = time.perf_counter()
+    pending, analysed, sealed = list(sessions), [], 0
+    while pending and time.perf_counter() - started < limit_s:
+        for sid in list(pending):
+            events = httpx.get(f"{url}/v1/sessions/{sid}/events", headers=headers, timeout=30).json()
+            kinds = {e["kind"]: e["payload"] for e in events}
+            if "evidence_sealed" in kinds:
+                pending.remove(sid)
+                sealed += 1
+                if "recording_analysed" in kinds:
+                    analysed.append(kinds["recording_analysed"])
+        if pending:
+            time.sleep(2)
+    return analysed, sealed, time.perf_counter() - started
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -345,9 +459,22 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--script", choices=("insurance", "short"), default="insurance")
     parser.add_argument(
+        "--rounds", type=int, default=2, help="sessions one after another in each signer's place"
+    )
+    parser.add_argument(
+        "--recording",
+        choices=("webm", "random"),
+        default="webm",
+        help="chunks of a real webm (re-checked after each session), or random bytes (nothing to decode)",
+    )
+    parser.add_argument(
         "--server-env", action="append", default=[], metavar="NAME=VALUE", help="a setting of the server"
     )
     args = parser.parse_args()
+    jpegs = _camera_frames()
+    with tempfile.TemporaryDirectory() as scratch:
+        pcm, tail_s = _answer_pcm(Path(scratch))
+    recording = _recording(jpegs, pcm) if args.recording == "webm" else None
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
@@ -388,22 +515,21 @@ def main() -> None:
                 content=bench_template(args.script),
             )
             r.raise_for_status()
-            pcm, tail_s = _answer_pcm(Path(tmp))
-            jpegs = _camera_frames()
             stats = Stats()
             cpu0, t0, own0 = _cpu_seconds(server.pid), time.perf_counter(), time.process_time()
             runs = [
-                guarded(signer(i, url, headers, pcm, tail_s, jpegs, stats), stats)
+                guarded(signer(i, url, headers, pcm, tail_s, jpegs, recording, stats, args.rounds), stats)
                 for i in range(args.sessions)
             ]
 
             async def everything() -> None:
-                await asyncio.wait_for(asyncio.gather(*runs), timeout=DEADLINE_S)
+                await asyncio.wait_for(asyncio.gather(*runs), timeout=DEADLINE_S * args.rounds)
 
             asyncio.run(everything())
             wall = time.perf_counter() - t0
             cores = (_cpu_seconds(server.pid) - cpu0 + _children_cpu(server.pid)) / wall
             client_cores = (time.process_time() - own0) / wall
+            after = sealed_after(url, headers, stats.sessions)
         finally:
             server.terminate()
             server.wait(timeout=20)
@@ -411,7 +537,8 @@ def main() -> None:
     questions = len(yaml.safe_load(bench_template(args.script))["questions"])
     print(f"script              {args.script}: {questions} questions; answer “Yes, I agree.”")
     print(
-        f"sessions            {args.sessions} (default engines{''.join(', ' + e for e in args.server_env)})"
+        f"sessions            {args.sessions} concurrent × {args.rounds} rounds = {len(stats.sessions)}, "
+        f"recording {args.recording} (default engines{''.join(', ' + e for e in args.server_env)})"
     )
     print(f"wall time           {wall:.1f} s; requests {stats.requests} ({stats.requests / wall:.1f}/s)")
     print(f"errors              {len(stats.errors)}" + (f"  e.g. {stats.errors[:3]}" if stats.errors else ""))
@@ -432,6 +559,17 @@ def main() -> None:
     print(f"verdicts            {counts}")
     print(f"server CPU          {cores:.2f} cores of {os.cpu_count()} (its descriptor process included)")
     print(f"simulated pages     {client_cores:.2f} cores (this process, on the same machine)")
+    analysed, sealed, waited = after
+    compute = [float(a.get("compute_s", 0)) for a in analysed]
+    failed = sum(1 for a in analysed if a.get("errors"))
+    print(
+        f"post-hoc analysis   {len(analysed)} recordings re-checked ({failed} with errors), "
+        f"compute p50 {pct(compute, 0.5):.1f} s p95 {pct(compute, 0.95):.1f} s each (in the server's worker)"
+    )
+    print(
+        f"sealed              {sealed} of {len(stats.sessions)}, the last {waited:.0f} s after the last "
+        "session ended"
+    )
 
 
 if __name__ == "__main__":
