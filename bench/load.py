@@ -247,33 +247,28 @@ async def guarded(run: Any, stats: Stats) -> None:
         )
 
 
-async def signer(
-    i: int,
-    url: str,
-    headers: dict[str, str],
-    pcm: bytes,
-    tail_s: float,
-    jpegs: list[bytes],
-    recording: list[bytes] | None,
-    stats: Stats,
-    rounds: int,
-) -> None:
+@dataclass(frozen=True)
+class Signer:
+    """What every simulated signer sends, and where."""
+
+    url: str
+    headers: dict[str, str]  # the integrator's
+    pcm: bytes  # the spoken answer
+    tail_s: float  # its silence after the last voiced sample
+    jpegs: list[bytes]  # camera frames
+    recording: list[bytes] | None  # the recording's chunks (None: random bytes)
+
+
+async def signer(i: int, who: Signer, stats: Stats, rounds: int) -> None:
     """One signer's place: ``rounds`` sessions one after the other (the next signer sits down)."""
     await asyncio.sleep(i * STAGGER_S)  # staggered starts, as people open their links
     for n in range(rounds):
-        await session(i + n * 1000, url, headers, pcm, tail_s, jpegs, recording, stats)
+        await session(i + n * 1000, who, stats)
 
 
-async def session(
-    i: int,
-    url: str,
-    headers: dict[str, str],
-    pcm: bytes,
-    tail_s: float,
-    jpegs: list[bytes],
-    recording: list[bytes] | None,
-    stats: Stats,
-) -> None:
+async def session(i: int, who: Signer, stats: Stats) -> None:
+    url, headers, pcm, tail_s = who.url, who.headers, who.pcm, who.tail_s
+    jpegs, recording = who.jpegs, who.recording
     rng = random.Random(i)
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
 
@@ -516,11 +511,9 @@ def main() -> None:
             )
             r.raise_for_status()
             stats = Stats()
+            who = Signer(url, headers, pcm, tail_s, jpegs, recording)
             cpu0, t0, own0 = _cpu_seconds(server.pid), time.perf_counter(), time.process_time()
-            runs = [
-                guarded(signer(i, url, headers, pcm, tail_s, jpegs, recording, stats, args.rounds), stats)
-                for i in range(args.sessions)
-            ]
+            runs = [guarded(signer(i, who, stats, args.rounds), stats) for i in range(args.sessions)]
 
             async def everything() -> None:
                 await asyncio.wait_for(asyncio.gather(*runs), timeout=DEADLINE_S * args.rounds)

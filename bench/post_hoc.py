@@ -25,11 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import av
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.speech_audio import silence, speech
+from tests.speech_audio import mux_audio, silence, speech
 from tests.vision_media import FACES, H, W, frame
 
 from dualsign.application.rerecognition import rerecognize
@@ -76,17 +75,7 @@ def recording(seconds: float) -> tuple[bytes, list[AnswerWindow]]:
     with av.open(buf, mode="w", format="webm") as out:
         video = out.add_stream("libvpx", rate=FPS)
         video.width, video.height, video.pix_fmt = W, H, "yuv420p"
-        sound = out.add_stream("libopus", rate=48000, layout="mono")
-        resampler = av.AudioResampler(format=sound.codec_context.format.name, layout="mono", rate=48000)
-        pcm = av.AudioFrame.from_ndarray(
-            (np.clip(audio, -1, 1) * 32767).astype(np.int16).reshape(1, -1), format="s16", layout="mono"
-        )
-        pcm.sample_rate = 16000
-        for resampled in resampler.resample(pcm):
-            for packet in sound.encode(resampled):
-                out.mux(packet)
-        for packet in sound.encode(None):
-            out.mux(packet)
+        mux_audio(out, audio, "libopus", 48000)
         pictures = [frame("grace_hopper", seed, dx=seed % 5) for seed in range(8)]
         for i in range(int(seconds * FPS)):
             for packet in video.encode(av.VideoFrame.from_ndarray(pictures[i % 8], format="rgb24")):

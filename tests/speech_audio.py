@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
+import av
 import numpy as np
 
 from dualsign.engines._audio import decode, float_to_pcm16
@@ -40,3 +42,18 @@ def frames(audio: Audio, ms: int = 100) -> list[bytes]:
     """The audio as the signer page sends it: int16 little-endian chunks."""
     step = SAMPLE_RATE * ms // 1000
     return [b"A" + float_to_pcm16(audio[i : i + step]) for i in range(0, len(audio), step)]
+
+
+def mux_audio(out: Any, audio: Audio, codec: str, rate: int) -> None:
+    """Encode ``audio`` into a new mono stream of the open PyAV container ``out`` (as a browser's
+    MediaRecorder would: Opus at 48 kHz, AAC at 44.1 kHz)."""
+    stream = out.add_stream(codec, rate=rate, layout="mono")
+    resampler = av.AudioResampler(format=stream.codec_context.format.name, layout="mono", rate=rate)
+    pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
+    frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+    frame.sample_rate = SAMPLE_RATE
+    for resampled in resampler.resample(frame):
+        for packet in stream.encode(resampled):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)

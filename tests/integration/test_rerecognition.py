@@ -17,7 +17,7 @@ from dualsign.domain.templates import parse_template
 from dualsign.engines._audio import AudioDecodeError, decode
 from dualsign.engines.asr_faster_whisper import FasterWhisperAsr
 from dualsign.engines.vad_silero import SileroVad
-from tests.speech_audio import silence, speech
+from tests.speech_audio import mux_audio, silence, speech
 
 TEMPLATE = parse_template(
     yaml.safe_load((Path(__file__).parent / "english_no_vision_template.yaml").read_text(encoding="utf-8")),
@@ -29,16 +29,7 @@ def encode(audio: np.ndarray, fmt: str, codec: str, rate: int) -> bytes:
     """What a browser's MediaRecorder produces, made with PyAV (FFmpeg)."""
     buf = io.BytesIO()
     with av.open(buf, mode="w", format=fmt) as out:
-        stream = out.add_stream(codec, rate=rate, layout="mono")
-        resampler = av.AudioResampler(format=stream.codec_context.format.name, layout="mono", rate=rate)
-        pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-        frame.sample_rate = 16000
-        for resampled in resampler.resample(frame):
-            for packet in stream.encode(resampled):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
+        mux_audio(out, audio, codec, rate)
     return buf.getvalue()
 
 
