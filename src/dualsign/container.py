@@ -211,9 +211,11 @@ class Container:
         def analyse(job: Job) -> None:
             payload = check_version(job, 1)
             last = job.attempts >= job.max_attempts
-            analyse_recording(
+            result = analyse_recording(
                 self.new_uow(), self.post_hoc_services, str(payload["session_id"]), last_attempt=last
             )
+            if result is not None:
+                self.metrics.engine.labels("post-hoc", "analyse_recording").observe(result["compute_s"])
 
         handlers = {
             SEAL_SESSION: seal,

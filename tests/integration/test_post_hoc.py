@@ -106,6 +106,8 @@ def test_every_answer_is_heard_again_in_the_recording_before_sealing(
     assert q1["window_s"] == [1.0, 4.5] and q2["window_s"] == [4.0, 7.5]
     assert analysed["errors"] == [] and analysed["faces"] is None  # this template processes no face data
     assert rule["verdict"] == "PASS", rule
+    metrics = client.get("/metrics").text  # the analysis is timed with the engines
+    assert 'dualsign_engine_seconds_count{engine="post-hoc",task="analyse_recording"} 1.0' in metrics
 
 
 def test_a_recording_that_contradicts_the_live_answer_fails_qc(

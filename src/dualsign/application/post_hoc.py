@@ -56,13 +56,14 @@ def wanted(session: SigningSession) -> bool:
 
 def analyse_recording(
     uow: UnitOfWork, svc: PostHocServices, session_id: str, *, last_attempt: bool = False
-) -> bool:
-    """Re-check the session's recording and record the result; True when it was recorded now. Sealing is
-    queued again at once. On ``last_attempt`` an unexpected failure is recorded as the result."""
+) -> dict[str, Any] | None:
+    """Re-check the session's recording and record the result; returns it when it was recorded now
+    (None: nothing to do). Sealing is queued again at once. On ``last_attempt`` an unexpected failure is
+    recorded as the result."""
     with uow:
         _, session = load_aggregate(uow, session_id)
         if not wanted(session) or uow.seals.get(session_id) is not None:
-            return False
+            return None
         photo = next((a.sha256 for a in uow.artifacts.list(session_id) if a.role == "identity_photo"), None)
     try:
         result = _analyse(session, svc, photo)
@@ -74,12 +75,12 @@ def analyse_recording(
     with uow:
         _, session = load_aggregate(uow, session_id)
         if not wanted(session) or uow.seals.get(session_id) is not None:
-            return False
+            return None
         now = svc.clock.now()
         persist(uow, session, [session.record_recording_analysis(now, result)])
         enqueue_sealing_at(uow, now, session_id)
         uow.commit()
-    return True
+    return result
 
 
 def _analyse(session: SigningSession, svc: PostHocServices, photo: str | None) -> dict[str, Any]:
