@@ -54,6 +54,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from proc_cpu import children_cpu, cpu_seconds  # noqa: E402
 from tests.integration.helpers import PDF, PHOTO, VALID_ID  # noqa: E402
 
 from dualsign.engines._audio import decode  # noqa: E402
@@ -129,16 +130,6 @@ def _free_port() -> int:
         return port
 
 
-def _stat(path: Path) -> tuple[int, float]:
-    """A process's parent pid and CPU seconds (user + system) from its /proc stat file."""
-    fields = path.read_text().rsplit(")", 1)[1].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int) -> float:
-    return _stat(Path(f"/proc/{pid}/stat"))[1]
-
-
 def _camera_frames(count: int = 24) -> list[bytes]:
     """What the page sends: 640×480 JPEGs at quality 75 of a face that moves slightly, with noise."""
     from PIL import Image
@@ -211,19 +202,6 @@ def _recording(jpegs: list[bytes], pcm: bytes, seconds: float = 180.0) -> list[b
             bounds.append(at)
     bounds.append(len(data))
     return [data[a:b] for a, b in itertools.pairwise(bounds)]
-
-
-def _children_cpu(pid: int) -> float:
-    """CPU seconds of the server's child processes that are still running (the face descriptor)."""
-    total = 0.0
-    for path in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent, cpu = _stat(path)
-        except OSError:
-            continue
-        if parent == pid:
-            total += cpu
-    return total
 
 
 def _answer_pcm(tmp: Path) -> tuple[bytes, float]:
@@ -512,7 +490,7 @@ def main() -> None:
             r.raise_for_status()
             stats = Stats()
             who = Signer(url, headers, pcm, tail_s, jpegs, recording)
-            cpu0, t0, own0 = _cpu_seconds(server.pid), time.perf_counter(), time.process_time()
+            cpu0, t0, own0 = cpu_seconds(server.pid), time.perf_counter(), time.process_time()
             runs = [guarded(signer(i, who, stats, args.rounds), stats) for i in range(args.sessions)]
 
             async def everything() -> None:
@@ -520,7 +498,7 @@ def main() -> None:
 
             asyncio.run(everything())
             wall = time.perf_counter() - t0
-            cores = (_cpu_seconds(server.pid) - cpu0 + _children_cpu(server.pid)) / wall
+            cores = (cpu_seconds(server.pid) - cpu0 + children_cpu(server.pid)) / wall
             client_cores = (time.process_time() - own0) / wall
             after = sealed_after(url, headers, stats.sessions)
         finally:

@@ -28,6 +28,7 @@ import av
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from proc_cpu import children_cpu, cpu_seconds
 from tests.speech_audio import mux_audio, silence, speech
 from tests.vision_media import FACES, H, W, frame
 
@@ -87,17 +88,7 @@ def recording(seconds: float) -> tuple[bytes, list[AnswerWindow]]:
 
 def tree_cpu() -> float:
     """CPU seconds of this process and its children (the dlib descriptor runs in a child process)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, ppid = int(stat.parent.name), int(fields[1])
-        if pid == os.getpid() or ppid == os.getpid():
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    return cpu_seconds(os.getpid()) + children_cpu(os.getpid())
 
 
 def measure(fn: Callable[[], Any]) -> tuple[Any, float, float]:

@@ -205,13 +205,14 @@ def launch() -> Iterator[Any]:
 
 
 def slow_end_of_live_channel(route: Any) -> None:
-    """Pass the live channel through, but hold the page's closing ``end`` 1.5 s (a slow uplink): the
-    page must not close the recording (which seals the session) before the channel has ended."""
+    """Pass the live channel through, but hold the page's closing ``end`` (sent on by
+    ``send_held_ends``, as over a slow uplink): the page must not close the recording (which seals the
+    session) before the channel has ended."""
     server = route.connect_to_server()
 
     def to_server(message: str | bytes) -> None:
         if isinstance(message, str) and json.loads(message).get("type") == "end":
-            threading.Timer(1.5, lambda: HELD_ENDS.append((server, message))).start()
+            HELD_ENDS.append((server, message))
             return
         server.send(message)
 
@@ -222,11 +223,12 @@ def slow_end_of_live_channel(route: Any) -> None:
 HELD_ENDS: list[tuple[Any, str]] = []  # held ends, sent on by send_held_ends
 
 
-def send_held_ends(page: Any, timeout_s: float = 30) -> None:
-    """Drive the page until a held ``end`` is due and send it on (Playwright objects stay on its thread)."""
+def send_held_ends(page: Any, hold_s: float = 1.5, timeout_s: float = 30) -> None:
+    """Drive the page until it has sent ``end``, hold it ``hold_s`` more, then send it on."""
     deadline = time.monotonic() + timeout_s
     while not HELD_ENDS and time.monotonic() < deadline:
         page.wait_for_timeout(100)
+    page.wait_for_timeout(hold_s * 1000)
     while HELD_ENDS:
         server, message = HELD_ENDS.pop()
         server.send(message)

@@ -74,6 +74,11 @@ class LiveChannel:
     frames_skipped: int = 0
 
     @property
+    def in_nod_window(self) -> bool:
+        """An answer window that accepts a nod is open and no speech has started in it."""
+        return self.nod_samples is not None and self.capture is not None and not self.capture.started
+
+    @property
     def svc(self) -> signer.SignerServices:
         return self.c.signer_services
 
@@ -128,8 +133,7 @@ class LiveChannel:
     # --- video --------------------------------------------------------------------------------------
     def take_frame(self, payload: bytes) -> None:
         """Hand a frame to the frame task (started when idle)."""
-        nod_window = self.nod_samples is not None and self.capture is not None and not self.capture.started
-        needed = self.identity_frames is not None or self.challenge is not None or nod_window
+        needed = self.identity_frames is not None or self.challenge is not None or self.in_nod_window
         if self.frame_task is None or self.frame_task.done():
             self.frame_task = asyncio.create_task(self.frames(payload))
             return
@@ -205,7 +209,7 @@ class LiveChannel:
                 await self.send_state(view)
         if self.challenge is not None:
             await self.on_challenge_frame(image, t)
-        if self.nod_samples is not None and self.capture is not None and not self.capture.started:
+        if self.in_nod_window:
             await self.on_nod_frame(image, t)
         await self.on_monitor(image, t)
 

@@ -92,8 +92,8 @@ def _analyse(session: SigningSession, svc: PostHocServices, photo: str | None) -
     faces: list[dict[str, object]] = []
     # faces are looked at only where they were live (a template may process no face data)
     live_faces = [e.payload for e in session.events if e.kind is EventKind.MONITORING_SUMMARY]
-    faces_checked = svc.vision is not None and bool(live_faces)
-    reference = _reference(svc, photo, errors) if faces_checked else None
+    vision = svc.vision if live_faces else None
+    reference = _reference(vision, svc.blobs, photo, errors)
     for segment, data in segments.items():
         if windows.get(segment) and svc.vad is not None and svc.asr is not None:
             try:
@@ -116,9 +116,9 @@ def _analyse(session: SigningSession, svc: PostHocServices, photo: str | None) -
                         "error": r.error,
                     }
                 )
-        if faces_checked and svc.vision is not None:
+        if vision is not None:
             try:
-                seen = analyze_recording(data, session.template, svc.vision, reference)
+                seen = analyze_recording(data, session.template, vision, reference)
             except ImageDecodeError as exc:
                 errors.append(f"segment {segment}: the video cannot be decoded: {exc}"[:300])
                 continue
@@ -126,17 +126,19 @@ def _analyse(session: SigningSession, svc: PostHocServices, photo: str | None) -
     return {
         "answers": answers,
         "unplaced_answers": [list(u) for u in unplaced],
-        "faces": _faces(live_faces, faces) if faces_checked else None,
+        "faces": _faces(live_faces, faces) if vision is not None else None,
         "errors": errors,
         "compute_s": round(time.perf_counter() - started, 3),
     }
 
 
-def _reference(svc: PostHocServices, photo: str | None, errors: list[str]) -> Embedding | None:
-    if svc.vision is None or photo is None:
+def _reference(
+    vision: VisionEngines | None, blobs: BlobStore, photo: str | None, errors: list[str]
+) -> Embedding | None:
+    if vision is None or photo is None:
         return None
     try:
-        return reference_embedding(svc.blobs.get(photo), svc.vision)
+        return reference_embedding(blobs.get(photo), vision)
     except DualSignError as exc:
         errors.append(f"identity photo: {exc}"[:300])
         return None

@@ -80,7 +80,7 @@ class _Facts:
         return [e for e in self.events if e.kind is kind]
 
     def chunks(self) -> list[Event]:
-        return [e for e in self.all(EventKind.ARTIFACT_STORED) if e.payload.get("role") == "recording_chunk"]
+        return self.s.recording_chunk_events()
 
     def index(self, e: Event) -> int:
         return self._position[id(e)]
@@ -270,9 +270,9 @@ def _reconciled(f: _Facts) -> tuple[Verdict, str]:
         problems.append(f"{d['measure']}: live {d['live']}, recording {d['recording']}")
     if problems:
         return R, "; ".join(problems)[:500]
-    seen = (faces.get("recording") or {}).get("frames")
     if not accepted and not faces:
         return P, "nothing to re-check: no spoken answer was accepted and no face was monitored live"
+    seen = (faces.get("recording") or {}).get("frames")
     frames = f"; face figures agree over {seen} frames" if faces else ""
     return P, f"{len(accepted)} accepted answers heard again in the recording{frames}"
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dualsign.domain.recording import Chunk
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import EventKind
 
@@ -53,23 +54,19 @@ def _ms(e: Event) -> int:
 
 
 def segment_clocks(session: SigningSession) -> list[SegmentClock]:
-    by_segment: dict[int, list[Event]] = {}
-    for e in session.events:
-        if e.kind is EventKind.ARTIFACT_STORED and e.payload.get("role") == "recording_chunk":
-            if e.payload.get("started_ms") is None or e.payload.get("ended_ms") is None:
-                continue
-            by_segment.setdefault(int(e.payload["segment"]), []).append(e)
-    clocks = []
-    for segment, chunks in sorted(by_segment.items()):
-        clocks.append(
-            SegmentClock(
-                segment,
-                min(int(c.payload["started_ms"]) for c in chunks),
-                max(int(c.payload["ended_ms"]) for c in chunks),
-                min(_ms(c) - int(c.payload["ended_ms"]) for c in chunks),
-            )
+    by_segment: dict[int, list[tuple[Chunk, int]]] = {}  # each chunk with its arrival (server ms)
+    for e in session.recording_chunk_events():
+        chunk = Chunk.from_payload(e.payload)
+        by_segment.setdefault(chunk.segment, []).append((chunk, _ms(e)))
+    return [
+        SegmentClock(
+            segment,
+            min(c.started_ms for c, _ in chunks),
+            max(c.ended_ms for c, _ in chunks),
+            min(arrived - c.ended_ms for c, arrived in chunks),
         )
-    return clocks
+        for segment, chunks in sorted(by_segment.items())
+    ]
 
 
 def place_answers(
@@ -80,7 +77,6 @@ def place_answers(
     clocks = segment_clocks(session)
     placed: dict[int, list[AnswerWindow]] = {}
     unplaced: list[tuple[str, int]] = []
-    attempts: dict[str, int] = {}
     last_prompt: Event | None = None
     for e in session.events:
         if e.kind in _PROMPT_EVENTS:
@@ -88,8 +84,7 @@ def place_answers(
             continue
         if e.kind is not EventKind.ANSWER_JUDGED:
             continue
-        qid = str(e.payload["question_id"])
-        attempts[qid] = attempts.get(qid, 0) + 1
+        qid, attempt = str(e.payload["question_id"]), int(e.payload["attempt"])
         if e.payload.get("input") != "speech" or last_prompt is None:
             continue
         start_ms, end_ms = _ms(last_prompt), _ms(e)
@@ -102,12 +97,12 @@ def place_answers(
             None,
         )
         if clock is None:
-            unplaced.append((qid, attempts[qid]))
+            unplaced.append((qid, attempt))
             continue
         placed.setdefault(clock.segment, []).append(
             AnswerWindow(
                 qid,
-                int(e.payload.get("attempt") or attempts[qid]),
+                attempt,
                 max(0.0, round(clock.recording_s(start_ms), 3)),
                 round(min(clock.duration_s, clock.recording_s(end_ms)) + WINDOW_PAD_S, 3),
                 str(e.payload.get("verdict", "")),

@@ -441,15 +441,17 @@ class SigningSession:
         )
 
     # --- the whole-session recording -------------------------------------------------------------
+    def recording_chunk_events(self) -> list[Event]:
+        """The events that stored the recording's chunks, in the order they arrived."""
+        return [
+            e
+            for e in self.events
+            if e.kind is EventKind.ARTIFACT_STORED and e.payload.get("role") == recording.ROLE
+        ]
+
     def recording_chunks(self) -> dict[tuple[int, int], recording.Chunk]:
-        return {
-            (c.segment, c.index): c
-            for c in (
-                recording.Chunk.from_payload(e.payload)
-                for e in self.events
-                if e.kind is EventKind.ARTIFACT_STORED and e.payload.get("role") == recording.ROLE
-            )
-        }
+        chunks = (recording.Chunk.from_payload(e.payload) for e in self.recording_chunk_events())
+        return {(c.segment, c.index): c for c in chunks}
 
     @property
     def recording_closed(self) -> bool:
