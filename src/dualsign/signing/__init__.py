@@ -1,1 +1,15 @@
-"""Platform keys and certificates, timestamping, (later) PAdES signing."""
+"""Platform keys and certificates, timestamping, PAdES signing."""
+
+import warnings
+
+from cryptography.utils import CryptographyDeprecationWarning
+
+# pyHanko imports cryptography's DSA key type when it loads, and cryptography ≥ 51 deprecates DSA. DualSign
+# never makes or accepts DSA keys; only this one known warning, raised in pyHanko's own modules, is silenced
+# (every other warning still shows).
+warnings.filterwarnings(
+    "ignore",
+    message="DSA is deprecated",
+    category=CryptographyDeprecationWarning,
+    module=r"pyhanko",
+)
