@@ -8,9 +8,18 @@ channel uses (Silero VAD → endpointer → Whisper tiny.en → matcher). Two mo
 - speculative: recognition starts during the closing silence (what the product does);
 - plain: recognition starts only once the end of the answer is confirmed (the baseline).
 
+Mandarin (``--lang zh``): a corpus of espeak-ng Mandarin answers to the questions of the built-in zh
+templates (positive, negative, doubtful, off-topic, silence) in four tuning voices (cmn-latn-pinyin at
+two speeds and pitches, one with noise) and held-out voices the margins were not set on (espeak-ng's
+other Mandarin voice ``cmn``, and a faster, higher pinyin voice with noise), recognised by the bundled
+Whisper base. Modes ``text`` (free transcript + text matcher) and ``scored`` (the expected answers also
+scored against the audio, ``domain.acoustic``: what the product does) run side by side.
+
 Printed per mode: latency p50/p95 from the true end of speech (last voiced sample) to the verdict, the
-part spent waiting for the endpoint vs computing, decision accuracy, false ACCEPT count, CPU seconds per
-answer. Run: ``.venv/bin/python bench/answer_latency.py [--limit N] [--modes speculative,plain]``.
+part spent waiting for the endpoint vs computing, decision accuracy, ACCEPT rate of positives, false
+ACCEPT count, CPU seconds per answer. Run:
+``.venv/bin/python bench/answer_latency.py [--lang en|zh] [--limit N] [--modes …] [--fast]``
+(``--fast`` streams as fast as it can: accuracy only, the latency figures then mean nothing).
 """
 
 from __future__ import annotations
@@ -24,9 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
-from dualsign.application.speech import AnswerCapture
+from dualsign.application.answering import judge_answer
+from dualsign.application.speech import AnswerCapture, heard_scores, hints_for
+from dualsign.config import load_settings
 from dualsign.domain.endpointing import EndpointConfig
-from dualsign.domain.matching import Verdict, match
+from dualsign.domain.matching import Verdict
 from dualsign.engines._audio import decode
 from dualsign.engines.asr_faster_whisper import FasterWhisperAsr
 from dualsign.engines.base import SAMPLE_RATE
@@ -42,6 +53,98 @@ class Case:
     audio: np.ndarray
     expected: list[str]
     accept: bool  # the right decision is ACCEPT
+    rejections: tuple[str, ...] = ()
+    kind: str = ""  # positive | negative | doubtful | off-topic | silence
+    held_out: bool = False  # a voice the margins were not tuned on
+
+
+# Questions of the built-in zh templates (their acceptable answers and rejections, as shipped)
+ZH_QUESTIONS = {
+    "know": (["清楚", "知道", "明白", "是的", "是"], ("不清楚", "不知道", "不明白")),
+    "self": (["是", "是的", "是本人", "我本人", "对"], ("不是", "不是本人")),
+    "forced": (["没有", "没有人", "都没有", "否"], ()),
+    "voluntary": (["是", "是的", "自愿", "愿意", "我自愿"], ("不是", "不愿意", "不自愿")),
+    "confirm": (["确认", "同意", "确认签署", "是的", "是"], ()),
+}
+ZH_ANSWERS = {
+    "positive": [
+        ("know", "清楚"),
+        ("know", "知道"),
+        ("know", "明白"),
+        ("know", "是的，我清楚"),
+        ("self", "是本人"),
+        ("self", "我本人"),
+        ("self", "对"),
+        ("forced", "没有"),
+        ("forced", "没有人"),
+        ("voluntary", "我自愿"),
+        ("confirm", "确认"),
+        ("confirm", "同意"),
+    ],
+    "negative": [
+        ("know", "不清楚"),
+        ("know", "不知道"),
+        ("self", "不是"),
+        ("forced", "有"),
+        ("forced", "有人强迫我"),
+        ("voluntary", "不愿意"),
+        ("confirm", "不同意"),
+        ("confirm", "我不确认"),
+    ],
+    "doubtful": [
+        ("know", "可能吧"),
+        ("know", "我不太清楚"),
+        ("confirm", "什么意思"),
+        ("self", "再说一遍"),
+    ],
+    "off-topic": [("know", "今天天气很好"), ("confirm", "我要回家了")],
+}
+# (voice, words per minute, pitch, noise level, held out)
+ZH_VOICES = [
+    ("cmn-latn-pinyin", 150, 50, 0.0, False),
+    ("cmn-latn-pinyin", 120, 35, 0.0, False),
+    ("cmn-latn-pinyin", 175, 65, 0.0, False),
+    ("cmn-latn-pinyin", 150, 50, 0.01, False),
+    ("cmn", 140, 45, 0.0, True),
+    ("cmn-latn-pinyin", 190, 80, 0.008, True),
+]
+
+
+def zh_cases() -> list[Case]:
+    import subprocess
+    import tempfile
+
+    rng = np.random.default_rng(7)
+    cases: list[Case] = []
+    for voice, wpm, pitch, noise, held_out in ZH_VOICES:
+        for kind, answers in ZH_ANSWERS.items():
+            for question, text in answers:
+                expected, rejections = ZH_QUESTIONS[question]
+                with tempfile.TemporaryDirectory() as tmp:
+                    out = Path(tmp) / "a.wav"
+                    cmd = ["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch), "-w", str(out), text]
+                    subprocess.run(cmd, check=True)
+                    audio = decode(out.read_bytes())
+                if noise:
+                    audio = (audio + rng.normal(0, noise, len(audio))).astype(np.float32)
+                cases.append(
+                    Case(
+                        f"espeak:{voice}@{wpm}/{pitch}{'+noise' if noise else ''}:{question}:{text}",
+                        audio,
+                        expected,
+                        kind == "positive",
+                        rejections,
+                        kind,
+                        held_out,
+                    )
+                )
+    for i, level in enumerate((0.0, 0.01)):  # silence, and noise with no speech
+        quiet = (
+            rng.normal(0, level, SAMPLE_RATE * 3).astype(np.float32) if level else np.zeros(48000, np.float32)
+        )
+        expected, rejections = ZH_QUESTIONS["know"]
+        cases.append(Case(f"silence:{i}", quiet, expected, False, rejections, "silence"))
+    return cases
 
 
 def espeak_cases() -> list[Case]:
@@ -147,14 +250,24 @@ class Outcome:
 
 
 def run_case(
-    case: Case, vad: SileroVad, asr: FasterWhisperAsr, pool: ThreadPoolExecutor, speculative: bool
+    case: Case,
+    vad: SileroVad,
+    asr: FasterWhisperAsr,
+    pool: ThreadPoolExecutor,
+    speculative: bool,
+    *,
+    family: str = "en",
+    scored: bool = False,
+    fast: bool = False,
 ) -> Outcome:
     config = EndpointConfig() if speculative else EndpointConfig(speculate_after_ms=599)
+    fam = "zh" if family == "zh" else "en"
+    hints = hints_for(case.expected, case.rejections, fam) if scored else None
     stream = np.concatenate(
         [np.zeros(SAMPLE_RATE // 2, np.float32), case.audio, np.zeros(SAMPLE_RATE * 2, np.float32)]
     )
     true_end = 0.5 + voiced_end(case.audio)
-    cap = AnswerCapture(vad, asr, config, language="en", hints=None, executor=pool)
+    cap = AnswerCapture(vad, asr, config, language=fam, hints=hints, executor=pool)
     step = SAMPLE_RATE // 50  # 20 ms
     cpu0 = time.process_time()
     t0 = time.perf_counter()
@@ -162,14 +275,16 @@ def run_case(
     for i in range(0, len(stream), step):
         due = t0 + i / SAMPLE_RATE
         pause = due - time.perf_counter()
-        if pause > 0:
+        if pause > 0 and not fast:
             time.sleep(pause)
         cap.feed(stream[i : i + step])
         if cap.result is not None:
             break
     result = cap.finish_now()
     text = result.transcript.text if result.transcript else ""
-    verdict = match(text, case.expected, (), "en").verdict if text else None
+    t = result.transcript
+    scores = heard_scores(t) if scored else None
+    verdict = judge_answer(text, case.expected, case.rejections, fam, scores).verdict if text else None
     verdict_at = time.perf_counter()
     latency = verdict_at - (t0 + true_end)
     wait = min(latency, result.decided_at_ms / 1000 - true_end)  # chunking: the decision lands ≤20 ms early
@@ -192,29 +307,45 @@ def pct(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lang", choices=("en", "zh"), default="en")
     parser.add_argument("--limit", type=int, default=0, help="run only the first N answers")
-    parser.add_argument("--modes", default="speculative,plain")
+    parser.add_argument("--modes", default="", help="en: speculative,plain; zh: scored,text")
     parser.add_argument("--window-s", type=float, default=15.0, help="Whisper encoder window (30 = full)")
     parser.add_argument("--show", action="store_true", help="print what was heard of every answer")
+    parser.add_argument("--fast", action="store_true", help="no real-time pacing (accuracy only)")
     args = parser.parse_args()
-    cases = espeak_cases() + recorded_cases()
+    zh = args.lang == "zh"
+    modes = args.modes or ("scored,text" if zh else "speculative,plain")
+    cases = zh_cases() if zh else espeak_cases() + recorded_cases()
     if args.limit:
         cases = cases[: args.limit]
-    vad, asr = SileroVad(), FasterWhisperAsr(window_s=args.window_s)
+    vad = SileroVad()
+    if zh:
+        asr = FasterWhisperAsr(model_cache=load_settings().speech.model_cache, window_s=args.window_s)
+    else:
+        asr = FasterWhisperAsr(window_s=args.window_s)
     asr.load()
     pool = ThreadPoolExecutor(max_workers=2)
-    run_case(cases[0], vad, asr, pool, True)  # warm-up, not counted
+
+    def run(case: Case, mode: str) -> Outcome:
+        speculative = mode != "plain"
+        return run_case(
+            case, vad, asr, pool, speculative, family=args.lang, scored=mode == "scored", fast=args.fast
+        )
+
+    run(cases[0], modes.split(",")[0])  # warm-up, not counted
     print(
         f"answers: {len(cases)} ({sum(c.name.startswith('espeak') for c in cases)} espeak-ng, "
-        f"{sum(c.name.startswith('recorded') for c in cases)} recorded), streamed at real time (20 ms chunks)"
+        f"{sum(c.name.startswith('recorded') for c in cases)} recorded), "
+        + ("streamed as fast as possible" if args.fast else "streamed at real time (20 ms chunks)")
     )
     print(
         f"engines: Silero VAD ({vad.model_path.name if vad.model_path else '?'}), {asr.model_id}, int8, "
         f"encoder window {args.window_s:g} s"
     )
     summary = {}
-    for mode in args.modes.split(","):
-        outs = [run_case(c, vad, asr, pool, mode == "speculative") for c in cases]
+    for mode in modes.split(","):
+        outs = [run(c, mode) for c in cases]
         lat = [o.latency_s for o in outs]
         summary[mode] = pct(lat, 95)
         wrong = [
@@ -236,11 +367,25 @@ def main() -> None:
             f"false ACCEPT: {sum(o.false_accept for o in outs)}"
         )
         print(f"  CPU per answer: {statistics.mean(o.cpu_s for o in outs):.3f} s (process time, VAD + ASR)")
+        if zh:
+            for label, chosen in (("tuning voices", False), ("held-out voices", True)):
+                pos = [
+                    o
+                    for c, o in zip(cases, outs, strict=True)
+                    if c.kind == "positive" and c.held_out == chosen
+                ]
+                acc = sum(o.verdict == "ACCEPT" for o in pos)
+                print(f"  ACCEPT rate of positives, {label}: {acc}/{len(pos)} = {acc / max(1, len(pos)):.0%}")
+            for kind in ZH_ANSWERS.keys() | {"silence"}:
+                group = [o for c, o in zip(cases, outs, strict=True) if c.kind == kind]
+                print(f"    {kind}: {sum(o.right for o in group)}/{len(group)} right")
         for name, verdict in wrong:
             print(f"    not as expected: {name} → {verdict}")
         if args.show:
             for c, o in zip(cases, outs, strict=True):
                 print(f"    {c.name}: “{o.heard}” → {o.verdict}")
+    if "scored" in summary and "text" in summary:
+        print(f"\np95 ratio scored/text: {summary['scored'] / summary['text']:.2f}")
     if "speculative" in summary and "plain" in summary:
         print(f"\np95 ratio speculative/plain: {summary['speculative'] / summary['plain']:.2f}")
     pool.shutdown()

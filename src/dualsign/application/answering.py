@@ -7,11 +7,14 @@ text-mode signer API), so that the rules are the same whatever the input.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dualsign.domain import acoustic
 from dualsign.domain.errors import IllegalTransition
 from dualsign.domain.matching import MatchResult, match
+from dualsign.domain.normalization import LanguageFamily
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import EventKind, SessionState
 
@@ -19,11 +22,35 @@ from dualsign.domain.states import EventKind, SessionState
 Renderer = Callable[[Prompt], Sequence[Mapping[str, Any]]]
 
 
-def judge(session: SigningSession, transcript: str) -> MatchResult:
+def judge(session: SigningSession, transcript: str, scores: Heard | None = None) -> MatchResult:
+    """The transcript judged by the text rules, then (when the recogniser scored the expected answers
+    against the audio) confirmed or completed by those scores (``domain.acoustic``)."""
     q = session.current_question
     if q is None:
         raise IllegalTransition(session.current_state.value, EventKind.ANSWER_JUDGED.value)
-    return match(transcript, q.acceptable, q.rejections, session.template.language.family)
+    return judge_answer(transcript, q.acceptable, q.rejections, session.template.language.family, scores)
+
+
+def judge_answer(
+    transcript: str,
+    acceptable: Sequence[str],
+    rejections: Sequence[str],
+    family: LanguageFamily,
+    scores: Heard | None = None,
+) -> MatchResult:
+    result = match(transcript, acceptable, rejections, family)
+    if scores is None:
+        return result
+    cands = acoustic.candidates(acceptable, rejections, family)
+    return acoustic.decide(result, scores.transcript, scores.candidates, cands, family)
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What the recogniser measured besides the transcript: its own score and each candidate's."""
+
+    transcript: acoustic.Scored
+    candidates: tuple[acoustic.Scored, ...]
 
 
 def answer_and_continue(
@@ -34,10 +61,11 @@ def answer_and_continue(
     *,
     render: Renderer | None = None,
     failure: str | None = None,
+    scores: Heard | None = None,
 ) -> list[Event]:
     """Record an answer (None: no speech was heard), then ask the next prompt if there is one."""
     heard = transcript is not None and transcript.strip() != ""
-    result = judge(session, transcript) if heard and failure is None and transcript else None
+    result = judge(session, transcript, scores) if heard and failure is None and transcript else None
     events = session.answer(
         at, transcript=transcript if heard else None, result=result, evidence=evidence, failure=failure
     )

@@ -21,7 +21,13 @@ from dualsign.application.prompts import render_prompt
 from dualsign.application.records import Artifact, SessionRecord
 from dualsign.application.sessions import load_aggregate
 from dualsign.application.signer_links import SignerLinks
-from dualsign.application.speech import AnswerCapture, CapturedAnswer, answer_hints, endpoint_config
+from dualsign.application.speech import (
+    AnswerCapture,
+    CapturedAnswer,
+    answer_hints,
+    endpoint_config,
+    heard_scores,
+)
 from dualsign.domain.errors import IllegalTransition, TokenInvalid
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.session import Event, Prompt, SigningSession
@@ -246,7 +252,9 @@ def submit_spoken_answer(
                 asr_compute_s=t.compute_s,
             )
         text = t.text if t is not None else None
-        events += answer_and_continue(s, now, text, evidence, render=render, failure=captured.error)
+        events += answer_and_continue(
+            s, now, text, evidence, render=render, failure=captured.error, scores=heard_scores(t)
+        )
         return events
 
     return act(uow, svc, token, record)

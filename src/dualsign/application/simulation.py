@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dualsign.application.answering import Renderer, answer_and_continue, ask_next
+from dualsign.application.answering import Heard, Renderer, answer_and_continue, ask_next
 from dualsign.application.ports import Clock
-from dualsign.application.speech import AnswerCapture, answer_hints, endpoint_config
+from dualsign.application.speech import AnswerCapture, answer_hints, endpoint_config, heard_scores
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import SessionState
 from dualsign.domain.templates import Template
@@ -30,6 +30,7 @@ class AnswerInput:
     transcript: str | None  # None: nothing was heard
     evidence: Mapping[str, Any] = field(default_factory=dict)
     failure: str | None = None
+    scores: Heard | None = None  # the expected answers scored against the audio, when it was heard
 
 
 AnswerSource = Callable[[Prompt], AnswerInput]
@@ -70,7 +71,13 @@ def simulate(
         given = answers(prompt)
         emit(
             answer_and_continue(
-                session, clock.now(), given.transcript, given.evidence, render=render, failure=given.failure
+                session,
+                clock.now(),
+                given.transcript,
+                given.evidence,
+                render=render,
+                failure=given.failure,
+                scores=given.scores,
             )
         )
     return SimulationResult(session, session.state is SessionState.DOCUMENT_REVIEW)
@@ -117,4 +124,4 @@ def spoken_answer(
     }
     if t is not None:
         evidence.update(engine=t.engine, model=t.model, confidence=t.confidence, asr_compute_s=t.compute_s)
-    return AnswerInput(t.text if t else None, evidence, got.error)
+    return AnswerInput(t.text if t else None, evidence, got.error, heard_scores(t))

@@ -9,12 +9,17 @@ confirmed the transcript is usually ready already; if the signer goes on speakin
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from dualsign.application.answering import Heard, judge_answer
+from dualsign.domain import acoustic
 from dualsign.domain.endpointing import Endpoint, EndpointConfig, Endpointer, Signal
+from dualsign.domain.matching import match
+from dualsign.domain.normalization import LanguageFamily
 from dualsign.domain.templates import Question, Template
 from dualsign.engines.base import SAMPLE_RATE, AsrEngine, AsrHints, Audio, EngineFailed, Transcript, VadEngine
 
@@ -27,12 +32,32 @@ GENERIC_NEGATIVES = {
 }
 
 
-def answer_hints(question: Question, family: str) -> AsrHints:
-    """Phrases to bias recognition: the acceptable answers only ever together with their negatives."""
-    phrases = [*question.acceptable, *question.rejections, *GENERIC_NEGATIVES.get(family, ())]
-    for phrase in question.acceptable:
+def answer_hints(question: Question, family: LanguageFamily) -> AsrHints:
+    """Phrases to bias recognition (the acceptable answers only ever together with their negatives), and
+    the candidates to score against the audio: the acceptable answers and every opposing one."""
+    return hints_for(question.acceptable, question.rejections, family)
+
+
+def hints_for(acceptable: Sequence[str], rejections: Sequence[str], family: LanguageFamily) -> AsrHints:
+    phrases = [*acceptable, *rejections, *GENERIC_NEGATIVES.get(family, ())]
+    for phrase in acceptable:
         phrases.append(f"不{phrase}" if family == "zh" else f"not {phrase}")
-    return AsrHints(tuple(dict.fromkeys(phrases)))
+    cands = acoustic.candidates(acceptable, rejections, family)
+
+    def score_if(transcript: str) -> bool:
+        return acoustic.worth_scoring(match(transcript, acceptable, rejections, family))
+
+    return AsrHints(tuple(dict.fromkeys(phrases)), candidates=cands.all, score_if=score_if)
+
+
+def heard_scores(transcript: Transcript | None) -> Heard | None:
+    """The recogniser's scores of the expected answers, for the verdict (None: it scored nothing)."""
+    if transcript is None or transcript.heard_score is None or not transcript.candidate_scores:
+        return None
+    return Heard(
+        acoustic.Scored(transcript.text, transcript.heard_score),
+        tuple(acoustic.Scored(c.text, c.logprob) for c in transcript.candidate_scores),
+    )
 
 
 def endpoint_config(template: Template) -> EndpointConfig:
@@ -183,3 +208,46 @@ class AnswerCapture:
             end = self.elapsed_ms
             self.result = self._finish(Endpoint(Signal.ENDED, end, start, end), start, end)
         return self.result
+
+
+@dataclass(frozen=True)
+class JudgedRecording:
+    """A recorded answer judged as a live one would be: captured, recognised, matched, scored."""
+
+    captured: CapturedAnswer
+    verdict: str  # ACCEPT | REJECT | UNCLEAR | NO_SPEECH | ENGINE_FAILED
+    explanation: dict[str, object]
+
+
+def judge_recording(
+    audio: Audio,
+    acceptable: Sequence[str],
+    rejections: Sequence[str],
+    family: LanguageFamily,
+    vad: VadEngine,
+    asr: AsrEngine,
+    executor: ThreadPoolExecutor,
+    config: EndpointConfig | None = None,
+) -> JudgedRecording:
+    """Feeds a recording (16 kHz mono) through the live answer path in 100 ms pieces, up to the end of
+    the answer, and judges it with the same rules (``dualsign match --audio``, benchmarks)."""
+    capture = AnswerCapture(
+        vad,
+        asr,
+        config or EndpointConfig(),
+        language=family,
+        hints=hints_for(acceptable, rejections, family),
+        executor=executor,
+    )
+    for start in range(0, len(audio), SAMPLE_RATE // 10):
+        capture.feed(audio[start : start + SAMPLE_RATE // 10])
+        if capture.result is not None:
+            break
+    got = capture.finish_now()
+    if got.error is not None:
+        return JudgedRecording(got, "ENGINE_FAILED", {"rule": "engine_failed", "detail": got.error})
+    t = got.transcript
+    if got.outcome == "no_speech" or t is None or not t.text.strip():
+        return JudgedRecording(got, "NO_SPEECH", {"rule": "no_speech"})
+    result = judge_answer(t.text, acceptable, rejections, family, heard_scores(t))
+    return JudgedRecording(got, result.verdict.value, result.to_dict())

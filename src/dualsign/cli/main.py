@@ -24,6 +24,7 @@ from dualsign.config import load_settings
 from dualsign.container import Container, build_container, speech_from
 from dualsign.domain.errors import DualSignError
 from dualsign.domain.matching import match as match_answer
+from dualsign.domain.normalization import LanguageFamily
 from dualsign.domain.session import Event, Prompt
 from dualsign.domain.states import EventKind
 from dualsign.domain.templates import Template
@@ -334,20 +335,77 @@ def _family(*texts: str) -> str:
 
 @app.command()
 def match(
-    answer: Annotated[str, typer.Argument(help="the transcript to judge")],
     expected: Annotated[str, typer.Option(help="acceptable answers separated by |")],
+    answer: Annotated[str | None, typer.Argument(help="the transcript to judge (or give --audio)")] = None,
     rejections: Annotated[str, typer.Option(help="explicit rejections separated by |")] = "",
     lang: Annotated[str, typer.Option(help="zh, en or auto")] = "auto",
+    audio: Annotated[
+        list[Path] | None,
+        typer.Option(help="a recorded answer (WAV, or any audio PyAV reads); repeat for several files"),
+    ] = None,
 ) -> None:
-    """Judge an answer: prints the verdict and its explanation as JSON."""
+    """Judge an answer: prints the verdict and its explanation as JSON.
+
+    With --audio, each file goes through the service's own VAD, end of answer, recognition and scoring
+    (the engines load once) and one JSON object is printed per file, in order.
+    """
     acceptable = [p for p in expected.split("|") if p.strip()]
     rejected = [p for p in rejections.split("|") if p.strip()]
-    family = _family(answer, expected) if lang == "auto" else lang
+    if (answer is None) == (not audio):
+        err.print("give either a transcript or --audio FILE (not both)")
+        raise typer.Exit(2)
+    family = _family(answer or "", expected) if lang == "auto" else lang
     if family not in ("zh", "en"):
         err.print("--lang must be zh, en or auto")
         raise typer.Exit(2)
-    result = match_answer(answer, acceptable, rejected, "zh" if family == "zh" else "en")
-    sys.stdout.write(json.dumps({"answer": answer, **result.to_dict()}, ensure_ascii=False) + "\n")
+    fam: LanguageFamily = "zh" if family == "zh" else "en"
+    if answer is not None:
+        result = match_answer(answer, acceptable, rejected, fam)
+        sys.stdout.write(json.dumps({"answer": answer, **result.to_dict()}, ensure_ascii=False) + "\n")
+        return
+    _match_audio(audio or [], acceptable, rejected, fam)
+
+
+def _match_audio(
+    files: list[Path], acceptable: list[str], rejected: list[str], family: LanguageFamily
+) -> None:
+    from dualsign.application.speech import judge_recording
+    from dualsign.engines._audio import AudioDecodeError, decode
+
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        err.print(f"--audio: no such file: {', '.join(missing)}")
+        raise typer.Exit(2)
+    engines = speech_from(load_settings())
+    for name, engine in (("VAD", engines.vad), ("ASR", engines.asr)):
+        status = engine.is_available()
+        if not status.ok:
+            err.print(f"{name} {engine.name} cannot run: {status.reason}")
+            raise typer.Exit(1)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="match") as pool:
+        for f in files:
+            try:
+                samples = decode(f.read_bytes())
+            except AudioDecodeError as exc:
+                failed = {"file": str(f), "verdict": None, "error": f"cannot decode: {exc.reason}"}
+                sys.stdout.write(json.dumps(failed, ensure_ascii=False) + "\n")
+                continue
+            judged = judge_recording(samples, acceptable, rejected, family, engines.vad, engines.asr, pool)
+            c = judged.captured
+            t = c.transcript
+            line: dict[str, object] = {
+                "file": str(f),
+                "verdict": judged.verdict,
+                "transcript": t.text if t else None,
+                "explanation": judged.explanation,
+                "speech_start_ms": c.speech_start_ms,
+                "speech_end_ms": c.speech_end_ms,
+                "engine": t.engine if t else None,
+                "model": t.model if t else None,
+                "asr_compute_s": t.compute_s if t else None,
+            }
+            sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
 
 
 def _load_template(ref: str) -> Template:
@@ -521,7 +579,11 @@ def models_check() -> None:
 
     settings = load_settings()
     s, v = settings.speech, settings.vision
-    reports = check_all(SpeechSettings(asr=s.asr, asr_model_dir=s.asr_model_dir, tts=s.tts, vad=s.vad))
+    reports = check_all(
+        SpeechSettings(
+            asr=s.asr, asr_model_dir=s.asr_model_dir, tts=s.tts, vad=s.vad, model_cache=s.model_cache
+        )
+    )
     reports += check_vision(
         VisionSettings(face=v.face, landmarks=v.landmarks, landmarks_model=v.landmarks_model)
     )
@@ -530,6 +592,12 @@ def models_check() -> None:
         ready = "[green]yes[/green]" if r.availability.ok else "[red]no[/red]"
         table.add_row(r.kind, r.name, "✔" if r.selected else "", ready, r.model, r.availability.reason)
     out.print(table)
+    asr = speech_from(settings).asr
+    asr_ok = asr.is_available().ok
+    for lang, label in (("zh", "Mandarin (zh)"), ("en", "English (en)")):
+        ready = asr_ok and lang in asr.languages
+        state = "[green]ready[/green]" if ready else "[red]not ready[/red]"
+        out.print(f"{label} recognition: {state} — {asr.name}, {asr.model_id}", soft_wrap=True)
     selected_broken = [r for r in reports if r.selected and not r.availability.ok]
     raise typer.Exit(1 if selected_broken else 0)
 

