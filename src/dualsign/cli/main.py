@@ -595,8 +595,8 @@ def models_check() -> None:
     asr = speech_from(settings).asr
     asr_ok = asr.is_available().ok
     for lang, label in (("zh", "Mandarin (zh)"), ("en", "English (en)")):
-        ready = asr_ok and lang in asr.languages
-        state = "[green]ready[/green]" if ready else "[red]not ready[/red]"
+        serves = asr_ok and lang in asr.languages
+        state = "[green]ready[/green]" if serves else "[red]not ready[/red]"
         out.print(f"{label} recognition: {state} — {asr.name}, {asr.model_id}", soft_wrap=True)
     selected_broken = [r for r in reports if r.selected and not r.availability.ok]
     raise typer.Exit(1 if selected_broken else 0)
