@@ -56,17 +56,19 @@ def camera(path: Path, segments: Sequence[tuple[str | None, float]]) -> Path:
     return path
 
 
-def speech(text: str, tmp: Path) -> np.ndarray:
+def speech(text: str, tmp: Path, voice: str = "en-us") -> np.ndarray:
     wav = tmp / "say.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), text], check=True)
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(wav), text], check=True)
     return decode(wav.read_bytes())
 
 
-def microphone(path: Path, answers: Sequence[tuple[float, str]], total_s: float) -> Path:
+def microphone(
+    path: Path, answers: Sequence[tuple[float, str]], total_s: float, voice: str = "en-us"
+) -> Path:
     """A 16 kHz WAV with each (time, text) answer spoken at its time, silence elsewhere."""
     audio = np.zeros(int(total_s * 16000), dtype=np.float32)
     for at, text in answers:
-        clip = speech(text, path.parent)
+        clip = speech(text, path.parent, voice)
         start = int(at * 16000)
         end = min(len(audio), start + len(clip))
         audio[start:end] += clip[: end - start]

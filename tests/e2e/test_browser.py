@@ -41,6 +41,7 @@ from tests.vision_media import FACES
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
 TEMPLATE = Path(__file__).parent / "e2e_template.yaml"
+TEMPLATE_ZH = Path(__file__).parent / "e2e_template_zh.yaml"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 pytestmark = [
     pytest.mark.e2e,
@@ -64,8 +65,10 @@ class Service:
     tenant_id: str = ""
     hook_url: str = ""
 
-    def create(self, photo: str = "grace_hopper.jpg", **form: str) -> dict[str, Any]:
-        data = session_form(template="browser-check-en", signer_name="Grace Hopper", **form)
+    def create(
+        self, photo: str = "grace_hopper.jpg", template: str = "browser-check-en", **form: str
+    ) -> dict[str, Any]:
+        data = session_form(template=template, signer_name="Grace Hopper", **form)
         files = [
             ("identity_photo", ("id.jpg", (FACES / photo).read_bytes(), "image/jpeg")),
             ("documents", ("policy.pdf", PDF, "application/pdf")),
@@ -117,12 +120,13 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             time.sleep(0.05)
     tenant, key = create_tenant(c.new_uow(), c.clock, c.ids, "Example Life Insurance")
     headers = {"Authorization": f"Bearer {key.secret}"}
-    r = httpx.post(
-        f"{url}/v1/templates",
-        headers={**headers, "Content-Type": "application/yaml"},
-        content=TEMPLATE.read_bytes(),
-    )
-    assert r.status_code == 201, r.text
+    for template in (TEMPLATE, TEMPLATE_ZH):
+        r = httpx.post(
+            f"{url}/v1/templates",
+            headers={**headers, "Content-Type": "application/yaml"},
+            content=template.read_bytes(),
+        )
+        assert r.status_code == 201, r.text
     received: list[tuple[dict[str, str], bytes]] = []
 
     class Hooks(BaseHTTPRequestHandler):
@@ -162,6 +166,13 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             [(2.0 + 3.0 * k, "No, I don't.") for k in range(7)]
             + [(23.0 + 3.0 * k, "Yes.") for k in range(23)],
             92.0,
+        ),
+        # the Mandarin signer: 不知道 (a refusal) for the first answer window, then 我同意
+        "zh-no-then-yes": media.microphone(
+            tmp / "zh-no-then-yes.wav",
+            [(2.0 + 3.0 * k, "不知道") for k in range(7)] + [(23.0 + 3.0 * k, "我同意") for k in range(23)],
+            92.0,
+            voice="cmn-latn-pinyin",
         ),
     }
 
@@ -514,6 +525,48 @@ def test_a_negative_first_answer_is_reminded_and_asked_again_then_accepted(
         e["payload"] for e in events if e["kind"] == "question_asked" and e["payload"]["question_id"] == "q1"
     ]
     assert asked[1]["attempt"] == 2 and asked[1]["reminder"], asked
+
+
+def test_a_mandarin_session_on_the_default_engines_is_reasked_then_signed_and_sealed(
+    service: Service, files: dict[str, Path], launch: Any
+) -> None:
+    """A zh session heard by the bundled Mandarin recogniser (Whisper base, not a fake): a refusal is
+    judged, reminded and asked again, the second answer is accepted, and the session is sealed."""
+    created = service.create(template="browser-check-zh")
+    sid = created["id"]
+    page = launch(files["signer"], files["zh-no-then-yes"], created["signer_url"])
+    try:
+        consent(page)
+        page.wait_for_selector("#subtitle", timeout=60_000)
+        assert "您是否同意" in page.inner_text("#subtitle")
+        page.wait_for_selector(".verdict-REJECT, .verdict-UNCLEAR", timeout=60_000)
+        shot(page, "zh-reask-rejected")
+        page.wait_for_selector(".verdict-ACCEPT", timeout=60_000)
+        shot(page, "zh-reask-accepted")
+        finish_documents_and_sign(page, "zh")
+        page.wait_for_selector("#evidence-id", timeout=60_000)
+        page.wait_for_selector("#upload:has-text('录像已全部上传')", timeout=90_000)
+        shot(page, "zh-done")
+        wait_sealed(service, sid)
+        events = service.events(sid)
+    except Exception:
+        dump_on_failure(service, sid, page, "zh")
+        raise
+    answers = [e["payload"] for e in events if e["kind"] == "answer_judged"]
+    q1 = [a for a in answers if a["question_id"] == "q1"]
+    assert q1[0]["verdict"] in ("REJECT", "UNCLEAR") and q1[-1]["verdict"] == "ACCEPT", q1
+    assert len(q1) >= 2
+    for a in answers:
+        assert "whisper-base" in a["model"], a  # the bundled Mandarin model, not the English one
+    asked = [
+        e["payload"] for e in events if e["kind"] == "question_asked" and e["payload"]["question_id"] == "q1"
+    ]
+    assert asked[1]["attempt"] == 2 and asked[1]["reminder"], asked
+    assert [a["verdict"] for a in answers if a["question_id"] == "q2"][-1] == "ACCEPT"
+    qc = next(e["payload"] for e in events if e["kind"] == "qc_evaluated")
+    verdicts = {r["rule"]: r["verdict"] for r in qc["rules"]}
+    assert verdicts["answers_affirmed"] == "PASS", qc
+    assert service.status(sid) == "sealed"
 
 
 def test_a_dropped_network_loses_no_recording_chunk(
