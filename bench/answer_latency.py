@@ -310,7 +310,9 @@ def main() -> None:
     parser.add_argument("--lang", choices=("en", "zh"), default="en")
     parser.add_argument("--limit", type=int, default=0, help="run only the first N answers")
     parser.add_argument("--modes", default="", help="en: speculative,plain; zh: scored,text")
-    parser.add_argument("--window-s", type=float, default=15.0, help="Whisper encoder window (30 = full)")
+    parser.add_argument(
+        "--window-s", type=float, default=0.0, help="Whisper encoder window (30 = full; default: en 15, zh 6)"
+    )
     parser.add_argument("--show", action="store_true", help="print what was heard of every answer")
     parser.add_argument("--fast", action="store_true", help="no real-time pacing (accuracy only)")
     args = parser.parse_args()
@@ -320,6 +322,7 @@ def main() -> None:
     if args.limit:
         cases = cases[: args.limit]
     vad = SileroVad()
+    args.window_s = args.window_s or (6.0 if zh else 15.0)
     if zh:
         asr = FasterWhisperAsr(model_cache=load_settings().speech.model_cache, window_s=args.window_s)
     else:

@@ -32,6 +32,8 @@ class SpeechConfig:
     asr_model_dir: Path | None = None  # None: the bundled models (Whisper tiny.en for en, base for zh)
     asr_threads: int = 2
     asr_window_s: float = 15.0  # Whisper's encoder window (30 = the model's full window)
+    # the bundled Mandarin model's window: answers are short, and the candidates are scored on it too
+    asr_window_zh_s: float = 6.0
     tts: str = "espeak"  # espeak | fake
     vad: str = "silero"  # silero | energy
     # where bundled models that ship in parts are joined once (Whisper base): DUALSIGN_MODEL_CACHE
@@ -157,6 +159,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         asr_model_dir=Path(model_dir).resolve() if model_dir else None,
         asr_threads=_int(env, "DUALSIGN_ASR_THREADS", SpeechConfig.asr_threads),
         asr_window_s=_float(env, "DUALSIGN_ASR_WINDOW_S", SpeechConfig.asr_window_s),
+        asr_window_zh_s=_float(env, "DUALSIGN_ASR_WINDOW_ZH_S", SpeechConfig.asr_window_zh_s),
         tts=env.get("DUALSIGN_TTS") or SpeechConfig.tts,
         vad=env.get("DUALSIGN_VAD") or SpeechConfig.vad,
         model_cache=Path(env["DUALSIGN_MODEL_CACHE"]).resolve()

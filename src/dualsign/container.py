@@ -271,6 +271,7 @@ def speech_from(settings: Settings) -> SpeechEngines:
             asr_model_dir=s.asr_model_dir,
             asr_threads=s.asr_threads,
             asr_window_s=s.asr_window_s,
+            asr_window_zh_s=s.asr_window_zh_s,
             model_cache=s.model_cache,
             tts=s.tts,
             vad=s.vad,

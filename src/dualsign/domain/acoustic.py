@@ -15,7 +15,9 @@ generic negatives — or, for a question that expects "no", the affirmatives), a
    - beats every opposing answer by ``OPPOSING_MARGIN`` (log-probability, natural log), and
    - comes within ``NULL_MARGIN`` of the free transcript (it explains the audio about as well as what
      the recogniser heard), and
-   - is not much shorter than the transcript (it covers the whole answer, not a prefix of it).
+   - is not much shorter than the transcript (it covers the whole answer, not a prefix of it);
+   and, for Mandarin, the transcript is mostly Chinese characters (a recogniser that wrote digits or
+   Latin letters did not hear Mandarin words, and a score cannot stand in for that).
    Anything else stays UNCLEAR, with the winning hypothesis and the margins in the explanation.
 
 Margins were set on the espeak-ng voices of bench/answer_corpus_zh (docs/speech.md has the table).
@@ -24,6 +26,7 @@ Pure functions, no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -32,8 +35,9 @@ from dualsign.domain.matching import MatchResult, Verdict, is_negative_phrase
 from dualsign.domain.normalization import LanguageFamily, normalize
 
 OPPOSING_MARGIN = 2.0
-NULL_MARGIN = 2.0
+NULL_MARGIN = 6.0
 EXTRA_TOKENS = 2  # the transcript may be this many characters (zh) / words (en) longer than the answer
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # text rules after which the audio may still show a clear acceptable answer (misheard words, not doubt)
 RESCUABLE_RULES = frozenset({"no_match", "extra_content"})
 
@@ -153,6 +157,8 @@ def decide(
     gap = heard.logprob - best
     length = _length(heard.text, family)
     covers = length <= _length(best_p, family) + EXTRA_TOKENS
+    if family == "zh" and 2 * len(_HAN.findall(heard.text)) < max(1, length):
+        return with_acoustic(text_result, "transcript_not_chinese")
     if margin >= OPPOSING_MARGIN and gap <= NULL_MARGIN and covers:
         return MatchResult(
             Verdict.ACCEPT,

@@ -36,6 +36,7 @@ class SpeechSettings:
     asr_threads: int = 2
     asr_timeout_s: float = 15.0
     asr_window_s: float = 15.0
+    asr_window_zh_s: float = 6.0
     tts: str = "espeak"
     vad: str = "silero"
     model_cache: Path | None = None  # where Whisper base is joined from its packages (None: no Mandarin)
@@ -59,13 +60,14 @@ def make_asr(
     timeout_s: float = 15.0,
     window_s: float = 15.0,
     model_cache: Path | None = None,
+    window_zh_s: float = 6.0,
 ) -> AsrEngine:
     if kind == "faster-whisper":
         if model_dir is None and model_cache is not None:
             # the bundled default: tiny.en for English, the multilingual base for Mandarin
             english = FasterWhisperAsr(cpu_threads=threads, timeout_s=timeout_s, window_s=window_s)
             mandarin = FasterWhisperAsr(
-                model_cache=model_cache, cpu_threads=threads, timeout_s=timeout_s, window_s=window_s
+                model_cache=model_cache, cpu_threads=threads, timeout_s=timeout_s, window_s=window_zh_s
             )
             return LanguageRoutedAsr(kind, {"en": english, "zh": mandarin}, fallback="zh")
         return FasterWhisperAsr(model_dir, cpu_threads=threads, timeout_s=timeout_s, window_s=window_s)
@@ -98,7 +100,15 @@ def build_speech(s: SpeechSettings) -> SpeechEngines:
     return SpeechEngines(
         tts=make_tts(s.tts),
         vad=make_vad(s.vad),
-        asr=make_asr(s.asr, s.asr_model_dir, s.asr_threads, s.asr_timeout_s, s.asr_window_s, s.model_cache),
+        asr=make_asr(
+            s.asr,
+            s.asr_model_dir,
+            s.asr_threads,
+            s.asr_timeout_s,
+            s.asr_window_s,
+            s.model_cache,
+            s.asr_window_zh_s,
+        ),
     )
 
 

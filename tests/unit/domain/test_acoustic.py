@@ -86,6 +86,15 @@ def test_an_accept_from_text_is_withdrawn_when_a_negation_explains_the_audio_bet
     assert result.verdict is Verdict.UNCLEAR and result.rule == "acoustic_disagrees"
 
 
+@pytest.mark.parametrize("heard", ["4.2.4", "Mario", "3-2-5"])
+def test_a_mandarin_answer_heard_as_digits_or_latin_is_never_rescued(heard: str) -> None:
+    scores = (Scored("同意", -3.0), Scored("不同意", -12.0), Scored("不是", -12.0))
+    cands = candidates(["同意", "是的"], (), "zh")
+    result = decide(match(heard, ["同意", "是的"], (), "zh"), Scored(heard, -3.0), scores, cands, "zh")
+    assert result.verdict is Verdict.UNCLEAR
+    assert result.acoustic is not None and result.acoustic["outcome"] == "transcript_not_chinese"
+
+
 def test_no_scores_leaves_the_text_verdict() -> None:
     text = match("千注", KNOW, KNOW_REJECT, "zh")
     assert decide(text, None, (), candidates(KNOW, KNOW_REJECT, "zh"), "zh") == text
