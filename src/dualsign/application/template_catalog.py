@@ -19,9 +19,33 @@ from dualsign.domain.errors import Conflict, FieldProblem, InvalidInput, NotFoun
 from dualsign.domain.templates import Template, parse_template
 from dualsign.scenarios import builtin_sources
 
+MAX_TEMPLATE_CHARS = 512 * 1024
+MAX_YAML_DEPTH = 32  # a real template nests 5 deep; PyYAML's composer recurses once per level
+
+
+def _check_shape(text: str, source: str) -> None:
+    """Refuse a huge or deeply nested document before it is composed (PyYAML recurses per level)."""
+    if len(text) > MAX_TEMPLATE_CHARS:
+        raise TemplateInvalid(
+            [FieldProblem("", f"the template is longer than {MAX_TEMPLATE_CHARS} characters")], source
+        )
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):  # the event parser keeps a stack, no recursion
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                mark = event.start_mark
+                where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+                raise TemplateInvalid(
+                    [FieldProblem(where, f"nested deeper than {MAX_YAML_DEPTH} levels")], source
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
 
 def parse_template_yaml(text: str, source: str = "template") -> Template:
     try:
+        _check_shape(text, source)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         where = ""
