@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
+from dualsign.application.console import add_reviewer
+from dualsign.application.tenants import create_tenant
 from dualsign.container import Container
+from dualsign.engines._audio import to_wav
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.verifier import Status, verify
 from tests.conftest import FixedClock, make_container
-from tests.integration.helpers import create, tenant_headers
+from tests.integration.helpers import PHOTO, create, tenant_headers
 
 T0 = 1_795_000_000_000
 
@@ -163,3 +168,163 @@ def test_a_chunked_multipart_body_over_the_limit_is_413(
         assert "content-length" not in r.request.headers
         assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
     c.close()
+
+
+# 2. blob references are scoped to their owner --------------------------------------------------------
+TEMPLATE = (Path(__file__).parent / "signing_template.yaml").read_text(encoding="utf-8")
+
+
+def with_prompt_audio(digest: str, key: str = "signing-check") -> bytes:
+    text = TEMPLATE.replace("key: signing-check", f"key: {key}")
+    text = text.replace("    prompt: Are you", f"    prompt_audio: {digest}\n    prompt: Are you")
+    return text.encode()
+
+
+def test_a_tenant_cannot_name_or_probe_another_tenants_blob(env: tuple[TestClient, Container]) -> None:
+    client, c = env
+    a = {**tenant_headers(c, "Tenant A"), "Content-Type": "application/yaml"}
+    b = {**tenant_headers(c, "Tenant B"), "Content-Type": "application/yaml"}
+    wav = to_wav(np.zeros(16000, dtype=np.float32))
+    uploaded = client.post(
+        "/v1/templates/prompt-audio", headers={**a, "Content-Type": "audio/wav"}, content=wav
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    digest = uploaded.json()["sha256"]
+    photo = hashlib.sha256(PHOTO).hexdigest()
+    create(client, {"Authorization": a["Authorization"]})  # A's session stores the JPEG identity photo
+
+    answers = {}
+    for name, target in [("A's WAV", digest), ("A's JPEG", photo), ("nothing", "f" * 64)]:
+        r = client.post("/v1/templates", headers=b, content=with_prompt_audio(target, "b-check"))
+        assert r.status_code == 422, (name, r.text)
+        assert r.json()["errors"][0]["field"] == "questions.0.prompt_audio"
+        answers[name] = r.json()["errors"][0]["reason"].replace(target, "<digest>")
+    assert len(set(answers.values())) == 1, answers  # "not yours" and "does not exist" answer alike
+
+    own = client.post("/v1/templates", headers=a, content=with_prompt_audio(digest, "a-check"))
+    assert own.status_code == 201, own.text
+    session = create(client, {"Authorization": a["Authorization"]}, template="a-check").json()
+    signer = signer_of(session)
+    client.post("/signer/v1/open", headers=signer)
+    state = client.post("/signer/v1/consent", headers=signer, json={"agree": True})
+    assert state.status_code == 200
+    token = signer["X-Signer-Token"]
+    assert client.get(f"/signer/v1/prompt-audio/{digest}?token={token}").content == wav
+
+
+# 4. console sign-in resists guessing; 5. sign-out ends the session; 6. HTTPS off this machine --------
+PASSWORD = "correct horse battery"
+CHANGE = {"X-DualSign-Console": "1"}
+HERE_CLIENT = ("127.0.0.1", 50000)
+
+
+@pytest.fixture
+def console_env(
+    tmp_path: Path, database_url: str, clock: FixedClock
+) -> Iterator[tuple[Container, dict[str, str]]]:
+    c = make_container(tmp_path, database_url, clock, DUALSIGN_WORKER="off")
+    tenant, _ = create_tenant(c.new_uow(), c.clock, c.ids, "Console Bank")
+    reviewers = {}
+    for name in ("alice", "bob"):
+        r = add_reviewer(
+            c.new_uow(),
+            c.clock,
+            c.ids.new_id,
+            c.passwords,
+            tenant_id=tenant.id,
+            username=name,
+            password=PASSWORD,
+            role="reviewer",
+        )
+        reviewers[name] = r.id
+    yield c, reviewers
+    c.close()
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+    return client.post(
+        "/console/api/sign-in", headers=CHANGE, json={"username": username, "password": password}
+    )
+
+
+def test_guessing_a_console_password_is_throttled_and_audited(
+    console_env: tuple[Container, dict[str, str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    c, _ = console_env
+    with TestClient(create_app(c), client=HERE_CLIENT) as client:
+        codes = [sign_in(client, "alice", f"guess {i}").status_code for i in range(8)]
+        assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}, codes
+        right = sign_in(client, "alice")
+        assert right.status_code == 429  # the right password is not even tried while throttled
+        assert int(right.headers["retry-after"]) > 0 and right.json()["retry_after_s"] > 0
+    with TestClient(create_app(c), client=("127.0.0.2", 50000)) as elsewhere:
+        assert sign_in(elsewhere, "alice").status_code == 200  # the owner from another address gets in
+    with TestClient(create_app(c), client=("127.0.0.3", 50000)) as sprayer:
+        codes = [sign_in(sprayer, f"user{i}", "guess").status_code for i in range(22)]
+        assert codes[-1] == 429 and codes.count(401) == 20, codes  # one address, any usernames
+    audit = [r.getMessage() for r in caplog.records if r.name == "dualsign.audit"]
+    assert any("sign-in failed: 'alice' from 127.0.0.1" in m for m in audit)
+    assert any("refused" in m and "127.0.0.1" in m for m in audit)
+
+
+def test_sign_out_and_a_password_change_end_the_sign_in_on_the_server(
+    console_env: tuple[Container, dict[str, str]],
+) -> None:
+    c, reviewers = console_env
+    with TestClient(create_app(c), client=HERE_CLIENT) as client:
+        assert sign_in(client, "alice").status_code == 200
+        copied = dict(client.cookies)
+        assert client.post("/console/api/sign-out", headers=CHANGE).status_code == 200
+        client.cookies.clear()
+        client.cookies.update(copied)  # the old cookie, replayed
+        stale = client.get("/console/api/me")
+        assert stale.status_code == 401 and "ended" in stale.json()["detail"]
+
+        client.cookies.clear()
+        assert sign_in(client, "bob").status_code == 200
+        assert client.get("/console/api/me").status_code == 200
+        uow = c.new_uow()
+        with uow:
+            uow.reviewers.set_password(reviewers["bob"], c.passwords.hash("another long password"))
+            uow.commit()
+        assert client.get("/console/api/me").status_code == 401
+
+
+def test_the_console_signs_in_over_https_only_off_this_machine(
+    console_env: tuple[Container, dict[str, str]],
+) -> None:
+    c, _ = console_env
+    with TestClient(create_app(c), client=("203.0.113.7", 50000)) as remote:
+        plain = sign_in(remote, "alice")
+        assert plain.status_code == 403 and plain.json()["code"] == "https_required"
+        assert "set-cookie" not in plain.headers
+    with TestClient(create_app(c), base_url="https://console.example", client=("203.0.113.7", 50000)) as tls:
+        signed = sign_in(tls, "alice")
+        assert signed.status_code == 200 and "secure" in signed.headers["set-cookie"].lower()
+
+
+def test_sign_in_failures_are_counted_across_processes_through_redis(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    env = {"DUALSIGN_REDIS_URL": "redis://127.0.0.1:6379/0", "DUALSIGN_WORKER": "off"}
+    a = make_container(tmp_path, db, FixedClock(), **env)
+    b = make_container(tmp_path, db, FixedClock(), **env)
+    address = f"127.{secrets.randbelow(250) + 1}.{secrets.randbelow(250) + 1}.{secrets.randbelow(250) + 1}"
+    user = f"r{secrets.token_hex(6)}"  # fresh keys in a Redis shared with earlier runs
+    add_reviewer(
+        a.new_uow(),
+        a.clock,
+        a.ids.new_id,
+        a.passwords,
+        tenant_id=None,
+        username=user,
+        password=PASSWORD,
+        role="auditor",
+    )
+    with (
+        TestClient(create_app(a), client=(address, 1)) as one,
+        TestClient(create_app(b), client=(address, 2)) as two,
+    ):
+        codes = [sign_in(api, user, "wrong").status_code for api in (one, two, one, two, one, two)]
+        assert codes == [401] * 5 + [429], codes
+    a.close()
+    b.close()
