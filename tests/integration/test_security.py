@@ -8,14 +8,17 @@ process and re-raises any unhandled server exception, so a 500 fails the test). 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import secrets
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from asn1crypto import cms
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
@@ -328,3 +331,44 @@ def test_sign_in_failures_are_counted_across_processes_through_redis(tmp_path: P
         assert codes == [401] * 5 + [429], codes
     a.close()
     b.close()
+
+
+# 10. the timestamp token's unsigned bytes are bound to the validated TSA certificate -----------------
+def _rezip(bundle: bytes, name: str, data: bytes) -> bytes:
+    src, out = zipfile.ZipFile(io.BytesIO(bundle)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for n in src.namelist():
+            z.writestr(n, data if n == name else src.read(n))
+    return out.getvalue()
+
+
+def _flip_carried_certificate(token: bytes) -> bytes:
+    cert = cms.ContentInfo.load(token)["content"]["certificates"][0].chosen.dump()
+    at = token.index(cert) + len(cert) - 1  # the last byte of its signature: it still parses
+    return token[:at] + bytes([token[at] ^ 0x01]) + token[at + 1 :]
+
+
+def _other_signer_serial(token: bytes) -> bytes:
+    info = cms.ContentInfo.load(token)
+    sid = info["content"]["signer_infos"][0]["sid"].chosen
+    sid["serial_number"] = sid["serial_number"].native + 1
+    return info.dump(force=True)
+
+
+@pytest.mark.parametrize("tamper", [_flip_carried_certificate, _other_signer_serial])
+def test_online_verification_fails_a_token_with_changed_unsigned_bytes(
+    env: tuple[TestClient, Container], tamper: Any
+) -> None:
+    client, c = env
+    headers = tenant_headers(c, "Timestamp Bank")
+    sid = create(client, headers).json()["id"]
+    client.post(f"/v1/sessions/{sid}/cancel", headers=headers, json={"reason": "t"})
+    bundle = client.get(f"/v1/sessions/{sid}/bundle", headers=headers).content
+    zip_type = {"Content-Type": "application/zip"}
+    assert client.post("/verify", headers=zip_type, content=bundle).json()["verdict"] == "PASSED"
+    token = zipfile.ZipFile(io.BytesIO(bundle)).read("manifest.tsr")
+    changed = tamper(token)
+    assert changed != token
+    report = client.post("/verify", headers=zip_type, content=_rezip(bundle, "manifest.tsr", changed)).json()
+    step = next(s for s in report["steps"] if s["step"] == 7)
+    assert report["verdict"] == "FAILED" and step["status"] == "FAILED", report
