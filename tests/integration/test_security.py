@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import numpy as np
 import pytest
 from asn1crypto import cms
@@ -372,3 +373,42 @@ def test_online_verification_fails_a_token_with_changed_unsigned_bytes(
     report = client.post("/verify", headers=zip_type, content=_rezip(bundle, "manifest.tsr", changed)).json()
     step = next(s for s in report["steps"] if s["step"] == 7)
     assert report["verdict"] == "FAILED" and step["status"] == "FAILED", report
+
+
+# 8 (second half). a client gone mid chunk upload is no server error --------------------------------
+def test_a_client_gone_mid_chunk_upload_leaves_no_traceback(env: tuple[TestClient, Container]) -> None:
+    client, c = env
+    created = create(client, tenant_headers(c, "Gone")).json()
+    signer = signer_of(created)
+    client.post("/signer/v1/open", headers=signer)
+    client.post("/signer/v1/consent", headers=signer, json={"agree": True})
+    headers = {**signer, "X-Content-SHA256": "a" * 64, "Content-Length": "100000"}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "PUT",
+        "scheme": "http",
+        "path": "/signer/v1/recording/0/0",
+        "raw_path": b"/signer/v1/recording/0/0",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+    }
+    incoming = [
+        {"type": "http.request", "body": b"x" * 1000, "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    anyio.run(client.app, scope, receive, send)  # raises on an unhandled exception
+    assert sent[0]["status"] == 499
+    assert client.get("/signer/v1/recording", headers=signer).json()["segments"] == []  # nothing kept
