@@ -123,6 +123,8 @@ def test_pages_and_files_carry_security_headers(env: tuple[TestClient, Container
         assert r.headers["x-frame-options"] == "DENY"
         assert r.headers["x-content-type-options"] == "nosniff"
         assert "<script>" not in r.text  # the CSP allows no inline script
+    docs = client.get("/docs")  # Swagger UI keeps its CDN script, but is not framed either
+    assert docs.status_code == 200 and docs.headers["content-security-policy"] == "frame-ancestors 'none'"
     for path in ("/static/verify.js", "/static/console.js", "/pki/root.pem", "/healthz"):
         assert client.get(path).headers["x-content-type-options"] == "nosniff", path
 
@@ -412,3 +414,26 @@ def test_a_client_gone_mid_chunk_upload_leaves_no_traceback(env: tuple[TestClien
     anyio.run(client.app, scope, receive, send)  # raises on an unhandled exception
     assert sent[0]["status"] == 499
     assert client.get("/signer/v1/recording", headers=signer).json()["segments"] == []  # nothing kept
+
+
+def test_the_console_refuses_deeply_nested_yaml_too(console_env: tuple[Container, dict[str, str]]) -> None:
+    c, _ = console_env
+    tenant = c.new_uow()
+    with tenant:
+        bank = tenant.reviewers.by_username("alice")
+    assert bank is not None
+    add_reviewer(
+        c.new_uow(),
+        c.clock,
+        c.ids.new_id,
+        c.passwords,
+        tenant_id=bank.tenant_id,
+        username="adam",
+        password=PASSWORD,
+        role="admin",
+    )
+    with TestClient(create_app(c), client=HERE_CLIENT) as client:
+        assert sign_in(client, "adam").status_code == 200
+        body = ("a: " + "[" * 1000 + "]" * 1000).encode()
+        r = client.post("/console/api/templates", headers=CHANGE, content=body)
+        assert r.status_code == 422 and "nested deeper than" in r.json()["detail"]

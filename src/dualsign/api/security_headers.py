@@ -20,6 +20,9 @@ HTML = {
     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
     "x-frame-options": "DENY",
 }
+# FastAPI's API docs load Swagger UI / ReDoc from their CDN with an inline script: framing refused only
+DOCS = {"content-security-policy": "frame-ancestors 'none'", "x-frame-options": "DENY"}
+DOCS_PATHS = ("/docs", "/redoc")
 
 
 class SecurityHeadersMiddleware:
@@ -35,7 +38,8 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 html = headers.get("content-type", "").startswith("text/html")
-                for name, value in (ALWAYS | HTML).items() if html else ALWAYS.items():
+                page = DOCS if scope.get("path", "").startswith(DOCS_PATHS) else HTML
+                for name, value in (ALWAYS | page).items() if html else ALWAYS.items():
                     if name not in headers:
                         headers[name] = value
             await send(message)
