@@ -65,6 +65,8 @@ class Settings:
     secret_key: bytes
     host: str = "127.0.0.1"
     port: int = 8000
+    # proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (the TLS proxy before the console)
+    forwarded_allow_ips: str = "127.0.0.1"
     limits: Limits = field(default_factory=Limits)
     speech: SpeechConfig = field(default_factory=SpeechConfig)
     vision: VisionConfig = field(default_factory=VisionConfig)
@@ -232,5 +234,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secret_key=_secret(env, data_dir),
         host=host,
         port=port,
+        forwarded_allow_ips=env.get("DUALSIGN_FORWARDED_ALLOW_IPS", Settings.forwarded_allow_ips),
         limits=limits,
     )

@@ -24,6 +24,10 @@ class Decision:
 class RateLimiter(Protocol):
     def hit(self, key: str, limit: int, window_s: int) -> Decision: ...
 
+    def peek(self, key: str, limit: int, window_s: int) -> Decision:
+        """The current window's count, not counting this look (allowed: still under ``limit``)."""
+        ...
+
 
 def _window(window_s: int, now: float) -> tuple[int, int]:
     start = int(now // window_s) * window_s
@@ -44,6 +48,12 @@ class MemoryRateLimiter:
             self._counts[(key, start)] = count
         return Decision(count <= limit, count, limit, left)
 
+    def peek(self, key: str, limit: int, window_s: int) -> Decision:
+        start, left = _window(window_s, time.time())
+        with self._lock:
+            count = self._counts.get((key, start), 0)
+        return Decision(count < limit, count, limit, left)
+
 
 class RedisRateLimiter:
     def __init__(self, client: Any, prefix: str = "dualsign:rl:") -> None:
@@ -58,3 +68,8 @@ class RedisRateLimiter:
         pipe.expire(name, window_s + 1)
         count = int(pipe.execute()[0])
         return Decision(count <= limit, count, limit, left)
+
+    def peek(self, key: str, limit: int, window_s: int) -> Decision:
+        start, left = _window(window_s, time.time())
+        count = int(self.redis.get(f"{self.prefix}{key}:{start}") or 0)
+        return Decision(count < limit, count, limit, left)

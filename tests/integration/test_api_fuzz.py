@@ -67,7 +67,7 @@ def test_no_operation_answers_a_server_error(tmp_path: Path) -> None:
         role="admin",
     )
     app = create_app(c)
-    with TestClient(app) as client:  # the console's sign-in cookie, so console operations are reached too
+    with TestClient(app, client=("127.0.0.1", 50000)) as client:  # the console cookie: reach its operations
         signed = client.post(
             "/console/api/sign-in",
             headers={"X-DualSign-Console": "1"},

@@ -31,7 +31,7 @@ def env(tmp_path: Path, database_url: str, clock: FixedClock) -> Iterator[dict[s
     c = make_container(
         tmp_path, database_url, clock, DUALSIGN_WORKER="off", DUALSIGN_WEBHOOK_ALLOW_NETWORKS="127.0.0.1"
     )
-    with TestClient(create_app(c)) as client:
+    with TestClient(create_app(c), client=("127.0.0.1", 50000)) as client:  # the console: this machine
         bank, key = create_tenant(c.new_uow(), c.clock, c.ids, "Example Life Insurance")
         other, _ = create_tenant(c.new_uow(), c.clock, c.ids, "Other Bank")
         for name, role, tenant in [

@@ -20,6 +20,7 @@ from dualsign.api.routes import (
     templates,
     verification,
 )
+from dualsign.api.security_headers import SecurityHeadersMiddleware
 from dualsign.api.timing import TimingMiddleware
 from dualsign.container import Container
 
@@ -64,5 +65,6 @@ def create_app(container: Container) -> FastAPI:
         per_client=s.rate_limit_client,
         per_token=s.rate_limit_token,
     )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(TimingMiddleware, metrics=container.metrics)
     return app

@@ -1,4 +1,9 @@
-"""A request-body limit enforced before any parsing: over-size bodies get 413 and nothing is read on."""
+"""A request-body limit enforced before any parsing: over-size bodies get 413 and nothing is read on.
+
+A body without Content-Length (chunked) is counted as it is read. The route's parser may catch the
+error raised past the limit and answer on its own (the multipart parser answers 400): once the limit
+is passed, whatever the application answers is replaced by the 413.
+"""
 
 from __future__ import annotations
 
@@ -26,18 +31,25 @@ class BodyLimitMiddleware:
             return
         seen = 0
         started = False
+        exceeded = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if exceeded:  # the application caught BodyTooLarge and answers itself: answer 413 instead
+                if not started:
+                    started = True
+                    await self._reject(scope, send)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)

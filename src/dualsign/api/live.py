@@ -350,7 +350,12 @@ class LiveChannel:
                 elif data[:1] == b"V":
                     self.take_frame(data[1:])
                 continue
-            await self.on_control(json.loads(message.get("text") or "{}"))
+            control = parse_control(message.get("text") or "")
+            if isinstance(control, str):  # answered, then closed: 1007 = data inconsistent with its type
+                await self.ws.send_json({"type": "error", "code": "bad_message", "detail": control})
+                await self.ws.close(code=BAD_MESSAGE_CLOSE)
+                break
+            await self.on_control(control)
         await self.stop_frames()
         await self.summarize()
 
@@ -365,6 +370,25 @@ class LiveChannel:
             )
         except DualSignError:
             return  # the session was sealed meanwhile: nothing more can join its chain
+
+
+MAX_CONTROL_CHARS = 4096  # a control message is a few fields: anything longer is not one
+BAD_MESSAGE_CLOSE = 1007
+
+
+def parse_control(text: str) -> dict[str, Any] | str:
+    """A control message as a JSON object, or why the text is not one (one line for the page)."""
+    if len(text) > MAX_CONTROL_CHARS:
+        return f"a control message is at most {MAX_CONTROL_CHARS} characters"
+    try:
+        control = json.loads(text)
+    except RecursionError:
+        return "the control message is nested too deeply"
+    except ValueError as exc:
+        return f"the control message is not JSON: {exc}"
+    if not isinstance(control, dict):
+        return f"a control message is a JSON object, not {type(control).__name__}"
+    return control
 
 
 def _min_good_frames(uow: Any, svc: signer.SignerServices, token: str) -> int:

@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from dualsign.domain.errors import DualSignError
 from dualsign.engines.base import EngineUnavailable
@@ -28,7 +30,9 @@ def problem(
     if instance:
         body["instance"] = instance
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if "retry_after_s" in extra:
+        headers["Retry-After"] = str(extra["retry_after_s"])
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -36,6 +40,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DualSignError)
     async def _domain(request: Request, exc: DualSignError) -> JSONResponse:
         return problem(exc.http_status, exc.title, str(exc), exc.code, request.url.path, **exc.extra())
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        # the client went away mid-body (a closed tab, a dropped network): nothing was stored, nobody
+        # reads the answer, and it is no server error worth a traceback (the page retries the chunk)
+        return Response(status_code=499)
 
     @app.exception_handler(EngineUnavailable)
     async def _engine(request: Request, exc: EngineUnavailable) -> JSONResponse:

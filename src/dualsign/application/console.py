@@ -125,7 +125,7 @@ class ConsoleTokens:
         self._s = URLSafeTimedSerializer(secret, salt="dualsign.console.v1")
 
     def issue(self, reviewer: Reviewer) -> str:
-        return self._s.dumps({"rid": reviewer.id})
+        return self._s.dumps({"rid": reviewer.id, "gen": reviewer.sign_in_generation})
 
     def reviewer(self, uow: UnitOfWork, token: str) -> Reviewer:
         try:
@@ -138,7 +138,16 @@ class ConsoleTokens:
             reviewer = uow.reviewers.get(str(data.get("rid")))
         if reviewer is None or reviewer.disabled_at is not None:
             raise Unauthorized("sign in to the console")
+        if data.get("gen") != reviewer.sign_in_generation:  # signed out, or password or role changed since
+            raise Unauthorized("this sign-in has ended: sign in again")
         return reviewer
+
+
+def sign_out(uow: UnitOfWork, reviewer: Reviewer) -> None:
+    """End the reviewer's sign-ins on the server: a copy of the cookie is refused from now on."""
+    with uow:
+        uow.reviewers.revoke_sign_ins(reviewer.id)
+        uow.commit()
 
 
 def _visible(reviewer: Reviewer, record: SessionRecord | None, session_id: str) -> SessionRecord:

@@ -65,6 +65,7 @@ class Reviewer:
     role: str  # admin | reviewer | auditor
     created_at: datetime
     disabled_at: datetime | None = None
+    sign_in_generation: int = 0  # sign-ins issued under an older number are revoked
 
 
 @dataclass(frozen=True)

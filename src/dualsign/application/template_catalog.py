@@ -13,15 +13,39 @@ from typing import Any
 import yaml
 
 from dualsign.application.ports import BlobStore, Clock, IdFactory, UnitOfWork, UnitOfWorkFactory
-from dualsign.application.prompts import store_prompt_recording
+from dualsign.application.prompts import StoredRecording, store_prompt_recording
 from dualsign.application.records import TemplateVersion
 from dualsign.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, TemplateInvalid
 from dualsign.domain.templates import Template, parse_template
 from dualsign.scenarios import builtin_sources
 
+MAX_TEMPLATE_CHARS = 512 * 1024
+MAX_YAML_DEPTH = 32  # a real template nests 5 deep; PyYAML's composer recurses once per level
+
+
+def _check_shape(text: str, source: str) -> None:
+    """Refuse a huge or deeply nested document before it is composed (PyYAML recurses per level)."""
+    if len(text) > MAX_TEMPLATE_CHARS:
+        raise TemplateInvalid(
+            [FieldProblem("", f"the template is longer than {MAX_TEMPLATE_CHARS} characters")], source
+        )
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):  # the event parser keeps a stack, no recursion
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                mark = event.start_mark
+                where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+                raise TemplateInvalid(
+                    [FieldProblem(where, f"nested deeper than {MAX_YAML_DEPTH} levels")], source
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
 
 def parse_template_yaml(text: str, source: str = "template") -> Template:
     try:
+        _check_shape(text, source)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         where = ""
@@ -39,6 +63,24 @@ class Published:
     created: bool  # False: identical content was already published
 
 
+def _may_name(uow: UnitOfWork, blobs: BlobStore | None, tenant_id: str | None, sha256: str) -> bool:
+    """A tenant names only recordings it uploaded; the platform (built-ins, the operator) any stored one."""
+    if tenant_id is not None:
+        return uow.prompt_audio.owns(tenant_id, sha256)
+    return blobs is not None and blobs.exists(sha256)
+
+
+def upload_prompt_audio(
+    uow: UnitOfWork, clock: Clock, blobs: BlobStore, tenant_id: str, audio: bytes
+) -> StoredRecording:
+    """A tenant's prompt recording, normalised and stored; only this tenant's templates may name it."""
+    stored = store_prompt_recording(blobs, audio)
+    with uow:
+        uow.prompt_audio.add(tenant_id, stored.sha256, clock.now())
+        uow.commit()
+    return stored
+
+
 def publish_template(
     uow: UnitOfWork,
     clock: Clock,
@@ -49,15 +91,17 @@ def publish_template(
     blobs: BlobStore | None = None,
 ) -> Published:
     template = parse_template_yaml(text, source)
-    missing = [
-        FieldProblem(f"questions.{i}.prompt_audio", f"no uploaded prompt audio has digest {q.prompt_audio}")
-        for i, q in enumerate(template.questions)
-        if q.prompt_audio and (blobs is None or not blobs.exists(q.prompt_audio))
-    ]
-    if missing:
-        raise TemplateInvalid(missing, source)
     digest = template.content_hash()
     with uow:
+        missing = [  # one answer for "another tenant's" and "none": nobody learns what others stored
+            FieldProblem(
+                f"questions.{i}.prompt_audio", f"no prompt audio you uploaded has digest {q.prompt_audio}"
+            )
+            for i, q in enumerate(template.questions)
+            if q.prompt_audio and not _may_name(uow, blobs, tenant_id, q.prompt_audio)
+        ]
+        if missing:
+            raise TemplateInvalid(missing, source)
         if tenant_id is not None and uow.templates.versions(None, template.key):
             raise Conflict(f"template key {template.key!r} is built in; give your template another key")
         existing = uow.templates.find(tenant_id, template.key, digest)
@@ -156,7 +200,7 @@ def attach_prompt_audio(
         raise InvalidInput(
             [FieldProblem("question_id", f"{key!r} has no question {question_id!r} ({known})")]
         )
-    stored = store_prompt_recording(blobs, audio)
+    stored = upload_prompt_audio(uow, clock, blobs, tenant_id, audio)
     target["prompt_audio"] = stored.sha256
     text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
     published = publish_template(uow, clock, ids, tenant_id, text, f"{key} + prompt audio", blobs)

@@ -119,7 +119,15 @@ def serve(
     if settings.worker == "inline":
         container.start_worker()
     logs.configure(settings.log_format)
-    uvicorn.run(create_app(container), host=bind_host, port=bind_port, log_config=None, log_level="info")
+    uvicorn.run(
+        create_app(container),
+        host=bind_host,
+        port=bind_port,
+        log_config=None,
+        log_level="info",
+        proxy_headers=True,  # the scheme and client address from a trusted TLS proxy only
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 @app.command()

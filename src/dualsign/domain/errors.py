@@ -164,6 +164,29 @@ class Forbidden(DualSignError):
         return {"role": self.role, "action": self.action}
 
 
+class InsecureTransport(DualSignError):
+    """A credential offered over plain HTTP from another machine (it crossed the network in clear)."""
+
+    code = "https_required"
+    http_status = 403
+    title = "HTTPS required"
+
+
+class TooManyAttempts(DualSignError):
+    """Too many failed attempts in a while (console sign-in): try again after ``retry_after_s``."""
+
+    code = "too_many_attempts"
+    http_status = 429
+    title = "Too many attempts"
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+    def extra(self) -> dict[str, object]:
+        return {"retry_after_s": self.retry_after_s}
+
+
 class Unauthorized(DualSignError):
     code = "unauthorized"
     http_status = 401

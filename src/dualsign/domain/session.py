@@ -18,7 +18,7 @@ from dualsign.domain.errors import FieldProblem, IllegalTransition, InvalidInput
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.states import EventKind, SessionState
 from dualsign.domain.templates import OnFail, Question, Template, reminder_text
-from dualsign.domain.transitions import INITIAL_EVENT, INITIAL_STATE, next_state
+from dualsign.domain.transitions import INITIAL_EVENT, INITIAL_STATE, check_after_seal, next_state
 
 JsonMap = Mapping[str, Any]
 
@@ -77,6 +77,7 @@ class SigningSession:
         self.review_started: datetime | None = None
         self.signed_documents: list[str] = []  # source digests with the signer's signature applied
         self.ended_at: datetime | None = None  # when the session left the open states
+        self.sealed = False  # evidence_sealed recorded: only AFTER_SEAL_EVENTS may follow
 
     # --- event folding -----------------------------------------------------------------------------
     @classmethod
@@ -123,6 +124,8 @@ class SigningSession:
                 self.awaiting_playback = False
             case EventKind.MONITORING_WARNING:
                 self.warnings += 1
+            case EventKind.EVIDENCE_SEALED:
+                self.sealed = True
             case EventKind.DOCUMENT_VIEWED:
                 doc = str(p["document"])
                 self.pages_seen.setdefault(doc, set()).add(int(p["page"]))
@@ -137,6 +140,8 @@ class SigningSession:
         self.events.append(event)
 
     def _emit(self, kind: EventKind, at: datetime, **payload: Any) -> Event:
+        if self.sealed:  # checked for new events only: a stored chain always replays
+            check_after_seal(kind)
         event = Event(kind, at, payload)
         self._apply(event)
         return event
@@ -463,7 +468,9 @@ class SigningSession:
             return "nothing is recorded before the signer consents"
         if self.state is SessionState.REFUSED:
             return "the signer refused consent: nothing is recorded"
-        if self.recording_closed or self.state is SessionState.SEALED:
+        if self.sealed:
+            return "the evidence of this session is sealed"
+        if self.recording_closed:
             return "the recording of this session was closed"
         return None
 

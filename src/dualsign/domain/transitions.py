@@ -75,6 +75,12 @@ TRANSITIONS: dict[tuple[SessionState, EventKind], SessionState] = {
     **_each(ENDED_STATES - {S.SIGNED}, E.EVIDENCE_DELETED),
 }
 
+# the only events a sealed session still takes (whatever state it was sealed in): its chain is final
+# otherwise, and nothing else (a chunk, a summary, a second seal) may be appended by any route
+AFTER_SEAL_EVENTS = frozenset(
+    {E.REVIEW_DECIDED, E.LEGAL_HOLD_PLACED, E.LEGAL_HOLD_RELEASED, E.EVIDENCE_DELETED}
+)
+
 # the events that end a session (an open state to an ended one): each calls for the session's seal
 ENDING_EVENTS = frozenset(e for (src, e), dst in TRANSITIONS.items() if src.is_open and dst in ENDED_STATES)
 
@@ -87,6 +93,12 @@ def next_state(state: SessionState, event: EventKind) -> SessionState:
         return TRANSITIONS[(state, event)]
     except KeyError:
         raise IllegalTransition(state.value, event.value) from None
+
+
+def check_after_seal(event: EventKind) -> None:
+    """Refuse ``event`` for a session whose evidence is sealed, unless it is one of ``AFTER_SEAL_EVENTS``."""
+    if event not in AFTER_SEAL_EVENTS:
+        raise IllegalTransition("sealed", event.value)
 
 
 def allowed_events(state: SessionState) -> frozenset[EventKind]:

@@ -16,6 +16,7 @@ from dualsign.storage.repositories import (
     SqlArtifacts,
     SqlEvents,
     SqlJobs,
+    SqlPromptAudioOwners,
     SqlPromptCache,
     SqlReviewers,
     SqlSeals,
@@ -73,6 +74,7 @@ class SqlUnitOfWork:
         self.log = SqlTransparencyLog(self.db)
         self.jobs = SqlJobs(self.db)
         self.reviewers = SqlReviewers(self.db)
+        self.prompt_audio = SqlPromptAudioOwners(self.db)
         return self
 
     def __exit__(

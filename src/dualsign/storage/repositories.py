@@ -30,6 +30,7 @@ from dualsign.storage.tables import (
     ArtifactRow,
     JobRow,
     LogEntryRow,
+    PromptAudioOwnerRow,
     RenderedPromptRow,
     ReviewerRow,
     SealRow,
@@ -208,7 +209,14 @@ class SqlReviewers:
     def _of(row: ReviewerRow) -> Reviewer:
         disabled = utc(row.disabled_at) if row.disabled_at is not None else None
         return Reviewer(
-            row.id, row.tenant_id, row.username, row.password_hash, row.role, utc(row.created_at), disabled
+            row.id,
+            row.tenant_id,
+            row.username,
+            row.password_hash,
+            row.role,
+            utc(row.created_at),
+            disabled,
+            row.sign_in_generation,
         )
 
     def add(self, reviewer: Reviewer) -> None:
@@ -228,8 +236,30 @@ class SqlReviewers:
 
     def set_password(self, reviewer_id: str, password_hash: str) -> None:
         self.db.execute(
-            update(ReviewerRow).where(ReviewerRow.id == reviewer_id).values(password_hash=password_hash)
+            update(ReviewerRow)
+            .where(ReviewerRow.id == reviewer_id)
+            .values(password_hash=password_hash, sign_in_generation=ReviewerRow.sign_in_generation + 1)
         )
+
+    def revoke_sign_ins(self, reviewer_id: str) -> None:
+        self.db.execute(
+            update(ReviewerRow)
+            .where(ReviewerRow.id == reviewer_id)
+            .values(sign_in_generation=ReviewerRow.sign_in_generation + 1)
+        )
+
+
+class SqlPromptAudioOwners:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, owner: str, sha256: str, at: datetime) -> None:
+        if self.db.get(PromptAudioOwnerRow, (owner, sha256)) is None:
+            self.db.add(PromptAudioOwnerRow(owner=owner, sha256=sha256, created_at=at))
+            self.db.flush()
+
+    def owns(self, owner: str, sha256: str) -> bool:
+        return self.db.get(PromptAudioOwnerRow, (owner, sha256)) is not None
 
 
 class SessionLocks:

@@ -78,6 +78,8 @@ class ReviewerRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     disabled_at: Mapped[datetime | None]
+    # sign-ins carry this number; sign-out and a password or role change raise it: older ones are revoked
+    sign_in_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SessionEventRow(Base):
@@ -106,6 +108,16 @@ class RenderedPromptRow(Base):
     engine: Mapped[str] = mapped_column(String(64))
     voice: Mapped[str] = mapped_column(String(128))
     duration_s: Mapped[float]
+    created_at: Mapped[datetime]
+
+
+class PromptAudioOwnerRow(Base):
+    """Who uploaded a prompt recording: a template may name only its own tenant's (blobs are shared by
+    content, so a digest alone would reach another tenant's file)."""
+
+    __tablename__ = "prompt_audio_owners"
+    owner: Mapped[str] = mapped_column(String(40), primary_key=True)  # tenant id
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[datetime]
 
 

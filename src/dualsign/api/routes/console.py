@@ -6,6 +6,8 @@ header ``X-DualSign-Console: 1`` (a page of another site cannot send it without 
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 from datetime import datetime
 from importlib import resources
 from typing import Annotated, Any
@@ -19,6 +21,7 @@ from dualsign.api.bodies import typed_body
 from dualsign.api.deps import ContainerDep
 from dualsign.api.routes.signer import PAGE_HEADERS
 from dualsign.api.routes.templates import AUDIO_TYPES, MAX_PROMPT_AUDIO
+from dualsign.api.sign_in_guard import SignInGuard
 from dualsign.application import console
 from dualsign.application.records import Reviewer, SessionFilter
 from dualsign.application.template_catalog import (
@@ -31,6 +34,7 @@ from dualsign.application.template_catalog import (
 from dualsign.domain.errors import (
     FieldProblem,
     Forbidden,
+    InsecureTransport,
     InvalidInput,
     Unauthorized,
 )
@@ -69,11 +73,39 @@ def _me(r: Reviewer) -> dict[str, Any]:
     return {"username": r.username, "role": r.role, "tenant_id": r.tenant_id}
 
 
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _over_plain_http_off_this_machine(request: Request) -> bool:
+    """Plain HTTP from another machine: the password and the cookie would cross the network in clear.
+    Behind a TLS proxy the scheme is https (uvicorn trusts X-Forwarded-Proto from
+    ``DUALSIGN_FORWARDED_ALLOW_IPS``)."""
+    if request.url.scheme == "https":
+        return False
+    try:
+        return not ipaddress.ip_address(_address(request)).is_loopback
+    except ValueError:  # not an address (a test client's name): not known to be this machine
+        return True
+
+
 @router.post("/sign-in", name="console_sign_in", dependencies=[Change])
 async def sign_in(body: SignIn, request: Request, response: Response, c: ContainerDep) -> dict[str, Any]:
-    reviewer = await run_in_threadpool(
-        console.sign_in, c.new_uow(), c.passwords, body.username, body.password
-    )
+    if _over_plain_http_off_this_machine(request):
+        raise InsecureTransport(
+            "the console signs in over HTTPS only, except from this machine: serve it behind a TLS "
+            "proxy (see docs/security.md)"
+        )
+    guard, address = SignInGuard(c.rate_limiter), _address(request)
+    guard.check(body.username, address)
+    try:
+        reviewer = await run_in_threadpool(
+            console.sign_in, c.new_uow(), c.passwords, body.username, body.password
+        )
+    except Unauthorized:
+        guard.failed(body.username, address)
+        raise
+    guard.succeeded(body.username, address)
     response.set_cookie(
         COOKIE,
         c.console_tokens.issue(reviewer),
@@ -87,7 +119,13 @@ async def sign_in(body: SignIn, request: Request, response: Response, c: Contain
 
 
 @router.post("/sign-out", name="console_sign_out", dependencies=[Change])
-def sign_out(response: Response) -> dict[str, str]:
+def sign_out(
+    response: Response, c: ContainerDep, token: Annotated[str | None, Cookie(alias=COOKIE)] = None
+) -> dict[str, str]:
+    """Ends every sign-in of this reviewer on the server (a copied cookie stops working too)."""
+    if token:
+        with contextlib.suppress(Unauthorized):  # already ended: signing out again is fine
+            console.sign_out(c.new_uow(), c.console_tokens.reviewer(c.new_uow(), token))
     response.delete_cookie(COOKIE, path="/console")
     return {"signed_out": "yes"}
 

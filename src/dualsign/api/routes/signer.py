@@ -182,6 +182,8 @@ STATIC = {
     "pcm-worklet.js": "text/javascript",
     "console.js": "text/javascript",
     "console.css": "text/css",
+    "verify.js": "text/javascript",
+    "verify.css": "text/css",
 }
 
 

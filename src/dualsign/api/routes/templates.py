@@ -16,12 +16,14 @@ from dualsign.api.schemas import (
     TemplateSummary,
     TemplateValidation,
 )
-from dualsign.application.prompts import store_prompt_recording
 from dualsign.application.template_catalog import (
     list_templates,
     parse_template_yaml,
     publish_template,
     resolve_template,
+)
+from dualsign.application.template_catalog import (
+    upload_prompt_audio as store_tenant_prompt_audio,
 )
 from dualsign.domain.errors import (
     FieldProblem,
@@ -89,7 +91,7 @@ MAX_PROMPT_AUDIO = 10 * 1024 * 1024
 async def upload_prompt_audio(request: Request, tenant: TenantId, c: ContainerDep) -> PromptAudioStored:
     """A recorded prompt; put the returned sha256 in a question's ``prompt_audio`` and publish."""
     raw = await typed_body(request, AUDIO_TYPES, MAX_PROMPT_AUDIO)
-    stored = await run_in_threadpool(store_prompt_recording, c.blobs, raw)
+    stored = await run_in_threadpool(store_tenant_prompt_audio, c.new_uow(), c.clock, c.blobs, tenant, raw)
     return PromptAudioStored(sha256=stored.sha256, duration_s=stored.duration_s)
 
 

@@ -14,10 +14,12 @@ from starlette.concurrency import run_in_threadpool
 from dualsign.api.deps import ContainerDep
 from dualsign.application.sealing import consistency, current_checkpoint, lookup_manifest
 from dualsign.domain.errors import FieldProblem, InvalidInput
-from dualsign_verify.bundle import MalformedBundle, read_bundle
+from dualsign.signing.timestamp_binding import binding_problem
+from dualsign_verify.bundle import Bundle, MalformedBundle, read_bundle
 from dualsign_verify.verifier import verify
 
 router = APIRouter(prefix="/verify", tags=["verification"])
+TIMESTAMP_STEP = 7
 pages = APIRouter(include_in_schema=False)
 
 
@@ -28,7 +30,26 @@ def _verify(data: bytes, root_pem: bytes) -> dict[str, Any]:
         bundle = read_bundle(data)
     except MalformedBundle as exc:
         raise InvalidInput([FieldProblem("body", f"not a readable DualSign bundle: {exc}")]) from None
-    return verify(bundle, [x509.load_pem_x509_certificate(root_pem)]).to_dict()
+    report = verify(bundle, [x509.load_pem_x509_certificate(root_pem)]).to_dict()
+    _bind_timestamp(bundle, root_pem, report)
+    return report
+
+
+def _bind_timestamp(bundle: Bundle, root_pem: bytes, report: dict[str, Any]) -> None:
+    """Step 7 also fails when the token's unsigned bytes (carried certificates, signer identifier)
+    disagree with the TSA certificate it was validated against (``signing.timestamp_binding``)."""
+    step = next((s for s in report["steps"] if s["step"] == TIMESTAMP_STEP), None)
+    token, tsa = bundle.files.get("manifest.tsr"), bundle.files.get("certs/tsa.pem")
+    if step is None or step["status"] != "PASSED" or token is None or tsa is None:
+        return
+    issuers = [
+        root_pem,
+        *([bundle.files["certs/tsa-root.pem"]] if "certs/tsa-root.pem" in bundle.files else []),
+    ]
+    problem = binding_problem(token, tsa, issuers)
+    if problem is not None:
+        step["status"], step["reason"] = "FAILED", problem
+        report["verdict"] = "FAILED"
 
 
 @router.post(
