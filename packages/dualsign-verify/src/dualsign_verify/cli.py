@@ -40,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 def _policy(paths: list[Path] | None) -> TrustPolicy | None:
     if not paths:
         return None
-    policy = TrustPolicy()
+    policy = TrustPolicy(covers=frozenset())
     for path in paths:
         try:
             policy = policy.merged(parse_policy(path.read_bytes()))

@@ -68,11 +68,19 @@ class LogKey:
         }
 
 
+ALL = frozenset({"platform", "tsa", "log"})
+
+
 @dataclass(frozen=True)
 class TrustPolicy:
+    """``covers``: what the policy speaks for. A trust file speaks for all three (no TSA roots there means
+    no external TSA is trusted); PEM roots speak for the platform only, leaving TSAs and logs unanchored
+    (INDETERMINATE) rather than refused."""
+
     platform_roots: tuple[Anchor, ...] = ()
     tsa_roots: tuple[Anchor, ...] = ()
     logs: tuple[LogKey, ...] = ()
+    covers: frozenset[str] = ALL
 
     def to_json(self) -> bytes:
         return canonical_json(
@@ -90,6 +98,7 @@ class TrustPolicy:
             self.platform_roots + other.platform_roots,
             self.tsa_roots + other.tsa_roots,
             self.logs + other.logs,
+            self.covers | other.covers,
         )
 
     def log_key(self, origin: str) -> LogKey | None:
@@ -162,7 +171,7 @@ def parse_policy(data: bytes) -> TrustPolicy:
             certs = x509.load_pem_x509_certificates(data)
         except ValueError:
             raise TrustFileError("not PEM certificates") from None
-        return TrustPolicy(platform_roots=tuple(anchor_of(c) for c in certs))
+        return TrustPolicy(platform_roots=tuple(anchor_of(c) for c in certs), covers=frozenset({"platform"}))
     try:
         doc: Any = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -378,7 +378,7 @@ def _tsa_issuers(
         carried = [_cert(bundle, "certs/tsa-root.pem")] if "certs/tsa-root.pem" in bundle.files else []
     except _Missing:
         carried = []
-    if trust is None or not trust.tsa_roots:  # nothing pinned for TSAs: the bundle's, for information
+    if trust is None or "tsa" not in trust.covers:  # nothing said of TSAs: the bundle's, for information
         return out + [(c, False, False) for c in carried]
     return out + [(c, True, False) for c in anchored(trust.tsa_roots, carried)]
 
@@ -560,7 +560,7 @@ def _log(bundle: Bundle, trust: TrustPolicy | None, report: Report) -> Step:
     try:
         text = note.decode("utf-8")
         origin = text.split("\n", 1)[0]
-        if trust is not None and trust.logs:
+        if trust is not None and "log" in trust.covers:
             pinned = trust.log_key(origin)
             if pinned is None:
                 known = ", ".join(k.origin for k in trust.logs) or "none"
@@ -589,7 +589,7 @@ def _log(bundle: Bundle, trust: TrustPolicy | None, report: Report) -> Step:
         return Step(8, name, Status.FAILED, "the manifest is not in the log at the stated position")
     report.facts["log"] = {"origin": checkpoint.origin, "size": checkpoint.size, "index": proof["index"]}
     said = f"entry {proof['index']} of {checkpoint.size} in {checkpoint.origin}"
-    if trust is None or not trust.logs:
+    if trust is None or "log" not in trust.covers:
         return Step(
             8,
             name,
