@@ -32,6 +32,7 @@ from dualsign.api.app import create_app
 from dualsign.application.console import add_reviewer
 from dualsign.container import Container
 from dualsign_verify.bundle import read_bundle
+from dualsign_verify.trust import parse_policy
 from dualsign_verify.verifier import Status, verify
 from tests.conftest import FixedClock, make_container
 from tests.e2e import media
@@ -372,8 +373,9 @@ def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> N
     assert verdicts["recording_reconciled"] == "PASS", qc
 
     bundle = httpx.get(f"{service.url}/v1/sessions/{sid}/bundle", headers=service.headers, timeout=60).content
+    trust = parse_policy(httpx.get(f"{service.url}/verify/trust", timeout=60).content)
     with ThreadPoolExecutor(1) as pool:  # off Playwright's event loop (pyHanko runs its own)
-        report = pool.submit(lambda: verify(read_bundle(bundle))).result()
+        report = pool.submit(lambda: verify(read_bundle(bundle), trust)).result()
     assert report.verdict is Status.PASSED, [s for s in report.to_dict()["steps"] if s["status"] != "PASSED"]
     path = tmp_path / "bundle.zip"
     path.write_bytes(bundle)

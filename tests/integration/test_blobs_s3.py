@@ -23,6 +23,7 @@ from dualsign.domain.errors import NotFound
 from dualsign.storage.blobs_encrypted import EncryptingBlobStore
 from dualsign.storage.blobs_s3 import S3BlobStore
 from dualsign_verify.bundle import read_bundle
+from dualsign_verify.trust import parse_policy
 from dualsign_verify.verifier import Status, verify
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import create, tenant_headers
@@ -134,9 +135,10 @@ def test_a_session_sealed_onto_s3_verifies_and_its_evidence_is_locked(
         until = datetime.fromisoformat(
             api.get(f"/v1/sessions/{sid}/retention", headers=headers).json()["retain_until"]
         )
+        trust = parse_policy(api.get("/verify/trust").content)
     c.close()
     parsed = read_bundle(bundle.content)
-    assert verify(parsed).verdict is Status.PASSED
+    assert verify(parsed, trust).verdict is Status.PASSED
     digests = [a["sha256"] for a in parsed.manifest["artifacts"]]
     assert digests
     for digest in digests:  # encrypted at rest, and locked

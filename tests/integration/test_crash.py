@@ -38,6 +38,7 @@ from dualsign.storage.blobs_encrypted import EncryptingBlobStore, Keyring
 from dualsign.storage.blobs_fs import FileBlobStore
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.records import make_record, record_digests
+from dualsign_verify.trust import parse_policy
 from dualsign_verify.verifier import Status, verify
 from tests.integration.helpers import session_files, session_form
 
@@ -329,7 +330,8 @@ def test_sigkill_during_uploads_answers_and_sealing_loses_nothing(platform: Plat
         check(p, s)
         bundle = httpx.get(f"{p.url}/v1/sessions/{s.sid}/bundle", headers=p.headers, timeout=60)
         assert bundle.status_code == 200, bundle.text
-        report = verify(read_bundle(bundle.content))
+        trust = parse_policy(httpx.get(f"{p.url}/verify/trust", timeout=60).content)
+        report = verify(read_bundle(bundle.content), trust)
         assert report.verdict is Status.PASSED, report.to_dict()
     acked = sum(len(s.acked) for s in signers)
     summary = (

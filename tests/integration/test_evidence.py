@@ -17,10 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dualsign.api.app import create_app
+from dualsign.application.sealing import platform_trust
 from dualsign.container import Container
 from dualsign_verify.bundle import MalformedBundle, read_bundle
 from dualsign_verify.canonical import canonical_json
 from dualsign_verify.records import GENESIS, record_digests
+from dualsign_verify.trust import TrustPolicy, anchor_of, parse_policy
 from dualsign_verify.verifier import Status, verify
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import create, tenant_headers
@@ -51,6 +53,7 @@ def sealed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
         assert files_of(again)["report.pdf"] == files_of(r.content)["report.pdf"]  # rendered once, kept
         assert client.get(f"/v1/sessions/{sid}/bundle", headers=tenant_headers(c, "Other")).status_code == 404
         bundles["root.pem"] = c.evidence_keys.certificates()["root"]
+        bundles["trust.json"] = platform_trust(c.evidence_keys, c.tsa).to_json()
     c.close()
     return bundles
 
@@ -68,8 +71,8 @@ def rezip(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def failed_step(bundle: bytes) -> int | None:
-    report = verify(read_bundle(bundle))
+def failed_step(bundle: bytes, trust: bytes) -> int | None:
+    report = verify(read_bundle(bundle), parse_policy(trust))
     failed = [s.number for s in report.steps if s.status is Status.FAILED]
     return failed[0] if failed else None
 
@@ -77,18 +80,20 @@ def failed_step(bundle: bytes) -> int | None:
 def test_untouched_bundle_passes_every_step_with_the_cli(sealed: dict[str, bytes], tmp_path: Path) -> None:
     path = tmp_path / "bundle.zip"
     path.write_bytes(sealed["a"])
-    root = tmp_path / "root.pem"
-    root.write_bytes(sealed["root.pem"])
+    trust = tmp_path / "trust.json"
+    trust.write_bytes(sealed["trust.json"])
     done = subprocess.run(
-        [*VERIFY, str(path), "--json", "--trust", str(root)], capture_output=True, text=True
+        [*VERIFY, str(path), "--json", "--trust", str(trust)], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout
     report = json.loads(done.stdout)
     assert report["verdict"] == "PASSED"
     assert [s["step"] for s in report["steps"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert "self-attested" in report["steps"][6]["reason"]
-    human = subprocess.run([*VERIFY, str(path)], capture_output=True, text=True)
+    human = subprocess.run([*VERIFY, str(path), "--trust", str(trust)], capture_output=True, text=True)
     assert human.returncode == 0 and human.stdout.strip().endswith("PASSED")
+    unanchored = subprocess.run([*VERIFY, str(path)], capture_output=True, text=True)
+    assert unanchored.returncode == 2 and "INDETERMINATE" in unanchored.stdout
 
 
 def test_the_exported_timestamp_verifies_with_openssl(sealed: dict[str, bytes], tmp_path: Path) -> None:
@@ -143,7 +148,7 @@ def test_a_foreign_root_is_refused(sealed: dict[str, bytes], tmp_path: Path) -> 
     from cryptography import x509
 
     other = x509.load_pem_x509_certificate(files_of(sealed["b"])["certs/platform.pem"])  # not the root
-    report = verify(read_bundle(sealed["a"]), [other])
+    report = verify(read_bundle(sealed["a"]), TrustPolicy(platform_roots=(anchor_of(other),)))
     assert report.verdict is Status.FAILED and report.steps[5].status is Status.FAILED
 
 
@@ -298,7 +303,7 @@ def unlisted_file(f: dict[str, bytes], _: dict[str, bytes]) -> None:
 def test_tampering_fails_at_the_right_step(sealed: dict[str, bytes], mutation: Mutation, step: int) -> None:
     files = files_of(sealed["a"])
     mutation(files, files_of(sealed["b"]))
-    assert failed_step(rezip(files)) == step
+    assert failed_step(rezip(files), sealed["trust.json"]) == step
 
 
 # no example database: bundles (fresh keys each run) differ between runs; saved examples would not replay
@@ -325,7 +330,7 @@ def test_the_verifier_never_crashes_on_a_mangled_bundle(
         bundle = read_bundle(rezip(files))
     except MalformedBundle:
         return
-    report = verify(bundle)
+    report = verify(bundle, parse_policy(sealed["trust.json"]))
     assert report.verdict in (Status.PASSED, Status.FAILED, Status.INDETERMINATE)
 
 

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 from dualsign.api.app import create_app
+from dualsign.application.sealing import platform_trust
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.verifier import Status, verify
 from tests.conftest import FixedClock, make_container
@@ -111,8 +112,9 @@ def test_sealing_with_an_external_tsa_verifies_as_trusted(
         sid = create(client, headers).json()["id"]
         client.post(f"/v1/sessions/{sid}/cancel", headers=headers, json={"reason": "x"})
         bundle = client.get(f"/v1/sessions/{sid}/bundle", headers=headers).content
+        trust = platform_trust(c.evidence_keys, c.tsa)
     c.close()
-    report = verify(read_bundle(bundle))
+    report = verify(read_bundle(bundle), trust)
     assert report.verdict is Status.PASSED, report.to_dict()
     assert report.facts["tsa_mode"] == "trusted"
     assert "Test Trusted TSA" in report.steps[6].reason and "self-attested" not in report.steps[6].reason
@@ -167,8 +169,9 @@ def test_sealing_that_failed_is_retried_by_a_durable_job_until_it_seals(
                 ("render_report", "done"),
             ]
         bundle = client.get(f"/v1/sessions/{sid}/bundle", headers=headers).content
+        trust = platform_trust(c.evidence_keys, c.tsa)
     c.close()
-    assert verify(read_bundle(bundle)).verdict is Status.PASSED
+    assert verify(read_bundle(bundle), trust).verdict is Status.PASSED
 
 
 def test_a_job_whose_worker_died_is_taken_again_and_one_that_keeps_failing_is_buried(
@@ -220,7 +223,8 @@ def test_documents_signed_at_b_lta_with_an_external_tsa_verify(
         done = client.post("/signer/v1/signature", headers=signer_headers(created), json=STROKES)
         assert done.json()["state"] == "signed", done.text
         bundle = client.get(f"/v1/sessions/{created['id']}/bundle", headers=headers).content
+        trust = platform_trust(c.evidence_keys, c.tsa)
     c.close()
-    report = verify(read_bundle(bundle))
+    report = verify(read_bundle(bundle), trust)
     assert report.verdict is Status.PASSED, report.to_dict()
     assert "2 signature(s) and 2 document timestamp(s) intact and valid" in report.steps[8].reason

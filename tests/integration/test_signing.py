@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from dualsign.api.app import create_app
+from dualsign.application.sealing import platform_trust
 from dualsign.container import Container
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.pdf import check_pdf, signature_reasons
@@ -87,12 +88,21 @@ def signed(tmp_path: Path) -> dict[str, Any]:
         root = client.get("/pki/root.pem").content
         crl = client.get("/pki/ca.crl")
         assert crl.headers["content-type"] == "application/pkix-crl"
+        trust = platform_trust(c.evidence_keys, c.tsa)
     c.close()
     with zipfile.ZipFile(io.BytesIO(bundle)) as z:
         manifest = read_bundle(bundle).manifest
         (entry,) = [a for a in manifest["artifacts"] if a["role"] == "signed_document"]
         pdf = z.read(f"artifacts/{entry['sha256']}")
-    return {"events": events, "bundle": bundle, "pdf": pdf, "root": root, "sid": sid, "tmp": tmp_path}
+    return {
+        "events": events,
+        "bundle": bundle,
+        "pdf": pdf,
+        "root": root,
+        "sid": sid,
+        "tmp": tmp_path,
+        "trust": trust,
+    }
 
 
 def test_the_signer_signs_the_institution_countersigns_and_the_bundle_verifies(
@@ -127,7 +137,7 @@ def test_the_signer_signs_the_institution_countersigns_and_the_bundle_verifies(
     reasons = signature_reasons(signed["pdf"])
     assert first["payload"]["chain_head"] in reasons[f"Signer1_{signed['sid']}"]
     assert second["payload"]["chain_head"] in reasons[f"Institution1_{signed['sid']}"]
-    report = verify(read_bundle(signed["bundle"]))
+    report = verify(read_bundle(signed["bundle"]), signed["trust"])
     assert report.verdict is Status.PASSED, report.to_dict()
     assert "doc0-signed.pdf: 2 signature(s) intact and valid" in report.steps[8].reason
 
@@ -265,6 +275,7 @@ def test_b_lta_embeds_validation_data_and_a_document_timestamp(tmp_path: Path) -
     pdf, c = _sign_demo(tmp_path, DUALSIGN_SIGNATURE_LEVEL="B-LTA")
     assert c.pki is not None
     root = c.pki.root_cert
+    trust = platform_trust(c.evidence_keys, c.tsa)
     c.close()
     reader = PdfFileReader(io.BytesIO(pdf))
     dss = reader.root["/DSS"]
@@ -367,6 +378,7 @@ def test_signers_in_order_each_sign_the_document_the_one_before_signed(tmp_path:
         assert stranger.status_code == 422 and stranger.json()["errors"][0]["field"] == "continues_session"
     assert c.pki is not None
     root = c.pki.root_cert
+    trust = platform_trust(c.evidence_keys, c.tsa)
     c.close()
     from pyhanko.pdf_utils.reader import PdfFileReader
 
@@ -374,4 +386,4 @@ def test_signers_in_order_each_sign_the_document_the_one_before_signed(tmp_path:
     assert [n.split("_")[0] for n in names] == ["Signer1", "Institution1", "Signer1"]
     assert names[0].endswith(first["id"]) and names[2].endswith(second.json()["id"])
     assert check_pdf("both", pdf, root).ok
-    assert verify(read_bundle(bundle)).verdict is Status.PASSED
+    assert verify(read_bundle(bundle), trust).verdict is Status.PASSED

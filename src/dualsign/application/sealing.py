@@ -10,6 +10,7 @@ backoff (``application/jobs.py``); each failed attempt is another ``sealing_fail
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import io
@@ -18,6 +19,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from dualsign.application import post_hoc
@@ -45,7 +47,8 @@ from dualsign_verify.bundle import MANIFEST_KIND, MANIFEST_VERSION
 from dualsign_verify.canonical import canonical_json
 from dualsign_verify.records import sm3_hex
 from dualsign_verify.timestamp import token_certificate
-from dualsign_verify.verifier import artifact_leaf, event_leaf
+from dualsign_verify.trust import LogKey, TrustPolicy, anchor_of
+from dualsign_verify.verifier import EXPORT_KIND, EXPORT_VERSION, artifact_leaf, event_leaf
 
 LOG_ORIGIN = "dualsign.local/log"
 ANALYSIS_WAIT = dt.timedelta(minutes=10)
@@ -160,6 +163,8 @@ def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal:
             },
             "tsa": {"name": svc.tsa.name, "mode": svc.tsa.mode},
         }
+        if svc.reports is not None:  # rendered after sealing: every bundle must then carry it
+            manifest["report"] = "report.pdf"
         manifest_bytes = canonical_json(manifest)
         try:
             signature = svc.keys.sign_manifest(manifest_bytes)
@@ -199,15 +204,17 @@ def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal:
 
 README = """DualSign evidence bundle — session {session_id}
 
-Check it with the DualSign verifier (pip install dualsign-verify):
-    dualsign-verify {name} [--trust root.pem]
+Check it with the DualSign verifier (pip install dualsign-verify) and the platform operator's
+published trust file (never a file from this bundle):
+    dualsign-verify {name} --trust trust.json
 
 Or with standard tools:
   1. Every artifact:   cd artifacts && for f in *; do echo "$f  $f" ; done | sha256sum -c
   2. The signature:    openssl dgst -sha256 -verify <(openssl x509 -in certs/platform.pem -pubkey -noout) \\
                            -signature manifest.sig manifest.json
   3. The timestamp:    openssl ts -verify -data manifest.sig -in manifest.tsr -token_in \\
-                           -CAfile certs/root.pem -untrusted certs/tsa.pem
+                           -CAfile ROOT.pem -untrusted certs/tsa.pem
+                       (ROOT.pem: the platform's root as its operator publishes it)
   4. The event chain:  each line of events.jsonl is a canonical JSON record; its "prev" is the SHA-256
                        of the line before (64 zeros for the first); the last line's SHA-256 is
                        chain.head_sha256 in manifest.json.
@@ -290,19 +297,49 @@ def export_bundle(uow: UnitOfWork, svc: SealServices, tenant_id: str, session_id
             json.dumps({"index": seal.log_index, "size": size, "proof": [p.hex() for p in proof]}),
         )
         z.writestr("log/key.json", svc.keys.log_key_json())
-        if report is not None:
-            z.writestr("report.pdf", report)
         parsed = json.loads(manifest)
-        z.writestr(
-            "README.txt",
-            README.format(
-                session_id=session_id,
-                name=f"{session_id}.zip",
-                tsa=parsed["tsa"]["name"],
-                mode=parsed["tsa"]["mode"],
-            ),
-        )
+        readme = README.format(
+            session_id=session_id,
+            name=f"{session_id}.zip",
+            tsa=parsed["tsa"]["name"],
+            mode=parsed["tsa"]["mode"],
+        ).encode()
+        members = {"README.txt": readme} | ({"report.pdf": report} if report is not None else {})
+        for name, data in members.items():
+            z.writestr(name, data)
+        statement = export_statement(manifest, members)
+        z.writestr("export.json", statement)
+        z.writestr("export.sig", svc.keys.sign_manifest(statement))
     return buf.getvalue()
+
+
+def export_statement(manifest: bytes, members: dict[str, bytes]) -> bytes:
+    """What binds the members made after sealing (the report, the README) to the sealed manifest: their
+    digests and the manifest's, signed by the platform key beside the bundle (export.json, export.sig)."""
+    return canonical_json(
+        {
+            "kind": EXPORT_KIND,
+            "version": EXPORT_VERSION,
+            "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
+            "members": {
+                name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+                for name, data in members.items()
+            },
+        }
+    )
+
+
+def platform_trust(keys: EvidenceKeys, tsa: Timestamper) -> TrustPolicy:
+    """This platform's trust policy, as its operator publishes it (``dualsign keys export-trust``) and
+    as the online verification uses it: the platform root, the external TSA's root, the log's key."""
+    root = x509.load_pem_x509_certificate(keys.certificates()["root"])
+    tsa_roots = (anchor_of(x509.load_pem_x509_certificate(tsa.root_pem)),) if tsa.root_pem else ()
+    log = json.loads(keys.log_key_json())
+    return TrustPolicy(
+        platform_roots=(anchor_of(root),),
+        tsa_roots=tsa_roots,
+        logs=(LogKey(LOG_ORIGIN, str(log["name"]), base64.b64decode(log["public_key"])),),
+    )
 
 
 def lookup_manifest(uow: UnitOfWork, manifest_sha256: str) -> dict[str, Any]:

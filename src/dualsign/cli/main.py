@@ -212,6 +212,32 @@ def keys_revoke(serial: str) -> None:
     out.print(f"revoked {serial}; the CA's CRL lists {len(list(pki.ca_crl))} certificate(s)")
 
 
+@keys_app.command("export-trust")
+def keys_export_trust(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write the trust file here (default: stdout)")
+    ] = None,
+) -> None:
+    """The platform's trust file for dualsign-verify --trust: its root, the external TSA's root and the
+    transparency log's key. Publish it where verifiers get it independently of any bundle."""
+    from dualsign.application.sealing import platform_trust
+
+    with _errors(), _service() as c:
+        policy = platform_trust(c.evidence_keys, c.tsa)
+    data = policy.to_json() + b"\n"
+    if output is None:
+        sys.stdout.write(data.decode())
+    else:
+        output.write_bytes(data)
+        err.print(f"trust file written: {output}")
+    for anchor in policy.platform_roots:
+        err.print(f"platform root  sha256:{anchor.sha256}")
+    for anchor in policy.tsa_roots:
+        err.print(f"TSA root       sha256:{anchor.sha256}")
+    for log in policy.logs:
+        err.print(f"log            {log.origin} ({log.name})")
+
+
 @keys_app.command("rotate-blobs")
 def keys_rotate_blobs(
     reencrypt: Annotated[

@@ -24,6 +24,11 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 _NO_KEY = asn1_keys.PrivateKeyInfo()  # LocalTimeStamper signs with its loaded key, never this one
+# The TSA policy of the self-attested local TSA: a private OID under the UUID arc 2.25 (ITU-T X.667),
+# from UUID a7e2383e-a34b-467e-a461-a2dfdece0f9b, so no registration is needed and no one else's arc is
+# used. It means "DualSign local TSA, self-attested: the platform's own statement of time". Tokens made
+# before it carry 1.3.6.1.4.1.4146.2.2 (pyHanko's test default); the verifier never relies on the OID.
+SELF_ATTESTED_POLICY = "2.25.223155675163730761136055168213189529499"
 
 
 class LocalTimeStamper(DummyTimeStamper):
@@ -33,6 +38,13 @@ class LocalTimeStamper(DummyTimeStamper):
     def __init__(self, cert: asn1_x509.Certificate, key: rsa.RSAPrivateKey, fixed_dt: datetime) -> None:
         super().__init__(tsa_cert=cert, tsa_key=_NO_KEY, fixed_dt=fixed_dt)
         self._loaded = key
+
+    def _build_tst_info(
+        self, message_imprint: tsp.MessageImprint, dt: datetime, req: tsp.TimeStampReq
+    ) -> tsp.TSTInfo:
+        info = super()._build_tst_info(message_imprint, dt, req)
+        info["policy"] = tsp.ObjectIdentifier(SELF_ATTESTED_POLICY)
+        return info
 
     def _sign_tst_info(
         self, tst_info_data: bytes, md_algorithm: str, dt: datetime

@@ -11,6 +11,12 @@ function show(report) {
     tr.children[2].className = s.status; table.append(tr);
   }
   out.append(table);
+  if (report.trust_policy) {  // the anchors this page used: compare them with the operator's trust file
+    const t = report.trust_policy, p = document.createElement('pre');
+    p.textContent = 'Trusted here:\n' + [...t.platform_roots.map(f => 'platform root  ' + f),
+      ...t.tsa_roots.map(f => 'TSA root       ' + f), ...t.logs.map(l => 'log            ' + l.origin + ' (' + l.name + ')')].join('\n');
+    out.append(p);
+  }
   if (!report.steps) { const p = document.createElement('pre'); p.textContent = JSON.stringify(report, null, 2); out.append(p); }
 }
 document.getElementById('go').onclick = async () => {

@@ -1,16 +1,24 @@
-"""The evidence bundle: what is in the zip and how it is named.
+"""The evidence bundle: what is in the zip, how it is named, and how it is read safely.
 
 ```
 manifest.json            canonical JSON, kind "dualsign.manifest", version 1
 manifest.sig             platform signature over manifest.json (ECDSA P-256, SHA-256, DER)
 manifest.tsr             RFC 3161 TimeStampToken over manifest.sig
-events.jsonl             the session's event records, one canonical JSON record per line
+events.jsonl             the session's event records, one canonical JSON record per line ("\\n" ends each)
 artifacts/<sha256>       every artifact, named by its SHA-256
 certs/root.pem           platform root; certs/platform.pem (manifest signer); certs/tsa.pem
+certs/tsa-root.pem       an external TSA's root (for people: an anchor only if the trust policy pins it)
 log/checkpoint.txt       signed checkpoint of the platform log; log/inclusion.json (index, size, proof)
-log/key.json             the log's public key (name, Ed25519 public key, base64)
+log/key.json             the log's public key (name, Ed25519 public key, base64): for people, never an anchor
+report.pdf               the signed evidence report (when the manifest names one)
+export.json, export.sig  the export statement: report.pdf's and README.txt's digests, signed by the platform
 README.txt               how to check the bundle with standard tools
 ```
+
+Nothing else may be in a bundle: any other member is reported as unexpected. Reading is bounded: member
+count, each member's and the total uncompressed size and the compression ratio are limited before
+anything is decompressed; members other than the artifacts are small and read whole under a limit each;
+artifacts are hashed in place (stored) or as a stream (compressed), never held whole in memory.
 """
 
 from __future__ import annotations
@@ -18,8 +26,11 @@ from __future__ import annotations
 import io
 import json
 import mmap
+import re
 import struct
 import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +39,41 @@ MANIFEST_KIND = "dualsign.manifest"
 MANIFEST_VERSION = 1
 REQUIRED = ("manifest.json", "events.jsonl")  # without these nothing can be verified; the rest is a step
 MAX_ENTRIES = 100_000
-MAX_TOTAL = 8 * 1024**3
+MAX_TOTAL = 8 * 1024**3  # all members, uncompressed
+MAX_RATIO = 100  # uncompressed / compressed, for members over RATIO_FLOOR (media does not compress)
+RATIO_FLOOR = 1024 * 1024
+MAX_PDF = 256 * 1024**2  # a signed PDF is read whole (pyHanko needs it in memory)
+CHUNK = 1024 * 1024
+# every member the format names, with the most it may hold uncompressed; artifacts/<sha256> besides
+MEMBERS = {
+    "manifest.json": 64 * 1024**2,
+    "manifest.sig": 64 * 1024,
+    "manifest.tsr": 1024**2,
+    "events.jsonl": 256 * 1024**2,
+    "certs/root.pem": 64 * 1024,
+    "certs/platform.pem": 64 * 1024,
+    "certs/tsa.pem": 64 * 1024,
+    "certs/tsa-root.pem": 64 * 1024,
+    "log/checkpoint.txt": 64 * 1024,
+    "log/inclusion.json": 1024**2,
+    "log/key.json": 64 * 1024,
+    "report.pdf": MAX_PDF,
+    "export.json": 1024**2,
+    "export.sig": 64 * 1024,
+    "README.txt": 1024**2,
+}
+_ARTIFACT = re.compile(r"artifacts/[0-9a-f]{64}")
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    ValueError,
+    OSError,
+    EOFError,
+    NotImplementedError,
+    struct.error,
+    RuntimeError,  # zipfile: encrypted or unsupported member
+)
 
 
 class MalformedBundle(Exception):
@@ -40,22 +85,62 @@ Data = bytes | memoryview  # artifacts stored uncompressed are views into the ar
 
 @dataclass(frozen=True)
 class Bundle:
-    files: dict[str, bytes]  # every entry but the uncompressed artifacts
+    files: dict[str, bytes]  # the members the format names, read whole under their limits
     manifest: dict[str, Any]
     views: dict[str, memoryview] = field(default_factory=dict)  # uncompressed artifacts, in place
     source: object = None  # what the views look into (the archive's bytes or its memory map)
+    archive: zipfile.ZipFile | None = None  # compressed artifacts are streamed from it
+    infos: dict[str, zipfile.ZipInfo] = field(default_factory=dict)  # every member, as the archive says
+    lines: tuple[bytes, ...] = ()  # events.jsonl split on b"\n" only, as stored
+    records: tuple[dict[str, Any], ...] = ()  # each line parsed (duplicate keys refused)
+    unexpected: tuple[str, ...] = ()  # members no part of the format names (never read)
 
     def get(self, name: str) -> bytes | None:
         return self.files.get(name)
 
     def data(self, name: str) -> Data | None:
-        """Any entry's contents, an artifact's included (hash it, or ``bytes()`` it when small)."""
+        """A member held in memory or mapped in place (a compressed artifact: ``read`` or ``chunks``)."""
         view = self.views.get(name)
         return view if view is not None else self.files.get(name)
 
+    def size(self, name: str) -> int | None:
+        """A member's uncompressed size as the archive declares it (reading stops there)."""
+        info = self.infos.get(name)
+        return info.file_size if info is not None else None
+
+    def chunks(self, name: str) -> Iterator[Data]:
+        """A member's bytes in pieces of at most ``CHUNK`` (a mapped one in one piece, without a copy)."""
+        held = self.data(name)
+        if held is not None:
+            yield held
+            return
+        info = self.infos.get(name)
+        if info is None or self.archive is None:
+            raise KeyError(name)
+        try:
+            with self.archive.open(info) as f:
+                while chunk := f.read(CHUNK):
+                    yield chunk
+        except _READ_ERRORS as exc:
+            raise MalformedBundle(f"cannot read {name!r}: {_one_line(exc)}") from None
+
+    def read(self, name: str, limit: int) -> bytes | None:
+        """A member whole, if it is no larger than ``limit``; ``MalformedBundle`` if it is."""
+        size = self.size(name)
+        if size is None:
+            return None
+        if size > limit:
+            raise MalformedBundle(f"{name!r} holds {size} bytes, more than {limit} allowed")
+        return b"".join(bytes(c) for c in self.chunks(name))
+
     @property
     def names(self) -> set[str]:
-        return set(self.files) | set(self.views)
+        return set(self.infos)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
 
 
 def open_bundle(path: Path) -> Bundle:
@@ -82,47 +167,105 @@ def _stored_view(buffer: memoryview, info: zipfile.ZipInfo) -> memoryview:
     return buffer[start : start + info.file_size]
 
 
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are unique: a lenient parser keeps the last of two, a reader sees the
+    first, so a duplicate is refused rather than resolved."""
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ValueError(f"duplicate key {key!r}")
+        obj[key] = value
+    return obj
+
+
+def strict_json(data: bytes) -> Any:
+    """JSON from UTF-8 bytes, refusing duplicate keys."""
+    return json.loads(data.decode("utf-8"), object_pairs_hook=_object)
+
+
+def _event_lines(data: bytes) -> tuple[tuple[bytes, ...], tuple[dict[str, Any], ...]]:
+    """events.jsonl split on b"\\n" only (U+2028 and U+0085 are ordinary characters inside a record)."""
+    if not data:
+        return (), ()
+    if not data.endswith(b"\n"):
+        raise MalformedBundle("events.jsonl does not end with a newline")
+    lines = tuple(data[:-1].split(b"\n"))
+    records = []
+    for number, line in enumerate(lines, 1):
+        try:
+            record = strict_json(line)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise MalformedBundle(
+                f"events.jsonl line {number} is not a JSON record: {_one_line(exc)}"
+            ) from None
+        if not isinstance(record, dict):
+            raise MalformedBundle(f"events.jsonl line {number} is not a JSON object")
+        records.append(record)
+    return lines, tuple(records)
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo]) -> None:
+    if len(infos) > MAX_ENTRIES:
+        raise MalformedBundle(f"the archive has {len(infos)} members, more than {MAX_ENTRIES}")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_TOTAL:
+        raise MalformedBundle(f"the archive holds {total} bytes uncompressed, more than {MAX_TOTAL}")
+    for info in infos:
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise MalformedBundle(
+                f"{info.filename!r} expands {info.file_size // max(info.compress_size, 1)}x "
+                f"({info.compress_size} to {info.file_size} bytes; at most {MAX_RATIO}x allowed)"
+            )
+
+
 def read_bundle(data: bytes | mmap.mmap) -> Bundle:
     buffer = memoryview(data)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else _MapReader(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise MalformedBundle(f"not a zip archive: {exc}") from None
-    if len(infos) > MAX_ENTRIES or sum(i.file_size for i in infos) > MAX_TOTAL:
-        raise MalformedBundle("the archive is larger than a bundle may be")
-    files: dict[str, bytes] = {}
-    views: dict[str, memoryview] = {}
+    except _READ_ERRORS as exc:
+        raise MalformedBundle(f"not a zip archive: {_one_line(exc)}") from None
+    _check_sizes(infos)
+    by_name: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
         name = info.filename
-        if info.is_dir():
-            continue
         if name.startswith("/") or ".." in name.split("/") or "\\" in name:
             raise MalformedBundle(f"unsafe file name in the archive: {name!r}")
-        if name in files or name in views:
+        if name in by_name:
             raise MalformedBundle(f"duplicate file in the archive: {name!r}")
         if info.flag_bits & 0x1:
             raise MalformedBundle(f"{name!r} is encrypted")
-        try:
-            if name.startswith("artifacts/") and info.compress_type == zipfile.ZIP_STORED:
-                views[name] = _stored_view(buffer, info)
-            else:
+        by_name[name] = info
+    files: dict[str, bytes] = {}
+    views: dict[str, memoryview] = {}
+    unexpected = []
+    for name, info in by_name.items():
+        if name in MEMBERS:
+            if info.file_size > MEMBERS[name]:
+                raise MalformedBundle(f"{name!r} holds {info.file_size} bytes, more than {MEMBERS[name]}")
+            try:
                 files[name] = archive.read(info)
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as exc:
-            raise MalformedBundle(f"cannot read {name!r}: {exc}") from None
+            except _READ_ERRORS as exc:
+                raise MalformedBundle(f"cannot read {name!r}: {_one_line(exc)}") from None
+        elif _ARTIFACT.fullmatch(name) and not info.is_dir():
+            if info.compress_type == zipfile.ZIP_STORED:
+                views[name] = _stored_view(buffer, info)
+        else:
+            unexpected.append(name)
     missing = [n for n in REQUIRED if n not in files]
     if missing:
         raise MalformedBundle(f"missing from the bundle: {', '.join(missing)}")
     try:
-        manifest = json.loads(files["manifest.json"])
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedBundle(f"manifest.json is not JSON: {exc}") from None
+        manifest = strict_json(files["manifest.json"])
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise MalformedBundle(f"manifest.json is not JSON: {_one_line(exc)}") from None
     if not isinstance(manifest, dict) or manifest.get("kind") != MANIFEST_KIND:
         raise MalformedBundle("manifest.json is not a DualSign manifest")
     if manifest.get("version") != MANIFEST_VERSION:
         raise MalformedBundle(f"manifest version {manifest.get('version')!r} is not one this verifier reads")
     _check_shape(manifest)
-    return Bundle(files, manifest, views, data)
+    lines, records = _event_lines(files["events.jsonl"])
+    return Bundle(files, manifest, views, data, archive, by_name, lines, records, tuple(sorted(unexpected)))
 
 
 class _MapReader(io.RawIOBase):

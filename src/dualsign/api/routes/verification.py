@@ -8,48 +8,32 @@ from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dualsign.api.deps import ContainerDep
-from dualsign.application.sealing import consistency, current_checkpoint, lookup_manifest
+from dualsign.application.sealing import consistency, current_checkpoint, lookup_manifest, platform_trust
 from dualsign.domain.errors import FieldProblem, InvalidInput
-from dualsign.signing.timestamp_binding import binding_problem
-from dualsign_verify.bundle import Bundle, MalformedBundle, read_bundle
+from dualsign_verify.bundle import MalformedBundle, read_bundle
+from dualsign_verify.trust import TrustPolicy
 from dualsign_verify.verifier import verify
 
 router = APIRouter(prefix="/verify", tags=["verification"])
-TIMESTAMP_STEP = 7
 pages = APIRouter(include_in_schema=False)
 
 
-def _verify(data: bytes, root_pem: bytes) -> dict[str, Any]:
-    from cryptography import x509
-
+def _verify(data: bytes, trust: TrustPolicy) -> dict[str, Any]:
     try:
-        bundle = read_bundle(data)
+        report = verify(read_bundle(data), trust)
     except MalformedBundle as exc:
         raise InvalidInput([FieldProblem("body", f"not a readable DualSign bundle: {exc}")]) from None
-    report = verify(bundle, [x509.load_pem_x509_certificate(root_pem)]).to_dict()
-    _bind_timestamp(bundle, root_pem, report)
-    return report
-
-
-def _bind_timestamp(bundle: Bundle, root_pem: bytes, report: dict[str, Any]) -> None:
-    """Step 7 also fails when the token's unsigned bytes (carried certificates, signer identifier)
-    disagree with the TSA certificate it was validated against (``signing.timestamp_binding``)."""
-    step = next((s for s in report["steps"] if s["step"] == TIMESTAMP_STEP), None)
-    token, tsa = bundle.files.get("manifest.tsr"), bundle.files.get("certs/tsa.pem")
-    if step is None or step["status"] != "PASSED" or token is None or tsa is None:
-        return
-    issuers = [
-        root_pem,
-        *([bundle.files["certs/tsa-root.pem"]] if "certs/tsa-root.pem" in bundle.files else []),
-    ]
-    problem = binding_problem(token, tsa, issuers)
-    if problem is not None:
-        step["status"], step["reason"] = "FAILED", problem
-        report["verdict"] = "FAILED"
+    result = report.to_dict()
+    result["trust_policy"] = {  # what this page trusted, to compare with the operator's published file
+        "platform_roots": [f"sha256:{a.sha256}" for a in trust.platform_roots],
+        "tsa_roots": [f"sha256:{a.sha256}" for a in trust.tsa_roots],
+        "logs": [{"origin": k.origin, "name": k.name} for k in trust.logs],
+    }
+    return result
 
 
 @router.post(
@@ -63,9 +47,17 @@ def _bind_timestamp(bundle: Bundle, root_pem: bytes, report: dict[str, Any]) -> 
     },
 )
 async def verify_bundle(request: Request, c: ContainerDep) -> dict[str, Any]:
-    """Verify an evidence bundle against this platform's root; the report has the numbered steps."""
+    """Verify an evidence bundle against this platform's own trust policy (its root, TSA root and log
+    key); the report has the numbered steps and the fingerprints trusted."""
     data = await request.body()
-    return await run_in_threadpool(_verify, data, c.evidence_keys.certificates()["root"])
+    return await run_in_threadpool(_verify, data, platform_trust(c.evidence_keys, c.tsa))
+
+
+@router.get("/trust", name="trust_policy")
+def trust_policy(c: ContainerDep) -> Response:
+    """This platform's trust file (the same as ``dualsign keys export-trust``): what ``POST /verify``
+    trusts. Verifiers should compare it with the copy the operator publishes elsewhere."""
+    return Response(platform_trust(c.evidence_keys, c.tsa).to_json(), media_type="application/json")
 
 
 @router.get("/manifests/{manifest_sha256}", name="lookup_manifest")
