@@ -8,9 +8,9 @@ recording, VP8 + Opus, as MediaRecorder cuts it, so the server re-checks it afte
 640×480 JPEG camera frame (quality 0.75, as the page's canvas makes them; the test face, moving a few
 pixels with sensor noise, so no two frames are alike) every 0.5 s on the live channel, and answers
 each question at the page's pace: fetches the prompt's audio and waits while it plays, reports the
-playback, sends ``listen``, streams an espeak-ng "Yes, I agree." as 20 ms PCM frames at real time, then
-silence until the verdict, which it shows for 1.5 s. After the questions it reads and signs for 15 s
-(still recorded), ends the live channel, closes the recording and the integrator cancels the session,
+playback, sends ``listen``, streams an espeak-ng "Yes, I agree." (``--lang zh``: 知道) as 20 ms PCM
+frames at real time, then silence until the verdict, which it shows for 1.5 s. After the questions it
+reads and signs for 15 s (still recorded), ends the live channel, closes the recording and the integrator cancels the session,
 so it is sealed like any ended one. One signer opens a link every second until all N are in; each
 place runs ``--rounds`` sessions one after another (2: the second round's live sessions share the
 machine with the first round's post-hoc analysis, as in steady use).
@@ -64,7 +64,7 @@ FACE = ROOT / "tests" / "assets" / "faces" / "grace_hopper.jpg"
 SHORT_TEMPLATE = """
 kind: dualsign.template
 version: 1
-key: load-check-en
+key: load-check
 title: Load check
 scenario: other
 language: en-US
@@ -86,20 +86,29 @@ questions:
     acceptable: ["yes"]
 """
 SHIPPED = ROOT / "src" / "dualsign" / "scenarios" / "insurance-epolicy-en.yaml"
+SHIPPED_ZH = ROOT / "src" / "dualsign" / "scenarios" / "insurance-epolicy-zh.yaml"
+ANSWERS = {"en": ("en-us", "Yes, I agree."), "zh": ("cmn-latn-pinyin", "知道")}
 
 
-def bench_template(script: str) -> str:
+def bench_template(script: str, lang: str = "en") -> str:
     """``short``: three 2-second prompts (a stress case: answers come every few seconds). ``insurance``:
     the first four questions of the shipped English insurance template, as written (prompts of 10–25 s);
-    identity and liveness are off (the simulated camera is not the ID photo's person)."""
+    with ``--lang zh`` four questions of the shipped Mandarin insurance template that take 知道 (q1, q2,
+    q5, q6; prompts of 10–25 s of espeak-ng Mandarin), heard by the bundled Whisper base. Identity and
+    liveness are off (the simulated camera is not the ID photo's person)."""
     if script == "short":
         return SHORT_TEMPLATE
-    template = yaml.safe_load(SHIPPED.read_text())
+    if lang == "zh":
+        template = yaml.safe_load(SHIPPED_ZH.read_text())
+        questions = [q for q in template["questions"] if q["id"] in ("q1", "q2", "q5", "q6")]
+    else:
+        template = yaml.safe_load(SHIPPED.read_text())
+        questions = template["questions"][:4]
     template.update(
-        key="load-check-en",
+        key="load-check",
         identity={"required": False},
         liveness={"required": False},
-        questions=template["questions"][:4],
+        questions=questions,
     )
     return yaml.safe_dump(template, allow_unicode=True)
 
@@ -204,11 +213,12 @@ def _recording(jpegs: list[bytes], pcm: bytes, seconds: float = 180.0) -> list[b
     return [data[a:b] for a, b in itertools.pairwise(bounds)]
 
 
-def _answer_pcm(tmp: Path) -> tuple[bytes, float]:
+def _answer_pcm(tmp: Path, lang: str = "en") -> tuple[bytes, float]:
     """The spoken answer as 16 kHz PCM, and the seconds of silence espeak-ng leaves after its last
     voiced sample (latency is counted from that sample, as in bench/answer_latency)."""
     wav = tmp / "yes.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), "Yes, I agree."], check=True)
+    voice, text = ANSWERS[lang]
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(wav), text], check=True)
     audio = decode(wav.read_bytes())
     voiced = np.flatnonzero(np.abs(audio) > 0.02)
     tail_s = (len(audio) - 1 - int(voiced[-1])) / 16000 if len(voiced) else 0.0
@@ -262,7 +272,7 @@ async def session(i: int, who: Signer, stats: Stats) -> None:
             return r
 
         form = {
-            "template": "load-check-en",
+            "template": "load-check",
             "signer_name": f"Signer {i}",
             "signer_id_number": VALID_ID,
             "signer_phone": "13800000000",
@@ -431,6 +441,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--script", choices=("insurance", "short"), default="insurance")
+    parser.add_argument("--lang", choices=("en", "zh"), default="en", help="the sessions' language")
     parser.add_argument(
         "--rounds", type=int, default=2, help="sessions one after another in each signer's place"
     )
@@ -446,7 +457,7 @@ def main() -> None:
     args = parser.parse_args()
     jpegs = _camera_frames()
     with tempfile.TemporaryDirectory() as scratch:
-        pcm, tail_s = _answer_pcm(Path(scratch))
+        pcm, tail_s = _answer_pcm(Path(scratch), args.lang)
     recording = _recording(jpegs, pcm) if args.recording == "webm" else None
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
@@ -485,7 +496,7 @@ def main() -> None:
             r = httpx.post(
                 f"{url}/v1/templates",
                 headers={**headers, "Content-Type": "application/yaml"},
-                content=bench_template(args.script),
+                content=bench_template(args.script, args.lang),
             )
             r.raise_for_status()
             stats = Stats()
@@ -505,8 +516,11 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=20)
     v, c = stats.verdict_s, stats.chunk_s
-    questions = len(yaml.safe_load(bench_template(args.script))["questions"])
-    print(f"script              {args.script}: {questions} questions; answer “Yes, I agree.”")
+    questions = len(yaml.safe_load(bench_template(args.script, args.lang))["questions"])
+    print(
+        f"script              {args.script} ({args.lang}): {questions} questions; "
+        f"answer “{ANSWERS[args.lang][1]}”"
+    )
     print(
         f"sessions            {args.sessions} concurrent × {args.rounds} rounds = {len(stats.sessions)}, "
         f"recording {args.recording} (default engines{''.join(', ' + e for e in args.server_env)})"
