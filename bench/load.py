@@ -11,9 +11,9 @@ each question at the page's pace: fetches the prompt's audio and waits while it 
 playback, sends ``listen``, streams an espeak-ng "Yes, I agree." (``--lang zh``: 知道) as 20 ms PCM
 frames at real time, then silence until the verdict, which it shows for 1.5 s. After the questions it
 reads and signs for 15 s (still recorded), ends the live channel, closes the recording and the
-integrator cancels the session, so it is sealed like any ended one. One signer opens a link every second until all N are in; each
-place runs ``--rounds`` sessions one after another (2: the second round's live sessions share the
-machine with the first round's post-hoc analysis, as in steady use).
+integrator cancels the session, so it is sealed like any ended one. One signer opens a link every
+second until all N are in; each place runs ``--rounds`` sessions one after another (2: the second
+round's live sessions share the machine with the first round's post-hoc analysis, as in steady use).
 
 Printed: sessions, wall time, requests, errors (any non-2xx answer or failed connection), chunk
 upload latency p50/p95, answer verdict latency p50/p95 (last voiced sample sent → verdict received;
