@@ -7,8 +7,12 @@ error rate (zh, after traditional → simplified and punctuation removed) or wor
 machine listener is not an elderly signer, but a voice it cannot follow is one a person struggles with
 too, and the figure compares voices on the same text.
 
+A voice synthesised elsewhere (a candidate neural voice in its own environment) is compared the same
+way with ``--wav-dir DIR``: one WAV per prompt, named ``<template key>__<question id>.wav``.
+
 Printed per voice and template: prompts, audio seconds, error rate; then the voice's overall rate.
-Run: ``.venv/bin/python bench/prompt_intelligibility.py [--voices cmn-latn-pinyin,cmn] [--limit N]``.
+Run: ``.venv/bin/python bench/prompt_intelligibility.py [--voices cmn-latn-pinyin,cmn] [--limit N]
+[--wav-dir DIR --wav-voice NAME]``.
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ def main() -> None:
     )
     parser.add_argument("--limit", type=int, default=0, help="prompts per template (0: all)")
     parser.add_argument("--english", action="store_true", help="also the en templates with en-us")
+    parser.add_argument("--wav-dir", help="prompts synthesised elsewhere: <key>__<question id>.wav")
+    parser.add_argument("--wav-voice", default="external", help="the name to print for --wav-dir")
     args = parser.parse_args()
     cache = load_settings().speech.model_cache
     asr = {"zh": FasterWhisperAsr(model_cache=cache, window_s=30.0, timeout_s=120.0)}
@@ -68,8 +74,12 @@ def main() -> None:
         family = t.language.family
         if family in asr:
             prompts = [q.prompt for q in t.questions]
-            templates.append((t.key, family, prompts[: args.limit] if args.limit else prompts))
-    runs = [(v, "zh") for v in args.voices.split(",")] + ([("en-us", "en")] if args.english else [])
+            ids = [q.id for q in t.questions]
+            pairs = list(zip(ids, prompts, strict=True))
+            templates.append((t.key, family, pairs[: args.limit] if args.limit else pairs))
+    runs = [(v, "zh") for v in args.voices.split(",") if v] + ([("en-us", "en")] if args.english else [])
+    if args.wav_dir:
+        runs.append((args.wav_voice, "zh"))
     print(f"recognisers: zh {asr['zh'].model_id}" + (f", en {asr['en'].model_id}" if "en" in asr else ""))
     with tempfile.TemporaryDirectory() as scratch:
         for voice, family in runs:
@@ -82,8 +92,11 @@ def main() -> None:
                     continue
                 rates = []
                 t_errors = t_total = 0
-                for prompt in prompts:
-                    audio = decode(speak(prompt, voice, Path(scratch)))
+                for qid, prompt in prompts:
+                    if args.wav_dir and voice == args.wav_voice:
+                        audio = decode((Path(args.wav_dir) / f"{key}__{qid}.wav").read_bytes())
+                    else:
+                        audio = decode(speak(prompt, voice, Path(scratch)))
                     seconds += len(audio) / 16000
                     heard = asr[family].transcribe(audio, language=family).text
                     ref = list(normalize(prompt, family).tokens)
