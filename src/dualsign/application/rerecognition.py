@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dualsign.domain.matching import MatchResult, match
+from dualsign.application.answering import judge_answer
+from dualsign.application.speech import heard_scores, hints_for
+from dualsign.domain.matching import MatchResult
 from dualsign.domain.recording_time import AnswerWindow
 from dualsign.domain.templates import Template
 from dualsign.engines._audio import decode
@@ -51,12 +53,13 @@ def rerecognize(
         if len(voiced) == 0:
             out.append(Rerecognized(w, 0.0, None, None))
             continue
-        try:
-            t = asr.transcribe(voiced, language=family)
+        q = template.question(w.question_id)
+        try:  # heard and judged as live: the same hints, the same scored candidates
+            t = asr.transcribe(voiced, language=family, hints=hints_for(q.acceptable, q.rejections, family))
         except EngineFailed as exc:
             out.append(Rerecognized(w, len(voiced) / SAMPLE_RATE, None, None, exc.reason))
             continue
-        q = template.question(w.question_id)
-        result = match(t.text, q.acceptable, q.rejections, family) if t.text.strip() else None
+        scores = heard_scores(t)
+        result = judge_answer(t.text, q.acceptable, q.rejections, family, scores) if t.text.strip() else None
         out.append(Rerecognized(w, round(len(voiced) / SAMPLE_RATE, 3), t, result))
     return out
