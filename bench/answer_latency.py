@@ -12,8 +12,10 @@ Mandarin (``--lang zh``): a corpus of espeak-ng Mandarin answers to the question
 templates (positive, negative, doubtful, off-topic, silence) in four tuning voices (cmn-latn-pinyin at
 two speeds and pitches, one with noise) and held-out voices the margins were not set on (espeak-ng's
 other Mandarin voice ``cmn``, and a faster, higher pinyin voice with noise), recognised by the bundled
-Whisper base. Modes ``text`` (free transcript + text matcher) and ``scored`` (the expected answers also
-scored against the audio, ``domain.acoustic``: what the product does) run side by side.
+Whisper base; ``--wav-dir`` adds a held-out voice synthesised elsewhere (a neural Mandarin voice in
+its own environment: one WAV per answer, ``<question>__<text>.wav``). Modes ``text`` (free
+transcript + text matcher) and ``scored`` (the expected answers also scored against the audio,
+``domain.acoustic``: what the product does) run side by side.
 
 Printed per mode: latency p50/p95 from the true end of speech (last voiced sample) to the verdict, the
 part spent waiting for the endpoint vs computing, decision accuracy, ACCEPT rate of positives, false
@@ -110,12 +112,19 @@ ZH_VOICES = [
 ]
 
 
-def zh_cases() -> list[Case]:
+def zh_cases(wav_dir: Path | None = None, wav_voice: str = "external") -> list[Case]:
     import subprocess
     import tempfile
 
     rng = np.random.default_rng(7)
     cases: list[Case] = []
+    if wav_dir is not None:  # a held-out voice synthesised elsewhere: <question>__<text>.wav
+        for kind, answers in ZH_ANSWERS.items():
+            for question, text in answers:
+                expected, rejections = ZH_QUESTIONS[question]
+                audio = decode((wav_dir / f"{question}__{text}.wav").read_bytes())
+                name = f"{wav_voice}:{question}:{text}"
+                cases.append(Case(name, audio, expected, kind == "positive", rejections, kind, True))
     for voice, wpm, pitch, noise, held_out in ZH_VOICES:
         for kind, answers in ZH_ANSWERS.items():
             for question, text in answers:
@@ -315,10 +324,14 @@ def main() -> None:
     )
     parser.add_argument("--show", action="store_true", help="print what was heard of every answer")
     parser.add_argument("--fast", action="store_true", help="no real-time pacing (accuracy only)")
+    parser.add_argument(
+        "--wav-dir", type=Path, help="zh: a held-out voice made elsewhere, <question>__<text>.wav"
+    )
+    parser.add_argument("--wav-voice", default="external", help="the name of the --wav-dir voice")
     args = parser.parse_args()
     zh = args.lang == "zh"
     modes = args.modes or ("scored,text" if zh else "speculative,plain")
-    cases = zh_cases() if zh else espeak_cases() + recorded_cases()
+    cases = zh_cases(args.wav_dir, args.wav_voice) if zh else espeak_cases() + recorded_cases()
     if args.limit:
         cases = cases[: args.limit]
     vad = SileroVad()
