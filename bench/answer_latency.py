@@ -392,6 +392,13 @@ def main() -> None:
                 ]
                 acc = sum(o.verdict == "ACCEPT" for o in pos)
                 print(f"  ACCEPT rate of positives, {label}: {acc}/{len(pos)} = {acc / max(1, len(pos)):.0%}")
+            voices: dict[str, list[Outcome]] = {}
+            for c, o in zip(cases, outs, strict=True):
+                if c.kind == "positive":
+                    voices.setdefault(c.name.rsplit(":", 2)[0], []).append(o)
+            for voice, got in voices.items():
+                acc = sum(o.verdict == "ACCEPT" for o in got)
+                print(f"    positives ACCEPTed, {voice}: {acc}/{len(got)}")
             for kind in ZH_ANSWERS.keys() | {"silence"}:
                 group = [o for c, o in zip(cases, outs, strict=True) if c.kind == kind]
                 print(f"    {kind}: {sum(o.right for o in group)}/{len(group)} right")
