@@ -83,7 +83,8 @@ class Settings:
     # how `dualsign worker` processes get jobs: table (each polls the job table) or rq (RQ on Redis)
     job_queue: str = "table"
     redis_url: str | None = None  # shared state of several API processes (request limits, RQ jobs)
-    rate_limit_client: int = 1200  # requests a minute from one address to the signer and verify pages
+    # requests a minute from one address to the signer and verify pages (a branch's NAT: many signers)
+    rate_limit_client: int = 6000
     rate_limit_token: int = 600  # requests a minute with one signer link
     webhook_allow_networks: tuple[str, ...] = ()  # internal networks callbacks may reach (CIDR)
     blobs: BlobConfig = field(default_factory=BlobConfig)

@@ -3,6 +3,7 @@ counted in the process or, shared by several API processes, in the real Redis at
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,38 @@ def test_api_processes_share_one_limit_through_redis(tmp_path: Path) -> None:
         assert one.get("/signer/v1/session", headers=token).status_code == 429
     a.close()
     b.close()
+
+
+def test_recording_chunks_count_against_their_link_not_the_shared_address(tmp_path: Path) -> None:
+    """Many signers behind one NAT: chunks are never refused for the address's sake."""
+    c = make_container(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'db.sqlite'}",
+        FixedClock(),
+        DUALSIGN_RATE_LIMIT_CLIENT="8",
+        DUALSIGN_RATE_LIMIT_TOKEN="50",
+    )
+    with TestClient(create_app(c)) as client:
+        headers = tenant_headers(c, "Branch Bank")
+        links = [create(client, headers).json()["signer_url"].rsplit("/", 1)[1] for _ in range(3)]
+        for token in links:  # 6 requests that count against the address
+            assert client.post("/signer/v1/open", headers={"X-Signer-Token": token}).is_success
+            consent = client.post(
+                "/signer/v1/consent", headers={"X-Signer-Token": token}, json={"agree": True}
+            )
+            assert consent.is_success, consent.text
+        codes = []
+        for token in links:
+            h = {"X-Signer-Token": token}
+            for index in range(4):  # 12 chunks from one address, 4 per link: past the address's 8
+                data = f"chunk {index}".encode()
+                r = client.put(
+                    f"/signer/v1/recording/0/{index}",
+                    headers={**h, "X-Content-SHA256": hashlib.sha256(data).hexdigest()},
+                    content=data,
+                )
+                codes.append(r.status_code)
+        assert codes == [201] * 12, codes
+        # other routes still count the address: 2 left of its 8
+        assert [client.get("/verify").status_code for _ in range(3)] == [200, 200, 429]
+    c.close()

@@ -2,6 +2,11 @@
 online verification (``/verify…``). Each request counts against its client address and, when it
 carries one, its signer-link token; over either limit it gets 429 with ``Retry-After`` and nothing
 behind the limit runs. A WebSocket counts once, when it connects.
+
+A recording chunk sent with a signer link counts against that link only, never the address: a bank
+branch behind one NAT (or any proxy) puts many signers on one address, and a chunk refused there is
+evidence the page must hold and send again. The client address is the socket's, or the one a trusted
+proxy (``DUALSIGN_FORWARDED_ALLOW_IPS``) forwarded — never a header from anyone else.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dualsign.ratelimit import Decision, RateLimiter
 
 WINDOW_S = 60
 LIMITED = ("/s/", "/signer/", "/verify")
+RECORDING = "/signer/v1/recording/"  # chunks: limited per signer link only
 
 
 class RateLimitMiddleware:
@@ -41,8 +47,11 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         client = (scope.get("client") or ("unknown", 0))[0]
-        decision = self.limiter.hit(f"client:{client}", self.per_client, WINDOW_S)
         token = self._token(scope)
+        if token and path.startswith(RECORDING):
+            decision = Decision(True, 0, self.per_client, 0)  # the link's limit below is the chunk's
+        else:
+            decision = self.limiter.hit(f"client:{client}", self.per_client, WINDOW_S)
         if decision.allowed and token:
             digest = hashlib.sha256(token.encode()).hexdigest()[:32]  # the token itself is never a key
             decision = self.limiter.hit(f"token:{digest}", self.per_token, WINDOW_S)
