@@ -3,8 +3,9 @@
 A small model mishears short Mandarin answers (我同意 → 我尚意, 清楚 → 千注), so the text matcher alone
 leaves many clear answers UNCLEAR. The recogniser therefore also scores, on the same audio, each
 acceptable answer, each *opposing* answer (the acceptable ones negated, the template's rejections, the
-generic negatives — or, for a question that expects "no", the affirmatives), and its own free transcript
-(the null hypothesis). This module decides with those numbers, fail-safe first:
+generic negatives — or, for a question that expects "no", the affirmatives — and common doubts: 可能吧,
+什么意思, 再说一遍 …), and its own free transcript (the null hypothesis). This module decides with
+those numbers, fail-safe first:
 
 1. The text verdict is judged first; a REJECT stays REJECT (a heard negation is never outvoted).
 2. An ACCEPT from text stays ACCEPT only if no opposing answer explains the audio at least as well as
@@ -43,6 +44,9 @@ RESCUABLE_RULES = frozenset({"no_match", "extra_content"})
 
 ZH_GENERIC_NEGATIVES = ("不知道", "不清楚", "不明白", "不同意", "不是", "没有", "不愿意", "不确认", "不对")
 ZH_GENERIC_AFFIRMATIVES = ("是", "是的", "有", "有的", "对", "同意", "知道")
+# doubt competes with every expected answer: a hedge or a question back is never a clear answer
+ZH_DOUBTS = ("可能吧", "应该吧", "不太清楚", "不确定", "什么意思", "再说一遍", "没听清")
+EN_DOUBTS = ("maybe", "I think so", "not sure", "what do you mean", "pardon")
 EN_GENERIC_NEGATIVES = ("no", "not", "I don't know", "I do not understand", "I don't agree", "never")
 EN_GENERIC_AFFIRMATIVES = ("yes", "yes I do", "I agree", "yes there is", "yes someone did")
 
@@ -71,6 +75,7 @@ def candidates(acceptable: Sequence[str], rejections: Sequence[str], family: Lan
     else:
         opposing += [_negated(p, family) for p in accept]
         opposing += ZH_GENERIC_NEGATIVES if family == "zh" else EN_GENERIC_NEGATIVES
+    opposing += ZH_DOUBTS if family == "zh" else EN_DOUBTS
     taken = set(accept)
     return Candidates(accept, tuple(p for p in dict.fromkeys(opposing) if p and p not in taken))
 

@@ -21,6 +21,21 @@ def test_opposing_answers_are_the_negations_for_a_yes_question() -> None:
     assert not set(c.acceptable) & set(c.opposing)
 
 
+def test_doubts_compete_with_every_expected_answer() -> None:
+    for acceptable in (KNOW, FORCED):
+        assert {"可能吧", "什么意思", "再说一遍"} <= set(candidates(acceptable, (), "zh").opposing)
+
+
+def test_a_hedge_the_audio_explains_as_well_is_not_accepted() -> None:
+    """可能吧 heard as 顺恩泰: the doubt scores close to 是, so the answer stays UNCLEAR."""
+    heard, scores = _scores(("顺恩泰", -6.0), 是=-6.5, 不是=-12.0, 可能吧=-6.9)
+    result = decide(
+        match("顺恩泰", KNOW, KNOW_REJECT, "zh"), heard, scores, candidates(KNOW, KNOW_REJECT, "zh"), "zh"
+    )
+    assert result.verdict is Verdict.UNCLEAR
+    assert result.acoustic is not None and result.acoustic["best_opposing"] == "可能吧"
+
+
 def test_opposing_answers_are_the_affirmations_for_a_no_question() -> None:
     """'是否有人强迫您？' expects 没有: the opposite answers are 有 / 有人 / 是, not the negations."""
     c = candidates(FORCED, (), "zh")
