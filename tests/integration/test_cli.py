@@ -25,6 +25,28 @@ def test_match_prints_the_verdict_as_json() -> None:
     assert english["verdict"] == "ACCEPT"
 
 
+@pytest.mark.parametrize(
+    ("args", "verdict"),
+    [
+        (["--expects", "deny", "--lang", "zh", "没人"], "ACCEPT"),
+        (["--expects", "deny", "--lang", "zh", "有"], "REJECT"),
+        (["--expects", "deny", "--lang", "en", "yes"], "REJECT"),
+        (["--expects", "affirm", "--lang", "zh", "好的"], "ACCEPT"),
+        (["--expects", "affirm", "--lang", "zh", "没有"], "REJECT"),
+        (["--expects", "affirm", "--expected", "我同意", "--lang", "zh", "我同意"], "ACCEPT"),
+    ],
+)
+def test_match_judges_by_the_expected_polarity(args: list[str], verdict: str) -> None:
+    result = runner.invoke(app, ["match", *args])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["verdict"] == verdict
+
+
+def test_match_refuses_a_yes_listed_for_a_deny_question() -> None:
+    result = runner.invoke(app, ["match", "--expects", "deny", "--expected", "是的", "是的"])
+    assert result.exit_code == 2
+
+
 def test_simulate_reasks_after_a_negative_answer_and_completes() -> None:
     answers = "知晓,不知道,知道,清楚,是,明白,清楚,清楚,没有,确认,是的"
     result = runner.invoke(

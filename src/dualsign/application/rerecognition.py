@@ -14,7 +14,7 @@ import numpy as np
 
 from dualsign.domain.matching import MatchResult, match
 from dualsign.domain.recording_time import AnswerWindow
-from dualsign.domain.templates import Template
+from dualsign.domain.templates import Template, answers
 from dualsign.engines._audio import decode
 from dualsign.engines.base import SAMPLE_RATE, VAD_FRAME, AsrEngine, EngineFailed, Transcript, VadEngine
 
@@ -57,6 +57,7 @@ def rerecognize(
             out.append(Rerecognized(w, len(voiced) / SAMPLE_RATE, None, None, exc.reason))
             continue
         q = template.question(w.question_id)
-        result = match(t.text, q.acceptable, q.rejections, family) if t.text.strip() else None
+        acceptable, rejections = answers(q, family)
+        result = match(t.text, acceptable, rejections, family) if t.text.strip() else None
         out.append(Rerecognized(w, round(len(voiced) / SAMPLE_RATE, 3), t, result))
     return out

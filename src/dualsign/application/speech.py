@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from dualsign.domain import acoustic
 from dualsign.domain.endpointing import Endpoint, EndpointConfig, Endpointer, Signal
 from dualsign.domain.matching import match
 from dualsign.domain.normalization import LanguageFamily
-from dualsign.domain.templates import Question, Template
+from dualsign.domain.templates import Question, Template, answers
 from dualsign.engines.base import SAMPLE_RATE, AsrEngine, AsrHints, Audio, EngineFailed, Transcript, VadEngine
 
 PAD_MS = 200  # audio kept either side of the detected speech
@@ -35,14 +36,19 @@ GENERIC_NEGATIVES = {
 def answer_hints(question: Question, family: LanguageFamily) -> AsrHints:
     """Phrases to bias recognition (the acceptable answers only ever together with their negatives), and
     the candidates to score against the audio: the acceptable answers and every opposing one."""
-    return hints_for(question.acceptable, question.rejections, family)
+    acceptable, rejections = answers(question, family)
+    return hints_for(acceptable, rejections, family, question.polarity.value)
 
 
-def hints_for(acceptable: Sequence[str], rejections: Sequence[str], family: LanguageFamily) -> AsrHints:
-    phrases = [*acceptable, *rejections, *GENERIC_NEGATIVES.get(family, ())]
-    for phrase in acceptable:
-        phrases.append(f"不{phrase}" if family == "zh" else f"not {phrase}")
-    cands = acoustic.candidates(acceptable, rejections, family)
+def hints_for(
+    acceptable: Sequence[str],
+    rejections: Sequence[str],
+    family: LanguageFamily,
+    expects: Literal["affirm", "deny", "phrase"] | None = None,
+) -> AsrHints:
+    cands = acoustic.candidates(acceptable, rejections, family, expects)
+    # the opposing answers (negated acceptable ones; for a deny question, the affirmatives) always join
+    phrases = [*acceptable, *rejections, *GENERIC_NEGATIVES.get(family, ()), *cands.opposing]
 
     def score_if(transcript: str) -> bool:
         return acoustic.worth_scoring(match(transcript, acceptable, rejections, family))
@@ -228,6 +234,7 @@ def judge_recording(
     asr: AsrEngine,
     executor: ThreadPoolExecutor,
     config: EndpointConfig | None = None,
+    expects: Literal["affirm", "deny", "phrase"] | None = None,
 ) -> JudgedRecording:
     """Feeds a recording (16 kHz mono) through the live answer path in 100 ms pieces, up to the end of
     the answer, and judges it with the same rules (``dualsign match --audio``, benchmarks)."""
@@ -236,7 +243,7 @@ def judge_recording(
         asr,
         config or EndpointConfig(),
         language=family,
-        hints=hints_for(acceptable, rejections, family),
+        hints=hints_for(acceptable, rejections, family, expects),
         executor=executor,
     )
     for start in range(0, len(audio), SAMPLE_RATE // 10):
@@ -249,5 +256,5 @@ def judge_recording(
     t = got.transcript
     if got.outcome == "no_speech" or t is None or not t.text.strip():
         return JudgedRecording(got, "NO_SPEECH", {"rule": "no_speech"})
-    result = judge_answer(t.text, acceptable, rejections, family, heard_scores(t))
+    result = judge_answer(t.text, acceptable, rejections, family, heard_scores(t), expects)
     return JudgedRecording(got, result.verdict.value, result.to_dict())

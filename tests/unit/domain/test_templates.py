@@ -64,7 +64,8 @@ _DELETE = object()
 @pytest.mark.parametrize(
     ("path", "value", "field", "reason"),
     [
-        ("questions.2.acceptable", [], "questions.2", "at least one acceptable answer"),
+        ("questions.2.expects", "deny", "questions.2", "a question that expects deny cannot accept"),
+        ("questions.2.expects", "maybe", "questions.2.expects", "Input should be"),
         ("questions.0.max_attempts", 0, "questions.0.max_attempts", "greater than or equal to 1"),
         ("questions.1.category", "small_talk", "questions.1.category", "Input should be"),
         ("questions.1.id", "q1", "questions", "used twice"),
