@@ -517,10 +517,20 @@ def simulate(
     prompts_out: Annotated[
         Path | None, typer.Option("--prompts-out", help="write each prompt's synthesized audio here")
     ] = None,
+    var: Annotated[
+        list[str] | None,
+        typer.Option(help="a template variable as NAME=VALUE (repeat); others take the template's examples"),
+    ] = None,
 ) -> None:
     """Run a whole session in the terminal: each prompt, verdict and re-ask, then the timeline."""
     with _errors():
         tpl = _load_template(template)
+    values: dict[str, object] = dict(tpl.example_values())
+    for item in var or []:
+        name, eq, value = item.partition("=")
+        if not eq:
+            raise typer.BadParameter(f"--var {item!r}: give NAME=VALUE")
+        values[name.strip()] = value
     if answers is not None and audio is not None:
         raise typer.BadParameter("give --answers or --audio, not both")
     script: list[str] | None = answers.split(sep) if answers is not None else None
@@ -571,7 +581,8 @@ def simulate(
             ]
 
     out.rule(f"{tpl.title} · {tpl.key} · sha256:{tpl.content_hash()[:12]}")
-    result = run_simulation(tpl, SystemClock(), answer_for, _show_event, render=render)
+    with _errors():
+        result = run_simulation(tpl, SystemClock(), answer_for, _show_event, render=render, variables=values)
     executor.shutdown(wait=False)
     out.rule("timeline")
     table = Table("#", "time", "event", "detail")

@@ -330,6 +330,10 @@ class Template(_Strict):
             raise ValueError("a template needs at least one question that expects an answer")
         return questions
 
+    def example_values(self) -> dict[str, str]:
+        """The declared variables' sample values (simulation, the demo session, documentation)."""
+        return {v.name: v.example for v in self.variables if v.example is not None}
+
     def content_hash(self) -> str:
         """sha256 (hex) of the canonical JSON of the parsed template: the template's version id."""
         return hashlib.sha256(canonical_json(self.to_document())).hexdigest()
