@@ -194,3 +194,21 @@ def test_a_template_without_variables_keeps_its_hash_and_needs_no_values() -> No
     assert "expects" not in t.to_document()["questions"][0]  # type: ignore[index]
     created = SigningSession("s", t).create(AT, {"signer_name": "张三"})
     assert "variables" not in created.payload
+
+
+def test_the_documented_example_is_valid_and_reads_as_documented() -> None:
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    doc = (Path(__file__).parents[3] / "docs/templates.md").read_text(encoding="utf-8")
+    example = doc.split("## A full example", 1)[1]
+    source = re.search(r"```yaml\n(.*?)```", example, re.S)
+    assert source is not None
+    t = parse_template(yaml.safe_load(source.group(1)), "docs/templates.md")
+    s = SigningSession("doc", t)
+    s.create(AT, {}, t.example_values())
+    q2 = s.prompt_text(t.questions[1])
+    documented = example.rsplit("q2 is read as:", 1)[1].replace("\n", "").strip()
+    assert q2 == documented
