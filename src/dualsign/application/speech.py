@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -21,7 +21,7 @@ from dualsign.domain import acoustic
 from dualsign.domain.endpointing import Endpoint, EndpointConfig, Endpointer, Signal
 from dualsign.domain.matching import match
 from dualsign.domain.normalization import LanguageFamily
-from dualsign.domain.templates import Question, Template, answers
+from dualsign.domain.templates import Question, Template, answers, scored_answers
 from dualsign.engines.base import SAMPLE_RATE, AsrEngine, AsrHints, Audio, EngineFailed, Transcript, VadEngine
 
 PAD_MS = 200  # audio kept either side of the detected speech
@@ -35,9 +35,15 @@ GENERIC_NEGATIVES = {
 
 def answer_hints(question: Question, family: LanguageFamily) -> AsrHints:
     """Phrases to bias recognition (the acceptable answers only ever together with their negatives), and
-    the candidates to score against the audio: the acceptable answers and every opposing one."""
+    the candidates to score against the audio: the listed answers with the commonest words of the
+    question's vocabulary, and their opposites. Whether to score is decided on the full vocabulary."""
+    hints = hints_for(*scored_answers(question, family), family, question.polarity.value)
     acceptable, rejections = answers(question, family)
-    return hints_for(acceptable, rejections, family, question.polarity.value)
+
+    def score_if(transcript: str) -> bool:
+        return acoustic.worth_scoring(match(transcript, acceptable, rejections, family))
+
+    return replace(hints, score_if=score_if)
 
 
 def hints_for(

@@ -375,6 +375,29 @@ def answers(question: Question, family: Literal["zh", "en"]) -> tuple[tuple[str,
     return acc, rej
 
 
+SCORED_VOCABULARY = 4  # vocabulary words scored against the audio besides the listed answers
+SCORED_OPPOSING = 6  # opposing vocabulary words (deny: 有 / 是的 …) scored besides the listed rejections
+
+
+def scored_answers(
+    question: Question, family: Literal["zh", "en"]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The short lists recognition is biased toward and scores against the audio: the listed answers and
+    the commonest vocabulary words. Each scored candidate costs a decoder pass, so the whole vocabulary
+    (which the text matcher uses, ``answers``) is not scored."""
+    polarity = question.polarity
+    acceptable = list(question.acceptable)
+    rejections = list(question.rejections)
+    if question.vocabulary and polarity is not Expects.PHRASE:
+        acceptable += POLARITY_VOCABULARY[polarity.value][family][:SCORED_VOCABULARY]
+        if polarity is Expects.DENY:
+            rejections += POLARITY_VOCABULARY_OPPOSING["deny"][family][:SCORED_OPPOSING]
+    listed = set(question.acceptable)
+    acc = tuple(dict.fromkeys(a for a in acceptable if a not in question.rejections))
+    rej = tuple(dict.fromkeys(r for r in rejections if r not in listed and r not in acc))
+    return acc, rej
+
+
 def _says_no(phrase: str) -> bool:
     """The phrase says no once affirmative idioms with a negation character are set aside (确认无误 and
     没问题 say yes; 没有 says no)."""
