@@ -296,7 +296,9 @@ class Template(_Strict):
         if twice:
             raise ValueError(f"variables declared twice: {twice}")
         usable = {v.name for v in self.variables if v.required}
-        texts = [("title", self.title)] + [
+        if placeholders(self.title):
+            raise ValueError("the title cannot read variables (it is shown before the session has values)")
+        texts = [
             (f"questions.{i}.{part}", text)
             for i, q in enumerate(self.questions)
             for part, text in (("prompt", q.prompt), ("reminder", q.reminder or ""))
