@@ -3,8 +3,9 @@
 A template declares each variable (name, type, whether required, a format); the integrator supplies the
 values when creating a session; ``validate_values`` turns them into canonical values (or problems naming
 ``variables.<name>``), and ``spoken`` into the words the signer hears and reads: money in Mandarin as on
-a contract (人民币伍拾万元整), percentages as 百分之三点八五, English amounts in words. Prompts name
-variables as ``{name}``; ``render`` fills them in. Pure functions, no I/O.
+a contract (人民币伍拾万元整), percentages as 百分之三点八五, dates as 二〇二六年十二月六日,
+English amounts in words. Prompts name variables as ``{name}``; ``render`` fills them in. Pure
+functions, no I/O.
 """
 
 from __future__ import annotations
@@ -193,8 +194,9 @@ def spoken(var: Variable, value: str, family: Literal["zh", "en"]) -> str:
             return percent_zh(Decimal(value)) if family == "zh" else percent_en(Decimal(value))
         case VariableType.DATE:
             d = date.fromisoformat(value)
-            if family == "zh":
-                return f"{d.year}年{d.month}月{d.day}日"
+            if family == "zh":  # 二〇二六年十二月六日: a year is read digit by digit, as on a contract
+                year = "".join("〇一二三四五六七八九"[int(ch)] for ch in str(d.year))
+                return f"{year}年{integer_zh(d.month)}月{integer_zh(d.day)}日"
             return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
         case VariableType.INTEGER:
             n = int(value)

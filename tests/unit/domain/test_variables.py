@@ -66,7 +66,7 @@ def test_spoken_values_by_type_and_language() -> None:
     assert spoken(term, "36", "zh") == "三十六个月"
     assert spoken(Variable(name="term", type="integer", unit="months"), "36", "en") == "36 months"
     day = Variable(name="d", type="date")
-    assert spoken(day, "2026-12-06", "zh") == "2026年12月6日"
+    assert spoken(day, "2026-12-06", "zh") == "二〇二六年十二月六日"
     assert spoken(day, "2026-12-06", "en") == "6 December 2026"
     assert spoken(Variable(name="r", type="percent"), "3.85", "en") == "3.85 percent"
     assert (
