@@ -61,7 +61,7 @@ def gather(
     events = session.events[: seal.chain_length]
     t = session.template
     questions: dict[str, dict[str, Any]] = {
-        q.id: {"id": q.id, "prompt": session.prompt_text(q), "clause": q.clause, "attempts": []}
+        q.id: {"id": q.id, "prompt": session.prompt_text(q), "clause": q.clause, "audio": [], "attempts": []}
         for q in t.questions
     }
     labels = {v.name: v.label for v in t.variables}
@@ -91,6 +91,11 @@ def gather(
         elif e.kind.value.startswith("liveness_") and e.kind is not EventKind.LIVENESS_CHALLENGE_ISSUED:
             steps = ", ".join(f"{s['action']} {'✓' if s['passed'] else '✗'}" for s in p.get("steps", []))
             liveness = f"{e.kind.value}: {steps or p.get('reason', '')}"
+        elif e.kind is EventKind.QUESTION_ASKED and str(p.get("question_id")) in questions:
+            heard = questions[str(p["question_id"])]["audio"]  # the digests of the audio played
+            heard += [
+                str(a["sha256"]) for a in p.get("audio", []) if a.get("sha256") and a["sha256"] not in heard
+            ]
         elif e.kind is EventKind.ANSWER_JUDGED and str(p.get("question_id")) in questions:
             questions[str(p["question_id"])]["attempts"].append(
                 {

@@ -58,6 +58,7 @@ LABELS = {
         "questions": "问答记录",
         "variables": "业务要素（宣读内容）",
         "typed": "文字输入",
+        "audio": "播放音频 SHA-256",
         "warnings": "监控提示",
         "qc": "自动质检",
         "timeline": "时间线",
@@ -83,6 +84,7 @@ LABELS = {
         "questions": "Questions and answers",
         "variables": "Facts of the deal (as read aloud)",
         "typed": "typed",
+        "audio": "audio played, SHA-256",
         "warnings": "Monitoring warnings",
         "qc": "Automatic quality check",
         "timeline": "Timeline",
@@ -164,6 +166,8 @@ def render(d: ReportData) -> bytes:
     for q in d.questions:
         clause = f" ({q['clause']})" if q.get("clause") else ""
         story.append(p(f"{q['id']}: {q['prompt']}{clause}"))
+        if q.get("audio"):
+            story.append(p(t["audio"] + ": " + ", ".join(d[:16] + "…" for d in q["audio"]), small))
         rows = [
             [
                 p(t["attempt"].format(n=a["attempt"]), small),
