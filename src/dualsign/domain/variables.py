@@ -50,6 +50,10 @@ class Variable(BaseModel):
         default=(), description="enum: the allowed values"
     )
     unit: Annotated[str, Field(max_length=20)] = Field(default="", description="integer: 个月 / months")
+    spell: bool = Field(
+        default=False,
+        description="text: read digits one by one (licence, staff or project numbers): 零二零零 / 0 2 0 0",
+    )
     min: Decimal | None = None
     max: Decimal | None = None
     example: Annotated[str | None, Field(max_length=MAX_TEXT)] = Field(
@@ -58,6 +62,8 @@ class Variable(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
+        if self.spell and self.type is not VariableType.TEXT:
+            raise ValueError("spell applies to text variables")
         if (self.type is VariableType.ENUM) != bool(self.values):
             raise ValueError("an enum variable lists its values, and only an enum does")
         if self.type is VariableType.TEXT and self.format:
@@ -203,8 +209,17 @@ def spoken(var: Variable, value: str, family: Literal["zh", "en"]) -> str:
             if family == "zh":
                 return f"{integer_zh(n)}{var.unit}"
             return f"{n:,} {var.unit}".strip() if var.unit else f"{n:,}"
+        case VariableType.TEXT if var.spell:
+            return spell_digits(value, family)
         case _:
             return value
+
+
+def spell_digits(text: str, family: Literal["zh", "en"]) -> str:
+    """Digits read one by one: 'No. 0200' → 零二零零 (zh) / '0 2 0 0' (en); other characters kept."""
+    if family == "zh":
+        return "".join(_LOWER[int(ch)] if "0" <= ch <= "9" else ch for ch in text)
+    return re.sub(r"\d{2,}", lambda m: " ".join(m.group(0)), text)
 
 
 _MONTHS = [

@@ -212,3 +212,12 @@ def test_the_documented_example_is_valid_and_reads_as_documented() -> None:
     q2 = s.prompt_text(t.questions[1])
     documented = example.rsplit("q2 is read as:", 1)[1].replace("\n", "").strip()
     assert q2 == documented
+
+
+def test_numbers_in_text_can_be_read_digit_by_digit() -> None:
+    licence = Variable(name="licence", type="text", spell=True)
+    assert spoken(licence, "ZB-2026-0001", "zh") == "ZB-二零二六-零零零一"
+    assert spoken(licence, "No. 0200", "en") == "No. 0 2 0 0"
+    assert spoken(Variable(name="t", type="text"), "0200", "zh") == "0200"
+    with pytest.raises(ValueError, match="spell applies to text"):
+        Variable(name="n", type="integer", spell=True)
