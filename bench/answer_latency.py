@@ -328,6 +328,9 @@ def main() -> None:
         "--wav-dir", type=Path, help="zh: a held-out voice made elsewhere, <question>__<text>.wav"
     )
     parser.add_argument("--wav-voice", default="external", help="the name of the --wav-dir voice")
+    parser.add_argument(
+        "--en-model", choices=("tiny.en", "base"), default="tiny.en", help="en: the bundled model to measure"
+    )
     args = parser.parse_args()
     zh = args.lang == "zh"
     modes = args.modes or ("scored,text" if zh else "speculative,plain")
@@ -336,7 +339,7 @@ def main() -> None:
         cases = cases[: args.limit]
     vad = SileroVad()
     args.window_s = args.window_s or (6.0 if zh else 15.0)
-    if zh:
+    if zh or args.en_model == "base":
         asr = FasterWhisperAsr(model_cache=load_settings().speech.model_cache, window_s=args.window_s)
     else:
         asr = FasterWhisperAsr(window_s=args.window_s)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import yaml
 from fastapi.testclient import TestClient
 
 from dualsign.application.tenants import create_tenant
 from dualsign.container import Container
 from dualsign.demo import asset
+from dualsign.domain.templates import parse_template
+from dualsign.scenarios import builtin_sources
 
 PHOTO = asset("identity-photo.jpg")
 PDF = asset("policy-application.pdf")
@@ -18,6 +22,14 @@ VALID_ID = "11010519491231002X"  # the GB 11643 sample number: valid check chara
 def tenant_headers(c: Container, name: str) -> dict[str, str]:
     _, key = create_tenant(c.new_uow(), c.clock, c.ids, name)
     return {"Authorization": f"Bearer {key.secret}"}
+
+
+def example_variables(template_key: str) -> str:
+    """The variables of a built-in template as the API takes them (its examples), or "" for others."""
+    for name, text in builtin_sources():
+        if name == f"{template_key}.yaml":
+            return json.dumps(parse_template(yaml.safe_load(text), name).example_values(), ensure_ascii=False)
+    return ""
 
 
 def session_form(**overrides: str) -> dict[str, str]:
@@ -30,6 +42,8 @@ def session_form(**overrides: str) -> dict[str, str]:
         "external_ref": "POL-2026-0001",
     }
     form.update(overrides)
+    if "variables" not in form:
+        form["variables"] = example_variables(form["template"])
     return form
 
 

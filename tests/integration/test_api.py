@@ -14,7 +14,14 @@ from dualsign.reports.pdf_reports import PdfReportMaker
 from dualsign.signing.pades import SignatureSpec
 from dualsign_verify.records import GENESIS, make_record, record_digests
 from tests.conftest import FixedClock, make_container
-from tests.integration.helpers import PDF, create, session_files, session_form, tenant_headers
+from tests.integration.helpers import (
+    PDF,
+    create,
+    example_variables,
+    session_files,
+    session_form,
+    tenant_headers,
+)
 
 
 @pytest.fixture
@@ -126,13 +133,14 @@ def test_tenant_templates_are_private_and_versioned(
     assert second.json()["number"] == 2
     assert second.json()["content_hash"] != first.json()["content_hash"]
     # a session pins the version it was created with
-    sid = create(client, alice, template="alice-loan", template_version="1").json()["id"]
+    facts = example_variables("bank-loan-en")
+    sid = create(client, alice, template="alice-loan", template_version="1", variables=facts).json()["id"]
     assert (
         client.get(f"/v1/sessions/{sid}", headers=alice).json()["template_hash"]
         == first.json()["content_hash"]
     )
     assert client.get("/v1/templates/alice-loan", headers=bob).status_code == 404
-    assert create(client, bob, template="alice-loan").status_code == 404
+    assert create(client, bob, template="alice-loan", variables=facts).status_code == 404
     # built-in keys belong to the product
     clash = client.post("/v1/templates", headers=h, content=text.encode())
     assert clash.status_code == 409

@@ -3,6 +3,7 @@ a real API key, signer token and console sign-in, never get a server error (5xx)
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from dualsign.application.console import add_reviewer
 from dualsign.application.sessions import NewSession, Upload, create_session
 from dualsign.application.tenants import create_tenant
 from tests.conftest import FixedClock, make_container
-from tests.integration.helpers import PDF, PHOTO, VALID_ID
+from tests.integration.helpers import PDF, PHOTO, VALID_ID, example_variables
 
 pytestmark = pytest.mark.slow
 
@@ -54,6 +55,7 @@ def test_no_operation_answers_a_server_error(tmp_path: Path) -> None:
             signer_phone="13800000000",
             identity_photo=Upload("identity_photo", "p.jpg", "image/jpeg", PHOTO),
             documents=[Upload("documents", "d.pdf", "application/pdf", PDF)],
+            variables=json.loads(example_variables("insurance-epolicy-en")),
         ),
     )
     add_reviewer(

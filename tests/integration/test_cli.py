@@ -25,15 +25,39 @@ def test_match_prints_the_verdict_as_json() -> None:
     assert english["verdict"] == "ACCEPT"
 
 
+@pytest.mark.parametrize(
+    ("args", "verdict"),
+    [
+        (["--expects", "deny", "--lang", "zh", "没人"], "ACCEPT"),
+        (["--expects", "deny", "--lang", "zh", "有"], "REJECT"),
+        (["--expects", "deny", "--lang", "en", "yes"], "REJECT"),
+        (["--expects", "affirm", "--lang", "zh", "好的"], "ACCEPT"),
+        (["--expects", "affirm", "--lang", "zh", "没有"], "REJECT"),
+        (["--expects", "affirm", "--expected", "我同意", "--lang", "zh", "我同意"], "ACCEPT"),
+    ],
+)
+def test_match_judges_by_the_expected_polarity(args: list[str], verdict: str) -> None:
+    result = runner.invoke(app, ["match", *args])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["verdict"] == verdict
+
+
+def test_match_refuses_a_yes_listed_for_a_deny_question() -> None:
+    result = runner.invoke(app, ["match", "--expects", "deny", "--expected", "是的", "是的"])
+    assert result.exit_code == 2
+
+
 def test_simulate_reasks_after_a_negative_answer_and_completes() -> None:
-    answers = "知晓,不知道,知道,清楚,是,明白,清楚,清楚,没有,确认,是的"
+    # q2 (the seller's identity) is re-asked; q11 expects "no" (有人强迫…?)
+    answers = "知晓,不知道,确认,知道,清楚,是,明白,清楚,清楚,清楚,明白,没有,确认,是的"
     result = runner.invoke(
         app, ["simulate", "--template", "insurance-epolicy-zh", "--answers", answers], env={"COLUMNS": "200"}
     )
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "q2 · attempt 2" in out  # the re-ask
-    assert "请您明确回答“知晓”或“清楚”或“知道”" in out  # the reminder names the acceptable answers
+    assert "请您明确回答“确认”或“已确认”或“是”" in out  # the reminder names the acceptable answers
+    assert "销售人员是李四" in out  # the template's example values are read when no --var is given
     assert out.index("不知道") < out.index("q2 · attempt 2")
     assert "questions complete" in out
     assert "identity_waived" in out  # the timeline shows what text mode could not check
@@ -102,12 +126,8 @@ def test_simulate_a_spoken_english_session_from_audio_files(tmp_path: Path) -> N
     spoken = [
         "Yes, I agree.",
         "No, I don't understand.",
-        "Yes, I understand.",
-        "Yes.",
-        "Yes.",
-        "Yes.",
-        "Yes.",
-        "Yes.",
+        "Yes, I have.",
+        *["Yes."] * 8,
         "No.",
         "Yes, I confirm.",
         "Yes.",
@@ -133,10 +153,10 @@ def test_simulate_a_spoken_english_session_from_audio_files(tmp_path: Path) -> N
     out = result.stdout
     assert "heard “No, I don't understand.”" in out
     assert "q2 · attempt 2" in out and "q3 · attempt 2" not in out
-    assert out.count("→ ACCEPT") == 10  # in the timeline: ten questions accepted
+    assert out.count("→ ACCEPT") == 13  # in the timeline: thirteen questions accepted
     assert "questions complete" in out
     prompts = sorted(p.name for p in (tmp_path / "prompts").iterdir())
-    assert "q2-2.wav" in prompts and len(prompts) == 11
+    assert "q2-2.wav" in prompts and len(prompts) == 14
 
 
 def test_models_check_lists_every_engine_and_what_is_missing(tmp_path: Path) -> None:

@@ -424,6 +424,8 @@ def test_the_bundle_carries_a_signed_cjk_report_that_renders(
     manifest_sha = __import__("hashlib").sha256(files["manifest.json"]).hexdigest()
     assert "出证报告" in text and "张三" in text and manifest_sha[:40] in text.replace("\n", "")
     assert "自动质检" in text and "qc-" in text  # the quality check, rule by rule, with its rule set
+    flat = text.replace("\n", "")
+    assert "业务要素" in flat and "人民币叁仟陆佰元整" in flat  # the facts of the deal, as read aloud
     subprocess.run(
         ["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", "report.pdf", "page"], cwd=tmp_path, check=True
     )

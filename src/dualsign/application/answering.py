@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from dualsign.domain import acoustic
 from dualsign.domain.errors import IllegalTransition
@@ -17,6 +17,7 @@ from dualsign.domain.matching import MatchResult, match
 from dualsign.domain.normalization import LanguageFamily
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import EventKind, SessionState
+from dualsign.domain.templates import answers
 
 # Renders the audio of a prompt (reminder and question) and returns what to record of it.
 Renderer = Callable[[Prompt], Sequence[Mapping[str, Any]]]
@@ -28,7 +29,9 @@ def judge(session: SigningSession, transcript: str, scores: Heard | None = None)
     q = session.current_question
     if q is None:
         raise IllegalTransition(session.current_state.value, EventKind.ANSWER_JUDGED.value)
-    return judge_answer(transcript, q.acceptable, q.rejections, session.template.language.family, scores)
+    family = session.template.language.family
+    acceptable, rejections = answers(q, family)
+    return judge_answer(transcript, acceptable, rejections, family, scores, q.polarity.value)
 
 
 def judge_answer(
@@ -37,11 +40,12 @@ def judge_answer(
     rejections: Sequence[str],
     family: LanguageFamily,
     scores: Heard | None = None,
+    expects: Literal["affirm", "deny", "phrase"] | None = None,
 ) -> MatchResult:
     result = match(transcript, acceptable, rejections, family)
     if scores is None:
         return result
-    cands = acoustic.candidates(acceptable, rejections, family)
+    cands = acoustic.candidates(acceptable, rejections, family, expects)
     return acoustic.decide(result, scores.transcript, scores.candidates, cands, family)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from dualsign.application.ports import UnitOfWorkFactory
 from dualsign.application.sessions import CreatedSession, NewSession, SessionServices, Upload, create_session
+from dualsign.application.template_catalog import resolve_template, template_of
 from dualsign.application.tenants import IssuedKey, create_tenant
 from dualsign.demo import asset
 
@@ -26,6 +27,7 @@ def ensure_demo(uow: UnitOfWorkFactory, svc: SessionServices) -> Demo:
     key = None
     if tenant is None:
         tenant, key = create_tenant(uow(), svc.clock, svc.ids, DEMO_TENANT)
+    demo_template = template_of(resolve_template(uow(), tenant.id, DEMO_TEMPLATE, None))
     req = NewSession(
         template_key=DEMO_TEMPLATE,
         signer_name="Demo Signer",
@@ -40,6 +42,7 @@ def ensure_demo(uow: UnitOfWorkFactory, svc: SessionServices) -> Demo:
         ],
         summary="Demo: term life insurance application, annual premium 3,600.00",
         external_ref="demo",
+        variables=demo_template.example_values(),  # the template's sample facts of the deal
     )
     session = create_session(uow(), svc, tenant.id, req)
     return Demo(tenant.id, key, session)

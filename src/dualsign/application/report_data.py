@@ -42,6 +42,8 @@ class ReportData:
     reasks: int = 0
     qc: dict[str, Any] = field(default_factory=dict)  # the automatic quality check: ruleset, verdict, rules
     extra: dict[str, str] = field(default_factory=dict)
+    # the template's variables as recorded at creation: (name — label, value, the words read aloud)
+    variables: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def gather(
@@ -59,15 +61,22 @@ def gather(
     events = session.events[: seal.chain_length]
     t = session.template
     questions: dict[str, dict[str, Any]] = {
-        q.id: {"id": q.id, "prompt": q.prompt, "attempts": []} for q in t.questions
+        q.id: {"id": q.id, "prompt": session.prompt_text(q), "clause": q.clause, "audio": [], "attempts": []}
+        for q in t.questions
     }
+    labels = {v.name: v.label for v in t.variables}
+    variables: list[tuple[str, str, str]] = []
     consent, identity, liveness, warnings, timeline = [], "—", "—", [], []
     snapshot_digest = None
     qc: dict[str, Any] = {}
     for e in events:
         p = e.payload
         timeline.append((iso_time(e.at), e.kind.value, str(p.get("question_id", p.get("reason", "")) or "")))
-        if e.kind is EventKind.CONSENT_GIVEN:
+        if e.kind is EventKind.SESSION_CREATED:
+            for name, v in dict(p.get("variables") or {}).items():
+                label = f"{name} — {labels[name]}" if labels.get(name) else str(name)
+                variables.append((label, str(v.get("value", "")), str(v.get("spoken", ""))))
+        elif e.kind is EventKind.CONSENT_GIVEN:
             consent += [str(p.get("recording", "")), str(p.get("biometric", ""))]
         elif e.kind is EventKind.CONSENT_REFUSED:
             consent.append(f"refused: {p.get('reason', '')}")
@@ -82,9 +91,19 @@ def gather(
         elif e.kind.value.startswith("liveness_") and e.kind is not EventKind.LIVENESS_CHALLENGE_ISSUED:
             steps = ", ".join(f"{s['action']} {'✓' if s['passed'] else '✗'}" for s in p.get("steps", []))
             liveness = f"{e.kind.value}: {steps or p.get('reason', '')}"
+        elif e.kind is EventKind.QUESTION_ASKED and str(p.get("question_id")) in questions:
+            heard = questions[str(p["question_id"])]["audio"]  # the digests of the audio played
+            heard += [
+                str(a["sha256"]) for a in p.get("audio", []) if a.get("sha256") and a["sha256"] not in heard
+            ]
         elif e.kind is EventKind.ANSWER_JUDGED and str(p.get("question_id")) in questions:
             questions[str(p["question_id"])]["attempts"].append(
-                {"attempt": p.get("attempt"), "transcript": p.get("transcript"), "verdict": p.get("verdict")}
+                {
+                    "attempt": p.get("attempt"),
+                    "transcript": p.get("transcript"),
+                    "verdict": p.get("verdict"),
+                    "input": p.get("input"),
+                }
             )
         elif e.kind is EventKind.QC_EVALUATED:
             qc = dict(p)
@@ -122,4 +141,5 @@ def gather(
         face_snapshot=snapshot,
         reasks=reasks,
         qc=qc,
+        variables=variables,
     )

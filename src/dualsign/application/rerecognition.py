@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from dualsign.application.answering import judge_answer
-from dualsign.application.speech import heard_scores, hints_for
+from dualsign.application.speech import answer_hints, heard_scores
 from dualsign.domain.matching import MatchResult
 from dualsign.domain.recording_time import AnswerWindow
-from dualsign.domain.templates import Template
+from dualsign.domain.templates import Template, answers
 from dualsign.engines._audio import decode
 from dualsign.engines.base import SAMPLE_RATE, VAD_FRAME, AsrEngine, EngineFailed, Transcript, VadEngine
 
@@ -55,11 +55,13 @@ def rerecognize(
             continue
         q = template.question(w.question_id)
         try:  # heard and judged as live: the same hints, the same scored candidates
-            t = asr.transcribe(voiced, language=family, hints=hints_for(q.acceptable, q.rejections, family))
+            t = asr.transcribe(voiced, language=family, hints=answer_hints(q, family))
         except EngineFailed as exc:
             out.append(Rerecognized(w, len(voiced) / SAMPLE_RATE, None, None, exc.reason))
             continue
+        acceptable, rejections = answers(q, family)
         scores = heard_scores(t)
-        result = judge_answer(t.text, q.acceptable, q.rejections, family, scores) if t.text.strip() else None
+        heard = t.text.strip()
+        result = judge_answer(t.text, acceptable, rejections, family, scores, q.polarity.value) if heard else None
         out.append(Rerecognized(w, round(len(voiced) / SAMPLE_RATE, 3), t, result))
     return out

@@ -23,6 +23,7 @@ from dualsign.application.vision import reference_embedding
 from dualsign.domain.errors import FieldProblem, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from dualsign.domain.session import SigningSession
 from dualsign.domain.states import EventKind
+from dualsign.domain.variables import validate_values
 from dualsign.engines.base import EngineUnavailable
 from dualsign.engines.vision_base import VisionEngines
 
@@ -58,6 +59,7 @@ class NewSession:
     id_type: str = "cn_resident"  # cn_resident (18-digit 居民身份证) | other (passport, permit …)
     contract_term_months: int | None = None  # retention runs from the contract's end when given
     continues_session: str | None = None  # sign the documents another session signed (signers in order)
+    variables: Mapping[str, object] = field(default_factory=dict)  # the template's declared variables
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,9 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
         raise InvalidInput(problems)
     version = resolve_template(uow, tenant_id, req.template_key, req.template_version)
     template = template_of(version)
+    _, variable_problems = validate_values(template.variables, req.variables)
+    if variable_problems:
+        raise InvalidInput(variable_problems)
     placements: list[list[Placed]] = [[] for _ in req.documents]
     if svc.pdfs is not None:  # every signature field is placed now (and kept), never mid-session
         fields = template.documents.signature.fields
@@ -287,6 +292,7 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
                 "external_ref": record.external_ref,
                 "summary": record.summary,
             },
+            req.variables,
         )
     ]
     uploads: list[tuple[str, Upload, list[dict[str, object]] | None]] = [

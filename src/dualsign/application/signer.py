@@ -28,7 +28,7 @@ from dualsign.application.speech import (
     endpoint_config,
     heard_scores,
 )
-from dualsign.domain.errors import IllegalTransition, TokenInvalid
+from dualsign.domain.errors import IllegalTransition, TokenInvalid, TypedAnswersNotAllowed
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import ENDED_STATES, EventKind
@@ -137,12 +137,15 @@ def consent(uow: UnitOfWork, svc: SignerServices, token: str, *, agree: bool, re
 
 
 def answer_text(uow: UnitOfWork, svc: SignerServices, token: str, text: str) -> SignerView:
-    return act(
-        uow,
-        svc,
-        token,
-        lambda s, now, render: answer_and_continue(s, now, text, {"input": "text"}, render=render),
-    )
+    """A typed answer, where the template allows them (``typed_answers``; by default not for Mandarin
+    spoken-confirmation templates); it is recorded as typed (``input: text``)."""
+
+    def decide(s: SigningSession, now: datetime, render: Renderer | None) -> list[Event]:
+        if not s.template.typed_answers_allowed:
+            raise TypedAnswersNotAllowed(s.template.key)
+        return answer_and_continue(s, now, text, {"input": "text"}, render=render)
+
+    return act(uow, svc, token, decide)
 
 
 def repeat_question(uow: UnitOfWork, svc: SignerServices, token: str) -> SignerView:

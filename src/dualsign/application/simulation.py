@@ -50,14 +50,17 @@ def simulate(
     on_event: EventSink,
     signer_name: str = "模拟签署人",
     render: Renderer | None = None,
+    variables: Mapping[str, object] | None = None,
 ) -> SimulationResult:
+    """``variables``: the template's variables (default: the examples the template declares)."""
     session = SigningSession("simulation", template)
+    values = template.example_values() if variables is None else variables
 
     def emit(events: list[Event]) -> None:
         for e in events:
             on_event(e)
 
-    emit([session.create(clock.now(), {"signer_name": signer_name, "simulation": True})])
+    emit([session.create(clock.now(), {"signer_name": signer_name, "simulation": True}, values)])
     emit([session.open(clock.now(), {"client": "dualsign simulate"})])
     emit(session.give_consent(clock.now(), waive_vision_reason=WAIVER))
     emit(ask_next(session, clock.now(), render))

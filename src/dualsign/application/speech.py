@@ -11,7 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from dualsign.domain import acoustic
 from dualsign.domain.endpointing import Endpoint, EndpointConfig, Endpointer, Signal
 from dualsign.domain.matching import match
 from dualsign.domain.normalization import LanguageFamily
-from dualsign.domain.templates import Question, Template
+from dualsign.domain.templates import Question, Template, answers, scored_answers
 from dualsign.engines.base import SAMPLE_RATE, AsrEngine, AsrHints, Audio, EngineFailed, Transcript, VadEngine
 
 PAD_MS = 200  # audio kept either side of the detected speech
@@ -38,17 +39,28 @@ GENERIC_NEGATIVES = {
 
 def answer_hints(question: Question, family: LanguageFamily) -> AsrHints:
     """Phrases to bias recognition (the acceptable answers only ever together with their negatives), and
-    the candidates to score against the audio: the acceptable answers and every opposing one."""
-    return hints_for(question.acceptable, question.rejections, family)
+    the candidates to score against the audio: the listed answers with the commonest words of the
+    question's vocabulary, and their opposites. Whether to score is decided on the full vocabulary."""
+    hints = hints_for(*scored_answers(question, family), family, question.polarity.value)
+    acceptable, rejections = answers(question, family)
+
+    def score_if(transcript: str) -> bool:
+        return acoustic.worth_scoring(match(transcript, acceptable, rejections, family))
+
+    return replace(hints, score_if=score_if)
 
 
-def hints_for(acceptable: Sequence[str], rejections: Sequence[str], family: LanguageFamily) -> AsrHints:
-    phrases = [*acceptable, *rejections, *GENERIC_NEGATIVES.get(family, ())]
-    for phrase in acceptable:
-        phrases.append(f"不{phrase}" if family == "zh" else f"not {phrase}")
+def hints_for(
+    acceptable: Sequence[str],
+    rejections: Sequence[str],
+    family: LanguageFamily,
+    expects: Literal["affirm", "deny", "phrase"] | None = None,
+) -> AsrHints:
+    cands = acoustic.candidates(acceptable, rejections, family, expects)
+    # the opposing answers (negated acceptable ones; for a deny question, the affirmatives) always join
+    phrases = [*acceptable, *rejections, *GENERIC_NEGATIVES.get(family, ()), *cands.opposing]
     if family not in SCORED_LANGUAGES:
         return AsrHints(tuple(dict.fromkeys(phrases)))
-    cands = acoustic.candidates(acceptable, rejections, family)
 
     def score_if(transcript: str) -> bool:
         return acoustic.worth_scoring(match(transcript, acceptable, rejections, family))
@@ -234,6 +246,7 @@ def judge_recording(
     asr: AsrEngine,
     executor: ThreadPoolExecutor,
     config: EndpointConfig | None = None,
+    expects: Literal["affirm", "deny", "phrase"] | None = None,
 ) -> JudgedRecording:
     """Feeds a recording (16 kHz mono) through the live answer path in 100 ms pieces, up to the end of
     the answer, and judges it with the same rules (``dualsign match --audio``, benchmarks)."""
@@ -242,7 +255,7 @@ def judge_recording(
         asr,
         config or EndpointConfig(),
         language=family,
-        hints=hints_for(acceptable, rejections, family),
+        hints=hints_for(acceptable, rejections, family, expects),
         executor=executor,
     )
     for start in range(0, len(audio), SAMPLE_RATE // 10):
@@ -255,5 +268,5 @@ def judge_recording(
     t = got.transcript
     if got.outcome == "no_speech" or t is None or not t.text.strip():
         return JudgedRecording(got, "NO_SPEECH", {"rule": "no_speech"})
-    result = judge_answer(t.text, acceptable, rejections, family, heard_scores(t))
+    result = judge_answer(t.text, acceptable, rejections, family, heard_scores(t), expects)
     return JudgedRecording(got, result.verdict.value, result.to_dict())

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -27,7 +28,7 @@ from dualsign.domain.matching import match as match_answer
 from dualsign.domain.normalization import LanguageFamily
 from dualsign.domain.session import Event, Prompt
 from dualsign.domain.states import EventKind
-from dualsign.domain.templates import Template
+from dualsign.domain.templates import Expects, Question, QuestionCategory, Template, answers
 from dualsign.domain.transitions import mermaid_diagram
 from dualsign.runtime import SystemClock
 from dualsign.scenarios import builtin_sources
@@ -369,8 +370,17 @@ def _family(*texts: str) -> str:
 
 @app.command()
 def match(
-    expected: Annotated[str, typer.Option(help="acceptable answers separated by |")],
     answer: Annotated[str | None, typer.Argument(help="the transcript to judge (or give --audio)")] = None,
+    expected: Annotated[
+        str, typer.Option(help="acceptable answers separated by | (extend the --expects vocabulary)")
+    ] = "",
+    expects: Annotated[
+        str | None,
+        typer.Option(
+            help="affirm, deny or phrase: the polarity the question expects; affirm and deny bring their "
+            "natural vocabulary (对/好的/了解… or 没有/没人/没…). Without it, only --expected counts"
+        ),
+    ] = None,
     rejections: Annotated[str, typer.Option(help="explicit rejections separated by |")] = "",
     lang: Annotated[str, typer.Option(help="zh, en or auto")] = "auto",
     audio: Annotated[
@@ -380,8 +390,9 @@ def match(
 ) -> None:
     """Judge an answer: prints the verdict and its explanation as JSON.
 
-    With --audio, each file goes through the service's own VAD, end of answer, recognition and scoring
-    (the engines load once) and one JSON object is printed per file, in order.
+    ``dualsign match --expects deny --lang zh 没人`` judges as a template question that expects "no"
+    would. With --audio, each file goes through the service's own VAD, end of answer, recognition and
+    scoring (the engines load once) and one JSON object is printed per file, in order.
     """
     acceptable = [p for p in expected.split("|") if p.strip()]
     rejected = [p for p in rejections.split("|") if p.strip()]
@@ -393,15 +404,42 @@ def match(
         err.print("--lang must be zh, en or auto")
         raise typer.Exit(2)
     fam: LanguageFamily = "zh" if family == "zh" else "en"
+    polarity: Literal["affirm", "deny", "phrase"] | None = None
+    if expects is not None:
+        if expects not in ("affirm", "deny", "phrase"):
+            err.print("--expects must be affirm, deny or phrase")
+            raise typer.Exit(2)
+        polarity = "affirm" if expects == "affirm" else "deny" if expects == "deny" else "phrase"
+        try:
+            q = Question(
+                id="cli",
+                category=QuestionCategory.OTHER,
+                prompt="-",
+                expects=Expects(polarity),
+                acceptable=tuple(acceptable),
+                rejections=tuple(rejected),
+            )
+        except ValidationError as exc:
+            err.print("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()))
+            raise typer.Exit(2) from None
+        acceptable, rejected = (list(x) for x in answers(q, fam))
+    elif not acceptable:
+        err.print("give --expected ANSWERS, or --expects affirm|deny for the natural vocabulary")
+        raise typer.Exit(2)
     if answer is not None:
         result = match_answer(answer, acceptable, rejected, fam)
-        sys.stdout.write(json.dumps({"answer": answer, **result.to_dict()}, ensure_ascii=False) + "\n")
+        out_line = {"answer": answer, "expects": polarity, **result.to_dict()}
+        sys.stdout.write(json.dumps(out_line, ensure_ascii=False) + "\n")
         return
-    _match_audio(audio or [], acceptable, rejected, fam)
+    _match_audio(audio or [], acceptable, rejected, fam, polarity)
 
 
 def _match_audio(
-    files: list[Path], acceptable: list[str], rejected: list[str], family: LanguageFamily
+    files: list[Path],
+    acceptable: list[str],
+    rejected: list[str],
+    family: LanguageFamily,
+    expects: Literal["affirm", "deny", "phrase"] | None = None,
 ) -> None:
     from dualsign.application.speech import judge_recording
     from dualsign.engines._audio import AudioDecodeError, decode
@@ -424,7 +462,9 @@ def _match_audio(
                 failed = {"file": str(f), "verdict": None, "error": f"cannot decode: {exc.reason}"}
                 sys.stdout.write(json.dumps(failed, ensure_ascii=False) + "\n")
                 continue
-            judged = judge_recording(samples, acceptable, rejected, family, engines.vad, engines.asr, pool)
+            judged = judge_recording(
+                samples, acceptable, rejected, family, engines.vad, engines.asr, pool, expects=expects
+            )
             c = judged.captured
             t = c.transcript
             line: dict[str, object] = {
@@ -477,10 +517,20 @@ def simulate(
     prompts_out: Annotated[
         Path | None, typer.Option("--prompts-out", help="write each prompt's synthesized audio here")
     ] = None,
+    var: Annotated[
+        list[str] | None,
+        typer.Option(help="a template variable as NAME=VALUE (repeat); others take the template's examples"),
+    ] = None,
 ) -> None:
     """Run a whole session in the terminal: each prompt, verdict and re-ask, then the timeline."""
     with _errors():
         tpl = _load_template(template)
+    values: dict[str, object] = dict(tpl.example_values())
+    for item in var or []:
+        name, eq, value = item.partition("=")
+        if not eq:
+            raise typer.BadParameter(f"--var {item!r}: give NAME=VALUE")
+        values[name.strip()] = value
     if answers is not None and audio is not None:
         raise typer.BadParameter("give --answers or --audio, not both")
     script: list[str] | None = answers.split(sep) if answers is not None else None
@@ -531,7 +581,8 @@ def simulate(
             ]
 
     out.rule(f"{tpl.title} · {tpl.key} · sha256:{tpl.content_hash()[:12]}")
-    result = run_simulation(tpl, SystemClock(), answer_for, _show_event, render=render)
+    with _errors():
+        result = run_simulation(tpl, SystemClock(), answer_for, _show_event, render=render, variables=values)
     executor.shutdown(wait=False)
     out.rule("timeline")
     table = Table("#", "time", "event", "detail")

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from dualsign.domain.answer_vocabulary import ZH_NEGATION_CHARS
 from dualsign.domain.matching import MatchResult, Verdict, is_negative_phrase
@@ -63,11 +64,21 @@ class Candidates:
         return (*self.acceptable, *self.opposing)
 
 
-def candidates(acceptable: Sequence[str], rejections: Sequence[str], family: LanguageFamily) -> Candidates:
-    """The acceptable answers, and their opposites by the question's polarity (negated, or affirmed)."""
+def candidates(
+    acceptable: Sequence[str],
+    rejections: Sequence[str],
+    family: LanguageFamily,
+    expects: Literal["affirm", "deny", "phrase"] | None = None,
+) -> Candidates:
+    """The acceptable answers, and their opposites by the question's declared polarity (``expects``:
+    deny → the affirmatives oppose; affirm / phrase → the negations do). Without a declaration (a caller
+    that has no template) the polarity is inferred: deny when every acceptable answer is negative."""
     accept = tuple(dict.fromkeys(p.strip() for p in acceptable if p.strip()))
     opposing: list[str] = [r.strip() for r in rejections if r.strip()]
-    expects_no = bool(accept) and all(is_negative_phrase(p, family) for p in accept)
+    if expects is None:
+        expects_no = bool(accept) and all(is_negative_phrase(p, family) for p in accept)
+    else:
+        expects_no = expects == "deny"
     if expects_no:
         # "has anyone forced you?" → 没有 / no: the opposite is a yes
         opposing += [_affirmed(p, family) for p in accept]

@@ -91,3 +91,61 @@ EN_AFFIRMATIVES = frozenset(
 EN_AGREEING_NEGATIVES = frozenset(_words("never no nobody none noone one"))
 # words allowed inside an English phrase ("I do understand")
 EN_GAP_WORDS = frozenset(_words("all certainly completely definitely do fully really totally"))
+
+# Natural answers by the polarity a question expects (templates.Question.expects): a template's
+# acceptable answers extend these, its rejections remove from them. A deny question rejects the
+# affirmatives (有 / 是的 / yes to "has anyone forced you?"), affirmative idioms with a negation
+# character (没问题, no problem) included: they are never a "no".
+ZH_AFFIRM_ANSWERS = _words("""
+    是 是的 对 对的 好 好的 嗯好的 了解 了解了 明白 明白了 清楚 清楚了 知道 知道了 没问题 没有问题
+    可以 确认 同意 行 知晓 理解 认可 没错
+""")
+ZH_DENY_ANSWERS = _words("没有 没 没人 没有人 都没有 不是 否 没有的 从来没有 一个都没有 都没")
+ZH_DENY_OPPOSING = _words("有 有的 有人 有过 是 是的 对 对的 好的 没问题 没有问题 没错 确实有 同意")
+EN_AFFIRM_ANSWERS = (
+    "yes",
+    "yeah",
+    "yes I do",
+    "I do",
+    "I understand",
+    "understood",
+    "I agree",
+    "correct",
+    "that's right",
+    "right",
+    "sure",
+    "okay",
+    "of course",
+    "no problem",
+    "I confirm",
+)
+EN_DENY_ANSWERS = (
+    "no",
+    "nope",
+    "no one",
+    "nobody",
+    "none",
+    "never",
+    "not at all",
+    "no one did",
+    "nobody did",
+)
+EN_DENY_OPPOSING = (
+    "yes",
+    "yeah",
+    "yes there is",
+    "yes someone did",
+    "someone did",
+    "correct",
+    "right",
+    "sure",
+    "okay",
+    "no problem",
+)
+POLARITY_VOCABULARY: dict[str, dict[str, tuple[str, ...]]] = {
+    "affirm": {"zh": ZH_AFFIRM_ANSWERS, "en": EN_AFFIRM_ANSWERS},
+    "deny": {"zh": ZH_DENY_ANSWERS, "en": EN_DENY_ANSWERS},
+}
+POLARITY_VOCABULARY_OPPOSING: dict[str, dict[str, tuple[str, ...]]] = {
+    "deny": {"zh": ZH_DENY_OPPOSING, "en": EN_DENY_OPPOSING},
+}

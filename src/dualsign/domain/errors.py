@@ -45,6 +45,20 @@ class Conflict(DualSignError):
     title = "Conflict"
 
 
+class TypedAnswersNotAllowed(Conflict):
+    """The signer typed an answer where the template asks for spoken confirmation."""
+
+    code = "typed_answers_not_allowed"
+    title = "Typed answers not allowed"
+
+    def __init__(self, template_key: str) -> None:
+        self.template_key = template_key
+        super().__init__(f"template {template_key!r} requires spoken answers; typed answers are not allowed")
+
+    def extra(self) -> dict[str, object]:
+        return {"template": self.template_key}
+
+
 class ReviewIncomplete(Conflict):
     """The signer tried to finish reviewing before the template's reading rules were met."""
 

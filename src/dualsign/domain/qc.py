@@ -22,7 +22,7 @@ from dualsign.domain.recording_time import monitoring_totals
 from dualsign.domain.session import Event, QuestionOutcome, SigningSession
 from dualsign.domain.states import EventKind, SessionState
 
-RULESET_VERSION = "qc-2026.12.2"  # recording_reconciled: the recording re-checked after the session
+RULESET_VERSION = "qc-2026.12.3"  # answers_affirmed tells typed answers from spoken ones
 SYNC_TOLERANCE_S = 2.0  # recorded length vs. the session's own clock
 CLOCK_SKEW_S = 300.0  # signer clock vs. system time beyond this: time not trustworthy
 
@@ -171,7 +171,20 @@ def _answers(f: _Facts) -> tuple[Verdict, str]:
     if flagged:
         return R, f"accepted only after review flag: {', '.join(flagged)}"
     reasks = sum(max(progress[q.id].attempts - 1, 0) for q in required)
-    return P, f"{len(required)} required questions affirmed ({reasks} re-asks)"
+    ids = {q.id for q in required}
+    typed = [
+        str(e.payload["question_id"])
+        for e in f.all(EventKind.ANSWER_JUDGED)
+        if e.payload.get("verdict") == "ACCEPT"
+        and e.payload.get("input") == "text"
+        and e.payload.get("question_id") in ids
+    ]
+    if typed and not f.s.template.typed_answers_allowed:
+        return F, f"typed, not spoken, where the template requires spoken answers: {', '.join(typed)}"
+    detail = f"{len(required)} required questions affirmed ({reasks} re-asks)"
+    if typed:
+        detail += f"; typed answers (the template allows them): {', '.join(typed)}"
+    return P, detail
 
 
 def _monitoring(f: _Facts) -> tuple[Verdict, str]:

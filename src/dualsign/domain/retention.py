@@ -9,9 +9,17 @@ passes the dates and the events.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from dualsign.domain.templates import Retention
+
+# ``retention: {years: permanent}`` (永久, e.g. real-estate registration files): the end date is the last
+# day a datetime can hold, so every comparison says "not yet" and no deletion is ever allowed.
+PERMANENT_UNTIL = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def is_permanent(until: datetime) -> bool:
+    return until >= PERMANENT_UNTIL
 
 
 def _add_years(when: datetime, years: int) -> datetime:
@@ -28,6 +36,8 @@ def _add_months(when: datetime, months: int) -> datetime:
 
 
 def retain_until(rule: Retention, ended_at: datetime, contract_term_months: int | None) -> datetime:
+    if rule.years == "permanent":
+        return PERMANENT_UNTIL
     start = _add_months(ended_at, contract_term_months) if contract_term_months else ended_at
     short = (
         rule.short_contract_years is not None
@@ -35,7 +45,7 @@ def retain_until(rule: Retention, ended_at: datetime, contract_term_months: int 
         and contract_term_months is not None
         and contract_term_months <= rule.short_contract_max_months
     )
-    years = rule.short_contract_years if short and rule.short_contract_years else rule.years
+    years = rule.short_contract_years if short and rule.short_contract_years else int(rule.years)
     return _add_years(start, years)
 
 
@@ -48,6 +58,8 @@ class DeletionDecision:
 def may_delete(now: datetime, until: datetime, holds: int) -> DeletionDecision:
     if holds > 0:
         return DeletionDecision(False, f"{holds} legal hold(s) in force")
+    if is_permanent(until):
+        return DeletionDecision(False, "the template keeps this evidence permanently")
     if now < until:
         return DeletionDecision(False, f"retention runs until {until.date().isoformat()}")
     return DeletionDecision(

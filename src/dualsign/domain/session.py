@@ -19,6 +19,7 @@ from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.states import EventKind, SessionState
 from dualsign.domain.templates import OnFail, Question, Template, reminder_text
 from dualsign.domain.transitions import INITIAL_EVENT, INITIAL_STATE, check_after_seal, next_state
+from dualsign.domain.variables import render, spoken, validate_values
 
 JsonMap = Mapping[str, Any]
 
@@ -78,6 +79,7 @@ class SigningSession:
         self.signed_documents: list[str] = []  # source digests with the signer's signature applied
         self.ended_at: datetime | None = None  # when the session left the open states
         self.sealed = False  # evidence_sealed recorded: only AFTER_SEAL_EVENTS may follow
+        self.variables: dict[str, str] = {}  # variable name → the words read aloud (from session_created)
 
     # --- event folding -----------------------------------------------------------------------------
     @classmethod
@@ -99,6 +101,9 @@ class SigningSession:
                 self.ended_at = event.at
         p = event.payload
         match event.kind:
+            case EventKind.SESSION_CREATED:
+                declared = p.get("variables") or {}
+                self.variables = {str(k): str(v["spoken"]) for k, v in dict(declared).items()}
             case EventKind.IDENTITY_ATTEMPT_FAILED | EventKind.IDENTITY_VERIFIED | EventKind.IDENTITY_FAILED:
                 self.identity_attempts += 1
             case EventKind.LIVENESS_ATTEMPT_FAILED | EventKind.LIVENESS_PASSED | EventKind.LIVENESS_FAILED:
@@ -166,8 +171,17 @@ class SigningSession:
             return None
         prog = self.progress[q.id]
         reminder = reminder_text(q, self.template.language, prog.verdicts[-1]) if prog.attempts > 0 else None
-        text = f"{reminder} {q.prompt}" if reminder else q.prompt
-        return Prompt(q.id, prog.attempts + 1, q.max_attempts, text, q.prompt, reminder, q.expects_answer)
+        if reminder:
+            reminder = render(reminder, self.variables)
+        question_text = self.prompt_text(q)
+        text = f"{reminder} {question_text}" if reminder else question_text
+        return Prompt(
+            q.id, prog.attempts + 1, q.max_attempts, text, question_text, reminder, q.expects_answer
+        )
+
+    def prompt_text(self, question: Question) -> str:
+        """The question as this session reads it: the template's variables filled in."""
+        return render(question.prompt, self.variables)
 
     @property
     def prompt_pending(self) -> bool:
@@ -179,13 +193,32 @@ class SigningSession:
         return [p.question_id for p in self.progress.values() if p.outcome is QuestionOutcome.FLAGGED]
 
     # --- commands ----------------------------------------------------------------------------------
-    def create(self, at: datetime, details: JsonMap) -> Event:
+    def create(self, at: datetime, details: JsonMap, variables: Mapping[str, object] | None = None) -> Event:
+        """The session begins; ``variables`` are the facts of the deal the template declares, validated
+        here (problems name ``variables.<name>``) and recorded with the words that will be read aloud."""
+        declared = self.template.variables
+        values, problems = validate_values(declared, variables or {})
+        if problems:
+            raise InvalidInput(problems)
+        extra: dict[str, Any] = {}
+        if declared:
+            family = self.template.language.family
+            extra["variables"] = {
+                v.name: {
+                    "type": v.type.value,
+                    "value": values[v.name],
+                    "spoken": spoken(v, values[v.name], family),
+                }
+                for v in declared
+                if v.name in values
+            }
         return self._emit(
             EventKind.SESSION_CREATED,
             at,
             template_key=self.template.key,
             template_version=self.template.content_hash(),
             **details,
+            **extra,
         )
 
     def open(self, at: datetime, client: JsonMap | None = None) -> Event:

@@ -14,7 +14,14 @@ from typing import Annotated, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from dualsign.domain.answer_vocabulary import (
+    EN_NEGATION_IDIOMS,
+    POLARITY_VOCABULARY,
+    POLARITY_VOCABULARY_OPPOSING,
+    ZH_NEGATION_IDIOMS,
+)
 from dualsign.domain.errors import FieldProblem, TemplateInvalid
+from dualsign.domain.variables import Variable, placeholders
 from dualsign_verify.canonical import canonical_json
 
 TEMPLATE_KIND: Final = "dualsign.template"
@@ -71,6 +78,14 @@ class AnswerMode(StrEnum):
     NOD = "nod"
 
 
+class Expects(StrEnum):
+    """The answer a question expects: a yes, a no ("has anyone forced you?"), or a phrase said as listed."""
+
+    AFFIRM = "affirm"
+    DENY = "deny"
+    PHRASE = "phrase"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -110,7 +125,20 @@ class Question(_Strict):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
     category: QuestionCategory
     prompt: Text
+    clause: Annotated[str, Field(max_length=300)] | None = Field(
+        default=None, description="the rule this question carries out (document number and article)"
+    )
     expects_answer: bool = True
+    expects: Expects | None = Field(
+        default=None,
+        description="affirm (default), deny or phrase; a template without it whose acceptable answers "
+        "are all negative (written before this field) expects deny",
+    )
+    vocabulary: bool = Field(
+        default=True,
+        description="affirm/deny: the natural answers of that polarity count too (acceptable extends them, "
+        "rejections remove from them); false: only the listed acceptable answers",
+    )
     acceptable: tuple[Phrase, ...] = ()
     rejections: tuple[Phrase, ...] = ()
     max_attempts: int = Field(default=DEFAULT_MAX_ATTEMPTS, ge=1, le=10)
@@ -120,12 +148,38 @@ class Question(_Strict):
     answer_modes: tuple[AnswerMode, ...] = (AnswerMode.SPEECH,)
     prompt_audio: str | None = Field(default=None, description="sha256 of a prerecorded prompt")
 
+    @property
+    def polarity(self) -> Expects:
+        """The declared polarity; for an older template without ``expects``: deny when every acceptable
+        answer is negative (没有 / no one), else affirm."""
+        if self.expects is not None:
+            return self.expects
+        if self.acceptable and all(_says_no(a) for a in self.acceptable):
+            return Expects.DENY
+        return Expects.AFFIRM
+
     @model_validator(mode="after")
     def _answers_fit(self) -> Self:
-        if self.expects_answer and not self.acceptable:
-            raise ValueError("a question that expects an answer needs at least one acceptable answer")
-        if not self.expects_answer and (self.acceptable or self.rejections):
-            raise ValueError("a statement (expects_answer: false) takes no acceptable answers or rejections")
+        uses_vocabulary = self.vocabulary and self.polarity is not Expects.PHRASE
+        if self.expects_answer and not self.acceptable and not uses_vocabulary:
+            raise ValueError(
+                "a question that expects an answer needs at least one acceptable answer "
+                "(or expects affirm/deny with the vocabulary)"
+            )
+        if not self.expects_answer and (self.acceptable or self.rejections or self.expects is not None):
+            raise ValueError(
+                "a statement (expects_answer: false) takes no expects, acceptable answers or rejections"
+            )
+        if self.expects_answer and self.polarity is Expects.DENY:
+            positive = [a for a in self.acceptable if not _says_no(a)]
+            if positive:
+                raise ValueError(f"a question that expects deny cannot accept {positive} (not a no)")
+        if self.expects_answer and self.polarity is Expects.AFFIRM:
+            negative = [a for a in self.acceptable if _says_no(a)]
+            if negative:
+                raise ValueError(
+                    f"a question that expects affirm cannot accept {negative}; say expects: deny"
+                )
         overlap = set(self.acceptable) & set(self.rejections)
         if overlap:
             raise ValueError(f"phrases listed as both acceptable and rejected: {sorted(overlap)}")
@@ -191,7 +245,9 @@ class SpeechStep(_Strict):
 
 
 class Retention(_Strict):
-    years: int = Field(default=10, ge=1, le=100)
+    years: Annotated[int, Field(ge=1, le=100)] | Literal["permanent"] = Field(
+        default=10, description="years, or permanent (永久)"
+    )
     short_contract_years: int | None = Field(default=None, ge=1, le=100)
     short_contract_max_months: int | None = Field(default=None, ge=1, le=1200)
 
@@ -218,12 +274,46 @@ class Template(_Strict):
     monitoring: Monitoring = Monitoring()
     speech: SpeechStep = SpeechStep()
     retention: Retention = Retention()
+    variables: tuple[Variable, ...] = Field(
+        default=(), max_length=50, description="facts of the deal supplied at session creation"
+    )
+    typed_answers: bool | None = Field(
+        default=None,
+        description="whether the signer may type answers instead of speaking them; default: not for "
+        "Mandarin templates (spoken confirmation), allowed for English ones",
+    )
+
+    @property
+    def typed_answers_allowed(self) -> bool:
+        if self.typed_answers is not None:
+            return self.typed_answers
+        return self.language.family != "zh"
+
+    @model_validator(mode="after")
+    def _variables_declared(self) -> Self:
+        names = [v.name for v in self.variables]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"variables declared twice: {twice}")
+        usable = {v.name for v in self.variables if v.required}
+        if placeholders(self.title):
+            raise ValueError("the title cannot read variables (it is shown before the session has values)")
+        texts = [
+            (f"questions.{i}.{part}", text)
+            for i, q in enumerate(self.questions)
+            for part, text in (("prompt", q.prompt), ("reminder", q.reminder or ""))
+        ]
+        for where, text in texts:
+            for name in placeholders(text):
+                if name not in usable:
+                    raise ValueError(f"{where} reads {{{name}}}, which is not a declared required variable")
+        return self
 
     @field_validator("questions")
     @classmethod
     def _nod_means_yes(cls, questions: tuple[Question, ...]) -> tuple[Question, ...]:
         for q in questions:
-            if AnswerMode.NOD in q.answer_modes and any(_negative(a) for a in q.acceptable):
+            if AnswerMode.NOD in q.answer_modes and q.polarity is Expects.DENY:
                 raise ValueError(
                     f"question {q.id!r}: a nod means yes, so it cannot answer a question whose acceptable "
                     "answer is negative"
@@ -242,18 +332,83 @@ class Template(_Strict):
             raise ValueError("a template needs at least one question that expects an answer")
         return questions
 
+    def example_values(self) -> dict[str, str]:
+        """The declared variables' sample values (simulation, the demo session, documentation)."""
+        return {v.name: v.example for v in self.variables if v.example is not None}
+
     def content_hash(self) -> str:
         """sha256 (hex) of the canonical JSON of the parsed template: the template's version id."""
         return hashlib.sha256(canonical_json(self.to_document())).hexdigest()
 
     def to_document(self) -> dict[str, object]:
-        return self.model_dump(mode="json")
+        """The parsed template as JSON; fields added after version 1 are left out while they hold their
+        defaults, so a template that does not use them keeps its content hash."""
+        doc = self.model_dump(mode="json")
+        for key in ("variables", "typed_answers"):
+            if doc.get(key) in ((), [], None):
+                doc.pop(key, None)
+        for q in doc["questions"]:
+            for key, default in (("clause", None), ("expects", None), ("vocabulary", True)):
+                if q.get(key, default) == default:
+                    q.pop(key, None)
+        return doc
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:
             if q.id == question_id:
                 return q
         raise KeyError(question_id)
+
+
+def answers(question: Question, family: Literal["zh", "en"]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The answers that count for ``question`` (acceptable, rejections): the listed ones and, for affirm
+    and deny with the vocabulary, the natural answers of that polarity; for deny, the affirmatives (有 /
+    是的 / yes) are rejections. A listed rejection removes a vocabulary word (narrowing)."""
+    polarity = question.polarity
+    acceptable = list(question.acceptable)
+    rejections = list(question.rejections)
+    if question.vocabulary and polarity is not Expects.PHRASE:
+        acceptable += POLARITY_VOCABULARY[polarity.value][family]
+        if polarity is Expects.DENY:
+            rejections += POLARITY_VOCABULARY_OPPOSING["deny"][family]
+    listed = set(question.acceptable)
+    acc = tuple(dict.fromkeys(a for a in acceptable if a not in question.rejections))
+    rej = tuple(dict.fromkeys(r for r in rejections if r not in listed and r not in acc))
+    return acc, rej
+
+
+SCORED_VOCABULARY = 4  # vocabulary words scored against the audio besides the listed answers
+SCORED_OPPOSING = 6  # opposing vocabulary words (deny: 有 / 是的 …) scored besides the listed rejections
+
+
+def scored_answers(
+    question: Question, family: Literal["zh", "en"]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The short lists recognition is biased toward and scores against the audio: the listed answers and
+    the commonest vocabulary words. Each scored candidate costs a decoder pass, so the whole vocabulary
+    (which the text matcher uses, ``answers``) is not scored."""
+    polarity = question.polarity
+    acceptable = list(question.acceptable)
+    rejections = list(question.rejections)
+    if question.vocabulary and polarity is not Expects.PHRASE:
+        acceptable += POLARITY_VOCABULARY[polarity.value][family][:SCORED_VOCABULARY]
+        if polarity is Expects.DENY:
+            rejections += POLARITY_VOCABULARY_OPPOSING["deny"][family][:SCORED_OPPOSING]
+    listed = set(question.acceptable)
+    acc = tuple(dict.fromkeys(a for a in acceptable if a not in question.rejections))
+    rej = tuple(dict.fromkeys(r for r in rejections if r not in listed and r not in acc))
+    return acc, rej
+
+
+def _says_no(phrase: str) -> bool:
+    """The phrase says no once affirmative idioms with a negation character are set aside (确认无误 and
+    没问题 say yes; 没有 says no)."""
+    text = phrase.lower()
+    for idiom in sorted(ZH_NEGATION_IDIOMS, key=len, reverse=True):
+        text = text.replace(idiom, "")
+    for words in EN_NEGATION_IDIOMS:
+        text = text.replace(" ".join(words), "")
+    return _negative(text)
 
 
 def _negative(phrase: str) -> bool:
@@ -301,7 +456,13 @@ def reminder_text(question: Question, language: Language, last_verdict: str = "U
         return question.reminder
     family = language.family
     opening = _REMINDER_OPENINGS[family].get(last_verdict, _REMINDER_OPENINGS[family]["UNCLEAR"])
-    options = list(question.acceptable[:3])
+    if question.polarity is Expects.DENY:
+        return (
+            f"{opening}请您明确回答“有”或“没有”。"
+            if family == "zh"
+            else f'{opening} Please answer "yes" or "no".'
+        )
+    options = list(answers(question, family)[0][:3])
     if family == "zh":
         quoted = "或".join(f"“{o}”" for o in options)
         return f"{opening}请您明确回答{quoted}。"

@@ -56,6 +56,9 @@ LABELS = {
         "identity": "身份核验",
         "liveness": "活体检测",
         "questions": "问答记录",
+        "variables": "业务要素（宣读内容）",
+        "typed": "文字输入",
+        "audio": "播放音频 SHA-256",
         "warnings": "监控提示",
         "qc": "自动质检",
         "timeline": "时间线",
@@ -79,6 +82,9 @@ LABELS = {
         "identity": "Identity",
         "liveness": "Liveness",
         "questions": "Questions and answers",
+        "variables": "Facts of the deal (as read aloud)",
+        "typed": "typed",
+        "audio": "audio played, SHA-256",
         "warnings": "Monitoring warnings",
         "qc": "Automatic quality check",
         "timeline": "Timeline",
@@ -149,18 +155,24 @@ def render(d: ReportData) -> bytes:
         [p(t["state"]), p(f"{d.state}  ({d.created_at} → {d.sealed_at})")],
     ]
     story += [p(t["parties"], h2), table(head, [35 * mm, 140 * mm])]
+    if d.variables:
+        rows = [[p(name, small), p(value, small), p(words, small)] for name, value, words in d.variables]
+        story += [p(t["variables"], h2), table(rows, [50 * mm, 45 * mm, 80 * mm])]
     story += [p(t["consent"], h2)] + [p(c) for c in d.consent or [t["none"]]]
     story += [p(t["identity"], h2), p(d.identity)]
     if d.face_snapshot:
         story.append(Image(io.BytesIO(d.face_snapshot), width=30 * mm, height=22.5 * mm, kind="proportional"))
     story += [p(t["liveness"], h2), p(d.liveness), p(t["questions"], h2)]
     for q in d.questions:
-        story.append(p(f"{q['id']}: {q['prompt']}"))
+        clause = f" ({q['clause']})" if q.get("clause") else ""
+        story.append(p(f"{q['id']}: {q['prompt']}{clause}"))
+        if q.get("audio"):
+            story.append(p(t["audio"] + ": " + ", ".join(d[:16] + "…" for d in q["audio"]), small))
         rows = [
             [
                 p(t["attempt"].format(n=a["attempt"]), small),
                 p(a.get("transcript") or "—", small),
-                p(a["verdict"], small),
+                p(f"{a['verdict']} ({t['typed']})" if a.get("input") == "text" else a["verdict"], small),
             ]
             for a in q["attempts"]
         ]

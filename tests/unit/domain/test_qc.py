@@ -49,3 +49,34 @@ def test_a_replay_played_in_full_makes_up_for_a_cut_one() -> None:
     d.s.answer(d.tick(), transcript="知道", result=None)
     verdict, detail = prompt_rule(d)
     assert verdict is Verdict.PASS, detail
+
+
+def _typed_through_q1(typed_answers: bool | None) -> tuple[Verdict, str]:
+    from dualsign.domain.matching import match
+
+    d = Driver(template() if typed_answers is None else template(typed_answers=typed_answers))
+    d.s.give_consent(d.tick())
+    d.ask()
+    for text in ("知道", "是", "没有"):
+        q = d.s.current_question
+        assert q is not None
+        d.s.answer(
+            d.tick(),
+            transcript=text,
+            result=match(text, q.acceptable, q.rejections, "zh"),
+            evidence={"input": "text"},
+        )
+        d.ask()
+    d.s.cancel(d.tick(), reason="test", by="integrator")
+    rule = next(r for r in evaluate(d.s).rules if r.rule == "answers_affirmed")
+    return rule.verdict, rule.detail
+
+
+def test_typed_answers_fail_a_template_that_asks_for_spoken_ones() -> None:
+    verdict, detail = _typed_through_q1(None)  # a Mandarin template: spoken confirmation by default
+    assert verdict is Verdict.FAIL and "typed, not spoken" in detail and "q1" in detail
+
+
+def test_typed_answers_a_template_allows_pass_and_are_named() -> None:
+    verdict, detail = _typed_through_q1(True)
+    assert verdict is Verdict.PASS and "typed answers" in detail and "q3" in detail

@@ -28,11 +28,24 @@ def test_every_product_scenario_has_a_chinese_template_and_key_scenarios_an_engl
         assert doc["key"] == name.removesuffix(".yaml")
 
 
-def test_insurance_opens_with_the_mandated_prompt() -> None:
-    q1 = builtin("insurance-epolicy-zh").questions[0]
-    assert q1.category.value == "verbatim_regulatory"
+def test_insurance_opens_with_the_recording_notice_then_the_seller() -> None:
+    q1, q2 = builtin("insurance-epolicy-zh").questions[:2]
     assert q1.prompt.startswith("此次录音录像过程对于今后您维护权益非常关键")
     assert "知晓" in q1.acceptable
+    # the notice is the product's wording, not a sentence a rule prescribes: not marked verbatim
+    assert q1.category.value != "verbatim_regulatory"
+    assert all(w in q2.prompt for w in ("{seller_name}", "{seller_license}", "{seller_institution}"))
+
+
+def test_bank_loan_reads_amount_term_and_rate() -> None:
+    q2 = builtin("bank-loan-zh").questions[1]
+    for name in ("{loan_amount}", "{term_months}", "{annual_rate}"):
+        assert name in q2.prompt
+    assert "合同中载明" not in q2.prompt
+
+
+def test_real_estate_is_kept_permanently() -> None:
+    assert builtin("real-estate-registration-zh").retention.years == "permanent"
 
 
 def test_builtins_include_a_question_whose_acceptable_answer_is_negative() -> None:
@@ -64,7 +77,8 @@ _DELETE = object()
 @pytest.mark.parametrize(
     ("path", "value", "field", "reason"),
     [
-        ("questions.2.acceptable", [], "questions.2", "at least one acceptable answer"),
+        ("questions.2.expects", "deny", "questions.2", "a question that expects deny cannot accept"),
+        ("questions.2.expects", "maybe", "questions.2.expects", "Input should be"),
         ("questions.0.max_attempts", 0, "questions.0.max_attempts", "greater than or equal to 1"),
         ("questions.1.category", "small_talk", "questions.1.category", "Input should be"),
         ("questions.1.id", "q1", "questions", "used twice"),

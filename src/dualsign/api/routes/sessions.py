@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
@@ -29,7 +30,7 @@ from dualsign.application.sessions import (
     list_sessions,
 )
 from dualsign.application.webhooks import deliveries
-from dualsign.domain.errors import PayloadTooLarge
+from dualsign.domain.errors import FieldProblem, InvalidInput, PayloadTooLarge
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
@@ -40,6 +41,18 @@ async def _read(field: str, upload: UploadFile, limit: int) -> Upload:
         raise PayloadTooLarge(field, limit)
     media_type = (upload.content_type or "").split(";")[0].strip().lower()
     return Upload(field, upload.filename or field, media_type, data)
+
+
+def _variables(raw: str | None) -> dict[str, object]:
+    if not raw or not raw.strip():
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise InvalidInput([FieldProblem("variables", "must be a JSON object of variable name to value")])
+    return {str(k): v for k, v in parsed.items()}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, name="create_session")
@@ -67,6 +80,13 @@ async def create(
         str | None,
         Form(description="a signed session of yours whose signed documents this signer signs next"),
     ] = None,
+    variables: Annotated[
+        str | None,
+        Form(
+            description='the template\'s variables as a JSON object, e.g. {"loan_amount": "500000.00", '
+            '"annual_rate": "3.85"} (see GET /v1/templates/{key})'
+        ),
+    ] = None,
 ) -> SessionCreated:
     lim = c.upload_limits
     photo = await _read("identity_photo", identity_photo, lim.max_photo_bytes)
@@ -86,6 +106,7 @@ async def create(
         contract_term_months=contract_term_months,
         id_type=id_type,
         continues_session=continues_session or None,
+        variables=_variables(variables),
     )
     created = create_session(c.new_uow(), c.session_services, tenant, req)
     view = get_session(c.new_uow(), tenant, created.session.id)

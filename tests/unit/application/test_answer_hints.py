@@ -1,0 +1,29 @@
+"""What recognition is biased toward and scores: short, symmetric, by the declared polarity."""
+
+from __future__ import annotations
+
+from dualsign.application.speech import answer_hints
+from dualsign.domain.templates import Question
+
+FORCED = Question(id="q", category="other", prompt="是否有人强迫您？", expects="deny")
+CLEAR = Question(id="q", category="other", prompt="您是否清楚？", acceptable=("知晓",))
+
+
+def test_a_deny_question_scores_the_affirmatives_as_opposing() -> None:
+    hints = answer_hints(FORCED, "zh")
+    assert {"没有", "没人"} <= set(hints.candidates)
+    assert {"有", "是的"} <= set(hints.candidates)
+    assert "不没有" not in hints.candidates
+
+
+def test_the_scored_set_stays_small_whatever_the_vocabulary() -> None:
+    # every candidate costs a decoder pass: the whole vocabulary is matched as text, not scored
+    assert len(answer_hints(CLEAR, "zh").candidates) <= 25
+    assert len(answer_hints(FORCED, "zh").candidates) <= 25
+
+
+def test_scoring_is_decided_on_the_full_vocabulary() -> None:
+    hints = answer_hints(CLEAR, "zh")
+    assert hints.score_if is not None
+    assert hints.score_if("了解")  # ACCEPT by text (了解 is not scored, but it is in the vocabulary)
+    assert not hints.score_if("不了解")  # REJECT: nothing to confirm
