@@ -62,6 +62,8 @@ def rerecognize(
         acceptable, rejections = answers(q, family)
         scores = heard_scores(t)
         heard = t.text.strip()
-        result = judge_answer(t.text, acceptable, rejections, family, scores, q.polarity.value) if heard else None
+        result = (
+            judge_answer(t.text, acceptable, rejections, family, scores, q.polarity.value) if heard else None
+        )
         out.append(Rerecognized(w, round(len(voiced) / SAMPLE_RATE, 3), t, result))
     return out
