@@ -231,6 +231,8 @@ class SignerState(BaseModel):
     speech_rate: float = 1.0
     questions: int = 0  # how many questions the session asks (for a progress bar)
     question_number: int = 0  # 1-based number of the current question
+    ended_reason: str | None = None  # how an unsigned session ended: identity, liveness, question, ...
+    sealed: bool = False
 
 
 def signer_state(view: SignerView, token: str) -> SignerState:
@@ -270,6 +272,8 @@ def signer_state(view: SignerView, token: str) -> SignerState:
         prompt=PromptOut.of(view.prompt),
         prompt_audio=audio,
         last_verdict=verdict,
+        ended_reason=view.ended_reason,
+        sealed=view.sealed,
     )
 
 
