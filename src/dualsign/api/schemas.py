@@ -132,6 +132,11 @@ class SessionOut(BaseModel):
 class SessionCreated(SessionOut):
     signer_url: str = Field(description="The link to send to the signer; valid until expires_at")
     artifacts: list[ArtifactOut]
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Created anyway (DUALSIGN_SPEECH_LANGUAGE_CHECK=warn) although, e.g., no speech "
+        "recogniser hears the template's language",
+    )
 
 
 class SessionDetail(SessionOut):

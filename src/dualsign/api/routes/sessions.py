@@ -93,6 +93,7 @@ async def create(
         **SessionOut.of(view.session, view.template).model_dump(),
         signer_url=created.signer_url,
         artifacts=[ArtifactOut.of(a) for a in view.artifacts],
+        warnings=created.warnings,
     )
 
 
