@@ -480,26 +480,57 @@ function showVerdict(m) {
 }
 
 // --- documents and signature ---------------------------------------------------------------------
+// pages are pictures rendered for this screen's pixels (device pixel ratio × zoom), in a box the signer
+// can zoom (buttons, and the browser's pinch-zoom); a page counts as read when its bottom edge has
+// been on screen (what the signer actually scrolled to), not when half of it was
+const ZOOMS = [1, 1.5, 2, 3];
+const MAX_PAGE_PX = 2400;  // the server's widest rendering (signing/pdf_render.MAX_WIDTH)
+let docZoom = null, setDocZoom = null;
 async function documentsScreen() {
   const docs = await api('GET', '/documents');
-  const list = el('div');
+  if (docZoom == null) docZoom = elderly ? 1.5 : 1;
+  const box = el('div', {class: 'doc', id: 'doc'});
   const seen = new IntersectionObserver((entries) => {
     for (const e of entries) {
       if (!e.isIntersecting) continue;
       seen.unobserve(e.target);
-      api('POST', `/documents/${e.target.dataset.doc}/viewed`, {page: Number(e.target.dataset.page)}).catch(() => {});
+      const page = e.target.closest('.pagebox');
+      page.dataset.read = '1';
+      api('POST', `/documents/${page.dataset.doc}/viewed`, {page: Number(page.dataset.page)}).catch(() => {});
     }
-  }, {threshold: 0.5});
+  }, {threshold: 0});
+  const pages = [];
+  const load = (img) => {
+    const want = Math.min(MAX_PAGE_PX, Math.max(200, Math.round((box.clientWidth || screen.clientWidth || 400) * (window.devicePixelRatio || 1) * docZoom)));
+    if (Number(img.dataset.px || 0) >= want) return;
+    img.dataset.px = String(want);
+    api('GET', `/documents/${img.dataset.doc}/pages/${img.dataset.page}?width=${want}`).then((blob) => {
+      const old = img.src;
+      img.onload = () => { if (old) URL.revokeObjectURL(old); if (!img.dataset.observed) { img.dataset.observed = '1'; seen.observe(img.nextSibling); } };
+      img.src = URL.createObjectURL(blob);
+    }).catch(() => { img.dataset.px = '0'; });
+  };
   for (const d of docs) {
-    list.append(el('h4', {text: d.name}));
+    box.append(el('h4', {text: d.name}));
     for (let p = 1; p <= d.pages; p++) {
-      const img = el('img', {class: 'page', alt: `${d.name} ${p}/${d.pages}`, 'data-doc': d.index, 'data-page': p});
-      api('GET', `/documents/${d.index}/pages/${p}?width=${Math.min(1200, Math.round(screen.clientWidth * devicePixelRatio) || 800)}`)
-        .then((blob) => { img.src = URL.createObjectURL(blob); seen.observe(img); });
-      list.append(img);
+      const img = el('img', {class: 'page', alt: t('docPage', {name: d.name, p, n: d.pages}), 'data-doc': d.index, 'data-page': p});
+      const end = el('div', {class: 'page-end', 'aria-hidden': 'true'});  // the page's bottom edge
+      box.append(el('div', {class: 'pagebox', 'data-doc': d.index, 'data-page': p}, img, end));
+      pages.push(img);
     }
   }
-  const msg = el('p', {class: 'muted', id: 'read-msg'});
+  const zoomLabel = el('span', {id: 'zoom-level'});
+  const setZoom = (z) => {
+    docZoom = z;
+    box.style.setProperty('--zoom', String(z));
+    zoomLabel.textContent = Math.round(z * 100) + '%';
+    pages.forEach(load);
+  };
+  const step = (dir) => () => { const i = ZOOMS.indexOf(docZoom); setZoom(ZOOMS[Math.max(0, Math.min(ZOOMS.length - 1, (i < 0 ? 0 : i) + dir))]); };
+  const tools = el('div', {class: 'doc-tools'},
+    el('button', {class: 'small', id: 'zoom-out', text: t('zoomOut'), 'aria-label': t('zoomOut'), onclick: step(-1)}), zoomLabel,
+    el('button', {class: 'small', id: 'zoom-in', text: t('zoomIn'), 'aria-label': t('zoomIn'), onclick: step(1)}));
+  const msg = el('p', {class: 'step-note', id: 'read-msg'});
   const done = el('button', {class: 'primary', id: 'read-done', text: t('readDone')});
   done.onclick = async () => {
     try { onState(await api('POST', '/documents/reviewed')); }
@@ -507,9 +538,12 @@ async function documentsScreen() {
       if (e.data && e.data.seconds_left > 0) msg.textContent = t('waitRead', {s: Math.ceil(e.data.seconds_left)});
       else if (e.data && e.data.unread_documents && e.data.unread_documents.length) msg.textContent = t('unread');
       else msg.textContent = errText(e);
+      cue(msg);
     }
   };
-  show(el('div', {class: 'card'}, el('h3', {text: t('docs')}), list, msg, done));
+  show(el('div', {class: 'card'}, el('h3', {text: t('docs')}), tools, box, msg, done));
+  setDocZoom = (z) => { if (document.body.contains(box)) setZoom(z); };
+  setZoom(docZoom);
 }
 
 function signingScreen() {
@@ -567,7 +601,11 @@ $('lang').onclick = () => {
   }
   const s = S; S = null; if (s) onState(s); else applyChrome();
 };
-$('elderly').onclick = () => { elderly = !elderly; localStorage.setItem('ds-elderly', elderly ? '1' : '0'); applyChrome(); };
+$('elderly').onclick = () => {
+  elderly = !elderly; localStorage.setItem('ds-elderly', elderly ? '1' : '0'); applyChrome();
+  if (setDocZoom) setDocZoom(elderly ? Math.max(docZoom, 1.5) : 1);  // documents grow with the text
+  player.playbackRate = elderly ? 0.85 : 1.0;
+};
 fetch('/static/messages.json').then((r) => r.json()).then((m) => { MESSAGES = m; applyChrome(); return api('POST', '/open'); })
   .then(onState).catch((e) => { applyChrome(); show(el('div', {class: 'card warning', id: 'error', text: MESSAGES ? errText(e) : ''})); });
 })();
