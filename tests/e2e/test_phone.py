@@ -211,9 +211,8 @@ def test_an_english_long_question_in_large_text_keeps_its_cue_on_screen(
     page.wait_for_selector("#read-done", timeout=60_000)
     assert time.monotonic() - shown >= 2.4, "the verdict left the screen too soon"
     # documents: rendered for the phone's pixels, zoomable, larger in Large text
-    page.wait_for_function(
-        "document.querySelector('img.page') && document.querySelector('img.page').naturalWidth > 0"
-    )
+    natural = "(w) => { const i = document.querySelector('img.page'); return i && i.naturalWidth > w; }"
+    page.wait_for_function(natural, arg=0)  # a function, not an expression: the page's CSP has no eval
     dims = page.evaluate(
         "() => { const i = document.querySelector('img.page');"
         " return [i.naturalWidth, i.clientWidth, devicePixelRatio]; }"
@@ -221,7 +220,7 @@ def test_an_english_long_question_in_large_text_keeps_its_cue_on_screen(
     assert dims[0] >= dims[1] * dims[2] * 0.95, dims
     assert page.inner_text("#zoom-level") == "150%"
     page.click("#zoom-in")
-    page.wait_for_function(f"document.querySelector('img.page').naturalWidth > {dims[0]}", timeout=20_000)
+    page.wait_for_function(natural, arg=dims[0], timeout=20_000)
     shot(page, "en-documents-zoomed")
     for end in page.query_selector_all(".page-end"):
         end.scroll_into_view_if_needed()

@@ -37,15 +37,19 @@ function el(tag, attrs, ...kids) {
   for (const k of kids) if (k != null) e.append(k);
   return e;
 }
-function show(...nodes) { document.body.classList.remove('has-cue'); screen.replaceChildren(...nodes); }
+// (replaceChildren turns a null into the text "null": the raw "NO_SPEECHnull" verdict came from there)
+const present = (nodes) => nodes.filter((n) => n != null);
+function show(...nodes) { document.body.classList.remove('has-cue'); screen.replaceChildren(...present(nodes)); }
 function note(s) { statusLine.textContent = s || ''; }
 function applyChrome() {
   document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
   document.documentElement.classList.toggle('elderly', elderly);  // rem-based: everything scales
   document.querySelectorAll('[data-t]').forEach((n) => { n.textContent = t(n.dataset.t); });
-  $('elderly').textContent = t(elderly ? 'elderlyOff' : 'elderly');
+  $('elderly').textContent = t('elderly');  // a toggle: pressed while Large text is on
   $('elderly').setAttribute('aria-pressed', elderly ? 'true' : 'false');
   $('lang').textContent = lang === 'en' ? '中文' : 'EN';
+  // what sticks below the header (the question's first line, the zoom buttons) starts under it
+  requestAnimationFrame(() => document.documentElement.style.setProperty('--header-h', document.querySelector('header').offsetHeight + 'px'));
 }
 
 // --- HTTP ----------------------------------------------------------------------------------------
@@ -472,8 +476,8 @@ function showVerdict(m) {
   if (!v) return;
   const verdict = has(m.verdict) ? m.verdict : 'UNCLEAR';  // an unknown verdict is never shown raw
   v.dataset.verdict = m.verdict || '';
-  v.replaceChildren(el('span', {class: 'verdict-' + verdict, text: t(verdict)}),
-    typeof m.transcript === 'string' && m.transcript.trim() ? el('span', {class: 'heard', text: ` · ${t('heard')}: “${m.transcript.trim()}”`}) : null);
+  v.replaceChildren(...present([el('span', {class: 'verdict-' + verdict, text: t(verdict)}),
+    typeof m.transcript === 'string' && m.transcript.trim() ? el('span', {class: 'heard', text: ` · ${t('heard')}: “${m.transcript.trim()}”`}) : null]));
   const b = $('listen-state');
   if (b) { b.className = 'muted'; b.textContent = t('nextSoon'); }
   cue(v);
