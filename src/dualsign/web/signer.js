@@ -120,7 +120,7 @@ function consentScreen() {
     }}));
   confirm.hidden = true;
   const refuse = el('button', {id: 'refuse', text: t('refuse'), onclick: () => { ask.hidden = true; confirm.hidden = false; window.scrollTo(0, 0); $('refuse-back').focus(); }});
-  ask.append(el('div', {class: 'card'}, el('h2', {text: S.title || t('brand')}), el('p', {text: t('signer') + ': ' + S.signer_name}), el('p', {text: S.summary})),
+  ask.append(el('div', {class: 'card'}, el('h2', {text: S.title || t('brand')}), el('p', {text: t('signer') + S.signer_name}), el('p', {text: S.summary})),
     el('div', {class: 'card'}, el('h3', {text: t('consentTitle')}),
       el('p', {class: 'muted', text: S.consent_recording}), el('label', {class: 'check'}, rec, el('span', {text: t('consentRecording')})),
       el('p', {class: 'muted', text: S.consent_biometric}), el('label', {class: 'check'}, bio, el('span', {text: t('consentBiometric')}))),
@@ -586,7 +586,7 @@ function endScreen() {
     el('h2', {class: ok ? 'done' : 'failed', text: ok ? t('endedTitle') : refused ? t('refusedTitle') : t('failedTitle')}),
     ok ? el('p', {text: t('endedBody')}) : refused ? el('p', {text: t('refusedBody')}) : el('p', {id: 'ended-reason', text: reason}),
     ok || refused ? null : el('p', {text: t('failedBody')}),
-    el('p', {}, t('evidence') + ': ', el('code', {id: 'evidence-id', text: S.session_id})),
+    el('p', {}, t('evidence'), el('code', {id: 'evidence-id', text: S.session_id})),
     recorder ? el('p', {class: 'muted', id: 'upload', text: t('uploading')}) : null));
   $('stage').hidden = true;
   if (recorder) stopRecording();
