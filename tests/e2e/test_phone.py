@@ -222,12 +222,21 @@ def test_an_english_long_question_in_large_text_keeps_its_cue_on_screen(
     page.click("#zoom-in")
     page.wait_for_function(natural, arg=dims[0], timeout=20_000)
     shot(page, "en-documents-zoomed")
+    assert_clean(page, "en", "documents")
+    page.click("#lang")  # the same screen in Chinese: the page's own texts switch, nothing raw
+    page.wait_for_selector("#read-done:has-text('我已阅读全部内容')")
+    assert page.inner_text("#zoom-in") == "放大"
+    assert_clean(page, "en", "documents in zh")  # (the template's own English texts stay as they are)
+    page.click("#lang")
+    page.wait_for_selector("#read-done:has-text('I have read everything')")
+    page.wait_for_function(natural, arg=0)  # the screen was drawn again: its pages loaded again
     for end in page.query_selector_all(".page-end"):
         end.scroll_into_view_if_needed()
         page.wait_for_timeout(300)
     page.wait_for_timeout(2200)
     page.click("#read-done")
     wait_screen(page, "#pad", 20)
+    assert_clean(page, "en", "signature")
     box = page.locator("#pad").bounding_box()
     page.mouse.move(box["x"] + 30, box["y"] + 100)
     page.mouse.down()
