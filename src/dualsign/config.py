@@ -87,6 +87,9 @@ class Settings:
     rate_limit_client: int = 6000
     rate_limit_token: int = 600  # requests a minute with one signer link
     webhook_allow_networks: tuple[str, ...] = ()  # internal networks callbacks may reach (CIDR)
+    # a session whose template's language no working recogniser hears: refused (422) or created with
+    # a warning (warn: e.g. answers typed or judged by a person)
+    speech_language_check: str = "refuse"
     blobs: BlobConfig = field(default_factory=BlobConfig)
     log_format: str = "json"  # json: one object per line (secrets and ID numbers masked) | text
 
@@ -209,7 +212,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         s3_region=env.get("DUALSIGN_S3_REGION") or None,
         s3_prefix=env.get("DUALSIGN_S3_PREFIX", ""),
     )
+    speech_check = env.get("DUALSIGN_SPEECH_LANGUAGE_CHECK") or Settings.speech_language_check
+    if speech_check not in ("refuse", "warn"):
+        raise SystemExit(f"DUALSIGN_SPEECH_LANGUAGE_CHECK must be refuse or warn, got {speech_check!r}")
     return Settings(
+        speech_language_check=speech_check,
         redis_url=env.get("DUALSIGN_REDIS_URL") or None,
         job_queue=job_queue,
         rate_limit_client=_int(env, "DUALSIGN_RATE_LIMIT_CLIENT", Settings.rate_limit_client),

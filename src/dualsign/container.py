@@ -145,6 +145,8 @@ class Container:
             self.vision,
             PyHankoPdfInspector(),
             self.callbacks,
+            self.speech.asr,
+            self.settings.speech_language_check,
         )
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -261,8 +262,8 @@ def consent(page: Any) -> None:
 def finish_documents_and_sign(page: Any, name: str) -> None:
     page.wait_for_selector("#read-done", timeout=90_000)
     page.wait_for_timeout(500)
-    for img in page.query_selector_all("img.page"):
-        img.scroll_into_view_if_needed()
+    for end in page.query_selector_all(".page-end"):  # each page read to its bottom edge
+        end.scroll_into_view_if_needed()
         page.wait_for_timeout(300)
     shot(page, f"{name}-documents")
     page.wait_for_timeout(2200)  # the template's minimum reading time
@@ -373,14 +374,21 @@ def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> N
     assert verdicts["recording_reconciled"] == "PASS", qc
 
     bundle = httpx.get(f"{service.url}/v1/sessions/{sid}/bundle", headers=service.headers, timeout=60).content
-    trust = parse_policy(httpx.get(f"{service.url}/verify/trust", timeout=60).content)
+    trust_file = httpx.get(f"{service.url}/verify/trust", timeout=60).content
+    trust = parse_policy(trust_file)
     with ThreadPoolExecutor(1) as pool:  # off Playwright's event loop (pyHanko runs its own)
         report = pool.submit(lambda: verify(read_bundle(bundle), trust)).result()
     assert report.verdict is Status.PASSED, [s for s in report.to_dict()["steps"] if s["status"] != "PASSED"]
     path = tmp_path / "bundle.zip"
     path.write_bytes(bundle)
     cli = Path(sys.executable).parent / "dualsign-verify"
-    out = subprocess.run([str(cli), str(path)], capture_output=True, text=True, check=False)
+    (tmp_path / "trust.json").write_bytes(trust_file)  # without a trust policy nothing is PASSED (#21)
+    out = subprocess.run(
+        [str(cli), "--trust", str(tmp_path / "trust.json"), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0 and "PASSED" in out.stdout, out.stdout
     signed = next(a for a in read_bundle(bundle).manifest["artifacts"] if a["role"] == "signed_document")
     with zipfile.ZipFile(path) as z:
@@ -422,7 +430,17 @@ def test_the_reviewer_finds_the_session_sees_timeline_and_qc_and_approves_it(
     assert page.locator("#presence-chart rect[data-who=signer]").count() >= 1
     assert page.locator("video#video").count() == 1
     assert "Yes." in page.inner_text("#timeline")
+    duration = page.inner_text("#video-duration")  # the recorder's clock, not the webm's Infinity
+    assert re.search(r"\d+:\d\d$", duration) and not duration.endswith(" 0:00"), duration
+    page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")  # the timeline's end
     page.click("#timeline li[data-kind=signature_applied]")  # seeks the video to the signing
+    page.wait_for_timeout(1000)  # the smooth scroll
+    box = page.evaluate(
+        "() => { const r = document.querySelector('#video').getBoundingClientRect();"
+        " return [r.top, r.bottom, innerHeight, document.querySelector('#video').currentTime]; }"
+    )
+    assert box[0] >= 0 and box[1] <= box[2], f"the video is out of view after a seek: {box}"
+    assert box[3] > 0
     shot(page, "console-detail")
     page.fill("#comment", "video and answers checked")
     page.click("#approve")
@@ -452,6 +470,20 @@ def test_the_reviewer_finds_the_session_sees_timeline_and_qc_and_approves_it(
     ]
     assert decided and decided[0]["payload"]["by"] == "qc-alice"
 
+    # a second decision only as an override with its reason; both stay on the page and in the chain
+    page.fill("#comment", "face covered at the signature")
+    page.click("#reject")
+    page.wait_for_selector("#review-msg.error")
+    assert page.locator("#decisions li").count() == 1
+    page.fill("#override-reason", "missed the covered face at the signature")
+    page.click("#reject")
+    page.wait_for_selector("#review-state:has-text('reject')")
+    assert page.locator("#decisions li").count() == 2
+    assert "missed the covered face" in page.inner_text("#decisions")
+    shot(page, "console-override")
+    kinds = [e["payload"].get("decision") for e in service.events(sid) if e["kind"] == "review_decided"]
+    assert kinds == ["approve", "reject"]
+
 
 def test_consent_refused_ends_the_session_with_nothing_recorded(
     service: Service, files: dict[str, Path], launch: Any
@@ -460,6 +492,7 @@ def test_consent_refused_ends_the_session_with_nothing_recorded(
     page = launch(files["signer"], files["yes"], created["signer_url"])
     page.wait_for_selector("#refuse")
     page.click("#refuse")
+    page.click("#refuse-confirm-yes")  # refusing ends the session: the page asks once more
     page.wait_for_selector("#ended[data-state=refused]")
     shot(page, "refused")
     events = service.events(created["id"])

@@ -120,6 +120,8 @@ def test_sessions_are_listed_filtered_and_shown_with_timeline_and_qc(env: dict[s
     rules = {r["rule"]: r for r in detail["qc"]["rules"]}
     assert rules["recording_complete"]["verdict"] == "FAIL" and "《" in rules["recording_complete"]["clause"]
     assert detail["session"]["sealed"] and detail["recording"] == []
+    # the answer was typed, not spoken: a person should look at it
+    assert detail["review_flags"] == [{"question_id": "q1", "attempts": 1, "reasons": ["typed_answer"]}]
     doc = next(
         e for e in detail["timeline"] if e["kind"] == "artifact_stored" and e["payload"]["role"] == "document"
     )
@@ -250,3 +252,44 @@ def test_an_admin_records_a_prompt_and_sessions_then_play_the_recording(env: dic
     assert played.status_code == 200 and played.content == client.app.state.container.blobs.get(
         part["sha256"]
     )
+
+
+def test_a_second_decision_needs_an_override_with_a_reason_and_both_stay(env: dict[str, Any]) -> None:
+    client: TestClient = env["client"]
+    sid = env["sid"]
+    sign_in(client, "alice")
+    url = f"/console/api/sessions/{sid}/review"
+    first = client.post(url, headers=CHANGE, json={"decision": "approve", "comment": "looked fine"})
+    assert first.status_code == 200
+    silent = client.post(url, headers=CHANGE, json={"decision": "reject", "comment": "face hidden at 0:42"})
+    assert silent.status_code == 409, silent.text  # no silent replacement of the first decision
+    assert (silent.json()["code"], silent.json()["decision"], silent.json()["by"]) == (
+        "decision_exists",
+        "approve",
+        "alice",
+    )
+    blank = client.post(
+        url, headers=CHANGE, json={"decision": "reject", "comment": "face hidden", "override_reason": " "}
+    )
+    assert blank.status_code == 422 and blank.json()["errors"][0]["field"] == "override_reason"
+    second = client.post(
+        url,
+        headers=CHANGE,
+        json={
+            "decision": "reject",
+            "comment": "face hidden at 0:42",
+            "override_reason": "missed the hidden face",
+        },
+    )
+    assert second.status_code == 200, second.text
+    assert second.json()["overrides"] == {"decision": "approve", "by": "alice", "number": 1}
+    events = client.get(f"/v1/sessions/{sid}/events", headers=env["headers"]).json()
+    decided = [e["payload"] for e in events if e["kind"] == "review_decided"]
+    assert [d["decision"] for d in decided] == ["approve", "reject"]
+    assert decided[1]["override_reason"] == "missed the hidden face"
+    detail = client.get(f"/console/api/sessions/{sid}").json()
+    assert detail["session"]["review"] == "reject"  # the latest decision is the session's review
+    assert [(d["decision"], d["override_reason"]) for d in detail["decisions"]] == [
+        ("approve", None),
+        ("reject", "missed the hidden face"),
+    ]

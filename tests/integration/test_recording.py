@@ -132,9 +132,12 @@ def test_sealing_waits_for_the_page_to_close_the_recording(
     closed = client.post("/signer/v1/recording/finish", headers=signer, json={"segments": {"0": 2}})
     assert closed.json()["gaps"] == [] and closed.json()["chunks"] == 2
     # sealing waits for the closed recording to be re-checked (a job), then seals
-    assert client.get(f"/v1/sessions/{sid}", headers=headers).json()["status"] == "signed"
+    waiting = client.get(f"/v1/sessions/{sid}", headers=headers).json()
+    assert (waiting["status"], waiting["outcome"], waiting["sealed"]) == ("signed", "completed", False)
     assert c.job_runner().run_due() >= 2
-    assert client.get(f"/v1/sessions/{sid}", headers=headers).json()["status"] == "sealed"
+    sealed = client.get(f"/v1/sessions/{sid}", headers=headers).json()
+    assert (sealed["status"], sealed["outcome"], sealed["sealed"]) == ("sealed", "completed", True)
+    assert sealed["outcome_reason"] is None
     events = client.get(f"/v1/sessions/{sid}/events", headers=headers).json()
     kinds = [e["kind"] for e in events]
     assert (

@@ -105,8 +105,33 @@ def test_cancelled_session_refuses_the_signer(client: TestClient, headers: dict[
     created = create(client, headers, template="text-mode-check").json()
     client.post(f"/v1/sessions/{created['id']}/cancel", headers=headers, json={"reason": "wrong amount"})
     r = client.post("/signer/v1/open", headers=token_of(created))
-    assert r.status_code == 401
+    assert r.status_code == 200  # the page shows how it ended...
+    assert (r.json()["state"], r.json()["ended_reason"]) == ("cancelled", "cancelled")
+    r = client.post("/signer/v1/consent", headers=token_of(created), json={"agree": True})
+    assert r.status_code == 401  # ...and nothing more can be done
     assert "cancelled" in r.json()["detail"]
+
+
+def test_reopening_a_finished_link_shows_how_it_ended_not_an_error(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    # a signer who opens the link again sees the final screen in the session's language (the page
+    # needs the state, the language and the reason), not "this signing session is sealed" in English
+    created = create(client, headers, template="text-mode-check").json()
+    signer = token_of(created)
+    client.post("/signer/v1/open", headers=signer)
+    client.post("/signer/v1/consent", headers=signer, json={"agree": True})
+    for _ in range(3):
+        s = client.post("/signer/v1/answers", headers=signer, json={"text": "不知道"}).json()
+    assert s["state"] == "failed"
+    for path in ("/signer/v1/open", "/signer/v1/session"):
+        r = client.request("POST" if path.endswith("open") else "GET", path, headers=signer)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body["state"], body["ended_reason"], body["language"]) == ("failed", "question", "zh-CN")
+        assert body["sealed"] is True and body["prompt"] is None
+    events = client.get(f"/v1/sessions/{created['id']}/events", headers=headers).json()
+    assert [e["kind"] for e in events].count("signer_opened") == 1  # looking is not opening again
 
 
 def test_the_page_reports_what_it_played_of_each_prompt(client: TestClient, headers: dict[str, str]) -> None:

@@ -117,3 +117,54 @@ def test_a_callback_host_resolving_to_an_internal_address_is_never_called(
     error = log[0]["last_error"]
     assert f"callback host '{host}' resolves to " in error and "is not a public address" in error, error
     assert state.received == []  # the receiver listening there was never reached
+
+
+NO_VISION = Path(__file__).parent / "no_vision_template.yaml"
+
+
+def test_every_failure_path_tells_the_integrator_with_a_reason_code(
+    receiver: tuple[str, Receiver], tmp_path: Path
+) -> None:
+    # a failed question (not only cancel/refuse) is a session.failed with reason_code "question"; the
+    # session reads outcome "failed" + sealed true, as a completed one reads "completed" + sealed
+    url, state = receiver
+    c: Container = make_container(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'db.sqlite'}",
+        FixedClock(),
+        DUALSIGN_WEBHOOK_ALLOW_NETWORKS=LOOPBACK,
+    )
+    with TestClient(create_app(c)) as client:
+        headers = tenant_headers(c, "Hooked Bank")
+        yaml_headers = {**headers, "Content-Type": "application/yaml"}
+        assert (
+            client.post("/v1/templates", headers=yaml_headers, content=NO_VISION.read_bytes()).status_code
+            == 201
+        )
+        created = create(client, headers, template="text-mode-check", callback_url=url).json()
+        signer = {"X-Signer-Token": created["signer_url"].rsplit("/", 1)[1]}
+        client.post("/signer/v1/open", headers=signer)
+        client.post("/signer/v1/consent", headers=signer, json={"agree": True})
+        for _ in range(3):
+            client.post("/signer/v1/answers", headers=signer, json={"text": "不知道"})
+        c.job_runner().run_due()
+        detail = client.get(f"/v1/sessions/{created['id']}", headers=headers).json()
+        refused = create(client, headers, template="text-mode-check", callback_url=url).json()
+        other = {"X-Signer-Token": refused["signer_url"].rsplit("/", 1)[1]}
+        client.post("/signer/v1/open", headers=other)
+        client.post("/signer/v1/consent", headers=other, json={"agree": False})
+        c.job_runner().run_due()
+        refused_detail = client.get(f"/v1/sessions/{refused['id']}", headers=headers).json()
+    c.close()
+    failed = [json.loads(b) for h, b in state.received if h["x-dualsign-event"] == "session.failed"]
+    by_session = {f["session_id"]: f for f in failed}
+    assert by_session[created["id"]]["reason_code"] == "question"
+    assert by_session[created["id"]]["state"] == "question_failed"
+    assert by_session[refused["id"]]["reason_code"] == "refused"
+    assert (detail["status"], detail["outcome"], detail["outcome_reason"], detail["sealed"]) == (
+        "failed",
+        "failed",
+        "question",
+        True,
+    )
+    assert (refused_detail["outcome"], refused_detail["outcome_reason"]) == ("refused", "refused")

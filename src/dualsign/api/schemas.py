@@ -9,9 +9,11 @@ from pydantic import BaseModel, Field
 
 from dualsign.application.evidence_log import iso_time
 from dualsign.application.records import ApiKey, Artifact, SessionRecord, StoredEvent, TemplateVersion
+from dualsign.application.sessions import SessionView
 from dualsign.application.signer import SignerView
+from dualsign.domain.outcome import ending_reason, outcome
 from dualsign.domain.session import Prompt
-from dualsign.domain.states import EventKind
+from dualsign.domain.states import EventKind, SessionState
 
 
 class ApiKeyCreate(BaseModel):
@@ -130,11 +132,42 @@ class SessionOut(BaseModel):
 class SessionCreated(SessionOut):
     signer_url: str = Field(description="The link to send to the signer; valid until expires_at")
     artifacts: list[ArtifactOut]
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Created anyway (DUALSIGN_SPEECH_LANGUAGE_CHECK=warn) although, e.g., no speech "
+        "recogniser hears the template's language",
+    )
 
 
 class SessionDetail(SessionOut):
     artifacts: list[ArtifactOut]
     events: int
+    # the state model integrators should read (``status`` is the lifecycle state, kept as it was:
+    # "sealed" only ever follows "signed", a failed session stays "failed" once sealed)
+    outcome: str = Field(
+        "in_progress",
+        description="in_progress | completed | failed | refused | cancelled | expired; never changes "
+        "once the session has ended, whether or not its evidence is sealed yet",
+    )
+    outcome_reason: str | None = Field(
+        None,
+        description="why an unsigned session ended: identity | liveness | question | refused | "
+        "cancelled | expired | other (the reason_code of the session.failed webhook)",
+    )
+    sealed: bool = Field(False, description="the evidence is sealed (true for any outcome once sealed)")
+
+    @classmethod
+    def of_view(cls, view: SessionView) -> SessionDetail:
+        kinds = [EventKind(e.kind) for e in view.events]
+        state = SessionState(view.session.status)
+        return cls(
+            **SessionOut.of(view.session, view.template).model_dump(),
+            artifacts=[ArtifactOut.of(a) for a in view.artifacts],
+            events=len(view.events),
+            outcome=outcome(state),
+            outcome_reason=ending_reason(kinds),
+            sealed=EventKind.EVIDENCE_SEALED in kinds,
+        )
 
 
 class EventOut(BaseModel):
@@ -231,6 +264,8 @@ class SignerState(BaseModel):
     speech_rate: float = 1.0
     questions: int = 0  # how many questions the session asks (for a progress bar)
     question_number: int = 0  # 1-based number of the current question
+    ended_reason: str | None = None  # how an unsigned session ended: identity, liveness, question, ...
+    sealed: bool = False
 
 
 def signer_state(view: SignerView, token: str) -> SignerState:
@@ -270,6 +305,8 @@ def signer_state(view: SignerView, token: str) -> SignerState:
         prompt=PromptOut.of(view.prompt),
         prompt_audio=audio,
         last_verdict=verdict,
+        ended_reason=view.ended_reason,
+        sealed=view.sealed,
     )
 
 

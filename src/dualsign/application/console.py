@@ -201,6 +201,27 @@ def _presence(events: Sequence[Any]) -> list[dict[str, Any]]:
     return runs
 
 
+def review_flags(events: Sequence[Any]) -> list[dict[str, Any]]:
+    """Answers a person should look at: a question re-asked (an answer not accepted at first), an
+    answer typed instead of spoken, a question flagged when its attempts ran out."""
+    flags: dict[str, dict[str, Any]] = {}
+    for e in events:
+        p = e.payload
+        qid = p.get("question_id")
+        if qid is None:
+            continue
+        flag = flags.setdefault(str(qid), {"question_id": str(qid), "attempts": 0, "reasons": []})
+        if e.kind is EventKind.ANSWER_JUDGED:
+            flag["attempts"] += 1
+            if flag["attempts"] == 2:
+                flag["reasons"].append("re_asked")
+            if p.get("input") == "text" and "typed_answer" not in flag["reasons"]:
+                flag["reasons"].append("typed_answer")
+        elif e.kind is EventKind.QUESTION_FLAGGED:
+            flag["reasons"].append("question_flagged")
+    return [f for f in flags.values() if f["reasons"]]
+
+
 def session_detail(uow: UnitOfWork, reviewer: Reviewer, session_id: str) -> dict[str, Any]:
     with uow:
         record = _visible(reviewer, uow.sessions.get(session_id), session_id)
@@ -251,6 +272,20 @@ def session_detail(uow: UnitOfWork, reviewer: Reviewer, session_id: str) -> dict
             "manifest_sha256": seal.manifest_sha256 if seal is not None else None,
         },
         "qc": qc,
+        # every decision in order (an override names the one it replaces and why): none is dropped
+        "decisions": [
+            {
+                "seq": e.seq,
+                "time": iso_time(e.at),
+                "decision": e.payload.get("decision"),
+                "by": e.payload.get("by"),
+                "comment": e.payload.get("comment"),
+                "override_reason": e.payload.get("override_reason"),
+            }
+            for e in stored
+            if e.kind == EventKind.REVIEW_DECIDED.value
+        ],
+        "review_flags": review_flags(session.events),
         "timeline": timeline,
         "recording": list(segments.values()),
         "presence": _presence(session.events),
@@ -294,9 +329,18 @@ def artifact(
 
 
 def decide(
-    uow: UnitOfWork, clock: Clock, reviewer: Reviewer, session_id: str, decision: str, comment: str
+    uow: UnitOfWork,
+    clock: Clock,
+    reviewer: Reviewer,
+    session_id: str,
+    decision: str,
+    comment: str,
+    override_reason: str = "",
 ) -> dict[str, Any]:
-    """Approve or reject a session after review: an event in its chain (and a QC webhook)."""
+    """Approve or reject a session after review: an event in its chain (and a QC webhook).
+
+    A session already decided takes a new decision only as an explicit override with a reason
+    (409 ``decision_exists`` otherwise); every decision stays in the chain and on the page."""
     if reviewer.role not in DECIDERS:
         raise Forbidden(reviewer.role, "approve or reject sessions")
     problems = []
@@ -306,6 +350,10 @@ def decide(
         problems.append(FieldProblem("comment", "a rejection needs a reason"))
     if len(comment) > 2000:
         problems.append(FieldProblem("comment", "at most 2000 characters"))
+    if len(override_reason) > 2000:
+        problems.append(FieldProblem("override_reason", "at most 2000 characters"))
+    elif override_reason and len(override_reason.strip()) < 2:
+        problems.append(FieldProblem("override_reason", "say why the earlier decision is overridden"))
     if problems:
         raise InvalidInput(problems, "review")
     with uow:
@@ -314,8 +362,18 @@ def decide(
         if session.current_state not in TERMINAL_STATES:
             raise Conflict(f"the session is still {session.current_state.value}: review it once it has ended")
         event = session.decide_review(
-            clock.now(), decision=decision, comment=comment.strip(), by=reviewer.username, role=reviewer.role
+            clock.now(),
+            decision=decision,
+            comment=comment.strip(),
+            by=reviewer.username,
+            role=reviewer.role,
+            override_reason=override_reason,
         )
         persist(uow, session, [event])
         uow.commit()
-    return {"decision": decision, "by": reviewer.username, "at": iso_time(event.at)}
+    return {
+        "decision": decision,
+        "by": reviewer.username,
+        "at": iso_time(event.at),
+        "overrides": event.payload.get("overrides"),
+    }

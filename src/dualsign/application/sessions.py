@@ -23,8 +23,9 @@ from dualsign.application.vision import reference_embedding
 from dualsign.domain.errors import FieldProblem, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from dualsign.domain.session import SigningSession
 from dualsign.domain.states import EventKind
+from dualsign.domain.templates import AnswerMode, Template
 from dualsign.domain.variables import validate_values
-from dualsign.engines.base import EngineUnavailable
+from dualsign.engines.base import AsrEngine, EngineUnavailable
 from dualsign.engines.vision_base import VisionEngines
 
 PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
@@ -76,6 +77,27 @@ class CreatedSession:
     signer_url: str
     token: str
     artifacts: list[Artifact] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # created anyway, by option (speech_check=warn)
+
+
+def speech_problems(template: Template, asr: AsrEngine | None) -> list[str]:
+    """Why the spoken answers of ``template`` could not be recognised here (empty: they can)."""
+    spoken = [q for q in template.questions if q.expects_answer and AnswerMode.SPEECH in q.answer_modes]
+    if not spoken:
+        return []
+    lang, family = template.language.value, template.language.family
+    if asr is None:
+        return [f"the template's questions are answered aloud in {lang}; no speech recogniser is configured"]
+    if family not in asr.languages:
+        heard = ", ".join(sorted(asr.languages)) or "none"
+        return [
+            f"the template's language is {lang} and the speech recogniser {asr.name} ({asr.model_id}) "
+            f"only recognises: {heard}; configure a {family} model (docs/speech.md)"
+        ]
+    status = asr.is_available()
+    if not status.ok:
+        return [f"the speech recogniser {asr.name} for {lang} is not available: {status.reason}"]
+    return []
 
 
 def valid_cn_resident_id(number: str) -> bool:
@@ -187,6 +209,8 @@ class SessionServices:
     vision: VisionEngines | None = None  # checks the identity photo shows exactly one face
     pdfs: PdfInspector | None = None  # opens each PDF as signing will
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)  # where callback_url may point
+    asr: AsrEngine | None = None  # must hear the template's language when its questions are spoken
+    speech_check: str = "refuse"  # refuse | warn: a template whose language no recogniser hears
 
 
 class _Recorded(Protocol):
@@ -242,6 +266,9 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
     _, variable_problems = validate_values(template.variables, req.variables)
     if variable_problems:
         raise InvalidInput(variable_problems)
+    warnings = speech_problems(template, svc.asr)
+    if warnings and svc.speech_check != "warn":  # a signer would answer to a recogniser that cannot hear
+        raise InvalidInput([FieldProblem("template", w) for w in warnings])
     placements: list[list[Placed]] = [[] for _ in req.documents]
     if svc.pdfs is not None:  # every signature field is placed now (and kept), never mid-session
         fields = template.documents.signature.fields
@@ -291,6 +318,8 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
                 "continues_session": req.continues_session,
                 "external_ref": record.external_ref,
                 "summary": record.summary,
+                # created although its answers cannot be recognised here (by the operator's option)
+                **({"speech_warnings": warnings} if warnings else {}),
             },
             req.variables,
         )
@@ -333,7 +362,7 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
         persist(uow, session, events)
         uow.commit()
     token = links.token(record.id, record.expires_at)
-    return CreatedSession(record, links.url(token), token, artifacts)
+    return CreatedSession(record, links.url(token), token, artifacts, warnings)
 
 
 @dataclass(frozen=True)

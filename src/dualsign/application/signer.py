@@ -30,6 +30,7 @@ from dualsign.application.speech import (
 )
 from dualsign.domain.errors import IllegalTransition, TokenInvalid, TypedAnswersNotAllowed
 from dualsign.domain.matching import MatchResult, Verdict
+from dualsign.domain.outcome import ending_reason
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import ENDED_STATES, EventKind
 from dualsign.domain.templates import AnswerMode, Template
@@ -61,12 +62,21 @@ class SignerView:
     prompt_audio: Sequence[Mapping[str, Any]]  # what to play for the prompt, in order
     events: list[Event]  # what this call added
     template: Template | None = None  # what the page shows around the steps (title, consent, language)
+    ended_reason: str | None = None  # how an unsigned session ended (``domain.outcome`` reason code)
+    sealed: bool = False  # the evidence is sealed (whatever the state it was sealed in)
 
 
-def load_open(uow: UnitOfWork, svc: SignerServices, token: str) -> tuple[SessionRecord, SigningSession]:
+def load_open(
+    uow: UnitOfWork, svc: SignerServices, token: str, *, ended_ok: bool = False
+) -> tuple[SessionRecord, SigningSession]:
+    """The open session behind ``token`` (``ended_ok``: an ended one too, to be looked at only)."""
     claim = svc.links.verify_signature(token)
     now = svc.clock.now()
     record, session = load_aggregate(uow, claim.session_id)
+    if ended_ok and not session.current_state.is_open:
+        if claim.expired(now):
+            raise TokenInvalid("the signer link has expired")
+        return record, session
     if not session.current_state.is_open:
         raise TokenInvalid(f"this signing session is {session.current_state.value}")
     if now >= record.expires_at:
@@ -95,10 +105,17 @@ def _prompt_audio(session: SigningSession) -> Sequence[Mapping[str, Any]]:
 Action = Callable[[SigningSession, datetime, Renderer | None], list[Event]]
 
 
-def act(uow: UnitOfWork, svc: SignerServices, token: str, action: Action) -> SignerView:
-    """Load the open session behind ``token``, run ``action`` at the current time, store its events."""
+def act(
+    uow: UnitOfWork, svc: SignerServices, token: str, action: Action, *, look_only_if_ended: bool = False
+) -> SignerView:
+    """Load the open session behind ``token``, run ``action`` at the current time, store its events.
+
+    ``look_only_if_ended``: a session that has ended is shown as it is (no action): a signer who opens
+    a finished link again sees how it ended, in the session's language, rather than an error."""
     with uow:
-        record, session = load_open(uow, svc, token)
+        record, session = load_open(uow, svc, token, ended_ok=look_only_if_ended)
+        if not session.current_state.is_open:
+            return _view(record, session, [])
         render: Renderer | None = None
         tts = svc.tts
         if tts is not None:
@@ -113,18 +130,24 @@ def act(uow: UnitOfWork, svc: SignerServices, token: str, action: Action) -> Sig
             uow.commit()
             if svc.sealer is not None and session.current_state in ENDED_STATES:
                 svc.sealer(session.id)
-        return SignerView(
-            record,
-            session.current_state.value,
-            session.next_prompt(),
-            _prompt_audio(session),
-            events,
-            session.template,
-        )
+        return _view(record, session, events)
+
+
+def _view(record: SessionRecord, session: SigningSession, events: list[Event]) -> SignerView:
+    return SignerView(
+        record,
+        session.current_state.value,
+        session.next_prompt(),
+        _prompt_audio(session),
+        events,
+        session.template,
+        ending_reason(e.kind for e in session.events),
+        session.sealed,
+    )
 
 
 def open_session(uow: UnitOfWork, svc: SignerServices, token: str, client: dict[str, str]) -> SignerView:
-    return act(uow, svc, token, lambda s, now, _r: [s.open(now, client)])
+    return act(uow, svc, token, lambda s, now, _r: [s.open(now, client)], look_only_if_ended=True)
 
 
 def consent(uow: UnitOfWork, svc: SignerServices, token: str, *, agree: bool, reason: str = "") -> SignerView:
@@ -172,7 +195,7 @@ def report_playback(
 
 
 def current(uow: UnitOfWork, svc: SignerServices, token: str) -> SignerView:
-    return act(uow, svc, token, lambda s, now, _r: [])
+    return act(uow, svc, token, lambda s, now, _r: [], look_only_if_ended=True)
 
 
 def prompt_audio_digests(uow: UnitOfWork, svc: SignerServices, token: str) -> set[str]:

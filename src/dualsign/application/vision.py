@@ -129,10 +129,14 @@ class IdentityOutcome:
     frames: int
     good_frames: int
     best_frame: int | None  # index of the closest good frame: the snapshot kept as evidence
+    # what the signer is told: matched | not_the_signer (a clear face that is someone else) |
+    # poor_frames (too few usable frames: light, blur, distance) | several_faces
+    code: str = "matched"
 
     def to_payload(self) -> dict[str, object]:
         return {
             "method": "face_1to1",
+            "code": self.code,
             "reason": self.reason,
             "distances": list(self.distances),
             "threshold": self.threshold,
@@ -163,7 +167,14 @@ def verify_identity(
     rounded = tuple(distances)
     if several:
         return IdentityOutcome(
-            False, f"several faces on {several} frames", rounded, threshold, len(images), len(distances), best
+            False,
+            f"several faces on {several} frames",
+            rounded,
+            threshold,
+            len(images),
+            len(distances),
+            best,
+            "several_faces",
         )
     if len(distances) < min_good_frames:
         return IdentityOutcome(
@@ -174,6 +185,7 @@ def verify_identity(
             len(images),
             len(distances),
             best,
+            "poor_frames",
         )
     worst = max(distances)
     if worst > threshold:
@@ -185,6 +197,7 @@ def verify_identity(
             len(images),
             len(distances),
             best,
+            "not_the_signer",
         )
     return IdentityOutcome(
         True, "matches the ID photo", rounded, threshold, len(images), len(distances), best

@@ -28,16 +28,16 @@ from dualsign.application.callback_policy import CallbackPolicy, Resolver
 from dualsign.application.ports import UnitOfWork
 from dualsign.application.records import Job, StoredEvent
 from dualsign.domain.errors import NotFound
+from dualsign.domain.outcome import FAILURE_EVENTS, reason_code
 from dualsign.domain.states import EventKind
 
 DELIVER_WEBHOOK = "deliver_webhook"
 MAX_ATTEMPTS = 10
+# every event that ends a session unsigned is a ``session.failed`` with its ``reason_code``
+# (``domain.outcome``: identity, liveness, question, refused, cancelled, expired, other)
 MILESTONES: Mapping[str, str] = {
     EventKind.SIGNATURE_APPLIED.value: "session.completed",
-    EventKind.SESSION_FAILED.value: "session.failed",
-    EventKind.CONSENT_REFUSED.value: "session.failed",
-    EventKind.SESSION_CANCELLED.value: "session.failed",
-    EventKind.SESSION_EXPIRED.value: "session.failed",
+    **{kind.value: "session.failed" for kind in FAILURE_EVENTS},
     EventKind.EVIDENCE_SEALED.value: "session.sealed",
 }
 QC_MILESTONES = (EventKind.QC_EVALUATED.value, EventKind.REVIEW_DECIDED.value)
@@ -82,6 +82,8 @@ def enqueue_milestones(uow: UnitOfWork, session_id: str, stored: list[StoredEven
             "at": e.at.isoformat(),
             "payload": {k: v for k, v in e.payload.items() if k in PUBLIC_FIELDS},
         }
+        if body["event"] == "session.failed":
+            body["reason_code"] = reason_code(EventKind(e.kind))
         key = f"webhook:{session_id}:{e.seq}"
         uow.jobs.enqueue(
             DELIVER_WEBHOOK,

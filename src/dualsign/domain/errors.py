@@ -59,6 +59,25 @@ class TypedAnswersNotAllowed(Conflict):
         return {"template": self.template_key}
 
 
+class DecisionExists(Conflict):
+    """A reviewer decided a session that already has a decision, without saying it overrides it."""
+
+    code = "decision_exists"
+    title = "The session already has a review decision"
+
+    def __init__(self, decision: str, by: str, count: int) -> None:
+        super().__init__(
+            f"the session was already decided ({decision} by {by}); a new decision must override it "
+            "with a reason (override_reason), and both stay on record"
+        )
+        self.decision = decision
+        self.by = by
+        self.count = count
+
+    def extra(self) -> dict[str, object]:
+        return {"decision": self.decision, "by": self.by, "decisions": self.count}
+
+
 class ReviewIncomplete(Conflict):
     """The signer tried to finish reviewing before the template's reading rules were met."""
 

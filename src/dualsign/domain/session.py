@@ -14,7 +14,13 @@ from enum import StrEnum
 from typing import Any
 
 from dualsign.domain import playback, recording
-from dualsign.domain.errors import FieldProblem, IllegalTransition, InvalidInput, ReviewIncomplete
+from dualsign.domain.errors import (
+    DecisionExists,
+    FieldProblem,
+    IllegalTransition,
+    InvalidInput,
+    ReviewIncomplete,
+)
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.states import EventKind, SessionState
 from dualsign.domain.templates import OnFail, Question, Template, reminder_text
@@ -564,11 +570,32 @@ class SigningSession:
         """The automatic quality check's results (``domain.qc``), rule by rule."""
         return self._emit(EventKind.QC_EVALUATED, at, **result)
 
-    def decide_review(self, at: datetime, *, decision: str, comment: str, by: str, role: str) -> Event:
-        """A reviewer's manual decision after looking at the session (approve or reject)."""
+    def decide_review(
+        self, at: datetime, *, decision: str, comment: str, by: str, role: str, override_reason: str = ""
+    ) -> Event:
+        """A reviewer's manual decision after looking at the session (approve or reject).
+
+        Decisions are an append-only record: a second one must say it overrides the one before and
+        why (``override_reason``); the earlier decision stays in the chain, named by the new one."""
         if decision not in ("approve", "reject"):
             raise ValueError(f"unknown review decision {decision!r}")
-        return self._emit(EventKind.REVIEW_DECIDED, at, decision=decision, comment=comment, by=by, role=role)
+        previous = [e for e in self.events if e.kind is EventKind.REVIEW_DECIDED]
+        details: dict[str, object] = {}
+        if previous:
+            last = previous[-1].payload
+            if not override_reason.strip():
+                raise DecisionExists(str(last.get("decision")), str(last.get("by")), len(previous))
+            details = {
+                "overrides": {
+                    "decision": last.get("decision"),
+                    "by": last.get("by"),
+                    "number": len(previous),
+                },
+                "override_reason": override_reason.strip(),
+            }
+        return self._emit(
+            EventKind.REVIEW_DECIDED, at, decision=decision, comment=comment, by=by, role=role, **details
+        )
 
     def cancel(self, at: datetime, *, reason: str, by: str) -> Event:
         return self._emit(EventKind.SESSION_CANCELLED, at, reason=reason, by=by)

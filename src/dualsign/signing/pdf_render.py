@@ -8,7 +8,7 @@ import pypdfium2
 
 from dualsign.domain.errors import FieldProblem, InvalidInput
 
-MAX_WIDTH = 1600
+MAX_WIDTH = 2400  # a phone page zoomed 2× at device pixel ratio ~3 (the signer page asks at most this)
 
 
 def render_page(pdf: bytes, page: int, width: int) -> bytes:

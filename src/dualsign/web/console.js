@@ -163,7 +163,7 @@ function describe(e) {
     case 'identity_verified': case 'identity_attempt_failed': return `identity: ${p.reason || ''}`;
     case 'liveness_passed': case 'liveness_attempt_failed': case 'liveness_failed': return `liveness: ${(p.steps || []).map((s) => s.action + (s.passed ? ' ✓' : ' ✗')).join(', ')}`;
     case 'artifact_stored': return `${p.role} ${String(p.sha256).slice(0, 12)}…`;
-    case 'review_decided': return `${p.decision} by ${p.by}: ${p.comment}`;
+    case 'review_decided': return `${p.decision} by ${p.by}: ${p.comment}` + (p.overrides ? ` · 改判 overrides ${p.overrides.decision} by ${p.overrides.by}: ${p.override_reason}` : '');
     case 'qc_evaluated': return `QC ${p.verdict} (${p.ruleset})`;
     case 'recording_analysed': return (p.answers || []).map((a) => `${a.question_id}#${a.attempt} live ${a.live} / recording ${a.recording || '—'}`).join('; ') + ((p.errors || []).length ? ` · ${p.errors.join('; ')}` : '');
     default: return '';
@@ -177,10 +177,29 @@ async function detailScreen(id) {
   const seg = d.recording[0];
   const video = seg ? el('video', {id: 'video', controls: '', preload: 'metadata', src: `/console/api/sessions/${encodeURIComponent(id)}/recording/${seg.segment}`}) : el('p', {class: 'muted', text: '没有录像 No recording'});
   const start = seg ? seg.started_ms : (d.timeline[0] || {}).at_ms;
+  // the recorder's clock gives the real length (a browser's webm has no duration: it reads Infinity)
+  const recordedS = seg && seg.ended_ms ? Math.max(0, (seg.ended_ms - seg.started_ms) / 1000) : 0;
+  const clock = (sec) => `${Math.floor(sec / 60)}:${String(Math.floor(sec % 60)).padStart(2, '0')}`;
+  const length = el('p', {class: 'muted', id: 'video-duration', text: seg ? `时长 Duration ${clock(recordedS)}` : ''});
+  if (seg) {
+    // make the browser find the webm's end once, so the scrubber works and shows the real duration
+    video.addEventListener('loadedmetadata', () => {
+      if (video.duration !== Infinity && !Number.isNaN(video.duration)) { length.textContent = `时长 Duration ${clock(video.duration)}`; return; }
+      const back = () => { video.removeEventListener('durationchange', back); if (Number.isFinite(video.duration)) { length.textContent = `时长 Duration ${clock(video.duration)}`; video.currentTime = 0; } };
+      video.addEventListener('durationchange', back);
+      video.currentTime = 1e7;
+    }, {once: true});
+  }
+  const seek = (atMs) => {
+    if (!seg || video.tagName !== 'VIDEO') return;
+    video.scrollIntoView({block: 'center', behavior: 'smooth'});  // the reviewer sees what they asked for
+    video.currentTime = Math.max(0, (atMs - start) / 1000);
+    video.play().catch(() => {});
+  };
   const times = d.timeline.map((e) => e.at_ms).concat(d.presence.map((r) => r.to_ms));
   const timeline = el('ol', {class: 'timeline', id: 'timeline'});
   for (const e of d.timeline) {
-    const li = el('li', {'data-kind': e.kind, title: 'play from here', onclick: () => { if (seg && video.tagName === 'VIDEO') { video.currentTime = Math.max(0, (e.at_ms - start) / 1000); video.play().catch(() => {}); } }},
+    const li = el('li', {'data-kind': e.kind, title: 'play from here', onclick: () => seek(e.at_ms)},
       el('span', {class: 'muted', text: e.time.slice(11, 19) + ' '}), el('strong', {text: e.kind + ' '}), describe(e));
     timeline.append(li);
   }
@@ -194,10 +213,25 @@ async function detailScreen(id) {
   }
   const comment = el('textarea', {id: 'comment', rows: '2', cols: '50', placeholder: '意见 Comment'});
   const msg = el('p', {id: 'review-msg'});
+  // decisions are append-only: once decided, a new one is an explicit override with its reason
+  const decided = d.decisions.length > 0;
+  const overrideReason = el('textarea', {id: 'override-reason', rows: '2', cols: '50', placeholder: '改判理由（必填） Why this overrides the earlier decision (required)'});
   const decide = (decision) => async () => {
-    try { const r = await api('POST', `/sessions/${encodeURIComponent(id)}/review`, {decision, comment: comment.value}); msg.textContent = `${r.decision} · ${r.by} · ${r.at}`; msg.className = ''; detailScreen(id); }
-    catch (e) { msg.textContent = e.message; msg.className = 'error'; }
+    if (decided && overrideReason.value.trim().length < 2) { msg.textContent = '改判需要理由 An override needs a reason'; msg.className = 'error'; return; }
+    try {
+      const body = {decision, comment: comment.value};
+      if (decided) body.override_reason = overrideReason.value;
+      const r = await api('POST', `/sessions/${encodeURIComponent(id)}/review`, body);
+      msg.textContent = `${r.decision} · ${r.by} · ${r.at}`; msg.className = ''; detailScreen(id);
+    } catch (e) { msg.textContent = problems(e); msg.className = 'error'; }
   };
+  const history = el('ol', {id: 'decisions'}, ...d.decisions.map((x, i) => el('li', {'data-decision': x.decision},
+    el('strong', {class: x.decision, text: x.decision === 'approve' ? '通过 approve' : '驳回 reject'}),
+    ` · ${x.by} · ${x.time.replace('T', ' ').slice(0, 19)} · ${x.comment || ''}`,
+    x.override_reason ? el('div', {class: 'muted', text: `改判 #${i + 1} overrides #${i}: ${x.override_reason}`}) : null)));
+  const REASONS = {re_asked: '重问 re-asked', typed_answer: '文字作答 typed answer', question_flagged: '转人工 flagged'};
+  const flags = d.review_flags.length ? el('ul', {id: 'review-flags'}, ...d.review_flags.map((f) => el('li', {'data-question': f.question_id},
+    el('strong', {text: f.question_id}), ` · ${f.attempts} 次作答 attempts · `, f.reasons.map((r) => REASONS[r] || r).join(', ')))) : el('p', {class: 'muted', id: 'review-flags', text: '无 None'});
   const canDecide = me.role !== 'auditor';
   const hooks = el('table', {id: 'webhooks'}, el('tr', {}, ...['Event', 'State', 'Attempts', 'Last error'].map((h) => el('th', {text: h}))),
     ...d.webhooks.map((w) => el('tr', {}, el('td', {text: w.event}), el('td', {text: w.state}), el('td', {text: String(w.attempts)}), el('td', {class: 'muted', text: w.last_error || ''}))));
@@ -207,12 +241,14 @@ async function detailScreen(id) {
       el('p', {class: 'muted', text: `${s.id} · ${s.status} · ${s.signer_id_masked} · ${s.external_ref || ''} · ${s.summary}`}),
       el('p', {}, '质检 QC: ', el('span', {id: 'qc-verdict', class: s.qc_verdict || '', text: s.qc_verdict || '—'}), ' · 复核 Review: ', el('span', {id: 'review-state', text: s.review || '—'}))),
     el('div', {class: 'grid'},
-      el('div', {}, el('div', {class: 'card'}, video, d.recording.length > 1 ? el('p', {class: 'muted', text: `${d.recording.length} recorder runs (segments)`}) : null),
+      el('div', {}, el('div', {class: 'card'}, video, length, d.recording.length > 1 ? el('p', {class: 'muted', text: `${d.recording.length} recorder runs (segments)`}) : null),
+        el('div', {class: 'card flags'}, el('h3', {text: '需人工关注 For review'}), flags),
         el('div', {class: 'card'}, el('h3', {text: '人脸在场 Face presence'}), presenceChart(d, Math.min(...times), Math.max(...times))),
         el('div', {class: 'card'}, el('h3', {text: '截图 Snapshots'}), shots),
-        el('div', {class: 'card'}, el('h3', {text: '人工复核 Decision'}), canDecide ? el('div', {}, comment, el('p', {},
-          el('button', {class: 'primary', id: 'approve', text: '通过 Approve', onclick: decide('approve')}), ' ',
-          el('button', {class: 'bad', id: 'reject', text: '驳回 Reject', onclick: decide('reject')})), msg) : el('p', {class: 'muted', text: 'auditor: read only'}))),
+        el('div', {class: 'card'}, el('h3', {text: '人工复核 Decision'}), decided ? history : null,
+          canDecide ? el('div', {}, comment, decided ? overrideReason : null, el('p', {},
+            el('button', {class: 'primary', id: 'approve', text: decided ? '改判为通过 Override: approve' : '通过 Approve', onclick: decide('approve')}), ' ',
+            el('button', {class: 'bad', id: 'reject', text: decided ? '改判为驳回 Override: reject' : '驳回 Reject', onclick: decide('reject')})), msg) : el('p', {class: 'muted', text: 'auditor: read only'}))),
       el('div', {}, el('div', {class: 'card'}, el('h3', {text: '自动质检 Automatic QC'}), qc),
         el('div', {class: 'card'}, el('h3', {text: '时间线 Timeline'}), timeline),
         el('div', {class: 'card'}, el('h3', {text: '回调 Webhooks'}), hooks))));

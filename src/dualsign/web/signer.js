@@ -6,55 +6,29 @@ const token = location.pathname.split('/').pop();
 const $ = (id) => document.getElementById(id);
 const screen = $('screen'), statusLine = $('status'), video = $('video');
 
-const TEXT = {
-  zh: {
-    brand: '双录签署', elderly: '长辈模式', signer: '签署人', consentTitle: '录音录像与人脸信息授权',
-    consentRecording: '我同意本次办理过程全程录音录像', consentBiometric: '我单独同意为核验身份处理我的人脸信息',
-    agree: '同意授权并继续', refuse: '不同意', refusedTitle: '您已拒绝授权', refusedBody: '本次签署已结束，未进行任何录音录像。',
-    permTitle: '需要使用摄像头和麦克风', permDenied: '浏览器拒绝了摄像头或麦克风。请在地址栏左侧的权限设置中允许使用，然后点“重试”。',
-    permMissing: '没有找到摄像头或麦克风。请换一台有摄像头的设备，或检查设备连接后重试。', retry: '重试',
-    identity: '身份核验：请正对镜头，保持脸部在框内', identityFailed: '未能确认是本人，请调整光线后再试一次',
-    liveness: '活体检测：请按提示做动作', livenessFailed: '动作未通过，请再试一次', listening: '请回答…',
-    repeat: '再听一遍', question: '问题', of: '/', attempt: '第 {a} 次，共 {m} 次', heard: '识别结果',
-    ACCEPT: '已确认', REJECT: '未确认', UNCLEAR: '未听清', docs: '请阅读以下文件（需阅读到最后一页）',
-    readDone: '我已阅读全部内容', waitRead: '请继续阅读，还需 {s} 秒', unread: '还有文件未阅读到最后一页',
-    signTitle: '请在下方手写签名', clear: '重写', submit: '确认签署', empty: '请先签名',
-    endedTitle: '办理完成', evidence: '证据编号', uploading: '正在上传录像…', uploaded: '录像已全部上传',
-    failedTitle: '本次签署未完成', failedBody: '请联系业务人员重新办理。',
-    blink: '请眨眨眼', open_mouth: '请张张嘴', turn_left: '请向左转头', turn_right: '请向右转头', nod: '请点点头',
-    no_face: '未检测到人脸，请正对镜头', several_faces: '画面中有多人，请确保只有您本人', not_the_signer: '检测到的人不是签署人本人',
-    face_too_small: '请靠近一些', too_dark: '光线太暗', blurred: '画面模糊，请保持不动',
-    reconnecting: '网络中断，正在重连…', offlineSaved: '网络中断：录像已保存在本机，恢复后自动上传',
-  },
-  en: {
-    brand: 'Recorded signing', elderly: 'Large text', signer: 'Signer', consentTitle: 'Recording and face data consent',
-    consentRecording: 'I agree that this session is recorded on audio and video',
-    consentBiometric: 'I separately agree that my face data is processed to verify my identity',
-    agree: 'Agree and continue', refuse: 'I do not agree', refusedTitle: 'You did not consent',
-    refusedBody: 'The session has ended. Nothing was recorded.', permTitle: 'Camera and microphone needed',
-    permDenied: 'The browser blocked the camera or microphone. Allow them in the site settings (left of the address bar), then tap Retry.',
-    permMissing: 'No camera or microphone was found. Use a device with a camera, or check it is connected, then retry.', retry: 'Retry',
-    identity: 'Identity check: look at the camera, keep your face inside the oval', identityFailed: 'Could not confirm it is you. Improve the light and try again',
-    liveness: 'Liveness check: follow the prompts', livenessFailed: 'The movement was not detected. Try again', listening: 'Listening…',
-    repeat: 'Repeat the question', question: 'Question', of: '/', attempt: 'attempt {a} of {m}', heard: 'We heard',
-    ACCEPT: 'Confirmed', REJECT: 'Not confirmed', UNCLEAR: 'Not clear', docs: 'Read the documents (to the last page)',
-    readDone: 'I have read everything', waitRead: 'Please keep reading: {s} s left', unread: 'A document is not read to the last page',
-    signTitle: 'Sign by hand below', clear: 'Clear', submit: 'Sign', empty: 'Please sign first',
-    endedTitle: 'All done', evidence: 'Evidence id', uploading: 'Uploading the recording…', uploaded: 'Recording uploaded',
-    failedTitle: 'The signing was not completed', failedBody: 'Please contact the institution to start again.',
-    blink: 'Blink', open_mouth: 'Open your mouth', turn_left: 'Turn your head left', turn_right: 'Turn your head right', nod: 'Nod',
-    no_face: 'No face: look at the camera', several_faces: 'Several people on camera: only the signer please',
-    not_the_signer: 'The person on camera is not the signer', face_too_small: 'Come closer', too_dark: 'Too dark', blurred: 'Hold still',
-    reconnecting: 'Connection lost, reconnecting…', offlineSaved: 'Offline: the recording is kept on this device and uploads when back online',
-  },
-};
-let lang = localStorage.getItem('ds-lang');
+// every text the signer sees comes from one catalogue per language (messages.json: zh-CN, en); the
+// language is the template's unless the signer chose the other one for this link (中文/EN)
+let MESSAGES = null;
+const LANG_KEY = 'ds-lang-' + token;
+let lang = localStorage.getItem(LANG_KEY);
 let elderly = localStorage.getItem('ds-elderly') === '1';
+const missing = [];  // keys asked for that the catalogue lacks (never shown raw; read by the tests)
+window.__dualsignMissing = missing;
+const catalogue = () => (MESSAGES ? MESSAGES[lang === 'en' ? 'en' : 'zh-CN'] : null);
+const has = (k) => { const c = catalogue(); return !!c && typeof c[k] === 'string'; };
 const t = (k, vars) => {
-  let s = (TEXT[lang] || TEXT.zh)[k] || k;
+  const c = catalogue();
+  let s = c && typeof c[k] === 'string' ? c[k] : null;
+  if (s == null) { missing.push(k); s = c ? c.missing : ''; }
   for (const [n, v] of Object.entries(vars || {})) s = s.replace('{' + n + '}', v);
   return s;
 };
+// what to tell the signer about a failed request: by the problem's code, never its English detail
+function errText(e) {
+  const code = e && e.data && e.data.code;
+  if (code && has('err_' + code)) return t('err_' + code);
+  return e && e.status ? t('err_generic') : t('err_network');
+}
 function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -63,13 +37,19 @@ function el(tag, attrs, ...kids) {
   for (const k of kids) if (k != null) e.append(k);
   return e;
 }
-function show(...nodes) { screen.replaceChildren(...nodes); }
+// (replaceChildren turns a null into the text "null": the raw "NO_SPEECHnull" verdict came from there)
+const present = (nodes) => nodes.filter((n) => n != null);
+function show(...nodes) { document.body.classList.remove('has-cue'); screen.replaceChildren(...present(nodes)); }
 function note(s) { statusLine.textContent = s || ''; }
 function applyChrome() {
   document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
-  document.body.classList.toggle('elderly', elderly);
+  document.documentElement.classList.toggle('elderly', elderly);  // rem-based: everything scales
   document.querySelectorAll('[data-t]').forEach((n) => { n.textContent = t(n.dataset.t); });
+  $('elderly').textContent = t('elderly');  // a toggle: pressed while Large text is on
+  $('elderly').setAttribute('aria-pressed', elderly ? 'true' : 'false');
   $('lang').textContent = lang === 'en' ? '中文' : 'EN';
+  // what sticks below the header (the question's first line, the zoom buttons) starts under it
+  requestAnimationFrame(() => document.documentElement.style.setProperty('--header-h', document.querySelector('header').offsetHeight + 'px'));
 }
 
 // --- HTTP ----------------------------------------------------------------------------------------
@@ -100,6 +80,7 @@ async function onState(s) {
   const samePrompt = S && promptKey(S.prompt) === promptKey(s.prompt) && before === s.state;
   S = s;
   if (!lang) lang = (s.language || '').startsWith('en') ? 'en' : 'zh';
+  document.body.dataset.step = s.state;
   applyChrome();
   if (s.state === 'created' || s.state === 'consent') return before === s.state ? undefined : consentScreen();
   if (ENDED.includes(s.state)) return endScreen();
@@ -127,12 +108,24 @@ function consentScreen() {
     if (!ok) return;
     onState(await api('POST', '/consent', {agree: true}));
   };
-  const refuse = el('button', {id: 'refuse', text: t('refuse'), onclick: async () => onState(await api('POST', '/consent', {agree: false, reason: 'refused on the signer page'}))});
-  show(el('div', {class: 'card'}, el('h2', {text: S.title || t('brand')}), el('p', {text: t('signer') + ': ' + S.signer_name}), el('p', {text: S.summary})),
+  // refusing ends the session for good: it asks once more, with a way back (the ticks are kept)
+  const ask = el('div', {});
+  const confirm = el('div', {class: 'card confirm', id: 'refuse-confirm', role: 'alertdialog'},
+    el('h3', {text: t('refuseConfirmTitle')}), el('p', {text: t('refuseConfirmBody')}),
+    el('button', {class: 'primary', id: 'refuse-back', text: t('refuseBack'), onclick: () => { confirm.hidden = true; ask.hidden = false; refuse.focus(); }}),
+    el('button', {class: 'danger', id: 'refuse-confirm-yes', text: t('refuseConfirm'), onclick: async (e) => {
+      e.target.disabled = true;
+      try { onState(await api('POST', '/consent', {agree: false, reason: 'refused on the signer page'})); }
+      catch (err) { e.target.disabled = false; note(errText(err)); }
+    }}));
+  confirm.hidden = true;
+  const refuse = el('button', {id: 'refuse', text: t('refuse'), onclick: () => { ask.hidden = true; confirm.hidden = false; window.scrollTo(0, 0); $('refuse-back').focus(); }});
+  ask.append(el('div', {class: 'card'}, el('h2', {text: S.title || t('brand')}), el('p', {text: t('signer') + S.signer_name}), el('p', {text: S.summary})),
     el('div', {class: 'card'}, el('h3', {text: t('consentTitle')}),
       el('p', {class: 'muted', text: S.consent_recording}), el('label', {class: 'check'}, rec, el('span', {text: t('consentRecording')})),
       el('p', {class: 'muted', text: S.consent_biometric}), el('label', {class: 'check'}, bio, el('span', {text: t('consentBiometric')}))),
     agree, refuse);
+  show(ask, confirm);
 }
 
 // --- media, recording, live channel -------------------------------------------------------------
@@ -152,8 +145,8 @@ async function startMedia() {
     media = null;
     const denied = err && (err.name === 'NotAllowedError' || err.name === 'SecurityError');
     $('stage').hidden = true;
-    show(el('div', {class: 'card', id: 'permission-help'}, el('h3', {text: t('permTitle')}), el('p', {text: denied ? t('permDenied') : t('permMissing')}),
-      el('p', {class: 'muted', text: err && err.name}), el('button', {class: 'primary', text: t('retry'), onclick: () => location.reload()})));
+    show(el('div', {class: 'card', id: 'permission-help', 'data-error': (err && err.name) || ''}, el('h3', {text: t('permTitle')}), el('p', {text: denied ? t('permDenied') : t('permMissing')}),
+      el('button', {class: 'primary', text: t('retry'), onclick: () => location.reload()})));
     return false;
   }
   video.srcObject = media;
@@ -245,18 +238,20 @@ function onLive(m) {
     }
     case 'identity_result':
       identityAsked = false;
-      if (!m.passed) note(t('identityFailed'));  // the state that follows asks again
+      // a clear face of someone else and a picture too poor to judge are different things to fix
+      if (!m.passed) stepNote(has('identity_' + m.code) ? t('identity_' + m.code) : t('identity_failed'), m.code);
       break;
     case 'challenge': runChallenge(m.steps); break;
     case 'liveness_result':
       challengeAsked = false; challengeUntil = 0;
-      if (!m.passed) note(t('livenessFailed'));
+      stepNote(m.passed ? t('livenessPassed') : t('livenessFailed'), m.passed ? 'passed' : 'failed');
       break;
-    case 'listening': listening = true; showListening(true); break;
+    case 'listening': listening = true; showListening(true); cue($('listen-state')); break;
     case 'speech_started': break;
-    case 'verdict': listening = false; showVerdict(m); holdUntil = Date.now() + 1500; break;
+    // the verdict stays until the next prompt starts (and at least 2.5 s)
+    case 'verdict': listening = false; showVerdict(m); holdUntil = Date.now() + 2500; break;
     case 'ended': ended = true; if (endResolve) endResolve(); break;
-    case 'error': note(m.detail); break;
+    case 'error': note(errText({status: 1, data: {code: m.code}})); break;
   }
 }
 
@@ -371,8 +366,14 @@ window.addEventListener('online', () => pump());
 
 // --- identity and liveness -----------------------------------------------------------------------
 let identityAsked = false, challengeAsked = false;
+// the outcome of the last identity / liveness attempt, inside the step's card (never left below it)
+function stepNote(text, kind) {
+  const n = $('step-note');
+  if (n) { n.textContent = text; n.dataset.kind = kind || ''; n.hidden = !text; cue(n); }
+}
 function identityScreen() {
-  show(el('div', {class: 'card'}, el('h3', {id: 'step-identity', text: t('identity')})));
+  show(el('div', {class: 'card'}, el('h3', {id: 'step-identity', text: t('identity')}),
+    el('p', {class: 'muted', id: 'identity-wait', text: t('identityChecking')}), el('p', {class: 'step-note', id: 'step-note', hidden: ''})));
   askIdentity();
 }
 function askIdentity() {
@@ -381,7 +382,11 @@ function askIdentity() {
   identityAsked = true; sendControl({type: 'identity'});
 }
 function livenessScreen() {
-  show(el('div', {class: 'card'}, el('h3', {id: 'step-liveness', text: t('liveness')}), el('p', {class: 'challenge', id: 'challenge'})));
+  show(el('div', {class: 'card'}, el('h3', {id: 'step-liveness', text: t('liveness')}),
+    el('p', {class: 'challenge', id: 'challenge', text: t('livenessReady')}),
+    el('div', {class: 'progress', id: 'countdown-bar'}, el('div')), el('p', {class: 'countdown', id: 'countdown'}),
+    el('p', {class: 'step-note', id: 'step-note', hidden: ''})));
+  cue($('challenge'));
   askLiveness();
 }
 function askLiveness() {
@@ -392,13 +397,18 @@ function askLiveness() {
 function runChallenge(steps) {
   const start = Date.now(), end = steps[steps.length - 1].end_s;
   challengeUntil = start + end * 1000 + 1500;
-  const box = $('challenge');
+  const box = $('challenge'), left = $('countdown'), bar = $('countdown-bar');
+  const note0 = $('step-note'); if (note0) note0.hidden = true;
   const step = () => {
     const s = (Date.now() - start) / 1000, now = steps.find((x) => s >= x.start_s && s < x.end_s);
-    if (box) box.textContent = now ? t(now.action) : '';
+    if (box) box.textContent = now ? t(now.action) : (s < end ? t('livenessReady') : t('identityChecking'));
+    // how long the whole challenge still runs, and how far the current action is
+    if (left) left.textContent = s < end ? t('livenessLeft', {s: Math.max(1, Math.ceil(end - s))}) : '';
+    if (bar && now) bar.firstChild.style.width = Math.round(100 * (s - now.start_s) / (now.end_s - now.start_s)) + '%';
     if (s < end) setTimeout(step, 100);
   };
   step();
+  cue(box);
 }
 
 // --- questions -----------------------------------------------------------------------------------
@@ -407,14 +417,26 @@ function progressBar(share) {
   bar.style.width = Math.round(100 * share) + '%';  // CSSOM, not an inline style attribute (CSP)
   return el('div', {class: 'progress'}, bar);
 }
+// the current cue (playing, listening, verdict, a step's outcome) is always on screen: the question
+// screen keeps it in a bar fixed to the bottom of the viewport; elsewhere it is scrolled into view
+function cue(node) {
+  if (!node || node.hidden) return;
+  const r = node.getBoundingClientRect();
+  if (r.top < 0 || r.bottom > window.innerHeight) node.scrollIntoView({block: 'center', behavior: 'smooth'});
+}
 function questionScreen() {
   const p = S.prompt, n = S.question_number || 1, total = S.questions || 1;
   const repeat = el('button', {id: 'repeat', text: t('repeat'), onclick: () => { listening = false; sendControl({type: 'repeat'}); S = {...S, prompt: null}; }});
-  show(el('div', {class: 'card'},
+  const subtitle = el('p', {class: 'subtitle', id: 'subtitle', text: p.text});
+  show(el('div', {class: 'card question'},
     progressBar((n - 1) / total),
     el('p', {class: 'muted', text: `${t('question')} ${n} ${t('of')} ${total} · ${t('attempt', {a: p.attempt, m: p.max_attempts})}`}),
-    el('p', {class: 'subtitle', id: 'subtitle', text: p.text}),
-    el('p', {id: 'listen-state'}), el('p', {id: 'verdict'}), repeat));
+    subtitle),
+  el('div', {class: 'cuebar', id: 'cue', role: 'status', 'aria-live': 'assertive'},
+    el('p', {id: 'listen-state', class: 'speaking', text: t('speaking')}), el('p', {id: 'verdict'}), repeat));
+  document.body.classList.add('has-cue');
+  // the question starts at the top of the screen; the camera is small meanwhile
+  requestAnimationFrame(() => subtitle.scrollIntoView({block: 'start'}));
   playPrompt(S.prompt_audio || []).then(async (played) => {
     if (S.state !== 'questions' || S.prompt !== p) return;  // repeated or moved on meanwhile
     // the server records how much of each part was played (the quality check judges "played in full")
@@ -452,41 +474,80 @@ function showVerdict(m) {
   showListening(false);
   const v = $('verdict');
   if (!v) return;
-  v.replaceChildren(el('span', {class: 'verdict-' + m.verdict, text: t(m.verdict)}),
-    m.transcript ? el('span', {class: 'muted', text: ` · ${t('heard')}: “${m.transcript}”`}) : null);
+  const verdict = has(m.verdict) ? m.verdict : 'UNCLEAR';  // an unknown verdict is never shown raw
+  v.dataset.verdict = m.verdict || '';
+  v.replaceChildren(...present([el('span', {class: 'verdict-' + verdict, text: t(verdict)}),
+    typeof m.transcript === 'string' && m.transcript.trim() ? el('span', {class: 'heard', text: ` · ${t('heard')}: “${m.transcript.trim()}”`}) : null]));
+  const b = $('listen-state');
+  if (b) { b.className = 'muted'; b.textContent = t('nextSoon'); }
+  cue(v);
 }
 
 // --- documents and signature ---------------------------------------------------------------------
+// pages are pictures rendered for this screen's pixels (device pixel ratio × zoom), in a box the signer
+// can zoom (buttons, and the browser's pinch-zoom); a page counts as read when its bottom edge has
+// been on screen (what the signer actually scrolled to), not when half of it was
+const ZOOMS = [1, 1.5, 2, 3];
+const MAX_PAGE_PX = 2400;  // the server's widest rendering (signing/pdf_render.MAX_WIDTH)
+let docZoom = null, setDocZoom = null;
 async function documentsScreen() {
   const docs = await api('GET', '/documents');
-  const list = el('div');
+  if (docZoom == null) docZoom = elderly ? 1.5 : 1;
+  const box = el('div', {class: 'doc', id: 'doc'});
   const seen = new IntersectionObserver((entries) => {
     for (const e of entries) {
       if (!e.isIntersecting) continue;
       seen.unobserve(e.target);
-      api('POST', `/documents/${e.target.dataset.doc}/viewed`, {page: Number(e.target.dataset.page)}).catch(() => {});
+      const page = e.target.closest('.pagebox');
+      page.dataset.read = '1';
+      api('POST', `/documents/${page.dataset.doc}/viewed`, {page: Number(page.dataset.page)}).catch(() => {});
     }
-  }, {threshold: 0.5});
+  }, {threshold: 0});
+  const pages = [];
+  const load = (img) => {
+    const want = Math.min(MAX_PAGE_PX, Math.max(200, Math.round((box.clientWidth || screen.clientWidth || 400) * (window.devicePixelRatio || 1) * docZoom)));
+    if (Number(img.dataset.px || 0) >= want) return;
+    img.dataset.px = String(want);
+    api('GET', `/documents/${img.dataset.doc}/pages/${img.dataset.page}?width=${want}`).then((blob) => {
+      const old = img.src;
+      img.onload = () => { if (old) URL.revokeObjectURL(old); if (!img.dataset.observed) { img.dataset.observed = '1'; seen.observe(img.nextSibling); } };
+      img.src = URL.createObjectURL(blob);
+    }).catch(() => { img.dataset.px = '0'; });
+  };
   for (const d of docs) {
-    list.append(el('h4', {text: d.name}));
+    box.append(el('h4', {text: d.name}));
     for (let p = 1; p <= d.pages; p++) {
-      const img = el('img', {class: 'page', alt: `${d.name} ${p}/${d.pages}`, 'data-doc': d.index, 'data-page': p});
-      api('GET', `/documents/${d.index}/pages/${p}?width=${Math.min(1200, Math.round(screen.clientWidth * devicePixelRatio) || 800)}`)
-        .then((blob) => { img.src = URL.createObjectURL(blob); seen.observe(img); });
-      list.append(img);
+      const img = el('img', {class: 'page', alt: t('docPage', {name: d.name, p, n: d.pages}), 'data-doc': d.index, 'data-page': p});
+      const end = el('div', {class: 'page-end', 'aria-hidden': 'true'});  // the page's bottom edge
+      box.append(el('div', {class: 'pagebox', 'data-doc': d.index, 'data-page': p}, img, end));
+      pages.push(img);
     }
   }
-  const msg = el('p', {class: 'muted', id: 'read-msg'});
+  const zoomLabel = el('span', {id: 'zoom-level'});
+  const setZoom = (z) => {
+    docZoom = z;
+    box.style.setProperty('--zoom', String(z));
+    zoomLabel.textContent = Math.round(z * 100) + '%';
+    pages.forEach(load);
+  };
+  const step = (dir) => () => { const i = ZOOMS.indexOf(docZoom); setZoom(ZOOMS[Math.max(0, Math.min(ZOOMS.length - 1, (i < 0 ? 0 : i) + dir))]); };
+  const tools = el('div', {class: 'doc-tools'},
+    el('button', {class: 'small', id: 'zoom-out', text: t('zoomOut'), 'aria-label': t('zoomOut'), onclick: step(-1)}), zoomLabel,
+    el('button', {class: 'small', id: 'zoom-in', text: t('zoomIn'), 'aria-label': t('zoomIn'), onclick: step(1)}));
+  const msg = el('p', {class: 'step-note', id: 'read-msg'});
   const done = el('button', {class: 'primary', id: 'read-done', text: t('readDone')});
   done.onclick = async () => {
     try { onState(await api('POST', '/documents/reviewed')); }
     catch (e) {
       if (e.data && e.data.seconds_left > 0) msg.textContent = t('waitRead', {s: Math.ceil(e.data.seconds_left)});
       else if (e.data && e.data.unread_documents && e.data.unread_documents.length) msg.textContent = t('unread');
-      else msg.textContent = e.message;
+      else msg.textContent = errText(e);
+      cue(msg);
     }
   };
-  show(el('div', {class: 'card'}, el('h3', {text: t('docs')}), list, msg, done));
+  show(el('div', {class: 'card'}, el('h3', {text: t('docs')}), tools, box, msg, done));
+  setDocZoom = (z) => { if (document.body.contains(box)) setZoom(z); };
+  setZoom(docZoom);
 }
 
 function signingScreen() {
@@ -507,7 +568,7 @@ function signingScreen() {
     if (!strokes.some((s) => s.length > 1)) { msg.textContent = t('empty'); return; }
     submit.disabled = true;
     try { onState(await api('POST', '/signature', {strokes, width: pad.width, height: pad.height})); }
-    catch (e) { msg.textContent = e.message; submit.disabled = false; }
+    catch (e) { msg.textContent = errText(e); submit.disabled = false; }
   }});
   show(el('div', {class: 'card'}, el('h3', {text: t('signTitle')}), pad,
     el('button', {text: t('clear'), onclick: () => { strokes.length = 0; draw(); }}), submit, msg));
@@ -517,17 +578,38 @@ function signingScreen() {
 function endScreen() {
   const ok = S.state === 'signed' || S.state === 'sealed';
   const refused = S.state === 'refused';
-  show(el('div', {class: 'card', id: 'ended', 'data-state': S.state},
-    el('p', {class: ok ? 'done' : 'warning', text: ok ? t('endedTitle') : refused ? t('refusedTitle') : t('failedTitle')}),
-    el('p', {text: refused ? t('refusedBody') : ok ? '' : t('failedBody')}),
-    el('p', {}, t('evidence') + ': ', el('code', {id: 'evidence-id', text: S.session_id})),
+  const reason = S.ended_reason && has('reason_' + S.ended_reason) ? t('reason_' + S.ended_reason) : t('reason_other');
+  note('');  // a step's last message does not stay under the final screen
+  $('warning').hidden = true;
+  document.body.classList.remove('has-cue');
+  show(el('div', {class: 'card', id: 'ended', 'data-state': S.state, 'data-reason': S.ended_reason || ''},
+    el('h2', {class: ok ? 'done' : 'failed', text: ok ? t('endedTitle') : refused ? t('refusedTitle') : t('failedTitle')}),
+    ok ? el('p', {text: t('endedBody')}) : refused ? el('p', {text: t('refusedBody')}) : el('p', {id: 'ended-reason', text: reason}),
+    ok || refused ? null : el('p', {text: t('failedBody')}),
+    el('p', {}, t('evidence'), el('code', {id: 'evidence-id', text: S.session_id})),
     recorder ? el('p', {class: 'muted', id: 'upload', text: t('uploading')}) : null));
   $('stage').hidden = true;
   if (recorder) stopRecording();
 }
 
 // --- chrome --------------------------------------------------------------------------------------
-$('lang').onclick = () => { lang = lang === 'en' ? 'zh' : 'en'; localStorage.setItem('ds-lang', lang); const s = S; S = null; if (s) onState(s); };
-$('elderly').onclick = () => { elderly = !elderly; localStorage.setItem('ds-elderly', elderly ? '1' : '0'); applyChrome(); };
-api('POST', '/open').then(onState).catch((e) => show(el('div', {class: 'card warning', id: 'error', text: e.message})));
+$('lang').onclick = () => {
+  lang = lang === 'en' ? 'zh' : 'en';
+  localStorage.setItem(LANG_KEY, lang);
+  if (S && S.state === 'questions' && $('subtitle')) {  // no replay of the prompt: the cue is relabelled
+    applyChrome();
+    $('repeat').textContent = t('repeat');
+    const b = $('listen-state');
+    if (b) b.textContent = listening ? t('listening') : playing ? t('speaking') : b.textContent && t('nextSoon');
+    return;
+  }
+  const s = S; S = null; if (s) onState(s); else applyChrome();
+};
+$('elderly').onclick = () => {
+  elderly = !elderly; localStorage.setItem('ds-elderly', elderly ? '1' : '0'); applyChrome();
+  if (setDocZoom) setDocZoom(elderly ? Math.max(docZoom, 1.5) : 1);  // documents grow with the text
+  player.playbackRate = elderly ? 0.85 : 1.0;
+};
+fetch('/static/messages.json').then((r) => r.json()).then((m) => { MESSAGES = m; applyChrome(); return api('POST', '/open'); })
+  .then(onState).catch((e) => { applyChrome(); show(el('div', {class: 'card warning', id: 'error', text: MESSAGES ? errText(e) : ''})); });
 })();

@@ -52,6 +52,11 @@ class SignIn(BaseModel):
 class ReviewDecision(BaseModel):
     decision: str = Field(description="approve | reject")
     comment: str = Field(default="", max_length=2000)
+    override_reason: str = Field(
+        default="",
+        max_length=2000,
+        description="required when the session already has a decision: why this one overrides it",
+    )
 
 
 def _reviewer(c: ContainerDep, token: Annotated[str | None, Cookie(alias=COOKIE)] = None) -> Reviewer:
@@ -173,7 +178,9 @@ def artifact(session_id: str, sha256: str, reviewer: Signed, c: ContainerDep) ->
 
 @router.post("/sessions/{session_id}/review", name="console_review", dependencies=[Change])
 def review(session_id: str, body: ReviewDecision, reviewer: Signed, c: ContainerDep) -> dict[str, Any]:
-    return console.decide(c.new_uow(), c.clock, reviewer, session_id, body.decision, body.comment)
+    return console.decide(
+        c.new_uow(), c.clock, reviewer, session_id, body.decision, body.comment, body.override_reason
+    )
 
 
 @router.get("/templates", name="console_templates")

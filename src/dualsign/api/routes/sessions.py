@@ -114,6 +114,7 @@ async def create(
         **SessionOut.of(view.session, view.template).model_dump(),
         signer_url=created.signer_url,
         artifacts=[ArtifactOut.of(a) for a in view.artifacts],
+        warnings=created.warnings,
     )
 
 
@@ -130,12 +131,7 @@ def list_all(
 
 @router.get("/{session_id}", name="get_session")
 def get_one(session_id: str, tenant: TenantId, c: ContainerDep) -> SessionDetail:
-    view = get_session(c.new_uow(), tenant, session_id)
-    return SessionDetail(
-        **SessionOut.of(view.session, view.template).model_dump(),
-        artifacts=[ArtifactOut.of(a) for a in view.artifacts],
-        events=len(view.events),
-    )
+    return SessionDetail.of_view(get_session(c.new_uow(), tenant, session_id))
 
 
 @router.get("/{session_id}/events", name="list_session_events")

@@ -179,6 +179,7 @@ PAGE_HEADERS = {
 STATIC = {
     "signer.js": "text/javascript",
     "signer.css": "text/css",
+    "messages.json": "application/json",
     "pcm-worklet.js": "text/javascript",
     "console.js": "text/javascript",
     "console.css": "text/css",
