@@ -57,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 from proc_cpu import children_cpu, cpu_seconds  # noqa: E402
 from tests.integration.helpers import PDF, PHOTO, VALID_ID  # noqa: E402
 
+from dualsign.domain.templates import parse_template  # noqa: E402
 from dualsign.engines._audio import decode  # noqa: E402
 
 DUALSIGN = Path(sys.executable).parent / "dualsign"
@@ -245,6 +246,7 @@ class Signer:
     tail_s: float  # its silence after the last voiced sample
     jpegs: list[bytes]  # camera frames
     recording: list[bytes] | None  # the recording's chunks (None: random bytes)
+    variables: str = ""  # the template's variables as the API takes them (its examples)
 
 
 async def signer(i: int, who: Signer, stats: Stats, rounds: int) -> None:
@@ -276,6 +278,7 @@ async def session(i: int, who: Signer, stats: Stats) -> None:
             "signer_name": f"Signer {i}",
             "signer_id_number": VALID_ID,
             "signer_phone": "13800000000",
+            **({"variables": who.variables} if who.variables else {}),
         }
         files = [
             ("identity_photo", ("id.jpg", PHOTO, "image/jpeg")),
@@ -500,7 +503,10 @@ def main() -> None:
             )
             r.raise_for_status()
             stats = Stats()
-            who = Signer(url, headers, pcm, tail_s, jpegs, recording)
+            template = bench_template(args.script, args.lang)
+            values = parse_template(yaml.safe_load(template), "load-check").example_values()
+            variables = json.dumps(values, ensure_ascii=False) if values else ""
+            who = Signer(url, headers, pcm, tail_s, jpegs, recording, variables)
             cpu0, t0, own0 = cpu_seconds(server.pid), time.perf_counter(), time.process_time()
             runs = [guarded(signer(i, who, stats, args.rounds), stats) for i in range(args.sessions)]
 
