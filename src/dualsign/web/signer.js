@@ -286,20 +286,25 @@ async function startRecorder() {
   const type = ['video/webm;codecs=vp8,opus', 'video/webm', 'video/mp4'].find((m) => MediaRecorder.isTypeSupported(m)) || '';
   recorder = new MediaRecorder(media, type ? {mimeType: type} : undefined);
   lastChunkAt = Date.now();
-  recorder.ondataavailable = async (e) => {
+  recorder.ondataavailable = (e) => {
     if (!e.data.size) return;
-    const now = Date.now(), c = {key: `${token}:${segment}:${chunkIndex}`, token, segment, index: chunkIndex,
-      started: lastChunkAt, ended: now, data: await e.data.arrayBuffer()};
-    chunkIndex += 1; lastChunkAt = now;
-    counts[segment] = chunkIndex; localStorage.setItem(REC_KEY, JSON.stringify(counts));
-    await store('readwrite', (s) => s.put(c));  // kept on the device until the server acknowledges it
-    pump();
+    const now = Date.now();
+    // chained, so chunks are kept in order and stopRecording can wait for the last one to be kept
+    storing = storing.then(async () => {
+      const c = {key: `${token}:${segment}:${chunkIndex}`, token, segment, index: chunkIndex,
+        started: lastChunkAt, ended: now, data: await e.data.arrayBuffer()};
+      chunkIndex += 1; lastChunkAt = now;
+      counts[segment] = chunkIndex; localStorage.setItem(REC_KEY, JSON.stringify(counts));
+      await store('readwrite', (s) => s.put(c));  // kept on the device until the server acknowledges it
+      pump();
+    }).catch((err) => console.error('recording chunk not kept on the device', err));  // the chain goes on
   };
   recorder.start(2000);
   $('rec').hidden = false;
   pump();
 }
 
+let storing = Promise.resolve();  // the chain of chunks being kept on the device
 let pumpDelay = 1000;
 async function pump() {
   if (pumping) return;
@@ -336,6 +341,7 @@ async function stopRecording() {
   recordingDone = true;
   if (recorder && recorder.state !== 'inactive') {
     await new Promise((ok) => { recorder.addEventListener('stop', () => setTimeout(ok, 50), {once: true}); recorder.stop(); });
+    await storing;  // the last chunk is kept before the recording can be declared complete
   }
   clearTimeout(frameTimer);
   if (wsReady) {  // the live channel records its monitoring figures before it closes
