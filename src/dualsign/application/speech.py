@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -41,13 +41,8 @@ def answer_hints(question: Question, family: LanguageFamily) -> AsrHints:
     """Phrases to bias recognition (the acceptable answers only ever together with their negatives), and
     the candidates to score against the audio: the listed answers with the commonest words of the
     question's vocabulary, and their opposites. Whether to score is decided on the full vocabulary."""
-    hints = hints_for(*scored_answers(question, family), family, question.polarity.value)
-    acceptable, rejections = answers(question, family)
-
-    def score_if(transcript: str) -> bool:
-        return acoustic.worth_scoring(match(transcript, acceptable, rejections, family))
-
-    return replace(hints, score_if=score_if)
+    judged = answers(question, family)
+    return hints_for(*scored_answers(question, family), family, question.polarity.value, judged=judged)
 
 
 def hints_for(
@@ -55,15 +50,20 @@ def hints_for(
     rejections: Sequence[str],
     family: LanguageFamily,
     expects: Literal["affirm", "deny", "phrase"] | None = None,
+    *,
+    judged: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> AsrHints:
+    """``judged``: the answers the text matcher judges with (default: the ones scored), which decide
+    whether a transcript is worth scoring."""
     cands = acoustic.candidates(acceptable, rejections, family, expects)
     # the opposing answers (negated acceptable ones; for a deny question, the affirmatives) always join
     phrases = [*acceptable, *rejections, *GENERIC_NEGATIVES.get(family, ()), *cands.opposing]
     if family not in SCORED_LANGUAGES:
         return AsrHints(tuple(dict.fromkeys(phrases)))
+    judge_acceptable, judge_rejections = judged or (acceptable, rejections)
 
     def score_if(transcript: str) -> bool:
-        return acoustic.worth_scoring(match(transcript, acceptable, rejections, family))
+        return acoustic.worth_scoring(match(transcript, judge_acceptable, judge_rejections, family))
 
     return AsrHints(tuple(dict.fromkeys(phrases)), candidates=cands.all, score_if=score_if)
 

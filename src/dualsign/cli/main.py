@@ -446,7 +446,7 @@ def _match_audio(
 
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
-        err.print(f"--audio: no such file: {', '.join(missing)}")
+        err.print(f"--audio: no such file: {', '.join(missing)}", soft_wrap=True)  # paths never broken
         raise typer.Exit(2)
     engines = speech_from(load_settings())
     for name, engine in (("VAD", engines.vad), ("ASR", engines.asr)):
