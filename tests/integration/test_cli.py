@@ -89,7 +89,10 @@ def test_simulate_stops_clearly_when_scripted_answers_run_out() -> None:
     assert "ran out" in result.stderr
 
 
-def test_template_validate_names_file_field_and_reason(tmp_path: Path) -> None:
+def test_template_validate_names_file_field_and_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "40")  # a narrow terminal must not break the file's name over lines
     good = ROOT / "src/dualsign/scenarios/bank-loan-zh.yaml"
     bad = tmp_path / "bad.yaml"
     bad.write_text(

@@ -46,16 +46,18 @@ app.add_typer(tenant_app, name="tenant")
 app.add_typer(template_app, name="template")
 reviewer_app = typer.Typer(help="Reviewers of the console (质检).", no_args_is_help=True)
 app.add_typer(reviewer_app, name="reviewer")
-out = Console()
-err = Console(stderr=True)
+# Text is never wrapped by the console: a path or a link broken over two lines cannot be copied or
+# found by a script. Tables still size themselves to the terminal.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
 def _consoles() -> None:
     """Fresh consoles for each command, sized from the terminal (and COLUMNS) as it is now."""
     global out, err
-    out = Console()
-    err = Console(stderr=True)
+    out = Console(soft_wrap=True)
+    err = Console(stderr=True, soft_wrap=True)
 
 
 @contextmanager
@@ -109,7 +111,7 @@ def serve(
                 f"demo tenant: {d.tenant_id} (its API key was shown when it was created; "
                 f"another: dualsign tenant key {d.tenant_id})"
             )
-        out.print(f"signer link: [bold]{d.session.signer_url}[/bold]", soft_wrap=True)
+        out.print(f"signer link: [bold]{d.session.signer_url}[/bold]")
         name, password = ensure_demo_reviewer(
             container.new_uow(), container.clock, container.ids.new_id, container.passwords, d.tenant_id
         )
@@ -446,7 +448,7 @@ def _match_audio(
 
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
-        err.print(f"--audio: no such file: {', '.join(missing)}", soft_wrap=True)  # paths never broken
+        err.print(f"--audio: no such file: {', '.join(missing)}")
         raise typer.Exit(2)
     engines = speech_from(load_settings())
     for name, engine in (("VAD", engines.vad), ("ASR", engines.asr)):
@@ -682,7 +684,7 @@ def models_check() -> None:
     for lang, label in (("zh", "Mandarin (zh)"), ("en", "English (en)")):
         serves = asr_ok and lang in asr.languages
         state = "[green]ready[/green]" if serves else "[red]not ready[/red]"
-        out.print(f"{label} recognition: {state} — {asr.name}, {asr.model_id}", soft_wrap=True)
+        out.print(f"{label} recognition: {state} — {asr.name}, {asr.model_id}")
     selected_broken = [r for r in reports if r.selected and not r.availability.ok]
     raise typer.Exit(1 if selected_broken else 0)
 
