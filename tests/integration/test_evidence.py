@@ -96,6 +96,36 @@ def test_untouched_bundle_passes_every_step_with_the_cli(sealed: dict[str, bytes
     assert unanchored.returncode == 2 and "INDETERMINATE" in unanchored.stdout
 
 
+def test_artifact_sm3_is_checked_when_asked_and_the_step_says_whether_it_was(
+    sealed: dict[str, bytes], tmp_path: Path
+) -> None:
+    trust = parse_policy(sealed["trust.json"])
+    default = verify(read_bundle(sealed["a"]), trust).steps[1]
+    assert default.status is Status.PASSED and "SM3 not checked: --sm3" in default.reason
+    both = verify(read_bundle(sealed["a"]), trust, sm3=True).steps[1]
+    assert both.status is Status.PASSED and both.reason.endswith("match their SHA-256 and SM3")
+    # one artifact's SM3 altered in the manifest: only the SM3 check sees it at step 2 (the signature
+    # over the manifest fails at step 6 either way)
+    f = files_of(sealed["a"])
+    manifest = json.loads(f["manifest.json"])
+    manifest["artifacts"][0]["sm3"] = "0" * 64
+    f["manifest.json"] = canonical_json(manifest)
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(rezip(f))
+    trust_file = tmp_path / "trust.json"
+    trust_file.write_bytes(sealed["trust.json"])
+    plain = subprocess.run(
+        [*VERIFY, str(path), "--json", "--trust", str(trust_file)], capture_output=True, text=True
+    )
+    checked = subprocess.run(
+        [*VERIFY, str(path), "--json", "--trust", str(trust_file), "--sm3"], capture_output=True, text=True
+    )
+    assert plain.returncode == checked.returncode == 1
+    assert json.loads(plain.stdout)["steps"][1]["status"] == "PASSED"
+    step2 = json.loads(checked.stdout)["steps"][1]
+    assert step2["status"] == "FAILED" and "does not match its SM3" in step2["reason"]
+
+
 def test_the_exported_timestamp_verifies_with_openssl(sealed: dict[str, bytes], tmp_path: Path) -> None:
     for name, data in files_of(sealed["a"]).items():
         target = tmp_path / name

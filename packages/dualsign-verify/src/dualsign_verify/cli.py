@@ -1,4 +1,4 @@
-"""``dualsign-verify BUNDLE [--json] [--trust FILE ...]``
+"""``dualsign-verify BUNDLE [--json] [--trust FILE ...] [--sm3]``
 
 Exit codes: 0 PASSED, 1 FAILED, 2 INDETERMINATE (nothing anchored without a trust policy, or a step
 could not be decided), 3 the input is not a readable bundle, 4 wrong arguments or an unreadable trust file.
@@ -83,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         help="the operator's trust file (JSON), or PEM platform root(s); repeatable. "
         "Without it the verdict is at best INDETERMINATE",
     )
+    parser.add_argument(
+        "--sm3",
+        action="store_true",
+        help="also check every artifact's SM3 (GM/T 0004) beside its SHA-256; about half as fast",
+    )
     args = parser.parse_args(argv)
     try:
         trust = _policy(args.trust)
@@ -90,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unreadable trust file: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        report = verify(open_bundle(args.bundle), trust)
+        report = verify(open_bundle(args.bundle), trust, sm3=args.sm3)
     except (OSError, MalformedBundle) as exc:
         return _malformed(args.json, str(exc))
     except Exception as exc:  # fail closed, in one line: an input no check foresaw is not a pass

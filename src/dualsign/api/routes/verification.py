@@ -24,7 +24,7 @@ pages = APIRouter(include_in_schema=False)
 
 def _verify(data: bytes, trust: TrustPolicy) -> dict[str, Any]:
     try:
-        report = verify(read_bundle(data), trust)
+        report = verify(read_bundle(data), trust, sm3=True)  # the platform checks both digests
     except MalformedBundle as exc:
         raise InvalidInput([FieldProblem("body", f"not a readable DualSign bundle: {exc}")]) from None
     result = report.to_dict()
