@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MiB = 1024 * 1024
 
@@ -91,6 +92,11 @@ class Settings:
     # a warning (warn: e.g. answers typed or judged by a person)
     speech_language_check: str = "refuse"
     blobs: BlobConfig = field(default_factory=BlobConfig)
+    # the local time of sessions created without their own time_zone (IANA name), as the report shows it
+    time_zone: str = "Asia/Shanghai"
+    # DUALSIGN_PUBLIC_URL was given: links, CRLs and the report's verification QR point where signers,
+    # relying parties and courts can reach (else they name this host, which only works on this machine)
+    public_url_set: bool = False
     log_format: str = "json"  # json: one object per line (secrets and ID numbers masked) | text
 
     @property
@@ -145,6 +151,14 @@ def _secret(env: dict[str, str], data_dir: Path) -> bytes:
         tmp.chmod(0o600)
         tmp.replace(path)
     return path.read_text().strip().encode()
+
+
+def _is_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -215,7 +229,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     speech_check = env.get("DUALSIGN_SPEECH_LANGUAGE_CHECK") or Settings.speech_language_check
     if speech_check not in ("refuse", "warn"):
         raise SystemExit(f"DUALSIGN_SPEECH_LANGUAGE_CHECK must be refuse or warn, got {speech_check!r}")
+    time_zone = env.get("DUALSIGN_TIME_ZONE") or Settings.time_zone
+    if not _is_time_zone(time_zone):
+        raise SystemExit(
+            f"DUALSIGN_TIME_ZONE must be an IANA time zone (e.g. Asia/Shanghai), got {time_zone!r}"
+        )
     return Settings(
+        time_zone=time_zone,
+        public_url_set=bool(env.get("DUALSIGN_PUBLIC_URL")),
         speech_language_check=speech_check,
         redis_url=env.get("DUALSIGN_REDIS_URL") or None,
         job_queue=job_queue,

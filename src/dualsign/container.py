@@ -147,6 +147,7 @@ class Container:
             self.callbacks,
             self.speech.asr,
             self.settings.speech_language_check,
+            self.settings.time_zone,
         )
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import re
 import socket
@@ -563,7 +564,7 @@ def test_a_negative_first_answer_is_reminded_and_asked_again_then_accepted(
 
 
 def test_a_mandarin_session_on_the_default_engines_is_reasked_then_signed_and_sealed(
-    service: Service, files: dict[str, Path], launch: Any
+    service: Service, files: dict[str, Path], launch: Any, tmp_path: Path
 ) -> None:
     """A zh session heard by the bundled Mandarin recogniser (Whisper base, not a fake): a refusal is
     judged, reminded and asked again, the second answer is accepted, and the session is sealed."""
@@ -602,6 +603,32 @@ def test_a_mandarin_session_on_the_default_engines_is_reasked_then_signed_and_se
     verdicts = {r["rule"]: r["verdict"] for r in qc["rules"]}
     assert verdicts["answers_affirmed"] == "PASS", qc
     assert service.status(sid) == "sealed"
+    # the court's report of this session is in Chinese, in the signer's time, with the faces side by side
+    bundle = httpx.get(f"{service.url}/v1/sessions/{sid}/bundle", headers=service.headers, timeout=60).content
+    with zipfile.ZipFile(io.BytesIO(bundle)) as z:
+        (tmp_path / "report.pdf").write_bytes(z.read("report.pdf"))
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    flat = text.replace("\n", "")
+    for words in (
+        "出证报告",
+        "身份核验通过",
+        "与证件照比对",
+        "阈值",
+        "活体检测通过",
+        "播报问题",
+        "方式: 语音",
+        "否定",
+    ):
+        assert words in flat, (words, text)
+    assert "+08:00" in text and "录音录像前取得授权同意" in flat
+    for code in ("question_asked", "answer_judged", "identity_verified", "liveness_passed", "consent_given"):
+        assert code not in flat, (code, text)
+    images = subprocess.run(
+        ["pdfimages", "-list", str(tmp_path / "report.pdf")], capture_output=True, text=True, check=True
+    )
+    assert len(images.stdout.strip().splitlines()) - 2 >= 3, images.stdout  # ID photo, live face, liveness
 
 
 def test_a_dropped_network_loses_no_recording_chunk(

@@ -323,3 +323,15 @@ def test_encrypted_corrupt_and_already_signed_pdfs_are_refused_at_creation(
         assert error["field"] == "documents[0]" and expected in error["reason"], error
     assert client.get("/v1/sessions", headers=alice).json() == []
     assert blob_files(container) == []
+
+
+def test_a_session_keeps_the_signers_time_zone_for_its_report(
+    client: TestClient, alice: dict[str, str]
+) -> None:
+    bad = create(client, alice, time_zone="Mars/Olympus_Mons")
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["time_zone"]
+    for given, kept in (("Europe/Berlin", "Europe/Berlin"), ("", "Asia/Shanghai")):
+        sid = create(client, alice, time_zone=given).json()["id"]
+        events = client.get(f"/v1/sessions/{sid}/events", headers=alice).json()
+        assert events[0]["kind"] == "session_created" and events[0]["payload"]["time_zone"] == kept

@@ -3,7 +3,9 @@ reviewer's decision as an evidence event with its QC webhook."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -293,3 +295,21 @@ def test_a_second_decision_needs_an_override_with_a_reason_and_both_stay(env: di
         ("approve", None),
         ("reject", "missed the hidden face"),
     ]
+
+
+def test_the_reviewer_downloads_the_sealed_report_the_bundle_carries(env: dict[str, Any]) -> None:
+    client: TestClient = env["client"]
+    sid = env["sid"]
+    sign_in(client, "alice")
+    assert client.get(f"/console/api/sessions/{sid}").json()["session"]["sealed"]
+    report = client.get(f"/console/api/sessions/{sid}/report")
+    assert report.status_code == 200 and report.headers["content-type"] == "application/pdf"
+    assert f'filename="{sid}-report.pdf"' in report.headers["content-disposition"]
+    bundle = client.get(f"/v1/sessions/{sid}/bundle", headers=env["headers"]).content
+    with zipfile.ZipFile(io.BytesIO(bundle)) as z:
+        assert z.read("report.pdf") == report.content  # rendered once at sealing, the same for everyone
+    unsealed = create(client, env["headers"], template="signing-check").json()["id"]
+    missing = client.get(f"/console/api/sessions/{unsealed}/report")
+    assert missing.status_code == 404 and "sealed evidence" in missing.json()["detail"]
+    sign_in(client, "olga")  # another tenant's reviewer
+    assert client.get(f"/console/api/sessions/{sid}/report").status_code == 404

@@ -175,3 +175,11 @@ def test_a_post_hoc_setting_that_is_not_true_or_false_is_refused(tmp_path: Path)
 
     with pytest.raises(SystemExit, match="DUALSIGN_POST_HOC must be true or false, got 'yes'"):
         load_settings({"DUALSIGN_DATA_DIR": str(tmp_path), "DUALSIGN_POST_HOC": "yes"})
+
+
+def test_a_time_zone_that_is_not_an_iana_name_is_refused(tmp_path: Path) -> None:
+    from dualsign.config import load_settings
+
+    with pytest.raises(SystemExit, match=r"DUALSIGN_TIME_ZONE must be an IANA time zone .* got 'CST'"):
+        load_settings({"DUALSIGN_DATA_DIR": str(tmp_path), "DUALSIGN_TIME_ZONE": "CST"})
+    assert load_settings({"DUALSIGN_DATA_DIR": str(tmp_path)}).time_zone == "Asia/Shanghai"

@@ -76,6 +76,8 @@ def test_run_command_serves_docs_and_a_working_demo_tenant(tmp_path: Path) -> No
         assert key, output
         assert link, output
         assert link.group(1).startswith(f"{base}/s/")
+        # the report's verification QR would name this machine: the operator is told at start
+        assert "DUALSIGN_PUBLIC_URL is not set" in output, output
         assert httpx.get(f"{base}/docs", timeout=10).status_code == 200
         auth = {"Authorization": f"Bearer {key.group(1)}"}
         sessions = httpx.get(f"{base}/v1/sessions", headers=auth, timeout=10).json()

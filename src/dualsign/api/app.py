@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
@@ -29,8 +33,29 @@ def _operation_id(route: APIRoute) -> str:
     return route.name  # stable operation ids: the route's name, never derived from the path
 
 
+_log = logging.getLogger("dualsign.startup")
+
+
+def _warn_when_unreachable(container: Container) -> None:
+    """Links and the report's verification QR name the public URL: say so when it is only the default."""
+    s = container.settings
+    if not s.public_url_set:
+        _log.warning(
+            "DUALSIGN_PUBLIC_URL is not set: signer links, certificate CRLs and the verification QR code "
+            "in every evidence report point to %s, which only this machine can open. Set it to the "
+            "address signers and courts reach before sealing evidence that leaves this machine.",
+            s.public_url,
+        )
+
+
 def create_app(container: Container) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        _warn_when_unreachable(container)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="DualSign",
         version=dualsign.__version__,
         description="Audio+video dual-recorded electronic signing (双录电子签): integrator API. "

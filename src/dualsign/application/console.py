@@ -20,6 +20,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from dualsign.application.evidence_log import iso_time, persist
 from dualsign.application.ports import BlobStore, Clock, UnitOfWork
 from dualsign.application.records import Reviewer, SessionFilter, SessionRecord
+from dualsign.application.sealing import SealServices, ensure_report
 from dualsign.application.sessions import load_aggregate
 from dualsign.application.webhooks import DELIVER_WEBHOOK
 from dualsign.domain import recording
@@ -326,6 +327,18 @@ def artifact(
     if found is None or found.role not in VIEWABLE_ROLES:
         raise NotFound("artifact", sha256)
     return blobs.get(sha256), found.media_type
+
+
+def evidence_report(uow: UnitOfWork, svc: SealServices, reviewer: Reviewer, session_id: str) -> bytes:
+    """The sealed session's signed report (rendered once at sealing, or now if that job has not run)."""
+    with uow:
+        _visible(reviewer, uow.sessions.get(session_id), session_id)
+        if uow.seals.get(session_id) is None:
+            raise NotFound("sealed evidence of session", session_id)
+    digest = ensure_report(uow, svc, session_id)
+    if digest is None:  # a platform configured without reports
+        raise NotFound("evidence report of session", session_id)
+    return svc.blobs.get(digest)
 
 
 def decide(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from dualsign.application.evidence_log import iso_time
 from dualsign.application.ports import BlobStore, UnitOfWork
 from dualsign.application.records import Seal, SessionRecord
 from dualsign.application.sessions import load_aggregate
@@ -14,36 +14,61 @@ from dualsign.domain.states import EventKind
 
 @dataclass(frozen=True)
 class ReportData:
+    """The facts of the report as codes and figures; the renderer words them in ``language``."""
+
     language: str  # zh | en
+    time_zone: str  # IANA name: every time is shown in it, with its UTC offset
     session_id: str
     tenant: str
     signer_name: str
     signer_id_masked: str
     scenario: str
     template: str
-    state: str
-    created_at: str
-    sealed_at: str
+    state: str  # the sealed state's code (signed, failed, cancelled …)
+    created_at: datetime
+    sealed_at: datetime
     manifest_sha256: str
     merkle_root: str
     tsa: str
     tsa_mode: str
-    timestamp_time: str
+    timestamp_time: datetime
     log_index: int
     verify_url: str
-    consent: list[str]
-    identity: str
-    liveness: str
-    questions: list[dict[str, Any]]  # {id, prompt, attempts: [{attempt, transcript, verdict}]}
-    warnings: list[str]
-    timeline: list[tuple[str, str, str]]  # (time, kind, detail)
+    consent: list[str]  # the consent texts the signer agreed to, in the session's language
+    consent_refused: str | None  # the reason, when consent was refused
+    # the last identity decision: kind, code, largest distance, threshold, frames compared; None: none
+    identity: dict[str, Any] | None
+    # the last liveness decision: kind, attempt, steps [(action, passed)], reason; None: none
+    liveness: dict[str, Any] | None
+    questions: list[
+        dict[str, Any]
+    ]  # {id, prompt, clause, audio, attempts: [{attempt, transcript, verdict, input}]}
+    warnings: list[tuple[datetime, str, float | None]]  # (when, warning code, seconds it lasted first)
+    timeline: list[tuple[datetime, str, str]]  # (time, event kind, question id or reason)
     artifacts: list[dict[str, Any]]  # {role, sha256, sm3, size}
-    face_snapshot: bytes | None = None
+    id_photo: bytes | None = None  # the identity photo the integrator supplied
+    face_snapshot: bytes | None = None  # the live frame the identity decision kept
+    liveness_frame: bytes | None = None  # a frame of the liveness actions
     reasks: int = 0
     qc: dict[str, Any] = field(default_factory=dict)  # the automatic quality check: ruleset, verdict, rules
-    extra: dict[str, str] = field(default_factory=dict)
     # the template's variables as recorded at creation: (name — label, value, the words read aloud)
     variables: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _identity(kind: EventKind, p: Any) -> dict[str, Any]:
+    distances = [float(d) for d in p.get("distances") or []]
+    return {
+        "kind": kind.value,
+        "code": p.get("code"),
+        "reason": p.get("reason"),
+        "distance": max(distances) if distances else None,
+        "threshold": p.get("threshold"),
+        "frames": len(distances),
+    }
 
 
 def gather(
@@ -66,31 +91,47 @@ def gather(
     }
     labels = {v.name: v.label for v in t.variables}
     variables: list[tuple[str, str, str]] = []
-    consent, identity, liveness, warnings, timeline = [], "—", "—", [], []
-    snapshot_digest = None
+    consent: list[str] = []
+    refused: str | None = None
+    identity: dict[str, Any] | None = None
+    liveness: dict[str, Any] | None = None
+    warnings: list[tuple[datetime, str, float | None]] = []
+    timeline: list[tuple[datetime, str, str]] = []
+    time_zone = "Asia/Shanghai"
+    digests: dict[str, str] = {}  # role: the digest the report shows (identity photo, snapshot, frame)
     qc: dict[str, Any] = {}
     for e in events:
         p = e.payload
-        timeline.append((iso_time(e.at), e.kind.value, str(p.get("question_id", p.get("reason", "")) or "")))
+        timeline.append((e.at, e.kind.value, str(p.get("question_id", p.get("reason", "")) or "")))
         if e.kind is EventKind.SESSION_CREATED:
+            time_zone = str(p.get("time_zone") or time_zone)
             for name, v in dict(p.get("variables") or {}).items():
                 label = f"{name} — {labels[name]}" if labels.get(name) else str(name)
                 variables.append((label, str(v.get("value", "")), str(v.get("spoken", ""))))
+        elif e.kind is EventKind.ARTIFACT_STORED and p.get("role") == "identity_photo":
+            digests.setdefault("identity_photo", str(p.get("sha256")))
         elif e.kind is EventKind.CONSENT_GIVEN:
-            consent += [str(p.get("recording", "")), str(p.get("biometric", ""))]
+            consent += [str(p[k]) for k in ("recording", "biometric") if p.get(k)]
         elif e.kind is EventKind.CONSENT_REFUSED:
-            consent.append(f"refused: {p.get('reason', '')}")
+            refused = str(p.get("reason") or "")
         elif e.kind in (
             EventKind.IDENTITY_VERIFIED,
             EventKind.IDENTITY_ATTEMPT_FAILED,
             EventKind.IDENTITY_FAILED,
             EventKind.IDENTITY_WAIVED,
         ):
-            identity = f"{e.kind.value}: {p.get('reason', '')} {p.get('distances', '')}".strip()
-            snapshot_digest = p.get("snapshot_sha256") or snapshot_digest
+            identity = _identity(e.kind, p)
+            if p.get("snapshot_sha256"):
+                digests["face_snapshot"] = str(p["snapshot_sha256"])
         elif e.kind.value.startswith("liveness_") and e.kind is not EventKind.LIVENESS_CHALLENGE_ISSUED:
-            steps = ", ".join(f"{s['action']} {'✓' if s['passed'] else '✗'}" for s in p.get("steps", []))
-            liveness = f"{e.kind.value}: {steps or p.get('reason', '')}"
+            liveness = {
+                "kind": e.kind.value,
+                "attempt": p.get("attempt"),
+                "steps": [(str(s.get("action")), bool(s.get("passed"))) for s in p.get("steps", [])],
+                "reason": p.get("reason"),
+            }
+            if p.get("frame_sha256"):
+                digests["liveness_frame"] = str(p["frame_sha256"])
         elif e.kind is EventKind.QUESTION_ASKED and str(p.get("question_id")) in questions:
             heard = questions[str(p["question_id"])]["audio"]  # the digests of the audio played
             heard += [
@@ -108,13 +149,17 @@ def gather(
         elif e.kind is EventKind.QC_EVALUATED:
             qc = dict(p)
         elif e.kind is EventKind.MONITORING_WARNING:
-            warnings.append(f"{iso_time(e.at)} {p.get('warning')} (after {p.get('after_s')} s)")
+            since = p.get("since_s")
+            warnings.append((e.at, str(p.get("warning")), float(since) if since is not None else None))
     reasks = sum(max(0, len(q["attempts"]) - 1) for q in questions.values())
-    snapshot = (
-        blobs.get(str(snapshot_digest)) if snapshot_digest and blobs.exists(str(snapshot_digest)) else None
-    )
+
+    def image(role: str) -> bytes | None:
+        digest = digests.get(role)
+        return blobs.get(digest) if digest and blobs.exists(digest) else None
+
     return ReportData(
         language=t.language.family,
+        time_zone=time_zone,
         session_id=record.id,
         tenant=tenant_name,
         signer_name=record.signer_name,
@@ -122,23 +167,26 @@ def gather(
         scenario=f"{t.title} ({t.scenario.value})",
         template=f"{t.key} sha256:{t.content_hash()}",
         state=str(manifest["state"]),
-        created_at=iso_time(record.created_at),
-        sealed_at=str(manifest["sealed_at"]),
+        created_at=record.created_at,
+        sealed_at=_instant(str(manifest["sealed_at"])),
         manifest_sha256=seal.manifest_sha256,
         merkle_root=str(manifest["merkle"]["root"]),
         tsa=str(manifest["tsa"]["name"]),
         tsa_mode=str(manifest["tsa"]["mode"]),
-        timestamp_time=timestamp_time,
+        timestamp_time=_instant(timestamp_time),
         log_index=seal.log_index,
         verify_url=verify_url,
         consent=consent,
+        consent_refused=refused,
         identity=identity,
         liveness=liveness,
         questions=[q for q in questions.values() if q["attempts"]],
         warnings=warnings,
         timeline=timeline,
         artifacts=list(manifest["artifacts"]),
-        face_snapshot=snapshot,
+        id_photo=image("identity_photo"),
+        face_snapshot=image("face_snapshot"),
+        liveness_frame=image("liveness_frame"),
         reasks=reasks,
         qc=qc,
         variables=variables,

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dualsign.application.callback_policy import CallbackPolicy
 from dualsign.application.evidence_log import persist, to_domain
@@ -61,6 +62,7 @@ class NewSession:
     contract_term_months: int | None = None  # retention runs from the contract's end when given
     continues_session: str | None = None  # sign the documents another session signed (signers in order)
     variables: Mapping[str, object] = field(default_factory=dict)  # the template's declared variables
+    time_zone: str | None = None  # IANA name of the signer's local time (the report's times); None: default
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,14 @@ def mask_id(number: str) -> str:
     return number[:keep] + "*" * (len(number) - 2 * keep) + number[-keep:]
 
 
+def _is_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def _validate(req: NewSession, limits: UploadLimits, callbacks: CallbackPolicy) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     if not req.signer_name.strip() or len(req.signer_name) > 100:
@@ -137,6 +147,8 @@ def _validate(req: NewSession, limits: UploadLimits, callbacks: CallbackPolicy) 
         problem = callbacks.url_problem(req.callback_url)
         if problem:
             problems.append(FieldProblem("callback_url", problem))
+    if req.time_zone is not None and not _is_time_zone(req.time_zone):
+        problems.append(FieldProblem("time_zone", "must be an IANA time zone such as Asia/Shanghai"))
     if not 60 <= req.expires_in_seconds <= limits.max_session_seconds:
         problems.append(FieldProblem("expires_in", f"must be between 60 and {limits.max_session_seconds} s"))
     if req.contract_term_months is not None and not 1 <= req.contract_term_months <= 1200:
@@ -211,6 +223,7 @@ class SessionServices:
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)  # where callback_url may point
     asr: AsrEngine | None = None  # must hear the template's language when its questions are spoken
     speech_check: str = "refuse"  # refuse | warn: a template whose language no recogniser hears
+    time_zone: str = "Asia/Shanghai"  # sessions created without their own time_zone are in this one
 
 
 class _Recorded(Protocol):
@@ -318,6 +331,7 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
                 "continues_session": req.continues_session,
                 "external_ref": record.external_ref,
                 "summary": record.summary,
+                "time_zone": req.time_zone or svc.time_zone,
                 # created although its answers cannot be recognised here (by the operator's option)
                 **({"speech_warnings": warnings} if warnings else {}),
             },

@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from dualsign.domain.qc_wording import finding_text
 from dualsign.domain.recording_time import monitoring_totals
 from dualsign.domain.session import Event, QuestionOutcome, SigningSession
 from dualsign.domain.states import EventKind, SessionState
@@ -34,20 +35,43 @@ class Verdict(StrEnum):
 
 
 @dataclass(frozen=True)
+class Finding:
+    """What a rule found: a code with its figures, worded in each language by ``qc_wording``."""
+
+    verdict: Verdict
+    code: str
+    facts: dict[str, Any]
+
+    @property
+    def detail(self) -> str:
+        return finding_text(self.code, self.facts, "en")
+
+
+def _found(verdict: Verdict, code: str, **facts: Any) -> Finding:
+    for language in ("en", "zh"):  # an unknown code or a missing figure fails here, not in a report
+        finding_text(code, facts, language)
+    return Finding(verdict, code, facts)
+
+
+@dataclass(frozen=True)
 class RuleResult:
     rule: str
     title: str
     clause: str
     verdict: Verdict
-    detail: str
+    detail: str  # the English wording of the finding (what the console and the API show)
+    finding: str = ""  # the finding's code, and its figures: the report words them in its language
+    facts: dict[str, Any] | None = None
 
-    def to_payload(self) -> dict[str, str]:
+    def to_payload(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
             "title": self.title,
             "clause": self.clause,
             "verdict": self.verdict.value,
             "detail": self.detail,
+            "finding": self.finding,
+            "facts": dict(self.facts or {}),
         }
 
 
@@ -86,80 +110,90 @@ class _Facts:
         return self._position[id(e)]
 
 
-Rule = Callable[[_Facts], tuple[Verdict, str]]
+Rule = Callable[[_Facts], Finding]
 P, F, R = Verdict.PASS, Verdict.FAIL, Verdict.NEEDS_REVIEW
 
 
-def _consent_first(f: _Facts) -> tuple[Verdict, str]:
+def _consent_first(f: _Facts) -> Finding:
     consent = f.first.get(EventKind.CONSENT_GIVEN)
     chunks = f.chunks()
     if consent is None:
         if chunks:
-            return F, f"{len(chunks)} recording chunks stored without consent"
-        return P, "no consent given and nothing recorded"
+            return _found(F, "chunks_without_consent", chunks=len(chunks))
+        return _found(P, "no_consent_nothing_recorded")
     early = [c for c in chunks if f.index(c) < f.index(consent)]
     if early:
-        return F, f"{len(early)} recording chunks stored before consent"
+        return _found(F, "chunks_before_consent", chunks=len(early))
     if not (consent.payload.get("recording") and consent.payload.get("biometric")):
-        return R, "consent given, but the consent texts were not recorded with it"
-    return P, "consent to recording and, separately stated, to biometric processing before recording"
+        return _found(R, "consent_texts_missing")
+    return _found(P, "consent_before_recording")
 
 
-def _prompt_played(f: _Facts) -> tuple[Verdict, str]:
+def _prompt_played(f: _Facts) -> Finding:
     asked = f.all(EventKind.QUESTION_ASKED)
     if not asked:
-        return R, "no question was asked"
+        return _found(R, "no_question_asked")
     full: set[tuple[Any, Any]] = set()
-    short: dict[tuple[Any, Any], str] = {}
+    short: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
     for e in f.all(EventKind.PROMPT_PLAYED):
         key = (e.payload.get("question_id"), e.payload.get("attempt"))
         if e.payload.get("played_in_full"):
             full.add(key)
         else:
-            parts = e.payload.get("parts") or []
-            short[key] = ", ".join(
-                f"{p.get('role')} {p.get('played_s')} of {p.get('duration_s')} s"
-                for p in parts
+            short[key] = [
+                {"role": p.get("role"), "played_s": p.get("played_s"), "duration_s": p.get("duration_s")}
+                for p in e.payload.get("parts") or []
                 if not p.get("full")
-            )
+            ]
     keys = [(e.payload.get("question_id"), e.payload.get("attempt")) for e in asked]
     silent = [e for e in asked if not e.payload.get("audio")]
     cut = [k for k in keys if k not in full and k in short]
     unreported = [k for k in keys if k not in full and k not in short]
     if cut:
-        return F, "; ".join(f"{q} attempt {a} not played in full ({short[(q, a)]})" for q, a in cut)
+        return _found(
+            F, "prompts_cut", cut=[{"question": q, "attempt": a, "parts": short[(q, a)]} for q, a in cut]
+        )
     if silent:
-        return R, f"{len(silent)} of {len(asked)} prompts have no audio recorded (text only)"
+        return _found(R, "prompts_without_audio", silent=len(silent), asked=len(asked))
     if unreported:
-        named = ", ".join(f"{q} attempt {a}" for q, a in unreported)
-        return R, f"the page did not report playing {len(unreported)} of {len(asked)} prompts: {named}"
-    return P, f"{len(asked)} prompts played in full, as the page reported against the recorded audio"
+        return _found(R, "prompts_unreported", unreported=[list(k) for k in unreported], asked=len(asked))
+    return _found(P, "prompts_played", asked=len(asked))
 
 
-def _identity(f: _Facts) -> tuple[Verdict, str]:
+def _identity(f: _Facts) -> Finding:
     if EventKind.IDENTITY_VERIFIED in f.first:
         p = f.first[EventKind.IDENTITY_VERIFIED].payload
-        return (
+        distances = [float(d) for d in p.get("distances") or []]
+        if not distances or p.get("threshold") is None:
+            return _found(P, "identity_verified_no_figures")
+        return _found(
             P,
-            f"identity verified (distance {p.get('distance', '?')}, threshold {p.get('threshold', '?')})",
+            "identity_verified",
+            distance=f"{max(distances):.3f}",
+            threshold=f"{float(p['threshold']):.3f}",
+            frames=len(distances),
         )
     if EventKind.IDENTITY_WAIVED in f.first:
-        return R, f"identity check waived: {f.first[EventKind.IDENTITY_WAIVED].payload.get('reason', '')}"
+        return _found(
+            R, "identity_waived", reason=f.first[EventKind.IDENTITY_WAIVED].payload.get("reason", "")
+        )
     if EventKind.IDENTITY_FAILED in f.first:
-        return F, "identity check failed"
-    return F, "identity never verified"
+        return _found(F, "identity_failed")
+    return _found(F, "identity_never_verified")
 
 
-def _liveness(f: _Facts) -> tuple[Verdict, str]:
+def _liveness(f: _Facts) -> Finding:
     if EventKind.LIVENESS_PASSED in f.first:
         tries = len(f.all(EventKind.LIVENESS_ATTEMPT_FAILED)) + 1
-        return P, f"liveness passed on attempt {tries}"
+        return _found(P, "liveness_passed", attempt=tries)
     if EventKind.LIVENESS_WAIVED in f.first:
-        return R, f"liveness waived: {f.first[EventKind.LIVENESS_WAIVED].payload.get('reason', '')}"
-    return F, "liveness not passed"
+        return _found(
+            R, "liveness_waived", reason=f.first[EventKind.LIVENESS_WAIVED].payload.get("reason", "")
+        )
+    return _found(F, "liveness_not_passed")
 
 
-def _answers(f: _Facts) -> tuple[Verdict, str]:
+def _answers(f: _Facts) -> Finding:
     required = [q for q in f.s.template.questions if q.required and q.expects_answer]
     progress = f.s.progress
     outcome = {q.id: progress[q.id].outcome for q in required}
@@ -167,9 +201,9 @@ def _answers(f: _Facts) -> tuple[Verdict, str]:
     flagged = [q for q, o in outcome.items() if o is QuestionOutcome.FLAGGED]
     open_ = [q for q, o in outcome.items() if o is None or o is QuestionOutcome.PENDING]
     if failed or open_:
-        return F, f"not affirmed: {', '.join(failed + open_)}"
+        return _found(F, "not_affirmed", questions=", ".join(failed + open_))
     if flagged:
-        return R, f"accepted only after review flag: {', '.join(flagged)}"
+        return _found(R, "accepted_after_flag", questions=", ".join(flagged))
     reasks = sum(max(progress[q.id].attempts - 1, 0) for q in required)
     ids = {q.id for q in required}
     typed = [
@@ -180,128 +214,141 @@ def _answers(f: _Facts) -> tuple[Verdict, str]:
         and e.payload.get("question_id") in ids
     ]
     if typed and not f.s.template.typed_answers_allowed:
-        return F, f"typed, not spoken, where the template requires spoken answers: {', '.join(typed)}"
-    detail = f"{len(required)} required questions affirmed ({reasks} re-asks)"
+        return _found(F, "typed_not_allowed", questions=", ".join(typed))
     if typed:
-        detail += f"; typed answers (the template allows them): {', '.join(typed)}"
-    return P, detail
+        return _found(P, "affirmed_some_typed", required=len(required), reasks=reasks, typed=", ".join(typed))
+    return _found(P, "affirmed", required=len(required), reasks=reasks)
 
 
-def _monitoring(f: _Facts) -> tuple[Verdict, str]:
+def _monitoring(f: _Facts) -> Finding:
     summaries = f.all(EventKind.MONITORING_SUMMARY)
     if not summaries:
-        return F, "no face monitoring figures recorded"
+        return _found(F, "no_monitoring_figures")
     totals = monitoring_totals([e.payload for e in summaries])
     observed, ratio = totals["observed_s"], totals["face_present_ratio"]
     several, mismatch = totals["several_faces_s"], totals["mismatch_s"]
     t = f.s.template.monitoring
-    detail = (
-        f"face present {ratio:.1%} of {observed:.1f} s (minimum {t.min_face_present_ratio:.0%}); "
-        f"several faces {several:.1f} s (limit {t.multiple_faces_seconds} s); "
-        f"another person {mismatch:.1f} s (limit {t.mismatch_seconds} s)"
-    )
+    figures = {
+        "present": f"{ratio:.1%}",
+        "observed_s": f"{observed:.1f}",
+        "min_present": f"{t.min_face_present_ratio:.0%}",
+        "several_s": f"{several:.1f}",
+        "several_limit_s": t.multiple_faces_seconds,
+        "other_s": f"{mismatch:.1f}",
+        "other_limit_s": t.mismatch_seconds,
+    }
     if (
         ratio < t.min_face_present_ratio
         or several > t.multiple_faces_seconds
         or mismatch > t.mismatch_seconds
     ):
-        return F, detail
-    return P, detail
+        return _found(F, "monitoring", **figures)
+    return _found(P, "monitoring", **figures)
 
 
-def _signed_on_camera(f: _Facts) -> tuple[Verdict, str]:
+def _signed_on_camera(f: _Facts) -> Finding:
     applied = f.first.get(EventKind.SIGNATURE_APPLIED)
     if applied is None:
-        return F, "the documents were not signed"
+        return _found(F, "not_signed")
     chunks = f.chunks()
     after = [c for c in chunks if f.index(c) > f.index(applied)]
     before = [c for c in chunks if f.index(c) < f.index(applied)]
     if not before or not after:
-        return F, "no recording covers the moment of signing"
-    return P, "recording chunks arrived before and after the signature"
+        return _found(F, "signing_not_recorded")
+    return _found(P, "signing_recorded")
 
 
-def _recording(f: _Facts) -> tuple[Verdict, str]:
+def _recording(f: _Facts) -> Finding:
     closed = f.first.get(EventKind.RECORDING_CLOSED)
     if closed is None:
-        return F, "no recording was uploaded" if not f.chunks() else "the recording was never closed"
+        return _found(F, "no_recording" if not f.chunks() else "recording_not_closed")
     p = closed.payload
     if p.get("gaps"):
-        return F, f"recording has gaps: {p['gaps']}"
+        return _found(F, "recording_gaps", gaps=str(p["gaps"]))
     consent = f.first.get(EventKind.CONSENT_GIVEN)
     start = consent.at if consent is not None else f.events[0].at
     end = f.s.ended_at or closed.at
     span = (end - start).total_seconds()
     recorded = float(p.get("recorded_seconds", 0))
     if recorded + SYNC_TOLERANCE_S < span:
-        return F, f"{recorded:.1f} s recorded for {span:.1f} s of session (from consent to the end)"
+        return _found(F, "recording_short", recorded_s=f"{recorded:.1f}", span_s=f"{span:.1f}")
     for m in p.get("media") or []:
         if m.get("error"):
-            return F, f"segment {m.get('segment')} cannot be read: {m['error']}"
+            return _found(F, "segment_unreadable", segment=m.get("segment"), error=str(m["error"]))
         audio, video = m.get("audio_s"), m.get("video_s")
         if audio is None or video is None:
-            return F, f"segment {m.get('segment')} has no {'audio' if audio is None else 'video'}"
+            return _found(
+                F, "segment_no_audio" if audio is None else "segment_no_video", segment=m.get("segment")
+            )
         if abs(float(audio) - float(video)) > SYNC_TOLERANCE_S / 2:
-            return F, f"segment {m.get('segment')}: audio {audio} s and video {video} s out of sync"
+            return _found(F, "segment_out_of_sync", segment=m.get("segment"), audio_s=audio, video_s=video)
     by = p.get("closed_by")
     if by != "signer":
-        return R, f"{p.get('chunks')} chunks, no gap, but the page did not close the recording ({by})"
-    synced = f", audio and video in sync in {len(p['media'])} segment(s)" if p.get("media") else ""
-    return P, f"{p.get('chunks')} chunks in {p.get('segments')} segments, {recorded:.1f} s, no gap{synced}"
+        return _found(R, "recording_closed_by_other", chunks=p.get("chunks"), closed_by=str(by))
+    figures = {"chunks": p.get("chunks"), "segments": p.get("segments"), "recorded_s": f"{recorded:.1f}"}
+    if p.get("media"):
+        return _found(P, "recording_complete_in_sync", in_sync=len(p["media"]), **figures)
+    return _found(P, "recording_complete", **figures)
 
 
-def _answer_name(a: dict[str, Any]) -> str:
-    heard = f" heard {a['transcript']!r}" if a.get("transcript") else " heard nothing"
-    return f"{a.get('question_id')}#{a.get('attempt')} ({a.get('recording') or 'no verdict'},{heard})"
+def _answer(a: dict[str, Any]) -> dict[str, Any]:
+    """An answer as a finding names it: question, attempt, the recording's verdict, what it heard."""
+    return {
+        "question": a.get("question_id"),
+        "attempt": a.get("attempt"),
+        "recording": a.get("recording"),
+        "transcript": a.get("transcript") or "",
+    }
 
 
-def _reconciled(f: _Facts) -> tuple[Verdict, str]:
+def _reconciled(f: _Facts) -> Finding:
     analysed = f.first.get(EventKind.RECORDING_ANALYSED)
     if analysed is None:
         if not f.chunks():
-            return P, "nothing was recorded to re-check"
-        return R, "the recording was not re-checked after the session (post-hoc analysis is off)"
+            return _found(P, "nothing_to_recheck")
+        return _found(R, "not_rechecked")
     p = analysed.payload
     if p.get("errors"):
-        return F, "; ".join(str(e) for e in p["errors"])[:500]
+        return _found(F, "recheck_errors", errors="; ".join(str(e) for e in p["errors"])[:500])
     accepted = [a for a in p.get("answers") or [] if a.get("live") == "ACCEPT"]
     contradicted = [a for a in accepted if a.get("recording") == "REJECT"]
     unconfirmed = [a for a in accepted if a.get("recording") not in ("ACCEPT", "REJECT")]
     if contradicted:
-        names = ", ".join(_answer_name(a) for a in contradicted)
-        return F, f"accepted live, but the recording says no: {names}"
-    problems = []
-    if unconfirmed:
-        problems.append(
-            f"accepted live, not confirmed by the recording: {', '.join(map(_answer_name, unconfirmed))}"
-        )
+        return _found(F, "recording_contradicts", answers=[_answer(a) for a in contradicted])
     unplaced = [f"{q}#{n}" for q, n in p.get("unplaced_answers") or []]
-    if unplaced:
-        problems.append(f"answers no recording segment covers: {', '.join(unplaced)}")
     faces = p.get("faces") or {}
-    for d in faces.get("disagreements") or []:
-        problems.append(f"{d['measure']}: live {d['live']}, recording {d['recording']}")
-    if problems:
-        return R, "; ".join(problems)[:500]
+    disagreements = [
+        {"measure": d["measure"], "live": d["live"], "recording": d["recording"]}
+        for d in faces.get("disagreements") or []
+    ]
+    if unconfirmed or unplaced or disagreements:
+        return _found(
+            R,
+            "recheck_problems",
+            unconfirmed=[_answer(a) for a in unconfirmed],
+            unplaced=unplaced,
+            disagreements=disagreements,
+        )
     if not accepted and not faces:
-        return P, "nothing to re-check: no spoken answer was accepted and no face was monitored live"
-    seen = (faces.get("recording") or {}).get("frames")
-    frames = f"; face figures agree over {seen} frames" if faces else ""
-    return P, f"{len(accepted)} accepted answers heard again in the recording{frames}"
+        return _found(P, "nothing_to_recheck_live")
+    if faces:
+        frames = (faces.get("recording") or {}).get("frames")
+        return _found(P, "rechecked_with_faces", accepted=len(accepted), frames=frames)
+    return _found(P, "rechecked", accepted=len(accepted))
 
 
-def _system_time(f: _Facts) -> tuple[Verdict, str]:
+def _system_time(f: _Facts) -> Finding:
     times = [e.at for e in f.events]
     if any(b < a for a, b in itertools.pairwise(times)):
-        return F, "event times go backwards"
+        return _found(F, "time_backwards")
     skewed = []
     for c in f.chunks():
         ended = int(c.payload.get("ended_ms") or 0)
         if ended and abs(ended / 1000 - c.at.timestamp()) > CLOCK_SKEW_S:
             skewed.append(int(c.payload.get("index", -1)))
     if skewed:
-        return R, f"the signer's clock differs from system time by over {CLOCK_SKEW_S:.0f} s"
-    return P, "every event stamped by the server clock, in order"
+        return _found(R, "signer_clock_skewed", skew_s=f"{CLOCK_SKEW_S:.0f}")
+    return _found(P, "time_in_order")
 
 
 @dataclass(frozen=True)
@@ -371,8 +418,12 @@ def evaluate(session: SigningSession, rules: Sequence[RuleSpec] = RULES) -> QcRe
     facts = _Facts(session)
     results = []
     for spec in rules:
-        verdict, detail = spec.check(facts)
-        results.append(RuleResult(spec.rule, spec.title, spec.clause, verdict, detail))
+        found = spec.check(facts)
+        results.append(
+            RuleResult(
+                spec.rule, spec.title, spec.clause, found.verdict, found.detail, found.code, found.facts
+            )
+        )
     if session.current_state is not SessionState.SIGNED and session.current_state is not SessionState.SEALED:
         overall = F  # a session that did not end in a signature never passes QC
     elif any(r.verdict is F for r in results):

@@ -239,7 +239,9 @@ async function detailScreen(id) {
     el('p', {}, el('button', {text: '← 返回 Back', onclick: listScreen})),
     el('div', {class: 'card'}, el('h2', {id: 'session-title', text: `${s.signer_name} · ${s.template_title}`}),
       el('p', {class: 'muted', text: `${s.id} · ${s.status} · ${s.signer_id_masked} · ${s.external_ref || ''} · ${s.summary}`}),
-      el('p', {}, '质检 QC: ', el('span', {id: 'qc-verdict', class: s.qc_verdict || '', text: s.qc_verdict || '—'}), ' · 复核 Review: ', el('span', {id: 'review-state', text: s.review || '—'}))),
+      el('p', {}, '质检 QC: ', el('span', {id: 'qc-verdict', class: s.qc_verdict || '', text: s.qc_verdict || '—'}), ' · 复核 Review: ', el('span', {id: 'review-state', text: s.review || '—'})),
+      // the court-facing report, as sealed (rendered once, signed): what a judge will be given
+      s.sealed ? el('p', {}, el('a', {id: 'evidence-report', href: `/console/api/sessions/${encodeURIComponent(id)}/report`, download: `${s.id}-report.pdf`, text: '出证报告 Evidence report (PDF)'})) : el('p', {class: 'muted', text: '尚未封存 Not sealed yet'})),
     el('div', {class: 'grid'},
       el('div', {}, el('div', {class: 'card'}, video, length, d.recording.length > 1 ? el('p', {class: 'muted', text: `${d.recording.length} recorder runs (segments)`}) : null),
         el('div', {class: 'card flags'}, el('h3', {text: '需人工关注 For review'}), flags),

@@ -176,6 +176,20 @@ def artifact(session_id: str, sha256: str, reviewer: Signed, c: ContainerDep) ->
     return Response(data, media_type=media_type, headers={"Cache-Control": "private, no-store"})
 
 
+@router.get("/sessions/{session_id}/report", name="console_evidence_report", response_class=Response)
+def evidence_report(session_id: str, reviewer: Signed, c: ContainerDep) -> Response:
+    """The sealed session's evidence report (出证报告), the signed PDF every bundle of it carries."""
+    data = console.evidence_report(c.new_uow(), c.seal_services, reviewer, session_id)
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Cache-Control": "private, no-store",
+            "Content-Disposition": f'attachment; filename="{session_id}-report.pdf"',
+        },
+    )
+
+
 @router.post("/sessions/{session_id}/review", name="console_review", dependencies=[Change])
 def review(session_id: str, body: ReviewDecision, reviewer: Signed, c: ContainerDep) -> dict[str, Any]:
     return console.decide(

@@ -87,6 +87,13 @@ async def create(
             '"annual_rate": "3.85"} (see GET /v1/templates/{key})'
         ),
     ] = None,
+    time_zone: Annotated[
+        str | None,
+        Form(
+            description="the signer's local time as an IANA name, e.g. Asia/Shanghai (the evidence "
+            "report's times); default: the platform's DUALSIGN_TIME_ZONE"
+        ),
+    ] = None,
 ) -> SessionCreated:
     lim = c.upload_limits
     photo = await _read("identity_photo", identity_photo, lim.max_photo_bytes)
@@ -107,6 +114,7 @@ async def create(
         id_type=id_type,
         continues_session=continues_session or None,
         variables=_variables(variables),
+        time_zone=time_zone or None,
     )
     created = create_session(c.new_uow(), c.session_services, tenant, req)
     view = get_session(c.new_uow(), tenant, created.session.id)
