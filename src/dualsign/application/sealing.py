@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from dualsign.application import post_hoc
+from dualsign.application.artifacts import manifest_entries
 from dualsign.application.evidence_log import iso_time, persist, stored_record
 from dualsign.application.jobs import (
     Backoff,
@@ -45,7 +46,6 @@ from dualsign.domain.states import ENDED_STATES, EventKind
 from dualsign_verify import merkle
 from dualsign_verify.bundle import MANIFEST_KIND, MANIFEST_VERSION
 from dualsign_verify.canonical import canonical_json
-from dualsign_verify.records import sm3_hex
 from dualsign_verify.timestamp import token_certificate
 from dualsign_verify.trust import LogKey, TrustPolicy, anchor_of
 from dualsign_verify.verifier import EXPORT_KIND, EXPORT_VERSION, artifact_leaf, event_leaf
@@ -128,20 +128,7 @@ def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal:
             persist(uow, session, before)
         events = list(uow.events.list(session_id))
         records = _records(events)
-        artifacts = []
-        for a in uow.artifacts.list(session_id):
-            data = svc.blobs.get(a.sha256)
-            artifacts.append(
-                {
-                    "role": a.role,
-                    "name": a.name,
-                    "sha256": a.sha256,
-                    "sm3": sm3_hex(data),
-                    "size": a.size,
-                    "media_type": a.media_type,
-                }
-            )
-        artifacts.sort(key=lambda x: (x["role"], x["sha256"]))
+        artifacts = manifest_entries(uow.artifacts.list(session_id), events, svc.blobs)
         leaves = [event_leaf(r) for r in records] + [artifact_leaf(a) for a in artifacts]
         merkle_root = merkle.root(leaves).hex()
         now = svc.clock.now()
