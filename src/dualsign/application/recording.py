@@ -30,6 +30,9 @@ DEFAULT_GRACE = dt.timedelta(seconds=120)
 
 @dataclass(frozen=True)
 class ChunkAck:
+    """What the server answers for a chunk (``PUT /signer/v1/recording/{segment}/{index}`` returns it as
+    is: 201, or 200 for a duplicate)."""
+
     segment: int
     index: int
     sha256: str
