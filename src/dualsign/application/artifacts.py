@@ -104,14 +104,16 @@ def _row(
     return StoredArtifact(artifact, event)
 
 
-class _Recorded(Protocol):
+class Recorded(Protocol):
+    """An event as stored or as the aggregate holds it: what listing artifacts reads of it."""
+
     @property
     def kind(self) -> str: ...
     @property
     def payload(self) -> Mapping[str, Any]: ...
 
 
-def recorded_sm3(events: Iterable[_Recorded]) -> dict[str, str]:
+def recorded_sm3(events: Iterable[Recorded]) -> dict[str, str]:
     """The SM3 of each artifact (by SHA-256) as its ``artifact_stored`` event recorded it at ingest."""
     return {
         str(e.payload["sha256"]): str(e.payload["sm3"])
@@ -121,7 +123,7 @@ def recorded_sm3(events: Iterable[_Recorded]) -> dict[str, str]:
 
 
 def manifest_entries(
-    artifacts: Iterable[Artifact], events: Iterable[_Recorded], blobs: BlobStore
+    artifacts: Iterable[Artifact], events: Iterable[Recorded], blobs: BlobStore
 ) -> list[dict[str, Any]]:
     """Every artifact as the sealed manifest lists it (sorted by role, then digest).
 

@@ -11,9 +11,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any, Protocol
 
-from dualsign.application.artifacts import store_artifact
+from dualsign.application.artifacts import Recorded, store_artifact
 from dualsign.application.callback_policy import CallbackPolicy
 from dualsign.application.evidence_log import persist, to_domain
 from dualsign.application.ports import BlobStore, Clock, IdFactory, PdfInspector, Placed, UnitOfWork
@@ -214,15 +213,8 @@ class SessionServices:
     speech_check: str = "refuse"  # refuse | warn: a template whose language no recogniser hears
 
 
-class _Recorded(Protocol):
-    @property
-    def kind(self) -> str: ...
-    @property
-    def payload(self) -> Mapping[str, Any]: ...
-
-
 def artifacts_in_order(
-    artifacts: Iterable[Artifact], events: Iterable[_Recorded], role: str
+    artifacts: Iterable[Artifact], events: Iterable[Recorded], role: str
 ) -> list[Artifact]:
     """A session's artifacts of one role in the order they were stored (their ``artifact_stored`` events;
     rows of one upload share a timestamp, so the event log is the order)."""
