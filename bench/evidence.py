@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.integration.helpers import PDF, PHOTO, example_variables
 
+from dualsign.application.artifacts import store_artifact
 from dualsign.application.evidence_log import persist
-from dualsign.application.records import Artifact
 from dualsign.application.sealing import export_bundle, platform_trust, seal_session
 from dualsign.application.sessions import cancel_session, load_aggregate
 from dualsign.application.tenants import create_tenant
@@ -83,29 +83,18 @@ def main() -> None:
                 _, session = load_aggregate(u, sid)
                 events = []
                 for index, start in enumerate(range(0, len(recording), step)):
-                    ref = c.blobs.put(recording[start : start + step])
-                    u.artifacts.add(
-                        Artifact(
-                            c.ids.new_id("art"),
-                            sid,
-                            "recording",
-                            f"session.{index:05d}.webm",
-                            ref.sha256,
-                            ref.size,
-                            "video/webm",
-                            c.clock.now(),
-                        )
+                    stored = store_artifact(
+                        u,
+                        c.blobs,
+                        c.ids.new_id,
+                        session,
+                        c.clock.now(),
+                        recording[start : start + step],
+                        role="recording",
+                        name=f"session.{index:05d}.webm",
+                        media_type="video/webm",
                     )
-                    events.append(
-                        session.store_artifact(
-                            c.clock.now(),
-                            role="recording",
-                            sha256=ref.sha256,
-                            sm3=ref.sm3,
-                            size=ref.size,
-                            media_type="video/webm",
-                        )
-                    )
+                    events.append(stored.event)
                 persist(u, session, events)
                 u.commit()
             del recording

@@ -21,7 +21,7 @@ from dualsign.application.jobs import (
     RENDER_REPORT,
     SEAL_SESSION,
     JobRunner,
-    NotYet,
+    RunAgain,
     WorkerLoop,
     check_version,
 )
@@ -37,7 +37,7 @@ from dualsign.application.ports import (
 )
 from dualsign.application.post_hoc import PostHocServices, analyse_recording
 from dualsign.application.records import Job
-from dualsign.application.sealing import SealingFailed, SealServices, ensure_report, seal_session
+from dualsign.application.sealing import SealingFailed, SealServices, Waiting, ensure_report, seal_session
 from dualsign.application.sessions import SessionServices, UploadLimits
 from dualsign.application.signer import SignerServices
 from dualsign.application.signer_links import SignerLinks
@@ -189,19 +189,23 @@ class Container:
         return DocumentServices(self.signer_services, PyHankoPdfInspector(), self.document_signer)
 
     def seal_ended(self, session_id: str) -> None:
-        """Seal a session that has just ended; a failure is recorded as an event and can be retried."""
+        """Seal a session that has just ended; a failure is recorded as an event and can be retried, and
+        a seal that waits (for the recording) is left to its job."""
         try:
             seal_session(self.new_uow(), self.seal_services, session_id)
-        except (SealingFailed, NotYet):  # recorded and queued: the job runner seals it later
+        except SealingFailed:  # recorded and queued: the job runner seals it later
             return
 
     def new_uow(self) -> SqlUnitOfWork:
         return self.uow()
 
     def job_runner(self) -> JobRunner:
-        def seal(job: Job) -> None:
+        def seal(job: Job) -> RunAgain | None:
             payload = check_version(job, 1)
-            seal_session(self.new_uow(), self.seal_services, str(payload["session_id"]))
+            done = seal_session(self.new_uow(), self.seal_services, str(payload["session_id"]))
+            if isinstance(done, Waiting) and done.until is not None:  # the recording's grace period
+                return RunAgain(done.until, done.reason)
+            return None  # sealed, or handed to the analysis, which queues the seal when it is done
 
         def report(job: Job) -> None:
             payload = check_version(job, 1)
@@ -211,14 +215,15 @@ class Container:
             check_version(job, 1)
             deliver(job, self.settings.secret_key, self.clock.now(), http_send, self.callbacks, resolve_host)
 
-        def analyse(job: Job) -> None:
+        def analyse(job: Job) -> RunAgain | None:
             payload = check_version(job, 1)
             last = job.attempts >= job.max_attempts
-            result = analyse_recording(
+            run = analyse_recording(
                 self.new_uow(), self.post_hoc_services, str(payload["session_id"]), last_attempt=last
             )
-            if result is not None:
-                self.metrics.engine.labels("post-hoc", "analyse_recording").observe(result["compute_s"])
+            if run.result is not None:
+                self.metrics.engine.labels("post-hoc", "analyse_recording").observe(run.result["compute_s"])
+            return run.again
 
         handlers = {
             SEAL_SESSION: seal,

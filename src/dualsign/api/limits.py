@@ -7,9 +7,9 @@ is passed, whatever the application answers is replaced by the 413.
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dualsign.api.problems import problem
 
 
 class BodyTooLarge(Exception):
@@ -27,7 +27,7 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(scope, send)
+            await self._reject(scope, receive, send)
             return
         seen = 0
         started = False
@@ -48,7 +48,7 @@ class BodyLimitMiddleware:
             if exceeded:  # the application caught BodyTooLarge and answers itself: answer 413 instead
                 if not started:
                     started = True
-                    await self._reject(scope, send)
+                    await self._reject(scope, receive, send)
                 return
             if message["type"] == "http.response.start":
                 started = True
@@ -58,29 +58,16 @@ class BodyLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._reject(scope, send)
+                await self._reject(scope, receive, send)
 
-    async def _reject(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "https://dualsign.dev/problems/payload_too_large",
-                "title": "Payload too large",
-                "status": 413,
-                "detail": f"the request body exceeds the limit of {self.max_bytes} bytes",
-                "code": "payload_too_large",
-                "instance": scope.get("path", ""),
-                "limit": self.max_bytes,
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(
+            413,
+            "Payload too large",
+            f"the request body exceeds the limit of {self.max_bytes} bytes",
+            "payload_too_large",
+            scope.get("path", ""),
+            limit=self.max_bytes,
         )
-        await send({"type": "http.response.body", "body": body})
+        response.headers["Connection"] = "close"  # the rest of the body is not read
+        await response(scope, receive, send)

@@ -1,4 +1,6 @@
-"""RFC 9457 problem details for every error the API returns."""
+"""RFC 9457 problem details for every error the API returns: one builder (``problem``), used by the
+exception handlers and, as an ASGI response, by the middlewares that answer before any route runs
+(the body limit's 413, the rate limit's 429)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ PROBLEM_JSON = "application/problem+json"
 def problem(
     status: int, title: str, detail: str, code: str, instance: str = "", **extra: Any
 ) -> JSONResponse:
+    """The problem document; ``extra`` adds members (``retry_after_s`` also sets ``Retry-After``)."""
     body: dict[str, Any] = {
         "type": f"https://dualsign.dev/problems/{code}",
         "title": title,

@@ -12,11 +12,11 @@ proxy (``DUALSIGN_FORWARDED_ALLOW_IPS``) forwarded — never a header from anyon
 from __future__ import annotations
 
 import hashlib
-import json
 from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from dualsign.api.problems import problem
 from dualsign.ratelimit import Decision, RateLimiter
 
 WINDOW_S = 60
@@ -61,30 +61,10 @@ class RateLimitMiddleware:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": "too many requests"})
             return
-        await _too_many(send, decision, path)
-
-
-async def _too_many(send: Send, d: Decision, path: str) -> None:
-    body = json.dumps(
-        {
-            "type": "https://dualsign.dev/problems/rate_limited",
-            "title": "Too many requests",
-            "status": 429,
-            "detail": f"more than {d.limit} requests in {WINDOW_S} s; try again in {d.retry_after_s} s",
-            "code": "rate_limited",
-            "instance": path,
-            "retry_after_s": d.retry_after_s,
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"retry-after", str(d.retry_after_s).encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+        detail = (
+            f"more than {decision.limit} requests in {WINDOW_S} s; try again in {decision.retry_after_s} s"
+        )
+        response = problem(
+            429, "Too many requests", detail, "rate_limited", path, retry_after_s=decision.retry_after_s
+        )
+        await response(scope, receive, send)

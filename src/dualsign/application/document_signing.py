@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dualsign.application.artifacts import store_artifact
 from dualsign.application.evidence_log import persist
 from dualsign.application.ports import DocumentSigner, PdfInspector, Placed, SignedPdf, UnitOfWork
 from dualsign.application.records import Artifact
@@ -177,20 +178,11 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
             chain["head"] = persist(uow, session, events)[-1].sha256
 
         def store(data: bytes, role: str, name: str, media_type: str) -> str:
-            ref = blobs.put(data)
-            uow.artifacts.add(
-                Artifact(
-                    svc.signer.ids("art"), session.id, role, name[:255], ref.sha256, ref.size, media_type, now
-                )
+            stored = store_artifact(
+                uow, blobs, svc.signer.ids, session, now, data, role=role, name=name, media_type=media_type
             )
-            record_events(
-                [
-                    session.store_artifact(
-                        now, role=role, sha256=ref.sha256, sm3=ref.sm3, size=ref.size, media_type=media_type
-                    )
-                ]
-            )
-            return ref.sha256
+            record_events([stored.event])
+            return stored.sha256
 
         mark_sha = store(png, MARK_ROLE, "signature-mark.png", "image/png") if png is not None else None
         tenant = uow.tenants.get(record.tenant_id)

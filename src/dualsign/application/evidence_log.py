@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from dualsign.application.jobs import enqueue_seal_of_ended
+from dualsign.application.jobs import enqueue_sealing
 from dualsign.application.ports import UnitOfWork
 from dualsign.application.records import StoredEvent
 from dualsign.application.webhooks import enqueue_milestones
@@ -70,7 +70,7 @@ def persist(uow: UnitOfWork, session: SigningSession, events: Sequence[Event]) -
     enqueue_milestones(uow, session.id, stored)  # webhooks: queued with the events that call for them
     ending = next((e for e in events if e.kind in ENDING_EVENTS), None)
     if ending is not None:  # the seal too: a crash right after this commit still gets the session sealed
-        enqueue_seal_of_ended(uow, ending.at, session.id)
+        enqueue_sealing(uow, ending.at, session.id)
     return stored
 
 

@@ -32,15 +32,16 @@ class UnknownJobVersion(Exception):
         super().__init__(f"job {kind} version {version} is not known to this worker")
 
 
-Handler = Callable[[Job], None]
+@dataclass(frozen=True)
+class RunAgain:
+    """A handler's answer when nothing went wrong but its work is not done: run the job again at ``at``
+    (not counted as a failure; ``reason`` is shown as the job's last message)."""
+
+    at: dt.datetime
+    reason: str
 
 
-class NotYet(Exception):
-    """A handler's way to say: nothing wrong, run me again at ``until`` (not counted as a failure)."""
-
-    def __init__(self, reason: str, until: dt.datetime) -> None:
-        super().__init__(reason)
-        self.until = until
+Handler = Callable[[Job], RunAgain | None]
 
 
 @dataclass(frozen=True)
@@ -52,28 +53,11 @@ class Backoff:
         return dt.timedelta(seconds=min(self.first_seconds * 2 ** max(attempts - 1, 0), self.max_seconds))
 
 
-def enqueue_sealing(uow: UnitOfWork, now: dt.datetime, session_id: str, backoff: Backoff) -> bool:
-    """Retry sealing a session later (called in the transaction that records the failure; a seal job
-    already queued, the one queued when the session ended, waits for the backoff too)."""
-    return uow.jobs.enqueue(
-        SEAL_SESSION,
-        1,
-        f"seal:{session_id}",
-        {"session_id": session_id},
-        now + backoff.delay(1),
-        max_attempts=12,
-        reschedule=True,
-    )
-
-
-def enqueue_seal_of_ended(uow: UnitOfWork, now: dt.datetime, session_id: str) -> bool:
-    """Seal a session that has just ended (queued in the transaction that ends it: an outbox). The
-    caller seals at once after committing; this job makes sure it happens if the process dies first."""
-    return uow.jobs.enqueue(SEAL_SESSION, 1, f"seal:{session_id}", {"session_id": session_id}, now, 12)
-
-
-def enqueue_sealing_at(uow: UnitOfWork, when: dt.datetime, session_id: str) -> bool:
-    """Seal a session at ``when`` (the end of the recording's grace period)."""
+def enqueue_sealing(uow: UnitOfWork, when: dt.datetime, session_id: str) -> bool:
+    """Seal ``session_id`` at ``when``, in the caller's transaction: when the session ends (an outbox: a
+    crash right after the commit still gets it sealed), at the end of the recording's grace period, once
+    its recording has been re-checked, or after a failed attempt's backoff. A session has one seal job: one
+    still queued is moved to ``when``. False when the seal job is running just now (nothing changed)."""
     return uow.jobs.enqueue(
         SEAL_SESSION, 1, f"seal:{session_id}", {"session_id": session_id}, when, 12, reschedule=True
     )
@@ -128,17 +112,16 @@ class JobRunner:
 
     def _execute(self, job: Job) -> None:
         try:
-            self.handlers[job.kind](job)
-        except NotYet as wait:
-            with self.new_uow() as uow:
-                uow.jobs.retry(job.id, wait.until, f"waiting: {wait}")
-                uow.commit()
+            later = self.handlers[job.kind](job)
         except Exception as exc:  # a failed job is rescheduled or buried with its reason, never lost
             self._failed(job, f"{type(exc).__name__}: {exc}")
-        else:
-            with self.new_uow() as uow:
+            return
+        with self.new_uow() as uow:
+            if later is not None:
+                uow.jobs.retry(job.id, later.at, f"waiting: {later.reason}")
+            else:
                 uow.jobs.finish(job.id, self.clock.now())
-                uow.commit()
+            uow.commit()
 
     def run_due(self, limit: int = 100) -> int:
         """Run due jobs until none is due (or ``limit``); returns how many ran."""

@@ -4,7 +4,8 @@ The recording is the primary evidence. Once it is closed, a durable job (``analy
 each segment, re-recognises the speech in every spoken answer's window (``rerecognition``) and runs the
 face-monitoring rules over its frames (``video_analysis``), then records one ``recording_analysed``
 event: per answer the live verdict and the recording's; the face figures of both and where they differ
-beyond tolerance; and every error. The QC rule ``recording_reconciled`` judges it; sealing waits for it.
+beyond tolerance; and every error. The QC rule ``recording_reconciled`` judges it. Sealing hands the
+closed recording to this job and waits; the job queues the seal with its result, once.
 
 Fail closed: a recording that cannot be decoded is recorded as an error (QC fails). An engine that
 fails is retried by the job; on the job's last attempt the failure itself is recorded, so the session is
@@ -13,13 +14,14 @@ sealed with a failing check rather than left waiting or checked by something wea
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from dualsign.application.evidence_log import persist
-from dualsign.application.jobs import enqueue_sealing_at
+from dualsign.application.jobs import RunAgain, enqueue_sealing
 from dualsign.application.ports import BlobStore, Clock, UnitOfWork
 from dualsign.application.recording import segment_bytes
 from dualsign.application.rerecognition import rerecognize
@@ -34,6 +36,8 @@ from dualsign.engines._audio import AudioDecodeError
 from dualsign.engines._video import ImageDecodeError
 from dualsign.engines.base import AsrEngine, VadEngine
 from dualsign.engines.vision_base import Embedding, VisionEngines
+
+SEAL_RUNNING_WAIT = dt.timedelta(seconds=30)  # longer than a seal takes, TSA timeout included
 
 
 @dataclass(frozen=True)
@@ -54,16 +58,32 @@ def wanted(session: SigningSession) -> bool:
     return session.recording_closed and bool(session.recording_chunks()) and not analysed(session)
 
 
+@dataclass(frozen=True)
+class Analysed:
+    """What one run of the ``analyse_recording`` job did."""
+
+    result: dict[str, Any] | None  # recorded by this run (None: recorded before, or nothing to re-check)
+    again: RunAgain | None = None  # the seal could not be queued yet: run the job again then
+
+
 def analyse_recording(
     uow: UnitOfWork, svc: PostHocServices, session_id: str, *, last_attempt: bool = False
-) -> dict[str, Any] | None:
-    """Re-check the session's recording and record the result; returns it when it was recorded now
-    (None: nothing to do). Sealing is queued again at once. On ``last_attempt`` an unexpected failure is
-    recorded as the result."""
+) -> Analysed:
+    """Re-check the session's recording and record the result; in the same transaction the seal is
+    queued (sealing waits for this job and runs once after it). On ``last_attempt`` an unexpected
+    failure is recorded as the result.
+
+    A seal job running just as the result is recorded may have looked before it (and found the
+    recording not yet re-checked): its seal cannot be queued while it runs, so this job runs again
+    ``SEAL_RUNNING_WAIT`` later and queues it then."""
     with uow:
         _, session = load_aggregate(uow, session_id)
-        if not wanted(session) or uow.seals.get(session_id) is not None:
-            return None
+        if uow.seals.get(session_id) is not None:
+            return Analysed(None)
+        if analysed(session):  # by an earlier run, whose seal could not be queued then
+            return Analysed(None, _queue_seal(uow, svc.clock.now(), session_id))
+        if not wanted(session):
+            return Analysed(None)
         photo = next((a.sha256 for a in uow.artifacts.list(session_id) if a.role == "identity_photo"), None)
     try:
         result = _analyse(session, svc, photo)
@@ -75,12 +95,19 @@ def analyse_recording(
     with uow:
         _, session = load_aggregate(uow, session_id)
         if not wanted(session) or uow.seals.get(session_id) is not None:
-            return None
+            return Analysed(None)
         now = svc.clock.now()
         persist(uow, session, [session.record_recording_analysis(now, result)])
-        enqueue_sealing_at(uow, now, session_id)
-        uow.commit()
-    return result
+        return Analysed(result, _queue_seal(uow, now, session_id))
+
+
+def _queue_seal(uow: UnitOfWork, now: dt.datetime, session_id: str) -> RunAgain | None:
+    """Queue the seal and commit; when a seal job is running just now, say when to try again."""
+    queued = enqueue_sealing(uow, now, session_id)
+    uow.commit()
+    if queued:
+        return None
+    return RunAgain(now + SEAL_RUNNING_WAIT, "a seal job was running: its seal is queued after it")
 
 
 def _analyse(session: SigningSession, svc: PostHocServices, photo: str | None) -> dict[str, Any]:

@@ -14,9 +14,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from dualsign.application.artifacts import store_recording_chunk
 from dualsign.application.evidence_log import persist
 from dualsign.application.ports import BlobStore, UnitOfWork
-from dualsign.application.records import Artifact
 from dualsign.application.sessions import load_aggregate
 from dualsign.application.signer import SignerServices
 from dualsign.domain import recording
@@ -30,6 +30,9 @@ DEFAULT_GRACE = dt.timedelta(seconds=120)
 
 @dataclass(frozen=True)
 class ChunkAck:
+    """What the server answers for a chunk (``PUT /signer/v1/recording/{segment}/{index}`` returns it as
+    is: 201, or 200 for a duplicate)."""
+
     segment: int
     index: int
     sha256: str
@@ -71,23 +74,8 @@ def upload_chunk(
         chunk = recording.Chunk(segment, index, actual, len(data), started_ms, ended_ms)
         if not session.chunk_is_new(chunk):  # checked before the bytes are kept
             return ChunkAck(segment, index, actual, len(data), True)
-        ref = svc.blobs.put(data)
-        now = svc.clock.now()
-        event = session.store_recording_chunk(now, chunk, ref.sm3)
-        assert event is not None  # noqa: S101 (the probe said it is new)
-        uow.artifacts.add(
-            Artifact(
-                svc.ids("art"),
-                session.id,
-                recording.ROLE,
-                f"recording-{segment:02d}-{index:05d}.webm",
-                ref.sha256,
-                ref.size,
-                "video/webm",
-                now,
-            )
-        )
-        persist(uow, session, [event])
+        stored = store_recording_chunk(uow, svc.blobs, svc.ids, session, svc.clock.now(), data, chunk)
+        persist(uow, session, [stored.event])
         uow.commit()
     return ChunkAck(segment, index, actual, len(data), False)
 

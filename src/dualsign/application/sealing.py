@@ -23,15 +23,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from dualsign.application import post_hoc
+from dualsign.application.artifacts import manifest_entries
 from dualsign.application.evidence_log import iso_time, persist, stored_record
-from dualsign.application.jobs import (
-    Backoff,
-    NotYet,
-    enqueue_analysis,
-    enqueue_report,
-    enqueue_sealing,
-    enqueue_sealing_at,
-)
+from dualsign.application.jobs import Backoff, enqueue_analysis, enqueue_report, enqueue_sealing
 from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, ReportMaker, Timestamper, UnitOfWork
 from dualsign.application.recording import DEFAULT_GRACE, RecordingPending, close_for_sealing
 from dualsign.application.records import Seal, StoredEvent
@@ -45,13 +39,11 @@ from dualsign.domain.states import ENDED_STATES, EventKind
 from dualsign_verify import merkle
 from dualsign_verify.bundle import MANIFEST_KIND, MANIFEST_VERSION
 from dualsign_verify.canonical import canonical_json
-from dualsign_verify.records import sm3_hex
 from dualsign_verify.timestamp import token_certificate
 from dualsign_verify.trust import LogKey, TrustPolicy, anchor_of
 from dualsign_verify.verifier import EXPORT_KIND, EXPORT_VERSION, artifact_leaf, event_leaf
 
 LOG_ORIGIN = "dualsign.local/log"
-ANALYSIS_WAIT = dt.timedelta(minutes=10)
 
 
 class SealingFailed(DualSignError):
@@ -78,28 +70,54 @@ def _records(events: list[StoredEvent]) -> list[dict[str, Any]]:
     return [stored_record(e) for e in events]
 
 
-def _before_sealing(uow: UnitOfWork, svc: SealServices, session: SigningSession) -> list[Event]:
-    """Close a recording the page left open (after the grace period), have the recording re-checked,
-    and run the quality check.
+@dataclass(frozen=True)
+class Waiting:
+    """Sealing waits, and nothing is wrong. With ``until``: the page may still upload the end of the
+    recording, and the seal job runs then. Without: the recording is being re-checked, and the
+    ``analyse_recording`` job queues the seal once it has recorded its result."""
 
-    Within the grace period, and while the recording is re-checked, sealing waits (``NotYet``): a seal
-    job is queued for the end of the grace period; the analysis queues it again when it is recorded
-    (and ``ANALYSIS_WAIT`` later, should that job be lost).
+    session_id: str
+    reason: str
+    until: dt.datetime | None = None
+
+
+class SealingPending(DualSignError):
+    """Asked to seal now a session whose sealing waits (``Waiting``)."""
+
+    code = "sealing_pending"
+    http_status = 409
+    title = "Sealing waits"
+
+    def __init__(self, waiting: Waiting, now: dt.datetime) -> None:
+        super().__init__(f"session {waiting.session_id} is not sealed yet: {waiting.reason}")
+        self.retry_after_s = (
+            max(1, round((waiting.until - now).total_seconds())) if waiting.until is not None else None
+        )
+
+    def extra(self) -> dict[str, object]:
+        return {"retry_after_s": self.retry_after_s} if self.retry_after_s is not None else {}
+
+
+def _before_sealing(uow: UnitOfWork, svc: SealServices, session: SigningSession) -> list[Event] | Waiting:
+    """The steps before the seal, in order: close a recording the page left open (once the grace period
+    has passed), have the closed recording re-checked (``post_hoc``, when on), run the quality check.
+
+    ``Waiting`` when a step is not done, after committing what it takes: within the grace period the seal
+    job is set for its end; a recording to re-check is handed to the ``analyse_recording`` job (with the
+    event that closed it here, if any), which queues the seal when it has recorded its result.
     """
     now = svc.clock.now()
     try:
         events = close_for_sealing(session, now, svc.recording_grace, svc.blobs)
     except RecordingPending as pending:
-        enqueue_sealing_at(uow, pending.until, session.id)
+        enqueue_sealing(uow, pending.until, session.id)
         uow.commit()
-        raise NotYet(str(pending), pending.until) from None
+        return Waiting(session.id, "the page may still upload the end of the recording", pending.until)
     if svc.post_hoc and post_hoc.wanted(session):
-        if events:
-            persist(uow, session, events)
+        persist(uow, session, events)
         enqueue_analysis(uow, now, session.id)
-        enqueue_sealing_at(uow, now + ANALYSIS_WAIT, session.id)
         uow.commit()
-        raise NotYet(f"session {session.id}: the recording is being re-checked", now + ANALYSIS_WAIT)
+        return Waiting(session.id, "the recording is being re-checked")
     if qc.evaluated_at(session) is None:
         events.append(session.record_qc(now, qc.evaluate(session).to_payload()))
     return events
@@ -110,12 +128,14 @@ def _fail(
 ) -> NoReturn:
     """Record why sealing failed and queue its durable retry, in one transaction; then raise."""
     persist(uow, session, [session.record_sealing_failure(now, reason=reason)])
-    enqueue_sealing(uow, now, session.id, Backoff())
+    enqueue_sealing(uow, now + Backoff().delay(1), session.id)
     uow.commit()
     raise SealingFailed(f"session {session.id} was not sealed: {reason}") from exc
 
 
-def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal:
+def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal | Waiting:
+    """Seal an ended session once the steps before it are done (``_before_sealing``), or say what it
+    waits for. The manifest lists every artifact's SM3 as recorded when it was stored."""
     with uow:
         existing = uow.seals.get(session_id)
         if existing is not None:
@@ -124,24 +144,13 @@ def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal:
         if session.current_state not in ENDED_STATES:
             raise IllegalTransition(session.current_state.value, EventKind.EVIDENCE_SEALED.value)
         before = _before_sealing(uow, svc, session)
+        if isinstance(before, Waiting):
+            return before
         if before:
             persist(uow, session, before)
         events = list(uow.events.list(session_id))
         records = _records(events)
-        artifacts = []
-        for a in uow.artifacts.list(session_id):
-            data = svc.blobs.get(a.sha256)
-            artifacts.append(
-                {
-                    "role": a.role,
-                    "name": a.name,
-                    "sha256": a.sha256,
-                    "sm3": sm3_hex(data),
-                    "size": a.size,
-                    "media_type": a.media_type,
-                }
-            )
-        artifacts.sort(key=lambda x: (x["role"], x["sha256"]))
+        artifacts = manifest_entries(uow.artifacts.list(session_id), events, svc.blobs)
         leaves = [event_leaf(r) for r in records] + [artifact_leaf(a) for a in artifacts]
         merkle_root = merkle.root(leaves).hex()
         now = svc.clock.now()

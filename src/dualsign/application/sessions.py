@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dualsign.application.artifacts import Recorded, store_artifact
 from dualsign.application.callback_policy import CallbackPolicy
 from dualsign.application.evidence_log import persist, to_domain
 from dualsign.application.ports import BlobStore, Clock, IdFactory, PdfInspector, Placed, UnitOfWork
@@ -226,15 +226,8 @@ class SessionServices:
     time_zone: str = "Asia/Shanghai"  # sessions created without their own time_zone are in this one
 
 
-class _Recorded(Protocol):
-    @property
-    def kind(self) -> str: ...
-    @property
-    def payload(self) -> Mapping[str, Any]: ...
-
-
 def artifacts_in_order(
-    artifacts: Iterable[Artifact], events: Iterable[_Recorded], role: str
+    artifacts: Iterable[Artifact], events: Iterable[Recorded], role: str
 ) -> list[Artifact]:
     """A session's artifacts of one role in the order they were stored (their ``artifact_stored`` events;
     rows of one upload share a timestamp, so the event log is the order)."""
@@ -349,30 +342,20 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
     with uow:
         uow.sessions.add(record)
         for role, up, placed in uploads:
-            ref = blobs.put(up.data)
-            art = Artifact(
-                ids.new_id("art"),
-                record.id,
-                role,
-                up.filename[:255] or role,
-                ref.sha256,
-                ref.size,
-                up.media_type,
+            stored = store_artifact(
+                uow,
+                blobs,
+                ids.new_id,
+                session,
                 now,
+                up.data,
+                role=role,
+                name=up.filename,
+                media_type=up.media_type,
+                placements=placed,
             )
-            uow.artifacts.add(art)
-            artifacts.append(art)
-            events.append(
-                session.store_artifact(
-                    now,
-                    role=role,
-                    sha256=ref.sha256,
-                    sm3=ref.sm3,
-                    size=ref.size,
-                    media_type=up.media_type,
-                    placements=placed,
-                )
-            )
+            artifacts.append(stored.artifact)
+            events.append(stored.event)
         persist(uow, session, events)
         uow.commit()
     token = links.token(record.id, record.expires_at)

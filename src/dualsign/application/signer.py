@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from dualsign.application.answering import Renderer, answer_and_continue, ask_next
+from dualsign.application.artifacts import store_artifact
 from dualsign.application.evidence_log import persist
 from dualsign.application.ports import BlobStore, Clock, UnitOfWork
 from dualsign.application.prompts import render_prompt
-from dualsign.application.records import Artifact, SessionRecord
+from dualsign.application.records import SessionRecord
 from dualsign.application.sessions import load_aggregate
 from dualsign.application.signer_links import SignerLinks
 from dualsign.application.speech import (
@@ -239,31 +240,20 @@ def submit_spoken_answer(
         events: list[Event] = []
         evidence: dict[str, Any] = {"input": "speech"}
         if captured.outcome == "speech" and len(captured.audio):
-            ref = svc.blobs.put(to_wav(captured.audio))
-            uow.artifacts.add(
-                Artifact(
-                    svc.ids("art"),
-                    s.id,
-                    "answer_audio",
-                    f"{s.current_question.id if s.current_question else 'answer'}-{now:%H%M%S%f}.wav",
-                    ref.sha256,
-                    ref.size,
-                    "audio/wav",
-                    now,
-                )
+            stored = store_artifact(
+                uow,
+                svc.blobs,
+                svc.ids,
+                s,
+                now,
+                to_wav(captured.audio),
+                role="answer_audio",
+                name=f"{s.current_question.id if s.current_question else 'answer'}-{now:%H%M%S%f}.wav",
+                media_type="audio/wav",
             )
-            events.append(
-                s.store_artifact(
-                    now,
-                    role="answer_audio",
-                    sha256=ref.sha256,
-                    sm3=ref.sm3,
-                    size=ref.size,
-                    media_type="audio/wav",
-                )
-            )
+            events.append(stored.event)
             evidence.update(
-                audio_sha256=ref.sha256,
+                audio_sha256=stored.sha256,
                 speech_start_ms=captured.speech_start_ms,
                 speech_end_ms=captured.speech_end_ms,
                 endpoint_wait_ms=captured.waited_ms,

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dualsign.application.answering import Renderer, ask_next
+from dualsign.application.artifacts import store_artifact
 from dualsign.application.evidence_log import persist
 from dualsign.application.ports import UnitOfWork
-from dualsign.application.records import Artifact
 from dualsign.application.sessions import load_aggregate
 from dualsign.application.signer import SignerServices, SignerView, act, load_open
 from dualsign.application.vision import LiveMonitor, reference_embedding, verify_identity
@@ -36,16 +36,18 @@ def _vision(svc: SignerServices) -> VisionEngines:
 def _snapshot(
     uow: UnitOfWork, svc: SignerServices, s: SigningSession, now: datetime, image: Image, role: str
 ) -> tuple[str, Event]:
-    jpeg = encode_jpeg(image)
-    ref = svc.blobs.put(jpeg)
-    uow.artifacts.add(
-        Artifact(
-            svc.ids("art"), s.id, role, f"{role}-{now:%H%M%S%f}.jpg", ref.sha256, ref.size, "image/jpeg", now
-        )
+    stored = store_artifact(
+        uow,
+        svc.blobs,
+        svc.ids,
+        s,
+        now,
+        encode_jpeg(image),
+        role=role,
+        name=f"{role}-{now:%H%M%S%f}.jpg",
+        media_type="image/jpeg",
     )
-    return ref.sha256, s.store_artifact(
-        now, role=role, sha256=ref.sha256, sm3=ref.sm3, size=ref.size, media_type="image/jpeg"
-    )
+    return stored.sha256, stored.event
 
 
 def signer_reference(uow: UnitOfWork, svc: SignerServices, s: SigningSession) -> Embedding:

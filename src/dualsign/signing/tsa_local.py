@@ -1,29 +1,34 @@
 """The built-in RFC 3161 timestamp authority of the embedded default — self-attested, and named so.
 
-Genuine RFC 3161 tokens (pyHanko's ``DummyTimeStamper`` does the protocol), signed by the platform's own
-TSA certificate at the current time. Anyone can check them (``openssl ts -verify``), but they prove only
-what the platform says: production configures a trusted external TSA.
+Genuine RFC 3161 tokens, signed by the platform's own TSA certificate at the platform clock's time.
+Anyone can check them (``openssl ts -verify``), but they prove only what the platform says: production
+configures a trusted external TSA.
+
+``LocalTimeStamper`` is a pyHanko ``TimeStamper`` (so PAdES signatures and document timestamps use it
+as they use an HTTP TSA) whose transport answers the request itself. It builds the token with asn1crypto
+and signs it with cryptography rather than subclassing pyHanko's test responder ``DummyTimeStamper``:
+that one offers the two things this TSA needs — its own policy OID and a key parsed once — only by
+overriding private methods (``_build_tst_info``, ``_sign_tst_info``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import secrets
 from datetime import UTC, datetime
 
-from asn1crypto import cms, core, tsp
-from asn1crypto import keys as asn1_keys
+from asn1crypto import algos, cms, core, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
-from pyhanko.sign import general
-from pyhanko.sign.general import simple_cms_attribute
-from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko.sign.general import as_signing_certificate, simple_cms_attribute
+from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko.sign.timestamps.common_utils import get_nonce
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-_NO_KEY = asn1_keys.PrivateKeyInfo()  # LocalTimeStamper signs with its loaded key, never this one
+from dualsign.signing.rfc3161 import timestamp_token
+
 # The TSA policy of the self-attested local TSA: a private OID under the UUID arc 2.25 (ITU-T X.667),
 # from UUID a7e2383e-a34b-467e-a461-a2dfdece0f9b, so no registration is needed and no one else's arc is
 # used. It means "DualSign local TSA, self-attested: the platform's own statement of time". Tokens made
@@ -31,43 +36,80 @@ _NO_KEY = asn1_keys.PrivateKeyInfo()  # LocalTimeStamper signs with its loaded k
 SELF_ATTESTED_POLICY = "2.25.223155675163730761136055168213189529499"
 
 
-class LocalTimeStamper(DummyTimeStamper):
-    """pyHanko's RFC 3161 responder, signing with a key parsed once (pyHanko parses the DER key on every
-    token: ~30 ms for RSA, the largest single cost of a signature)."""
+class LocalTimeStamper(TimeStamper):
+    """The platform's RFC 3161 responder at the time ``at``, signing with a key parsed once (parsing the
+    DER key for every token costs ~30 ms for RSA, the largest single cost of a signature)."""
 
-    def __init__(self, cert: asn1_x509.Certificate, key: rsa.RSAPrivateKey, fixed_dt: datetime) -> None:
-        super().__init__(tsa_cert=cert, tsa_key=_NO_KEY, fixed_dt=fixed_dt)
-        self._loaded = key
+    def __init__(self, cert: asn1_x509.Certificate, key: rsa.RSAPrivateKey, at: datetime) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.tsa_cert, self._key, self.at = cert, key, at
 
-    def _build_tst_info(
-        self, message_imprint: tsp.MessageImprint, dt: datetime, req: tsp.TimeStampReq
-    ) -> tsp.TSTInfo:
-        info = super()._build_tst_info(message_imprint, dt, req)
-        info["policy"] = tsp.ObjectIdentifier(SELF_ATTESTED_POLICY)
-        return info
-
-    def _sign_tst_info(
-        self, tst_info_data: bytes, md_algorithm: str, dt: datetime
-    ) -> tuple[bytes, cms.CMSAttributes]:
-        digest = hashlib.new(md_algorithm, tst_info_data).digest()
+    def respond(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        """A granted answer to ``req``: a TSTInfo under the self-attested policy, signed (RFC 5652
+        SignedData with the RFC 3161 / RFC 2634 signed attributes, PKCS #1 v1.5)."""
+        imprint: tsp.MessageImprint = req["message_imprint"]
+        md_algorithm = imprint["hash_algorithm"]["algorithm"].native
+        info = {
+            "version": "v1",
+            "policy": tsp.ObjectIdentifier(SELF_ATTESTED_POLICY),
+            "message_imprint": imprint,
+            "serial_number": get_nonce(),  # type: ignore[no-untyped-call]
+            "gen_time": self.at,
+            "tsa": asn1_x509.GeneralName(name="directory_name", value=self.tsa_cert.subject),
+        }
+        if req["nonce"].native is not None:
+            info["nonce"] = req["nonce"]
+        content = tsp.TSTInfo(info).dump()
+        hash_algorithm = get_pyca_cryptography_hash(md_algorithm)
         signed_attrs = cms.CMSAttributes(
             [
+                simple_cms_attribute("content_type", "tst_info"),  # type: ignore[no-untyped-call]
                 simple_cms_attribute(  # type: ignore[no-untyped-call]
-                    "content_type", "tst_info"
+                    "signing_time", cms.Time({"utc_time": core.UTCTime(self.at)})
                 ),
                 simple_cms_attribute(  # type: ignore[no-untyped-call]
-                    "signing_time", cms.Time({"utc_time": core.UTCTime(dt)})
+                    "signing_certificate", as_signing_certificate(self.tsa_cert)
                 ),
                 simple_cms_attribute(  # type: ignore[no-untyped-call]
-                    "signing_certificate", general.as_signing_certificate(self.tsa_cert)
-                ),
-                simple_cms_attribute(  # type: ignore[no-untyped-call]
-                    "message_digest", digest
+                    "message_digest", hashlib.new(md_algorithm, content).digest()
                 ),
             ]
         )
-        algorithm = get_pyca_cryptography_hash(md_algorithm.upper())
-        return self._loaded.sign(signed_attrs.dump(), PKCS1v15(), algorithm), signed_attrs
+        digest_algorithm = algos.DigestAlgorithm({"algorithm": md_algorithm})
+        signer = cms.SignerInfo(
+            {
+                "version": "v1",
+                "sid": cms.SignerIdentifier(
+                    {
+                        "issuer_and_serial_number": cms.IssuerAndSerialNumber(
+                            {"issuer": self.tsa_cert.issuer, "serial_number": self.tsa_cert.serial_number}
+                        )
+                    }
+                ),
+                "digest_algorithm": digest_algorithm,
+                "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15"}),
+                "signed_attrs": signed_attrs,
+                "signature": self._key.sign(signed_attrs.dump(), PKCS1v15(), hash_algorithm),
+            }
+        )
+        signed_data = cms.SignedData(
+            {
+                "version": "v3",  # for the EncapsulatedContentInfo
+                "digest_algorithms": cms.DigestAlgorithms((digest_algorithm,)),
+                "encap_content_info": cms.EncapsulatedContentInfo(
+                    {"content_type": cms.ContentType("tst_info"), "content": cms.ParsableOctetString(content)}
+                ),
+                "certificates": [self.tsa_cert],
+                "signer_infos": [signer],
+            }
+        )
+        token = cms.ContentInfo({"content_type": cms.ContentType("signed_data"), "content": signed_data})
+        granted = tsp.PKIStatusInfo({"status": tsp.PKIStatus("granted")})
+        return tsp.TimeStampResp({"status": granted, "time_stamp_token": token})
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        """pyHanko's transport hook: the answer is made here, at once."""
+        return self.respond(req)
 
 
 class InsecureLocalTSA:
@@ -83,7 +125,7 @@ class InsecureLocalTSA:
         self._clock = clock
         self._rsa = key
 
-    def pdf_timestamper(self) -> DummyTimeStamper:
+    def pdf_timestamper(self) -> LocalTimeStamper:
         """The same TSA for PAdES signatures and document timestamps, at the platform clock's time."""
         now = self._clock.now() if self._clock is not None else datetime.now(UTC)  # type: ignore[attr-defined]
         return LocalTimeStamper(self._cert, self._rsa, now)
@@ -91,19 +133,5 @@ class InsecureLocalTSA:
     def timestamp(self, data: bytes) -> bytes:
         """A TimeStampToken (DER) over SHA-256(data)."""
         stamper = self.pdf_timestamper()
-        request = tsp.TimeStampReq(
-            {
-                "version": 1,
-                "message_imprint": {
-                    "hash_algorithm": {"algorithm": "sha256"},
-                    "hashed_message": hashlib.sha256(data).digest(),
-                },
-                "nonce": secrets.randbits(63),
-                "cert_req": True,
-            }
-        )
-        response = stamper.request_tsa_response(request)
-        if response["status"]["status"].native != "granted":
-            raise RuntimeError(f"the local TSA refused: {response['status'].native}")
-        token: bytes = response["time_stamp_token"].dump()
+        token: bytes = timestamp_token(stamper, data, stamper.respond, self.name).dump()
         return token

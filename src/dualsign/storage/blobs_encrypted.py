@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from dualsign.application.records import BlobRef
 from dualsign.domain.errors import DualSignError
-from dualsign_verify.records import sm3_hex
+from dualsign_verify.records import digests
 
 MAGIC = b"DSE1"
 KEY_ID_BYTES = 16
@@ -115,10 +115,10 @@ class EncryptingBlobStore:
         return head + cipher.encrypt(nonce, data, bytes.fromhex(sha256))
 
     def put(self, data: bytes) -> BlobRef:
-        digest = hashlib.sha256(data).hexdigest()
-        ref = BlobRef(digest, len(data), sm3_hex(data))
-        if not self.inner.exists(digest):
-            self.inner.put_named(digest, self._seal(digest, data))
+        d = digests(data)
+        ref = BlobRef(d.sha256, len(data), d.sm3)
+        if not self.inner.exists(d.sha256):
+            self.inner.put_named(d.sha256, self._seal(d.sha256, data))
         return ref
 
     def get(self, sha256: str) -> bytes:

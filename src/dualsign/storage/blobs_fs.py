@@ -7,7 +7,6 @@ blob or nothing. Storing the same bytes twice stores them once.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from dualsign.application.records import BlobRef
 from dualsign.domain.errors import NotFound
-from dualsign_verify.records import sm3_hex
+from dualsign_verify.records import digests
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
@@ -33,11 +32,11 @@ class FileBlobStore:
         return self.root / "sha256" / sha256[:2] / sha256[2:4] / sha256
 
     def put(self, data: bytes) -> BlobRef:
-        digest = hashlib.sha256(data).hexdigest()
-        path = self._path(digest)
+        d = digests(data)
+        path = self._path(d.sha256)
         if not (path.exists() and path.stat().st_size == len(data)):
-            self.put_named(digest, data)
-        return BlobRef(digest, len(data), sm3_hex(data))
+            self.put_named(d.sha256, data)
+        return BlobRef(d.sha256, len(data), d.sm3)
 
     def put_named(self, sha256: str, stored: bytes) -> None:
         """Write ``stored`` as the blob named ``sha256`` (atomically; an existing one is replaced)."""

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from dualsign.application.records import BlobRef
 from dualsign.domain.errors import NotFound
-from dualsign_verify.records import sm3_hex
+from dualsign_verify.records import digests
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _MISSING = {"404", "NoSuchKey", "NotFound"}
@@ -61,10 +61,10 @@ class S3BlobStore:
         return f"{self.prefix}sha256/{sha256}"
 
     def put(self, data: bytes) -> BlobRef:
-        digest = hashlib.sha256(data).hexdigest()
-        ref = BlobRef(digest, len(data), sm3_hex(data))
-        if not self.exists(digest):
-            self.put_named(digest, data)
+        d = digests(data)
+        ref = BlobRef(d.sha256, len(data), d.sm3)
+        if not self.exists(d.sha256):
+            self.put_named(d.sha256, data)
         return ref
 
     def put_named(self, sha256: str, stored: bytes) -> None:

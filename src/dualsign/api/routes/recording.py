@@ -21,14 +21,6 @@ from dualsign.application import recording
 router = APIRouter(prefix="/signer/v1/recording", tags=["signer"])
 
 
-class ChunkAck(BaseModel):
-    segment: int
-    index: int
-    sha256: str
-    size: int
-    duplicate: bool
-
-
 class FinishRecording(BaseModel):
     segments: dict[int, Annotated[int, Field(ge=0, le=100_000)]] = Field(
         description="segment number → how many chunks the page recorded in it"
@@ -46,7 +38,7 @@ async def put_chunk(
     x_content_sha256: Annotated[str, Header(min_length=64, max_length=64)],
     x_chunk_started_ms: Annotated[int, Header(ge=0)] = 0,
     x_chunk_ended_ms: Annotated[int, Header(ge=0)] = 0,
-) -> ChunkAck:
+) -> recording.ChunkAck:
     data = await request.body()
     ack = await run_in_threadpool(
         recording.upload_chunk,
@@ -62,7 +54,7 @@ async def put_chunk(
     )
     if ack.duplicate:
         response.status_code = status.HTTP_200_OK
-    return ChunkAck(**ack.__dict__)
+    return ack
 
 
 @router.get("", name="signer_recording_status")

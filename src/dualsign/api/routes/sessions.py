@@ -20,7 +20,7 @@ from dualsign.api.schemas import (
     SessionOut,
 )
 from dualsign.application.retention import RetentionView, delete_evidence, retention_of, set_hold
-from dualsign.application.sealing import export_bundle, seal_session
+from dualsign.application.sealing import SealingPending, Waiting, export_bundle, seal_session
 from dualsign.application.sessions import (
     NewSession,
     Upload,
@@ -166,9 +166,12 @@ def webhooks(session_id: str, tenant: TenantId, c: ContainerDep) -> list[dict[st
 
 @router.post("/{session_id}/seal", name="seal_session")
 def seal(session_id: str, tenant: TenantId, c: ContainerDep) -> SealOut:
-    """Seal the evidence of an ended session (done automatically when it ends; this retries)."""
+    """Seal the evidence of an ended session (done automatically when it ends; this retries). 409
+    ``sealing_pending`` while sealing waits for the recording (with Retry-After when its end is known)."""
     get_session(c.new_uow(), tenant, session_id)  # 404 for another tenant's id
     sealed = seal_session(c.new_uow(), c.seal_services, session_id)
+    if isinstance(sealed, Waiting):
+        raise SealingPending(sealed, c.clock.now())
     return SealOut(
         manifest_sha256=sealed.manifest_sha256,
         log_index=sealed.log_index,
