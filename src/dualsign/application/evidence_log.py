@@ -94,7 +94,9 @@ def _advance_snapshot(uow: UnitOfWork, session_id: str, stored: Sequence[StoredE
     first = stored[0]
     if snapshot is None or (snapshot.seq, snapshot.sha256) != (first.seq - 1, first.prev):
         return
-    snapshot.session.extend(_read_back(e) for e in stored)  # an error here leaves it forgotten
+    # an event that does not fold as it will be read back fails the command here (the snapshot is then
+    # forgotten), not the session's next replay
+    snapshot.session.extend(_read_back(e) for e in stored)
     uow.snapshots.put(replace(snapshot, seq=stored[-1].seq, sha256=stored[-1].sha256))
 
 
@@ -114,7 +116,7 @@ def kept_session(uow: UnitOfWork, session_id: str) -> SigningSession | None:
     tail = uow.events.since(session_id, snapshot.seq)
     if not tail or tail[0].sha256 != snapshot.sha256:
         return None
-    snapshot.session.extend(to_domain(tail[1:]))  # an error here leaves it forgotten
+    snapshot.session.extend(to_domain(tail[1:]))  # an error here leaves it forgotten, as taken
     return keep_snapshot(uow, snapshot.session, tail[-1])
 
 
