@@ -93,8 +93,14 @@ def _manifest(c: Container, seal: Seal) -> dict[str, Any]:
     return manifest
 
 
+def _exported(c: Container, tenant_id: str, sid: str) -> bytes:
+    out = io.BytesIO()
+    export_bundle(c.new_uow(), c.seal_services, tenant_id, sid, out)
+    return out.getvalue()
+
+
 def _verified(c: Container, tenant_id: str, sid: str) -> dict[int, Any]:
-    bundle = export_bundle(c.new_uow(), c.seal_services, tenant_id, sid)
+    bundle = _exported(c, tenant_id, sid)
     report = verify(read_bundle(bundle), platform_trust(c.evidence_keys, c.tsa), sm3=True)
     assert report.verdict is Status.PASSED, report.to_dict()
     return {s.number: s for s in report.steps}
@@ -205,7 +211,7 @@ def test_the_signers_artifacts_carry_their_sm3_into_a_bundle_that_verifies(
     with c.new_uow() as u:
         seal = u.seals.get(sid)
     assert seal is not None  # sealed when the recording closed (post-hoc analysis off)
-    bundle = export_bundle(c.new_uow(), c.seal_services, _tenant_of(c, sid), sid)
+    bundle = _exported(c, _tenant_of(c, sid), sid)
     with zipfile.ZipFile(io.BytesIO(bundle)) as z:
         manifest = json.loads(z.read("manifest.json"))
     assert {a["sha256"]: a["sm3"] for a in manifest["artifacts"]} == {p["sha256"]: p["sm3"] for p in stored}

@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import tracemalloc
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dualsign.api.app import create_app
-from dualsign.application.sealing import platform_trust
+from dualsign.application import recording
+from dualsign.application.sealing import export_bundle, platform_trust, seal_session
+from dualsign.application.sessions import cancel_session
+from dualsign.application.template_catalog import publish_template
+from dualsign.application.tenants import create_tenant
 from dualsign.container import Container
 from dualsign_verify.bundle import MalformedBundle, read_bundle
 from dualsign_verify.canonical import canonical_json
@@ -26,6 +31,7 @@ from dualsign_verify.trust import TrustPolicy, anchor_of, parse_policy
 from dualsign_verify.verifier import Status, verify
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import create, tenant_headers
+from tests.integration.test_session_snapshots import FAKES, Signer, template
 
 VERIFY = [sys.executable, "-m", "dualsign_verify.cli"]
 
@@ -497,3 +503,38 @@ def test_log_checkpoints_and_consistency_for_witnesses(tmp_path: Path) -> None:
         )
         assert client.get("/log/consistency", params={"old": 3, "new": 9}).status_code == 422
     c.close()
+
+
+def test_a_bundle_is_written_and_sent_without_holding_it_in_memory(tmp_path: Path) -> None:
+    """The export writes one member at a time to a file the API sends from: exporting a 24 MB recording
+    holds about one chunk, not the bundle (before: the whole zip in memory, twice at the end)."""
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    c = make_container(tmp_path, db, FixedClock(), DUALSIGN_POST_HOC="false", **FAKES)
+    tenant, key = create_tenant(c.new_uow(), c.clock, c.ids, "Example Life")
+    publish_template(c.new_uow(), c.clock, c.ids, tenant.id, template(2))
+    s = Signer(c, tenant.id)
+    megabyte = 1024 * 1024
+    for i in range(24):
+        s.chunk(c, i, megabyte)
+    cancel_session(c.new_uow(), c.clock, tenant.id, s.sid, "test")
+    recording.finish(c.new_uow(), c.signer_services, s.token, {0: 24})
+    seal_session(c.new_uow(), c.seal_services, s.sid)  # sealed already, when the recording closed
+    with TestClient(create_app(c)) as client:
+        r = client.get(f"/v1/sessions/{s.sid}/bundle", headers={"Authorization": f"Bearer {key.secret}"})
+        assert r.status_code == 200 and int(r.headers["content-length"]) == len(r.content)
+        assert len(r.content) > 24 * megabyte
+        report = verify(read_bundle(r.content), platform_trust(c.evidence_keys, c.tsa))
+        assert report.verdict.value == "PASSED", report.to_dict()
+        path = tmp_path / "bundle.zip"
+        tracemalloc.start()
+        with path.open("wb") as out:
+            export_bundle(c.new_uow(), c.seal_services, tenant.id, s.sid, out)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    c.close()
+    assert path.stat().st_size > 24 * megabyte
+    assert peak < 8 * megabyte, f"exporting a {path.stat().st_size // megabyte} MB bundle held {peak} bytes"
+    with zipfile.ZipFile(path) as z, zipfile.ZipFile(io.BytesIO(r.content)) as sent:
+        assert z.namelist() == sent.namelist()
+        same = [n for n in z.namelist() if z.read(n) == sent.read(n)]
+        assert same == [n for n in z.namelist() if n != "export.sig"]  # ECDSA signs anew each time

@@ -1,5 +1,6 @@
 """Two API processes on one database and one blob store: a signer's live channel drops on the first and
-reconnects to the second, which carries on from the stored state (the re-ask included)."""
+reconnects to the second, which carries on from the stored state (the re-ask included); back on the
+first, what the second stored is there too."""
 
 from __future__ import annotations
 
@@ -50,6 +51,10 @@ def test_a_live_channel_reconnects_to_another_process_and_goes_on(tmp_path: Path
             assert verdict["verdict"] == "ACCEPT"
             verdict, state = speak(ws, utterance)
             assert state["state"] == "document_review"
+        # and back to the first process, which kept the session as it was when its channel dropped
+        with one.websocket_connect(f"/signer/v1/live?token={token}") as ws:
+            first = ws.receive_json()
+            assert first["type"] == "state" and first["state"] == "document_review"
         events = one.get(f"/v1/sessions/{sid}/events", headers=headers).json()
     a.close()
     b.close()

@@ -3,17 +3,23 @@
 Each stored event is the canonical record ``{kind, version, seq, time, payload, prev}`` of the evidence
 format (``dualsign_verify.records``) with its SHA-256 and SM3 digests; ``prev`` links it to the one
 before. The session row's status follows the aggregate's state in the same unit of work.
+
+The session's snapshot (``ports.SnapshotStore``) is the fold of its stored events as they are read back;
+appending advances it, and ``kept_session`` catches it up with what other processes stored since, so a
+command costs the same at the 10th event and the 1000th.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from dualsign.application.jobs import enqueue_sealing
 from dualsign.application.ports import UnitOfWork
-from dualsign.application.records import StoredEvent
+from dualsign.application.records import SessionSnapshot, StoredEvent
 from dualsign.application.webhooks import enqueue_milestones
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import EventKind
@@ -71,7 +77,47 @@ def persist(uow: UnitOfWork, session: SigningSession, events: Sequence[Event]) -
     ending = next((e for e in events if e.kind in ENDING_EVENTS), None)
     if ending is not None:  # the seal too: a crash right after this commit still gets the session sealed
         enqueue_sealing(uow, ending.at, session.id)
+    _advance_snapshot(uow, session.id, stored)
     return stored
+
+
+def _read_back(e: StoredEvent) -> Event:
+    """An appended event as a later read of the chain will give it (JSON payload, UTC time)."""
+    return Event(EventKind(e.kind), e.at.astimezone(UTC), json.loads(json.dumps(e.payload)))
+
+
+def _advance_snapshot(uow: UnitOfWork, session_id: str, stored: Sequence[StoredEvent]) -> None:
+    """Fold the appended events into the session's snapshot when it is at the event they follow (it
+    is then ahead of the database until the commit; a rollback shows at the next load, as a chain it
+    is not a prefix of). Any other snapshot is forgotten."""
+    snapshot = uow.snapshots.take(session_id)
+    first = stored[0]
+    if snapshot is None or (snapshot.seq, snapshot.sha256) != (first.seq - 1, first.prev):
+        return
+    # an event that does not fold as it will be read back fails the command here (the snapshot is then
+    # forgotten), not the session's next replay
+    snapshot.session.extend(_read_back(e) for e in stored)
+    uow.snapshots.put(replace(snapshot, seq=stored[-1].seq, sha256=stored[-1].sha256))
+
+
+def keep_snapshot(uow: UnitOfWork, session: SigningSession, head: StoredEvent) -> SigningSession:
+    """Keep ``session``, rebuilt from the stored chain up to ``head``; returns a copy for the caller."""
+    uow.snapshots.put(SessionSnapshot(session, head.seq, head.sha256))
+    return session.clone()
+
+
+def kept_session(uow: UnitOfWork, session_id: str) -> SigningSession | None:
+    """The session from its snapshot, caught up with the events stored since (by this process or
+    another); None when no snapshot is kept or the stored chain does not continue it (a rolled-back
+    append, another writer's chain). Called with the session locked."""
+    snapshot = uow.snapshots.take(session_id)
+    if snapshot is None:
+        return None
+    tail = uow.events.since(session_id, snapshot.seq)
+    if not tail or tail[0].sha256 != snapshot.sha256:
+        return None
+    snapshot.session.extend(to_domain(tail[1:]))  # an error here leaves it forgotten, as taken
+    return keep_snapshot(uow, snapshot.session, tail[-1])
 
 
 def stored_record(e: StoredEvent) -> dict[str, Any]:

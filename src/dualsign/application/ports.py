@@ -24,6 +24,7 @@ from dualsign.application.records import (
     Seal,
     SessionFilter,
     SessionRecord,
+    SessionSnapshot,
     StoredEvent,
     TemplateVersion,
     Tenant,
@@ -93,6 +94,24 @@ class EventRepository(Protocol):
     def append(self, event: StoredEvent) -> None: ...
     def list(self, session_id: str) -> Sequence[StoredEvent]: ...
     def last(self, session_id: str) -> StoredEvent | None: ...
+    def since(self, session_id: str, seq: int) -> Sequence[StoredEvent]:
+        """The session's events numbered ``seq`` and after, in order."""
+        ...
+
+
+class SnapshotStore(Protocol):
+    """Session aggregates kept in this process's memory between commands, so that a command does not
+    replay a long session from its first event (``sessions.load_aggregate``). A snapshot is only a
+    starting point: it is used after the stored chain shows it as its prefix, and whoever takes one
+    owns it until it is put back."""
+
+    def take(self, session_id: str) -> SessionSnapshot | None:
+        """Remove and return the session's snapshot (None when none is kept)."""
+        ...
+
+    def put(self, snapshot: SessionSnapshot) -> None:
+        """Keep ``snapshot``; the store may forget the least recently used ones."""
+        ...
 
 
 class ReviewerRepository(Protocol):
@@ -200,6 +219,8 @@ class UnitOfWork(Protocol):
     def reviewers(self) -> ReviewerRepository: ...
     @property
     def prompt_audio(self) -> PromptAudioOwners: ...
+    @property
+    def snapshots(self) -> SnapshotStore: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

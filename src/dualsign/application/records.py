@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dualsign.domain.session import SigningSession
+
 
 @dataclass(frozen=True)
 class Tenant:
@@ -92,6 +94,16 @@ class StoredEvent:
     prev: str
     sha256: str
     sm3: str | None
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """A session aggregate kept in memory: the fold of its stored events, as stored, up to event ``seq``
+    whose record digest is ``sha256`` (which, the chain being hashed, names every event before it)."""
+
+    session: SigningSession
+    seq: int
+    sha256: str
 
 
 @dataclass(frozen=True)

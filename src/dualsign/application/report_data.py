@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dualsign.application.ports import BlobStore, UnitOfWork
+from dualsign.application.ports import BlobStore
 from dualsign.application.records import Seal, SessionRecord
-from dualsign.application.sessions import load_aggregate
+from dualsign.domain.session import SigningSession
 from dualsign.domain.states import EventKind
 
 
@@ -72,17 +73,16 @@ def _identity(kind: EventKind, p: Any) -> dict[str, Any]:
 
 
 def gather(
-    uow: UnitOfWork,
+    session: SigningSession,
     blobs: BlobStore,
     record: SessionRecord,
     seal: Seal,
-    manifest: dict[str, Any],
+    manifest: Mapping[str, Any],
     tenant_name: str,
     timestamp_time: str,
     verify_url: str,
 ) -> ReportData:
-    """Everything the report shows, from the session's stored events (inside an open unit of work)."""
-    _, session = load_aggregate(uow, record.id)
+    """Everything the report shows, from the sealed session's events up to the seal."""
     events = session.events[: seal.chain_length]
     t = session.template
     questions: dict[str, dict[str, Any]] = {

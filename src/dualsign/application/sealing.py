@@ -13,11 +13,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import io
 import json
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, BinaryIO, NoReturn
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -231,41 +231,45 @@ Timestamp authority: {tsa} ({mode}). A self-attested timestamp is the platform's
 """
 
 
-def ensure_report(uow: UnitOfWork, svc: SealServices, session_id: str) -> str | None:
+def ensure_report(
+    uow: UnitOfWork, svc: SealServices, session_id: str, manifest: Mapping[str, Any] | None = None
+) -> str | None:
     """Render and sign the evidence report of a sealed session once, and keep it with the seal.
 
     Every later bundle of the session carries the same bytes. Run by the ``render_report`` job after
-    sealing, or by the first export if that comes sooner. Returns the report's blob digest.
+    sealing, or by the first export if that comes sooner (which passes the ``manifest`` it has read).
+    Returns the report's blob digest.
     """
     if svc.reports is None:
         return None
     with uow:
         seal = uow.seals.get(session_id)
-        record = uow.sessions.get(session_id)
-        if seal is None or record is None:
+        if seal is None or uow.sessions.get(session_id) is None:
             raise NotFound("sealed evidence of session", session_id)
         if seal.report_blob is not None:
             return seal.report_blob
+        record, session = load_aggregate(uow, session_id)
         tenant = uow.tenants.get(record.tenant_id)
         data = gather(
-            uow,
+            session,
             svc.blobs,
             record,
             seal,
-            json.loads(svc.blobs.get(seal.manifest_blob)),
+            manifest if manifest is not None else json.loads(svc.blobs.get(seal.manifest_blob)),
             tenant.name if tenant else record.tenant_id,
             iso_time(seal.sealed_at),
             f"{svc.public_url}/verify/manifests/{seal.manifest_sha256}",
         )
         blob = svc.blobs.put(svc.reports.make(data)).sha256
-        _, session = load_aggregate(uow, session_id)
         svc.blobs.retain(blob, retention_end(session, seal.sealed_at))
         uow.seals.set_report(session_id, blob)
         uow.commit()
         return blob
 
 
-def export_bundle(uow: UnitOfWork, svc: SealServices, tenant_id: str, session_id: str) -> bytes:
+def export_bundle(uow: UnitOfWork, svc: SealServices, tenant_id: str, session_id: str, out: BinaryIO) -> None:
+    """Write the evidence bundle (a zip) of a sealed session to ``out``, a seekable file opened for
+    writing, one member at a time: memory holds the largest member, never the whole bundle."""
     with uow:
         record = uow.sessions.get(session_id)
         if record is None or record.tenant_id != tenant_id:
@@ -276,15 +280,15 @@ def export_bundle(uow: UnitOfWork, svc: SealServices, tenant_id: str, session_id
         events = list(uow.events.list(session_id))[: seal.chain_length]
         artifacts = list(uow.artifacts.list(session_id))
         leaves = [bytes.fromhex(h) for h in uow.log.leaves()]
-    report_blob = ensure_report(uow, svc, session_id)
+    manifest = svc.blobs.get(seal.manifest_blob)
+    parsed = json.loads(manifest)
+    report_blob = ensure_report(uow, svc, session_id, parsed)
     report = svc.blobs.get(report_blob) if report_blob else None
     size = len(leaves)
     proof = merkle.inclusion_proof(leaves, seal.log_index)
     checkpoint = svc.keys.sign_checkpoint(LOG_ORIGIN, size, merkle.root(leaves))
-    manifest = svc.blobs.get(seal.manifest_blob)
     token = svc.blobs.get(seal.timestamp_blob)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("manifest.json", manifest)
         z.writestr("manifest.sig", svc.blobs.get(seal.signature_blob))
         z.writestr("manifest.tsr", token)
@@ -306,7 +310,6 @@ def export_bundle(uow: UnitOfWork, svc: SealServices, tenant_id: str, session_id
             json.dumps({"index": seal.log_index, "size": size, "proof": [p.hex() for p in proof]}),
         )
         z.writestr("log/key.json", svc.keys.log_key_json())
-        parsed = json.loads(manifest)
         readme = README.format(
             session_id=session_id,
             name=f"{session_id}.zip",
@@ -319,7 +322,6 @@ def export_bundle(uow: UnitOfWork, svc: SealServices, tenant_id: str, session_id
         statement = export_statement(manifest, members)
         z.writestr("export.json", statement)
         z.writestr("export.sig", svc.keys.sign_manifest(statement))
-    return buf.getvalue()
 
 
 def export_statement(manifest: bytes, members: dict[str, bytes]) -> bytes:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dualsign.application.artifacts import Recorded, store_artifact
 from dualsign.application.callback_policy import CallbackPolicy
-from dualsign.application.evidence_log import persist, to_domain
+from dualsign.application.evidence_log import keep_snapshot, kept_session, persist, to_domain
 from dualsign.application.ports import BlobStore, Clock, IdFactory, PdfInspector, Placed, UnitOfWork
 from dualsign.application.records import Artifact, SessionRecord, StoredEvent, TemplateVersion
 from dualsign.application.signer_links import SignerLinks
@@ -397,15 +397,23 @@ def _pinned_template(uow: UnitOfWork, record: SessionRecord) -> TemplateVersion:
 
 
 def load_aggregate(uow: UnitOfWork, session_id: str) -> tuple[SessionRecord, SigningSession]:
-    """Rebuild a session from its stored events (inside an open unit of work, which from here on
-    holds the session: another writer waits until this one commits or rolls back)."""
+    """The session as its stored events make it (inside an open unit of work, which from here on
+    holds the session: another writer waits until this one commits or rolls back).
+
+    Rebuilt from its snapshot and the events stored after it when this process keeps one that the
+    stored chain continues, else replayed from the first event; either way the caller gets its own
+    aggregate, and the work does not grow with the session's length."""
     uow.sessions.lock(session_id)
     record = uow.sessions.get(session_id)
     if record is None:
         raise NotFound("session", session_id)
+    session = kept_session(uow, session_id)
+    if session is not None:
+        return record, session
     version = _pinned_template(uow, record)
-    session = SigningSession.replay(record.id, template_of(version), to_domain(uow.events.list(session_id)))
-    return record, session
+    stored = uow.events.list(session_id)
+    session = SigningSession.replay(record.id, template_of(version), to_domain(stored))
+    return record, keep_snapshot(uow, session, stored[-1]) if stored else session
 
 
 def cancel_session(

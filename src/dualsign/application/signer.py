@@ -91,16 +91,14 @@ def load_open(
 
 def _prompt_audio(session: SigningSession) -> Sequence[Mapping[str, Any]]:
     prompt = session.next_prompt()
-    if prompt is None:
+    asked = session.last_asked  # the last question_asked event, however many chunks came after it
+    if prompt is None or asked is None:
         return []
-    for e in reversed(session.events):
-        if e.kind is EventKind.QUESTION_ASKED:
-            same = (
-                e.payload.get("question_id") == prompt.question_id
-                and e.payload.get("attempt") == prompt.attempt
-            )
-            return list(e.payload.get("audio") or []) if same else []
-    return []
+    same = (
+        asked.payload.get("question_id") == prompt.question_id
+        and asked.payload.get("attempt") == prompt.attempt
+    )
+    return list(asked.payload.get("audio") or []) if same else []
 
 
 Action = Callable[[SigningSession, datetime, Renderer | None], list[Event]]
@@ -142,7 +140,7 @@ def _view(record: SessionRecord, session: SigningSession, events: list[Event]) -
         _prompt_audio(session),
         events,
         session.template,
-        ending_reason(e.kind for e in session.events),
+        None if session.current_state.is_open else ending_reason(e.kind for e in session.events),
         session.sealed,
     )
 

@@ -7,8 +7,9 @@ is passed in by the caller; nothing here reads a clock, a file or the network.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -86,14 +87,34 @@ class SigningSession:
         self.ended_at: datetime | None = None  # when the session left the open states
         self.sealed = False  # evidence_sealed recorded: only AFTER_SEAL_EVENTS may follow
         self.variables: dict[str, str] = {}  # variable name → the words read aloud (from session_created)
+        self._chunks: dict[tuple[int, int], recording.Chunk] = {}  # the recording's, in arrival order
+        self._recording_closed = False
 
     # --- event folding -----------------------------------------------------------------------------
     @classmethod
     def replay(cls, session_id: str, template: Template, events: Iterable[Event]) -> SigningSession:
         session = cls(session_id, template)
-        for event in events:
-            session._apply(event)
+        session.extend(events)
         return session
+
+    def extend(self, events: Iterable[Event]) -> None:
+        """Fold events stored after those this aggregate was rebuilt from (a kept aggregate catching up
+        with its chain); commands add theirs through ``_emit``."""
+        for event in events:
+            self._apply(event)
+
+    def clone(self) -> SigningSession:
+        """An independent aggregate in the same state: events and the template are immutable and shared,
+        every container that folding changes is copied."""
+        other = copy.copy(self)
+        other.events = list(self.events)
+        other.progress = {k: replace(p, verdicts=list(p.verdicts)) for k, p in self.progress.items()}
+        other.pages_seen = {k: set(v) for k, v in self.pages_seen.items()}
+        other.page_counts = dict(self.page_counts)
+        other.signed_documents = list(self.signed_documents)
+        other.variables = dict(self.variables)
+        other._chunks = dict(self._chunks)
+        return other
 
     def _apply(self, event: Event) -> None:
         if self.state is None:
@@ -135,6 +156,11 @@ class SigningSession:
                 self.awaiting_playback = False
             case EventKind.MONITORING_WARNING:
                 self.warnings += 1
+            case EventKind.ARTIFACT_STORED if p.get("role") == recording.ROLE:
+                chunk = recording.Chunk.from_payload(p)
+                self._chunks[(chunk.segment, chunk.index)] = chunk
+            case EventKind.RECORDING_CLOSED:
+                self._recording_closed = True
             case EventKind.EVIDENCE_SEALED:
                 self.sealed = True
             case EventKind.DOCUMENT_VIEWED:
@@ -494,12 +520,11 @@ class SigningSession:
         ]
 
     def recording_chunks(self) -> dict[tuple[int, int], recording.Chunk]:
-        chunks = (recording.Chunk.from_payload(e.payload) for e in self.recording_chunk_events())
-        return {(c.segment, c.index): c for c in chunks}
+        return dict(self._chunks)
 
     @property
     def recording_closed(self) -> bool:
-        return any(e.kind is EventKind.RECORDING_CLOSED for e in self.events)
+        return self._recording_closed
 
     def recording_refusal(self) -> str | None:
         """Why no recording chunk may be stored now, or None when chunks are accepted."""
@@ -518,7 +543,7 @@ class SigningSession:
         refusal = self.recording_refusal()
         if refusal is not None:
             raise recording.RecordingClosed(refusal)
-        stored = self.recording_chunks().get((chunk.segment, chunk.index))
+        stored = self._chunks.get((chunk.segment, chunk.index))
         if stored is not None and stored.sha256 != chunk.sha256:
             raise recording.ChunkConflict(chunk.segment, chunk.index, stored.sha256, chunk.sha256)
         return stored is None

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from dualsign.storage.repositories import (
+    SessionSnapshots,
     SqlApiKeys,
     SqlArtifacts,
     SqlEvents,
@@ -57,8 +58,9 @@ def migrate(engine: Engine) -> None:
 class SqlUnitOfWork:
     """One database transaction per command. Leaving without ``commit()`` rolls back."""
 
-    def __init__(self, factory: sessionmaker[Session]) -> None:
+    def __init__(self, factory: sessionmaker[Session], snapshots: SessionSnapshots | None = None) -> None:
         self._factory = factory
+        self.snapshots = snapshots if snapshots is not None else SessionSnapshots()
 
     def __enter__(self) -> Self:
         self.db = self._factory()
@@ -92,8 +94,11 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: Engine) -> None:
+    """Units of work on one database; they share the session snapshots kept in this process."""
+
+    def __init__(self, engine: Engine, snapshots: SessionSnapshots | None = None) -> None:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.snapshots = snapshots if snapshots is not None else SessionSnapshots()
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions)
+        return SqlUnitOfWork(self._sessions, self.snapshots)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from dualsign.application.records import (
     Seal,
     SessionFilter,
     SessionRecord,
+    SessionSnapshot,
     StoredEvent,
     TemplateVersion,
     Tenant,
@@ -282,6 +284,28 @@ class SessionLocks:
 PROCESS_LOCKS = SessionLocks()
 
 
+class SessionSnapshots:
+    """Session aggregates kept in memory between units of work of one process (one database), at most
+    ``capacity`` of them, the least recently used forgotten first. A miss costs a full replay, never a
+    wrong answer: ``load_aggregate`` checks a snapshot against the stored chain before it uses it."""
+
+    def __init__(self, capacity: int = 64) -> None:
+        self.capacity = capacity
+        self._guard = threading.Lock()
+        self._kept: OrderedDict[str, SessionSnapshot] = OrderedDict()
+
+    def take(self, session_id: str) -> SessionSnapshot | None:
+        with self._guard:
+            return self._kept.pop(session_id, None)
+
+    def put(self, snapshot: SessionSnapshot) -> None:
+        with self._guard:
+            self._kept[snapshot.session.id] = snapshot
+            self._kept.move_to_end(snapshot.session.id)
+            while len(self._kept) > self.capacity:
+                self._kept.popitem(last=False)
+
+
 class SqlSessions:
     def __init__(self, db: Session, held: list[Any] | None = None) -> None:
         self.db = db
@@ -400,6 +424,14 @@ class SqlEvents:
             .limit(1)
         )
         return _event(row) if row else None
+
+    def since(self, session_id: str, seq: int) -> Sequence[StoredEvent]:
+        rows = self.db.scalars(
+            select(SessionEventRow)
+            .where(SessionEventRow.session_id == session_id, SessionEventRow.seq >= seq)
+            .order_by(SessionEventRow.seq)
+        )
+        return [_event(r) for r in rows]
 
 
 class SqlPromptCache:

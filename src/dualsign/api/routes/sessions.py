@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi.responses import StreamingResponse
 
 from dualsign.api.deps import ContainerDep, TenantId
 from dualsign.api.schemas import (
@@ -188,12 +192,30 @@ def seal(session_id: str, tenant: TenantId, c: ContainerDep) -> SealOut:
 )
 def bundle(session_id: str, tenant: TenantId, c: ContainerDep) -> Response:
     """The evidence bundle (zip) of a sealed session, verifiable offline with dualsign-verify."""
-    data = export_bundle(c.new_uow(), c.seal_services, tenant, session_id)
-    return Response(
-        data,
+    # written to a nameless file beside the blobs (not /tmp, often memory), then sent from it
+    out = tempfile.TemporaryFile(dir=c.settings.data_dir)  # noqa: SIM115 (_sent closes it once sent)
+    try:
+        export_bundle(c.new_uow(), c.seal_services, tenant, session_id, out)
+        size = out.seek(0, os.SEEK_END)
+    except BaseException:
+        out.close()
+        raise
+    return StreamingResponse(
+        _sent(out),
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{session_id}.zip"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{session_id}.zip"',
+            "Content-Length": str(size),
+        },
     )
+
+
+def _sent(f: BinaryIO, size: int = 1024 * 1024) -> Iterator[bytes]:
+    """The file from its start, ``size`` bytes at a time; closed once read (or dropped with the response)."""
+    with f:
+        f.seek(0)
+        while block := f.read(size):
+            yield block
 
 
 def _retention(view: RetentionView) -> RetentionOut:
