@@ -27,6 +27,7 @@ from dualsign.application.sessions import load_aggregate
 from dualsign.application.video_analysis import analyze_recording, reconcile
 from dualsign.application.vision import reference_embedding
 from dualsign.domain.errors import DualSignError
+from dualsign.domain.event_payloads import RecordingAnalysed, ReheardAnswerItem
 from dualsign.domain.recording_time import monitoring_totals, place_answers
 from dualsign.domain.session import SigningSession
 from dualsign.domain.states import EventKind
@@ -56,7 +57,7 @@ def wanted(session: SigningSession) -> bool:
 
 def analyse_recording(
     uow: UnitOfWork, svc: PostHocServices, session_id: str, *, last_attempt: bool = False
-) -> dict[str, Any] | None:
+) -> RecordingAnalysed | None:
     """Re-check the session's recording and record the result; returns it when it was recorded now
     (None: nothing to do). Sealing is queued again at once. On ``last_attempt`` an unexpected failure is
     recorded as the result."""
@@ -70,8 +71,8 @@ def analyse_recording(
     except Exception as exc:
         if not last_attempt:
             raise
-        result = {"answers": [], "unplaced_answers": [], "faces": None, "compute_s": 0.0}
-        result["errors"] = [f"analysis failed: {type(exc).__name__}: {exc}"[:300]]
+        failed = f"analysis failed: {type(exc).__name__}: {exc}"[:300]
+        result = {"answers": [], "unplaced_answers": [], "faces": None, "compute_s": 0.0, "errors": [failed]}
     with uow:
         _, session = load_aggregate(uow, session_id)
         if not wanted(session) or uow.seals.get(session_id) is not None:
@@ -83,12 +84,12 @@ def analyse_recording(
     return result
 
 
-def _analyse(session: SigningSession, svc: PostHocServices, photo: str | None) -> dict[str, Any]:
+def _analyse(session: SigningSession, svc: PostHocServices, photo: str | None) -> RecordingAnalysed:
     started = time.perf_counter()
     windows, unplaced = place_answers(session)
     segments = segment_bytes(session, svc.blobs)
     errors: list[str] = []
-    answers: list[dict[str, Any]] = []
+    answers: list[ReheardAnswerItem] = []
     faces: list[dict[str, object]] = []
     # faces are looked at only where they were live (a template may process no face data)
     live_faces = [e.payload for e in session.events if e.kind is EventKind.MONITORING_SUMMARY]

@@ -29,6 +29,7 @@ from dualsign.application.speech import (
     heard_scores,
 )
 from dualsign.domain.errors import IllegalTransition, TokenInvalid, TypedAnswersNotAllowed
+from dualsign.domain.event_payloads import AnswerEvidence, PromptAudioItem
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.outcome import ending_reason
 from dualsign.domain.session import Event, Prompt, SigningSession
@@ -120,7 +121,7 @@ def act(
         tts = svc.tts
         if tts is not None:
 
-            def render(prompt: Prompt) -> list[dict[str, object]]:
+            def render(prompt: Prompt) -> list[PromptAudioItem]:
                 parts = render_prompt(uow, svc.blobs, tts, svc.clock, session.template, prompt)
                 return [p.to_payload() for p in parts]
 
@@ -237,7 +238,7 @@ def submit_spoken_answer(
 
     def record(s: SigningSession, now: datetime, render: Renderer | None) -> list[Event]:
         events: list[Event] = []
-        evidence: dict[str, Any] = {"input": "speech"}
+        evidence: AnswerEvidence = {"input": "speech"}
         if captured.outcome == "speech" and len(captured.audio):
             ref = svc.blobs.put(to_wav(captured.audio))
             uow.artifacts.add(
@@ -263,19 +264,23 @@ def submit_spoken_answer(
                 )
             )
             evidence.update(
-                audio_sha256=ref.sha256,
-                speech_start_ms=captured.speech_start_ms,
-                speech_end_ms=captured.speech_end_ms,
-                endpoint_wait_ms=captured.waited_ms,
+                {
+                    "audio_sha256": ref.sha256,
+                    "speech_start_ms": captured.speech_start_ms,
+                    "speech_end_ms": captured.speech_end_ms,
+                    "endpoint_wait_ms": captured.waited_ms,
+                }
             )
         t = captured.transcript
         if t is not None:
             evidence.update(
-                engine=t.engine,
-                model=t.model,
-                confidence=t.confidence,
-                no_speech_prob=t.no_speech_prob,
-                asr_compute_s=t.compute_s,
+                {
+                    "engine": t.engine,
+                    "model": t.model,
+                    "confidence": t.confidence,
+                    "no_speech_prob": t.no_speech_prob,
+                    "asr_compute_s": t.compute_s,
+                }
             )
         text = t.text if t is not None else None
         events += answer_and_continue(

@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from dualsign.domain.event_payloads import QcEvaluated, QcRuleItem
 from dualsign.domain.recording_time import monitoring_totals
 from dualsign.domain.session import Event, QuestionOutcome, SigningSession
 from dualsign.domain.states import EventKind, SessionState
@@ -41,7 +42,7 @@ class RuleResult:
     verdict: Verdict
     detail: str
 
-    def to_payload(self) -> dict[str, str]:
+    def to_payload(self) -> QcRuleItem:
         return {
             "rule": self.rule,
             "title": self.title,
@@ -57,7 +58,7 @@ class QcResult:
     verdict: Verdict
     rules: tuple[RuleResult, ...]
 
-    def to_payload(self) -> dict[str, Any]:
+    def to_payload(self) -> QcEvaluated:
         return {
             "ruleset": self.ruleset,
             "verdict": self.verdict.value,

@@ -14,20 +14,28 @@ the aggregate's types as stored.
 from __future__ import annotations
 
 import json
+import types
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Union, get_args, get_origin, get_type_hints, is_typeddict
+
+import pytest
+import yaml
 
 from dualsign.domain import recording
+from dualsign.domain.events import EVENT_TYPES, QUESTION_ASKED
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.session import Event, SigningSession
-from dualsign.domain.states import EventKind
+from dualsign.domain.states import EventKind, SessionState
 from dualsign.domain.templates import Template, parse_template
 from dualsign_verify.canonical import canonical_json
 from dualsign_verify.records import GENESIS, make_record, record_digests
 
 ASSETS = Path(__file__).parents[2] / "assets" / "events"
+GOLDEN = Path(__file__).parents[2] / "assets" / "bundles" / "insurance_cancelled.zip"  # sealed 2026-11-27
+SCENARIOS = Path(__file__).parents[3] / "src" / "dualsign" / "scenarios"
 EVERY_KIND = ASSETS / "every_kind.jsonl"
 T0 = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 H = "ab" * 32  # a SHA-256 the scenario stores (content does not matter to the chain's form)
@@ -472,3 +480,141 @@ def test_the_service_records_are_what_their_digests_cover() -> None:
         item = json.loads(line)
         d = record_digests(item["record"])
         assert (d.sha256, d.sm3) == (item["sha256"], item["sm3"])
+
+
+# --- the payload types describe what is stored -------------------------------------------------------
+
+
+def problems(value: Any, hint: Any, where: str) -> list[str]:
+    """How ``value`` (decoded JSON) departs from the type ``hint`` (a payload type or part of one)."""
+    if is_typeddict(hint):
+        if not isinstance(value, dict):
+            return [f"{where}: not an object"]
+        fields = get_type_hints(hint)
+        out = [f"{where}.{k}: missing" for k in sorted(hint.__required_keys__) if k not in value]
+        out += [f"{where}.{k}: not declared" for k in value if k not in fields]
+        for k, v in value.items():
+            if k in fields:
+                out += problems(v, fields[k], f"{where}.{k}")
+        return out
+    origin = get_origin(hint)
+    if hint is object:
+        return []
+    if origin in (Union, types.UnionType):
+        alternatives = [problems(value, h, where) for h in get_args(hint)]
+        return [] if any(not a for a in alternatives) else min(alternatives, key=len)
+    if origin is list:
+        if not isinstance(value, list):
+            return [f"{where}: not a list"]
+        return [p for i, v in enumerate(value) for p in problems(v, get_args(hint)[0], f"{where}[{i}]")]
+    if origin is dict:
+        if not isinstance(value, dict):
+            return [f"{where}: not an object"]
+        return [p for k, v in value.items() for p in problems(v, get_args(hint)[1], f"{where}.{k}")]
+    if hint is type(None):
+        return [] if value is None else [f"{where}: {value!r} is not null"]
+    if hint is float:  # a JSON number: 2 is as good a float as 2.0
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return [] if ok else [f"{where}: {value!r} is not a number"]
+    if hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return [] if ok else [f"{where}: {value!r} is not an integer"]
+    return [] if isinstance(value, hint) else [f"{where}: {value!r} is not {hint.__name__}"]
+
+
+def stored_records() -> list[tuple[str, dict[str, Any]]]:
+    """Records from every source the repository keeps: the scenario's, the service's, the golden bundle's."""
+    out = []
+    for name in ("every_kind.jsonl", "service_events.jsonl"):
+        for line in (ASSETS / name).read_text(encoding="utf-8").splitlines():
+            out.append((name, json.loads(line)["record"]))
+    with zipfile.ZipFile(GOLDEN) as z:
+        for line in z.read("events.jsonl").decode().splitlines():
+            out.append((GOLDEN.name, json.loads(line)))
+    return out
+
+
+def test_every_kind_has_one_payload_type_of_its_own() -> None:
+    assert set(EVENT_TYPES) == set(EventKind)
+    assert all(t.kind is kind for kind, t in EVENT_TYPES.items())
+    assert len({t.payload for t in EVENT_TYPES.values()}) == len(EventKind)
+
+
+def test_every_stored_payload_is_of_its_kinds_type() -> None:
+    """Old and new records, made by the scenario, by the service and (2026-11-27) by the golden bundle's
+    seal: each payload has the keys its type requires, no key it does not declare, values of the
+    declared types, nested items included."""
+    seen = set()
+    for source, record in stored_records():
+        kind = EventKind(record["kind"])
+        seen.add(kind)
+        found = problems(record["payload"], EVENT_TYPES[kind].payload, f"{source} #{record['seq']} {kind}")
+        assert not found, found
+    assert seen == set(EventKind)
+
+
+def test_the_checker_finds_what_departs_from_a_type() -> None:
+    """The check above can fail: a missing key, an undeclared one and a wrong value are each named."""
+    asked = QUESTION_ASKED.payload
+    good = {"question_id": "q1", "attempt": 1, "text": "?", "reminder": None, "expects_answer": True}
+    assert problems({**good, "audio": []}, asked, "p") == []
+    assert problems(good, asked, "p") == ["p.audio: missing"]
+    assert problems({**good, "audio": [], "colour": "red"}, asked, "p") == ["p.colour: not declared"]
+    assert "p.audio[0].role: 1 is not str" in problems({**good, "audio": [{"role": 1}]}, asked, "p")
+    assert problems({**good, "audio": [], "attempt": True}, asked, "p") == [
+        "p.attempt: True is not an integer"
+    ]
+
+
+def events_of(records: list[dict[str, Any]]) -> list[Event]:
+    """Events as the service reads them back from storage (``evidence_log.to_domain``)."""
+    return [
+        Event(EventKind(r["kind"]), datetime.fromisoformat(r["time"].replace("Z", "+00:00")), r["payload"])
+        for r in records
+    ]
+
+
+def test_the_stored_sessions_load_into_the_aggregate_as_they_were() -> None:
+    by_session: dict[str, list[dict[str, Any]]] = {}
+    for line in EVERY_KIND.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        by_session.setdefault(item["session"], []).append(item["record"])
+    states = {}
+    for session_id, records in by_session.items():
+        s = SigningSession.replay(session_id, template(), events_of(records))
+        states[session_id] = s.current_state
+        assert list(chain(s.events)) == [
+            (r, record_digests(r).sha256, record_digests(r).sm3) for r in records
+        ]
+    assert states == {
+        "ses_every_kind": SessionState.SEALED,
+        "ses_refused": SessionState.REFUSED,
+        "ses_identity": SessionState.FAILED,
+        "ses_liveness": SessionState.FAILED,
+        "ses_question": SessionState.FAILED,
+        "ses_cancel": SessionState.CANCELLED,
+        "ses_expire": SessionState.EXPIRED,
+        "ses_fail": SessionState.FAILED,
+    }
+    signed = SigningSession.replay("ses_every_kind", template(), events_of(by_session["ses_every_kind"]))
+    assert signed.variables == {"amount": "人民币伍拾万元整", "rate": "百分之三点八五"}
+    assert signed.signed_documents == [H] and signed.holds == 0 and signed.sealed
+    assert signed.flagged_questions == ["q2"] and signed.recording_closed
+
+
+def test_the_golden_bundles_events_sealed_before_typed_payloads_load() -> None:
+    """A session sealed on 2026-11-27 (its ``session_created`` has no ``continues_session``, which later
+    versions write): it replays and its records come out as they are in the bundle."""
+    with zipfile.ZipFile(GOLDEN) as z:
+        records = [json.loads(line) for line in z.read("events.jsonl").decode().splitlines()]
+    doc = yaml.safe_load((SCENARIOS / "insurance-epolicy-zh.yaml").read_text(encoding="utf-8"))
+    s = SigningSession.replay("golden", parse_template(doc, "insurance-epolicy-zh"), events_of(records))
+    assert s.current_state is SessionState.CANCELLED
+    assert "continues_session" not in s.events[0].payload
+    assert [r for r, _, _ in chain(s.events)] == records
+
+
+def test_reading_an_event_as_another_kind_is_refused() -> None:
+    event = Event(EventKind.QUESTION_PASSED, T0, {"question_id": "q1", "attempts": 1})
+    with pytest.raises(ValueError, match="question_passed event read as question_asked"):
+        QUESTION_ASKED.of(event)
