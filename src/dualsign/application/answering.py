@@ -6,13 +6,14 @@ text-mode signer API), so that the rules are the same whatever the input.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from dualsign.domain import acoustic
 from dualsign.domain.errors import IllegalTransition
+from dualsign.domain.event_payloads import AnswerEvidence, PromptAudioItem
 from dualsign.domain.matching import MatchResult, match
 from dualsign.domain.normalization import LanguageFamily
 from dualsign.domain.session import Event, Prompt, SigningSession
@@ -20,7 +21,7 @@ from dualsign.domain.states import EventKind, SessionState
 from dualsign.domain.templates import answers
 
 # Renders the audio of a prompt (reminder and question) and returns what to record of it.
-Renderer = Callable[[Prompt], Sequence[Mapping[str, Any]]]
+Renderer = Callable[[Prompt], Sequence[PromptAudioItem]]
 
 
 def judge(session: SigningSession, transcript: str, scores: Heard | None = None) -> MatchResult:
@@ -61,7 +62,7 @@ def answer_and_continue(
     session: SigningSession,
     at: datetime,
     transcript: str | None,
-    evidence: Mapping[str, Any] | None = None,
+    evidence: AnswerEvidence | None = None,
     *,
     render: Renderer | None = None,
     failure: str | None = None,

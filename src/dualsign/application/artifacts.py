@@ -24,6 +24,7 @@ from dualsign.application.ports import BlobStore, UnitOfWork
 from dualsign.application.records import Artifact, BlobRef
 from dualsign.domain import recording
 from dualsign.domain.errors import NotFound
+from dualsign.domain.event_payloads import PlacementItem
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import EventKind
 from dualsign_verify.records import sm3_hex
@@ -50,7 +51,7 @@ def store_artifact(
     role: str,
     name: str,
     media_type: str,
-    placements: Sequence[Mapping[str, Any]] | None = None,  # a document's resolved signature fields
+    placements: Sequence[PlacementItem] | None = None,  # a document's resolved signature fields
 ) -> StoredArtifact:
     """Keep ``data`` as an artifact of ``session`` (its blob, its row, its event)."""
     ref = blobs.put(data)

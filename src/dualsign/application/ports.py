@@ -29,6 +29,7 @@ from dualsign.application.records import (
     TemplateVersion,
     Tenant,
 )
+from dualsign.domain.event_payloads import PlacementItem
 
 
 class Clock(Protocol):
@@ -289,7 +290,7 @@ class Placed:
     page: int
     box: tuple[float, float, float, float]
 
-    def to_payload(self) -> dict[str, object]:
+    def to_payload(self) -> PlacementItem:
         return {"role": self.role, "page": self.page, "box": list(self.box)}
 
 

@@ -29,6 +29,7 @@ from dualsign.application.sessions import load_aggregate
 from dualsign.application.video_analysis import analyze_recording, reconcile
 from dualsign.application.vision import reference_embedding
 from dualsign.domain.errors import DualSignError
+from dualsign.domain.event_payloads import RecordingAnalysed, ReheardAnswerItem
 from dualsign.domain.recording_time import monitoring_totals, place_answers
 from dualsign.domain.session import SigningSession
 from dualsign.domain.states import EventKind
@@ -62,7 +63,7 @@ def wanted(session: SigningSession) -> bool:
 class Analysed:
     """What one run of the ``analyse_recording`` job did."""
 
-    result: dict[str, Any] | None  # recorded by this run (None: recorded before, or nothing to re-check)
+    result: RecordingAnalysed | None  # recorded by this run (None: recorded before, or nothing to re-check)
     again: RunAgain | None = None  # the seal could not be queued yet: run the job again then
 
 
@@ -90,8 +91,8 @@ def analyse_recording(
     except Exception as exc:
         if not last_attempt:
             raise
-        result = {"answers": [], "unplaced_answers": [], "faces": None, "compute_s": 0.0}
-        result["errors"] = [f"analysis failed: {type(exc).__name__}: {exc}"[:300]]
+        failed = f"analysis failed: {type(exc).__name__}: {exc}"[:300]
+        result = {"answers": [], "unplaced_answers": [], "faces": None, "compute_s": 0.0, "errors": [failed]}
     with uow:
         _, session = load_aggregate(uow, session_id)
         if not wanted(session) or uow.seals.get(session_id) is not None:
@@ -110,12 +111,12 @@ def _queue_seal(uow: UnitOfWork, now: dt.datetime, session_id: str) -> RunAgain 
     return RunAgain(now + SEAL_RUNNING_WAIT, "a seal job was running: its seal is queued after it")
 
 
-def _analyse(session: SigningSession, svc: PostHocServices, photo: str | None) -> dict[str, Any]:
+def _analyse(session: SigningSession, svc: PostHocServices, photo: str | None) -> RecordingAnalysed:
     started = time.perf_counter()
     windows, unplaced = place_answers(session)
     segments = segment_bytes(session, svc.blobs)
     errors: list[str] = []
-    answers: list[dict[str, Any]] = []
+    answers: list[ReheardAnswerItem] = []
     faces: list[dict[str, object]] = []
     # faces are looked at only where they were live (a template may process no face data)
     live_faces = [e.payload for e in session.events if e.kind is EventKind.MONITORING_SUMMARY]

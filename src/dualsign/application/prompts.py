@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from dualsign.application.ports import BlobStore, Clock, UnitOfWork
 from dualsign.application.records import RenderedPrompt
 from dualsign.domain.errors import FieldProblem, InvalidInput
+from dualsign.domain.event_payloads import PromptAudioItem
 from dualsign.domain.session import Prompt
 from dualsign.domain.templates import Template
 from dualsign.engines._audio import AudioDecodeError, decode, to_wav, wav_duration
@@ -27,7 +28,7 @@ class PromptAudio:
     duration_s: float
     text: str
 
-    def to_payload(self) -> dict[str, object]:
+    def to_payload(self) -> PromptAudioItem:
         return {
             "role": self.role,
             "sha256": self.sha256,

@@ -21,6 +21,7 @@ from dualsign.application.sessions import load_aggregate
 from dualsign.application.signer import SignerServices
 from dualsign.domain import recording
 from dualsign.domain.errors import FieldProblem, InvalidInput, TokenInvalid
+from dualsign.domain.event_payloads import SegmentMediaItem
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import ENDED_STATES
 from dualsign.engines._video import stream_spans
@@ -107,12 +108,13 @@ def segment_bytes(session: SigningSession, blobs: BlobStore) -> dict[int, bytes]
     }
 
 
-def media_check(session: SigningSession, blobs: BlobStore) -> list[dict[str, Any]]:
+def media_check(session: SigningSession, blobs: BlobStore) -> list[SegmentMediaItem]:
     """Per segment, the seconds its audio and video streams cover (they must agree: A/V sync)."""
-    out: list[dict[str, Any]] = []
+    out: list[SegmentMediaItem] = []
     for segment, data in segment_bytes(session, blobs).items():
         try:
-            out.append({"segment": segment, **stream_spans(data)})
+            spans = stream_spans(data)
+            out.append({"segment": segment, "audio_s": spans["audio_s"], "video_s": spans["video_s"]})
         except ValueError as exc:
             out.append({"segment": segment, "error": str(exc)[:300]})
     return out

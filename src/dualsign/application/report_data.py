@@ -44,7 +44,7 @@ class ReportData:
     questions: list[
         dict[str, Any]
     ]  # {id, prompt, clause, audio, attempts: [{attempt, transcript, verdict, input}]}
-    warnings: list[tuple[datetime, str, float | None]]  # (when, warning code, seconds it lasted first)
+    warnings: list[tuple[datetime, str, float | None]]  # (when, warning code, seconds the condition lasted)
     timeline: list[tuple[datetime, str, str]]  # (time, event kind, question id or reason)
     artifacts: list[dict[str, Any]]  # {role, sha256, sm3, size}
     id_photo: bytes | None = None  # the identity photo the integrator supplied
@@ -149,8 +149,8 @@ def gather(
         elif e.kind is EventKind.QC_EVALUATED:
             qc = dict(p)
         elif e.kind is EventKind.MONITORING_WARNING:
-            since = p.get("since_s")
-            warnings.append((e.at, str(p.get("warning")), float(since) if since is not None else None))
+            after = p.get("after_s")  # how long the condition had lasted when the signer was warned
+            warnings.append((e.at, str(p.get("warning")), float(after) if after is not None else None))
     reasks = sum(max(0, len(q["attempts"]) - 1) for q in questions.values())
 
     def image(role: str) -> bytes | None:

@@ -22,6 +22,7 @@ from dualsign.application.signer_links import SignerLinks
 from dualsign.application.template_catalog import resolve_template, template_of
 from dualsign.application.vision import reference_embedding
 from dualsign.domain.errors import FieldProblem, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
+from dualsign.domain.event_payloads import PlacementItem
 from dualsign.domain.session import SigningSession
 from dualsign.domain.states import EventKind
 from dualsign.domain.templates import AnswerMode, Template
@@ -331,7 +332,7 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
             req.variables,
         )
     ]
-    uploads: list[tuple[str, Upload, list[dict[str, object]] | None]] = [
+    uploads: list[tuple[str, Upload, list[PlacementItem] | None]] = [
         ("identity_photo", req.identity_photo, None)
     ]
     uploads += [

@@ -30,6 +30,7 @@ from dualsign.application.speech import (
     heard_scores,
 )
 from dualsign.domain.errors import IllegalTransition, TokenInvalid, TypedAnswersNotAllowed
+from dualsign.domain.event_payloads import AnswerEvidence, PromptAudioItem
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.outcome import ending_reason
 from dualsign.domain.session import Event, Prompt, SigningSession
@@ -119,7 +120,7 @@ def act(
         tts = svc.tts
         if tts is not None:
 
-            def render(prompt: Prompt) -> list[dict[str, object]]:
+            def render(prompt: Prompt) -> list[PromptAudioItem]:
                 parts = render_prompt(uow, svc.blobs, tts, svc.clock, session.template, prompt)
                 return [p.to_payload() for p in parts]
 
@@ -236,7 +237,7 @@ def submit_spoken_answer(
 
     def record(s: SigningSession, now: datetime, render: Renderer | None) -> list[Event]:
         events: list[Event] = []
-        evidence: dict[str, Any] = {"input": "speech"}
+        evidence: AnswerEvidence = {"input": "speech"}
         if captured.outcome == "speech" and len(captured.audio):
             stored = store_artifact(
                 uow,
@@ -251,19 +252,23 @@ def submit_spoken_answer(
             )
             events.append(stored.event)
             evidence.update(
-                audio_sha256=stored.sha256,
-                speech_start_ms=captured.speech_start_ms,
-                speech_end_ms=captured.speech_end_ms,
-                endpoint_wait_ms=captured.waited_ms,
+                {
+                    "audio_sha256": stored.sha256,
+                    "speech_start_ms": captured.speech_start_ms,
+                    "speech_end_ms": captured.speech_end_ms,
+                    "endpoint_wait_ms": captured.waited_ms,
+                }
             )
         t = captured.transcript
         if t is not None:
             evidence.update(
-                engine=t.engine,
-                model=t.model,
-                confidence=t.confidence,
-                no_speech_prob=t.no_speech_prob,
-                asr_compute_s=t.compute_s,
+                {
+                    "engine": t.engine,
+                    "model": t.model,
+                    "confidence": t.confidence,
+                    "no_speech_prob": t.no_speech_prob,
+                    "asr_compute_s": t.compute_s,
+                }
             )
         text = t.text if t is not None else None
         events += answer_and_continue(

@@ -19,6 +19,7 @@ from dualsign.application.sessions import load_aggregate
 from dualsign.application.signer import SignerServices, SignerView, act, load_open
 from dualsign.application.vision import LiveMonitor, reference_embedding, verify_identity
 from dualsign.domain.errors import IllegalTransition
+from dualsign.domain.event_payloads import ChallengeStepItem, LivenessCheck, MonitoringSummary
 from dualsign.domain.liveness import ChallengeStep, Sample, issue_challenge, judge_challenge
 from dualsign.domain.monitoring import FaceWarning
 from dualsign.domain.session import Event, SigningSession
@@ -104,7 +105,9 @@ def start_liveness(uow: UnitOfWork, svc: SignerServices, token: str) -> Challeng
             raise IllegalTransition(s.current_state.value, EventKind.LIVENESS_CHALLENGE_ISSUED.value)
         live = s.template.liveness
         chosen.extend(issue_challenge(live.actions, live.count, live.window_seconds, svc.rng))
-        steps = [{"action": c.action.value, "start_s": c.start_s, "end_s": c.end_s} for c in chosen]
+        steps: list[ChallengeStepItem] = [
+            {"action": c.action.value, "start_s": c.start_s, "end_s": c.end_s} for c in chosen
+        ]
         return [s.issue_challenge(now, steps=steps)]
 
     view = act(uow, svc, token, issue)
@@ -122,7 +125,7 @@ def finish_liveness(
     def decide(s: SigningSession, now: datetime, render: Renderer | None) -> list[Event]:
         results = judge_challenge(steps, samples)
         passed = all(r.passed for r in results)
-        details: dict[str, object] = {
+        details: LivenessCheck = {
             "mode": "action",
             "frames": len(samples),
             "steps": [
@@ -195,7 +198,11 @@ def summarize_monitoring(
     if not monitor.monitor.stats.frames:
         return
     # started_ms: the page's clock at t = 0
-    stats = {**monitor.monitor.stats.to_dict(), "started_ms": started_ms, "frames_skipped": frames_skipped}
+    stats: MonitoringSummary = {
+        **monitor.monitor.stats.to_dict(),
+        "started_ms": started_ms,
+        "frames_skipped": frames_skipped,
+    }
     claim = svc.links.verify_signature(token)
     with uow:
         _record, session = load_aggregate(uow, claim.session_id)

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 from dualsign.application.answering import Heard, Renderer, answer_and_continue, ask_next
 from dualsign.application.ports import Clock
 from dualsign.application.speech import AnswerCapture, answer_hints, endpoint_config, heard_scores
+from dualsign.domain.event_payloads import AnswerEvidence
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import SessionState
 from dualsign.domain.templates import Template
@@ -28,7 +28,7 @@ WAIVER = "text-mode simulation: no camera, identity and liveness not checked"
 @dataclass(frozen=True)
 class AnswerInput:
     transcript: str | None  # None: nothing was heard
-    evidence: Mapping[str, Any] = field(default_factory=dict)
+    evidence: AnswerEvidence = field(default_factory=lambda: AnswerEvidence())
     failure: str | None = None
     scores: Heard | None = None  # the expected answers scored against the audio, when it was heard
 
@@ -120,11 +120,13 @@ def spoken_answer(
             break
     got = capture.finish_now()
     t = got.transcript
-    evidence: dict[str, Any] = {
+    evidence: AnswerEvidence = {
         "input": "audio file",
         "speech_start_ms": got.speech_start_ms,
         "speech_end_ms": got.speech_end_ms,
     }
     if t is not None:
-        evidence.update(engine=t.engine, model=t.model, confidence=t.confidence, asr_compute_s=t.compute_s)
+        evidence.update(
+            {"engine": t.engine, "model": t.model, "confidence": t.confidence, "asr_compute_s": t.compute_s}
+        )
     return AnswerInput(t.text if t else None, evidence, got.error, heard_scores(t))

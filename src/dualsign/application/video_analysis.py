@@ -35,7 +35,7 @@ def analyze_recording(
         frames += 1
         _, raised = monitor.observe(image, t)
         warnings += raised
-    return RecordingAnalysis(monitor.monitor.stats.to_dict(), warnings, frames)
+    return RecordingAnalysis(dict(monitor.monitor.stats.to_dict()), warnings, frames)
 
 
 @dataclass(frozen=True)

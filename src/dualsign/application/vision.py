@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from dualsign.domain.errors import FieldProblem, InvalidInput
+from dualsign.domain.event_payloads import IdentityCheck
 from dualsign.domain.liveness import FaceFeatures, Sample, features
 from dualsign.domain.monitoring import FaceMonitor, FaceWarning, Observation
 from dualsign.domain.templates import Monitoring
@@ -133,7 +134,7 @@ class IdentityOutcome:
     # poor_frames (too few usable frames: light, blur, distance) | several_faces
     code: str = "matched"
 
-    def to_payload(self) -> dict[str, object]:
+    def to_payload(self) -> IdentityCheck:
         return {
             "method": "face_1to1",
             "code": self.code,

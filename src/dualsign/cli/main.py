@@ -24,6 +24,7 @@ from dualsign.application.tenants import create_tenant, issue_api_key
 from dualsign.config import load_settings
 from dualsign.container import Container, build_container, speech_from
 from dualsign.domain.errors import DualSignError
+from dualsign.domain.event_payloads import PromptAudioItem
 from dualsign.domain.matching import match as match_answer
 from dualsign.domain.normalization import LanguageFamily
 from dualsign.domain.session import Event, Prompt
@@ -567,7 +568,7 @@ def simulate(
         prompts_out.mkdir(parents=True, exist_ok=True)
         tts = engines.tts
 
-        def render(prompt: Prompt) -> list[dict[str, object]]:
+        def render(prompt: Prompt) -> list[PromptAudioItem]:
             text = f"{prompt.reminder} {prompt.question_text}" if prompt.reminder else prompt.question_text
             spoken = tts.synthesize(text, tpl.language.value, rate=tpl.speech.speech_rate)
             name = prompts_out / f"{prompt.question_id}-{prompt.attempt}.wav"

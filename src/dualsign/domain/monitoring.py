@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from dualsign.domain.event_payloads import MonitoringFigures
 from dualsign.domain.templates import Monitoring
 
 
@@ -71,7 +72,7 @@ class MonitoringStats:
     def face_present_ratio(self) -> float:
         return self.face_present_s / self.observed_s if self.observed_s else 0.0
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> MonitoringFigures:
         return {
             "observed_s": round(self.observed_s, 2),
             "face_present_ratio": round(self.face_present_ratio, 4),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dualsign.domain.errors import FieldProblem, InvalidInput
+from dualsign.domain.event_payloads import PlaybackItem
 
 TOLERANCE_S = 0.3  # media clocks round to a frame; a report this much short still reached the end
 MAX_SECONDS = 600.0
@@ -35,7 +36,7 @@ class PartAssessment:
     ended: bool
     full: bool
 
-    def to_payload(self) -> dict[str, Any]:
+    def to_payload(self) -> PlaybackItem:
         return {
             "sha256": self.sha256,
             "role": self.role,

@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from dualsign.domain.event_payloads import QcEvaluated, QcRuleItem
 from dualsign.domain.qc_wording import finding_text
 from dualsign.domain.recording_time import monitoring_totals
 from dualsign.domain.session import Event, QuestionOutcome, SigningSession
@@ -63,7 +64,7 @@ class RuleResult:
     finding: str = ""  # the finding's code, and its figures: the report words them in its language
     facts: dict[str, Any] | None = None
 
-    def to_payload(self) -> dict[str, Any]:
+    def to_payload(self) -> QcRuleItem:
         return {
             "rule": self.rule,
             "title": self.title,
@@ -81,7 +82,7 @@ class QcResult:
     verdict: Verdict
     rules: tuple[RuleResult, ...]
 
-    def to_payload(self) -> dict[str, Any]:
+    def to_payload(self) -> QcEvaluated:
         return {
             "ruleset": self.ruleset,
             "verdict": self.verdict.value,

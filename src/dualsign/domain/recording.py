@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dualsign.domain.errors import Conflict, FieldProblem, InvalidInput
+from dualsign.domain.event_payloads import GapItem, RecordingAssessment
 
 ROLE = "recording_chunk"
 MAX_SEGMENTS = 100
@@ -91,8 +92,8 @@ class Gap:
     missing: tuple[int, ...] = ()
     seconds: float | None = None  # None: unknown length (chunks missing)
 
-    def to_payload(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"segment": self.segment, "kind": self.kind}
+    def to_payload(self) -> GapItem:
+        out: GapItem = {"segment": self.segment, "kind": self.kind}
         if self.missing:
             out["missing_indexes"] = list(self.missing)
         if self.seconds is not None:
@@ -112,7 +113,7 @@ class Assessment:
     def complete(self) -> bool:
         return not self.gaps
 
-    def to_payload(self) -> dict[str, Any]:
+    def to_payload(self) -> RecordingAssessment:
         return {
             "segments": self.segments,
             "chunks": self.chunks,

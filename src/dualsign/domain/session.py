@@ -1,8 +1,10 @@
 """The signing-session aggregate: commands decide events, ``apply`` folds them into state.
 
-Every change is an ``Event`` (kind, time, payload) whose next state comes from the one transition table.
-The aggregate is rebuilt from its events (``replay``), so what is stored is exactly what happened. Time
-is passed in by the caller; nothing here reads a clock, a file or the network.
+Every change is an ``Event`` (kind, time, typed payload: ``domain.events``) whose next state comes from
+the one transition table. The aggregate is rebuilt from its events (``replay``), so what is stored is
+exactly what happened. Time is passed in by the caller; nothing here reads a clock, a file or the
+network. The signer's path is here; the recording (``session_recording``) and what becomes of the
+evidence after the session (``session_evidence``) are parts of the same class in modules of their own.
 """
 
 from __future__ import annotations
@@ -12,30 +14,40 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Unpack
 
+from dualsign.domain import events as ev
 from dualsign.domain import playback, recording
-from dualsign.domain.errors import (
-    DecisionExists,
-    FieldProblem,
-    IllegalTransition,
-    InvalidInput,
-    ReviewIncomplete,
+from dualsign.domain.errors import FieldProblem, IllegalTransition, InvalidInput, ReviewIncomplete
+from dualsign.domain.event_payloads import (
+    AnswerEvidence,
+    AnswerJudged,
+    ArtifactStored,
+    ChallengeStepItem,
+    DeclaredVariables,
+    DocumentSigned,
+    DocumentsReviewed,
+    IdentityCheck,
+    LivenessCheck,
+    MonitoringSummary,
+    PlacementItem,
+    PromptAudioItem,
+    QuestionFailed,
+    QuestionFlagged,
+    QuestionPassed,
+    SessionCreated,
+    SessionDetails,
+    SignatureApplied,
+    WarningDetails,
 )
+from dualsign.domain.events import Event as Event  # where the application has always imported it from
 from dualsign.domain.matching import MatchResult, Verdict
+from dualsign.domain.session_evidence import SessionEvidence
+from dualsign.domain.session_recording import SessionRecording
 from dualsign.domain.states import EventKind, SessionState
 from dualsign.domain.templates import OnFail, Question, Template, reminder_text
 from dualsign.domain.transitions import INITIAL_EVENT, INITIAL_STATE, check_after_seal, next_state
 from dualsign.domain.variables import render, spoken, validate_values
-
-JsonMap = Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Event:
-    kind: EventKind
-    at: datetime
-    payload: JsonMap = field(default_factory=dict)
 
 
 class QuestionOutcome(StrEnum):
@@ -66,7 +78,7 @@ class Prompt:
     expects_answer: bool
 
 
-class SigningSession:
+class SigningSession(SessionRecording, SessionEvidence):
     def __init__(self, session_id: str, template: Template) -> None:
         self.id = session_id
         self.template = template
@@ -126,23 +138,23 @@ class SigningSession:
             self.state = next_state(self.state, event.kind)
             if was_open and not self.state.is_open:
                 self.ended_at = event.at
-        p = event.payload
         match event.kind:
             case EventKind.SESSION_CREATED:
-                declared = p.get("variables") or {}
+                declared = ev.SESSION_CREATED.of(event).get("variables") or {}
                 self.variables = {str(k): str(v["spoken"]) for k, v in dict(declared).items()}
             case EventKind.IDENTITY_ATTEMPT_FAILED | EventKind.IDENTITY_VERIFIED | EventKind.IDENTITY_FAILED:
                 self.identity_attempts += 1
             case EventKind.LIVENESS_ATTEMPT_FAILED | EventKind.LIVENESS_PASSED | EventKind.LIVENESS_FAILED:
                 self.liveness_attempts += 1
             case EventKind.QUESTION_ASKED:
-                self.awaiting_answer = bool(p.get("expects_answer", True))
+                self.awaiting_answer = bool(ev.QUESTION_ASKED.of(event).get("expects_answer", True))
                 self.awaiting_playback = not self.awaiting_answer
                 self.last_asked = event
             case EventKind.ANSWER_JUDGED:
-                prog = self.progress[str(p["question_id"])]
+                judged = ev.ANSWER_JUDGED.of(event)
+                prog = self.progress[str(judged["question_id"])]
                 prog.attempts += 1
-                prog.verdicts.append(str(p["verdict"]))
+                prog.verdicts.append(str(judged["verdict"]))
                 self.awaiting_answer = False
             case EventKind.QUESTION_PASSED | EventKind.QUESTION_FLAGGED | EventKind.QUESTION_FAILED:
                 outcome = {
@@ -150,36 +162,37 @@ class SigningSession:
                     EventKind.QUESTION_FLAGGED: QuestionOutcome.FLAGGED,
                     EventKind.QUESTION_FAILED: QuestionOutcome.FAILED,
                 }[event.kind]
-                self.progress[str(p["question_id"])].outcome = outcome
+                self.progress[str(event.payload["question_id"])].outcome = outcome
                 self.current_index += 1
                 self.awaiting_answer = False
                 self.awaiting_playback = False
             case EventKind.MONITORING_WARNING:
                 self.warnings += 1
-            case EventKind.ARTIFACT_STORED if p.get("role") == recording.ROLE:
-                chunk = recording.Chunk.from_payload(p)
+            case EventKind.ARTIFACT_STORED if event.payload.get("role") == recording.ROLE:
+                chunk = recording.Chunk.from_payload(event.payload)
                 self._chunks[(chunk.segment, chunk.index)] = chunk
             case EventKind.RECORDING_CLOSED:
                 self._recording_closed = True
             case EventKind.EVIDENCE_SEALED:
                 self.sealed = True
             case EventKind.DOCUMENT_VIEWED:
-                doc = str(p["document"])
-                self.pages_seen.setdefault(doc, set()).add(int(p["page"]))
-                self.page_counts[doc] = int(p["pages"])
+                viewed = ev.DOCUMENT_VIEWED.of(event)
+                doc = str(viewed["document"])
+                self.pages_seen.setdefault(doc, set()).add(int(viewed["page"]))
+                self.page_counts[doc] = int(viewed["pages"])
                 if self.review_started is None:
                     self.review_started = event.at
             case EventKind.DOCUMENT_SIGNED:
-                if p.get("role") == "signer" and p["source_sha256"] not in self.signed_documents:
-                    self.signed_documents.append(str(p["source_sha256"]))
+                signed = ev.DOCUMENT_SIGNED.of(event)
+                if signed.get("role") == "signer" and signed["source_sha256"] not in self.signed_documents:
+                    self.signed_documents.append(str(signed["source_sha256"]))
             case _:
                 pass
         self.events.append(event)
 
-    def _emit(self, kind: EventKind, at: datetime, **payload: Any) -> Event:
+    def _emit(self, event: Event) -> Event:
         if self.sealed:  # checked for new events only: a stored chain always replays
-            check_after_seal(kind)
-        event = Event(kind, at, payload)
+            check_after_seal(event.kind)
         self._apply(event)
         return event
 
@@ -225,14 +238,16 @@ class SigningSession:
         return [p.question_id for p in self.progress.values() if p.outcome is QuestionOutcome.FLAGGED]
 
     # --- commands ----------------------------------------------------------------------------------
-    def create(self, at: datetime, details: JsonMap, variables: Mapping[str, object] | None = None) -> Event:
+    def create(
+        self, at: datetime, details: SessionDetails, variables: Mapping[str, object] | None = None
+    ) -> Event:
         """The session begins; ``variables`` are the facts of the deal the template declares, validated
         here (problems name ``variables.<name>``) and recorded with the words that will be read aloud."""
         declared = self.template.variables
         values, problems = validate_values(declared, variables or {})
         if problems:
             raise InvalidInput(problems)
-        extra: dict[str, Any] = {}
+        extra: DeclaredVariables = {}
         if declared:
             family = self.template.language.family
             extra["variables"] = {
@@ -244,20 +259,19 @@ class SigningSession:
                 for v in declared
                 if v.name in values
             }
-        return self._emit(
-            EventKind.SESSION_CREATED,
-            at,
-            template_key=self.template.key,
-            template_version=self.template.content_hash(),
+        created: SessionCreated = {
+            "template_key": self.template.key,
+            "template_version": self.template.content_hash(),
             **details,
             **extra,
-        )
+        }
+        return self._emit(ev.SESSION_CREATED.new(at, created))
 
-    def open(self, at: datetime, client: JsonMap | None = None) -> Event:
-        return self._emit(EventKind.SIGNER_OPENED, at, client=dict(client or {}))
+    def open(self, at: datetime, client: Mapping[str, object] | None = None) -> Event:
+        return self._emit(ev.SIGNER_OPENED.new(at, {"client": dict(client or {})}))
 
     def refuse_consent(self, at: datetime, reason: str = "") -> Event:
-        return self._emit(EventKind.CONSENT_REFUSED, at, reason=reason)
+        return self._emit(ev.CONSENT_REFUSED.new(at, {"reason": reason}))
 
     def give_consent(self, at: datetime, *, waive_vision_reason: str | None = None) -> list[Event]:
         """Consent to recording and to biometric processing; then the identity step begins.
@@ -266,68 +280,66 @@ class SigningSession:
         or a template that does not require them); the waiver is itself evidence.
         """
         consent = self.template.consent
-        events = [
-            self._emit(EventKind.CONSENT_GIVEN, at, recording=consent.recording, biometric=consent.biometric)
-        ]
+        given = ev.CONSENT_GIVEN.new(at, {"recording": consent.recording, "biometric": consent.biometric})
+        events = [self._emit(given)]
         if not self.template.identity.required:
-            events.append(self._emit(EventKind.IDENTITY_WAIVED, at, reason="not required by the template"))
+            events.append(self._emit(ev.IDENTITY_WAIVED.new(at, {"reason": "not required by the template"})))
         elif waive_vision_reason:
-            events.append(self._emit(EventKind.IDENTITY_WAIVED, at, reason=waive_vision_reason))
+            events.append(self._emit(ev.IDENTITY_WAIVED.new(at, {"reason": waive_vision_reason})))
         else:
             return events
         events += self._after_identity(at, waive_vision_reason)
         return events
 
-    def record_identity(self, at: datetime, *, passed: bool, details: JsonMap) -> list[Event]:
+    def record_identity(self, at: datetime, *, passed: bool, details: IdentityCheck) -> list[Event]:
         if passed:
-            events = [self._emit(EventKind.IDENTITY_VERIFIED, at, **details)]
+            events = [self._emit(ev.IDENTITY_VERIFIED.new(at, details))]
             return events + self._after_identity(at, None)
-        last = self.identity_attempts + 1 >= self.template.identity.max_attempts
-        kind = EventKind.IDENTITY_FAILED if last else EventKind.IDENTITY_ATTEMPT_FAILED
-        return [self._emit(kind, at, attempt=self.identity_attempts + 1, **details)]
+        attempt = self.identity_attempts + 1
+        if attempt >= self.template.identity.max_attempts:
+            return [self._emit(ev.IDENTITY_FAILED.new(at, {"attempt": attempt, **details}))]
+        return [self._emit(ev.IDENTITY_ATTEMPT_FAILED.new(at, {"attempt": attempt, **details}))]
 
     def _after_identity(self, at: datetime, waive_reason: str | None) -> list[Event]:
         if not self.template.liveness.required:
-            return [self._emit(EventKind.LIVENESS_WAIVED, at, reason="not required by the template")]
+            return [self._emit(ev.LIVENESS_WAIVED.new(at, {"reason": "not required by the template"}))]
         if waive_reason:
-            return [self._emit(EventKind.LIVENESS_WAIVED, at, reason=waive_reason)]
+            return [self._emit(ev.LIVENESS_WAIVED.new(at, {"reason": waive_reason}))]
         return []
 
-    def issue_challenge(self, at: datetime, *, steps: Sequence[JsonMap]) -> Event:
-        return self._emit(
-            EventKind.LIVENESS_CHALLENGE_ISSUED,
-            at,
-            attempt=self.liveness_attempts + 1,
-            steps=[dict(s) for s in steps],
-        )
+    def issue_challenge(self, at: datetime, *, steps: Sequence[ChallengeStepItem]) -> Event:
+        attempt = self.liveness_attempts + 1
+        steps_issued = [s.copy() for s in steps]
+        return self._emit(ev.LIVENESS_CHALLENGE_ISSUED.new(at, {"attempt": attempt, "steps": steps_issued}))
 
-    def summarize_monitoring(self, at: datetime, stats: JsonMap) -> Event:
-        return self._emit(EventKind.MONITORING_SUMMARY, at, **stats)
+    def summarize_monitoring(self, at: datetime, stats: MonitoringSummary) -> Event:
+        return self._emit(ev.MONITORING_SUMMARY.new(at, stats))
 
-    def record_liveness(self, at: datetime, *, passed: bool, details: JsonMap) -> Event:
+    def record_liveness(self, at: datetime, *, passed: bool, details: LivenessCheck) -> Event:
         if passed:
-            return self._emit(EventKind.LIVENESS_PASSED, at, **details)
-        last = self.liveness_attempts + 1 >= self.template.liveness.max_attempts
-        kind = EventKind.LIVENESS_FAILED if last else EventKind.LIVENESS_ATTEMPT_FAILED
-        return self._emit(kind, at, attempt=self.liveness_attempts + 1, **details)
+            return self._emit(ev.LIVENESS_PASSED.new(at, details))
+        attempt = self.liveness_attempts + 1
+        if attempt >= self.template.liveness.max_attempts:
+            return self._emit(ev.LIVENESS_FAILED.new(at, {"attempt": attempt, **details}))
+        return self._emit(ev.LIVENESS_ATTEMPT_FAILED.new(at, {"attempt": attempt, **details}))
 
-    def ask(self, at: datetime, *, audio: Sequence[JsonMap] = ()) -> list[Event]:
+    def ask(self, at: datetime, *, audio: Sequence[PromptAudioItem] = ()) -> list[Event]:
         """Play the next prompt. A statement (no answer expected) passes once the page played it in full."""
         prompt = self.next_prompt()
         if prompt is None or self.prompt_pending:
             raise IllegalTransition(str(self.state), EventKind.QUESTION_ASKED.value)
-        return [
-            self._emit(
-                EventKind.QUESTION_ASKED,
-                at,
-                question_id=prompt.question_id,
-                attempt=prompt.attempt,
-                text=prompt.text,
-                reminder=prompt.reminder,
-                expects_answer=prompt.expects_answer,
-                audio=[dict(a) for a in audio],
-            )
-        ]
+        asked = ev.QUESTION_ASKED.new(
+            at,
+            {
+                "question_id": prompt.question_id,
+                "attempt": prompt.attempt,
+                "text": prompt.text,
+                "reminder": prompt.reminder,
+                "expects_answer": prompt.expects_answer,
+                "audio": [a.copy() for a in audio],
+            },
+        )
+        return [self._emit(asked)]
 
     def report_playback(
         self,
@@ -335,7 +347,7 @@ class SigningSession:
         *,
         question_id: str,
         attempt: int,
-        parts: Sequence[JsonMap],
+        parts: Sequence[Mapping[str, Any]],  # as the page reported them: checked here
         rate: float = 1.0,
         source: str = "page",
     ) -> list[Event]:
@@ -347,7 +359,8 @@ class SigningSession:
         asked = self.last_asked
         if self.state is not SessionState.QUESTIONS or asked is None:
             raise IllegalTransition(str(self.state), EventKind.PROMPT_PLAYED.value)
-        current = (asked.payload.get("question_id"), asked.payload.get("attempt"))
+        asked_payload = ev.QUESTION_ASKED.of(asked)
+        current = (asked_payload.get("question_id"), asked_payload.get("attempt"))
         if (question_id, attempt) != current:
             raise InvalidInput(
                 [
@@ -358,24 +371,23 @@ class SigningSession:
                     )
                 ]
             )
-        assessed = playback.assess(asked.payload.get("audio") or [], playback.parse_report(parts))
+        assessed = playback.assess(asked_payload.get("audio") or [], playback.parse_report(parts))
         full = all(a.full for a in assessed)
-        events = [
-            self._emit(
-                EventKind.PROMPT_PLAYED,
-                at,
-                question_id=question_id,
-                attempt=attempt,
-                parts=[a.to_payload() for a in assessed],
-                played_in_full=full,
-                rate=rate,
-                source=source,
-            )
-        ]
+        played = ev.PROMPT_PLAYED.new(
+            at,
+            {
+                "question_id": question_id,
+                "attempt": attempt,
+                "parts": [a.to_payload() for a in assessed],
+                "played_in_full": full,
+                "rate": rate,
+                "source": source,
+            },
+        )
+        events = [self._emit(played)]
         if self.awaiting_playback and full:
-            events.append(
-                self._emit(EventKind.QUESTION_PASSED, at, question_id=question_id, attempts=0, statement=True)
-            )
+            passed: QuestionPassed = {"question_id": question_id, "attempts": 0, "statement": True}
+            events.append(self._emit(ev.QUESTION_PASSED.new(at, passed)))
             events += self._maybe_complete(at)
         return events
 
@@ -384,7 +396,7 @@ class SigningSession:
         q = self.current_question
         if q is None:
             raise IllegalTransition(str(self.state), EventKind.QUESTION_REPEATED.value)
-        return self._emit(EventKind.QUESTION_REPEATED, at, question_id=q.id)
+        return self._emit(ev.QUESTION_REPEATED.new(at, {"question_id": q.id}))
 
     def answer(
         self,
@@ -392,7 +404,7 @@ class SigningSession:
         *,
         transcript: str | None,
         result: MatchResult | None,
-        evidence: JsonMap | None = None,
+        evidence: AnswerEvidence | None = None,
         failure: str | None = None,
     ) -> list[Event]:
         """Record one answer attempt and decide what follows.
@@ -412,52 +424,37 @@ class SigningSession:
             verdict, explanation = "NO_SPEECH", {"rule": "no_speech"}
         else:
             verdict, explanation = result.verdict.value, result.to_dict()
-        events = [
-            self._emit(
-                EventKind.ANSWER_JUDGED,
-                at,
-                question_id=q.id,
-                attempt=attempt,
-                transcript=transcript,
-                verdict=verdict,
-                explanation=explanation,
-                **dict(evidence or {}),
-            )
-        ]
+        judged: AnswerJudged = {
+            "question_id": q.id,
+            "attempt": attempt,
+            "transcript": transcript,
+            "verdict": verdict,
+            "explanation": explanation,
+            **(evidence or {}),
+        }
+        events = [self._emit(ev.ANSWER_JUDGED.new(at, judged))]
         if failure is None and result is not None and result.verdict is Verdict.ACCEPT:
-            events.append(self._emit(EventKind.QUESTION_PASSED, at, question_id=q.id, attempts=attempt))
+            events.append(self._emit(ev.QUESTION_PASSED.new(at, {"question_id": q.id, "attempts": attempt})))
             return events + self._maybe_complete(at)
         if attempt < q.max_attempts:
             return events  # the caller asks again: next_prompt() now carries the reminder
         if q.on_fail is OnFail.MANUAL_REVIEW:
-            events.append(
-                self._emit(
-                    EventKind.QUESTION_FLAGGED,
-                    at,
-                    question_id=q.id,
-                    attempts=attempt,
-                    reason="attempts exhausted; sent to manual review",
-                )
-            )
+            reason = "attempts exhausted; sent to manual review"
+            flagged: QuestionFlagged = {"question_id": q.id, "attempts": attempt, "reason": reason}
+            events.append(self._emit(ev.QUESTION_FLAGGED.new(at, flagged)))
             return events + self._maybe_complete(at)
-        events.append(
-            self._emit(
-                EventKind.QUESTION_FAILED,
-                at,
-                question_id=q.id,
-                attempts=attempt,
-                reason=f"no acceptable answer in {attempt} attempts",
-            )
-        )
+        reason = f"no acceptable answer in {attempt} attempts"
+        failed: QuestionFailed = {"question_id": q.id, "attempts": attempt, "reason": reason}
+        events.append(self._emit(ev.QUESTION_FAILED.new(at, failed)))
         return events
 
     def _maybe_complete(self, at: datetime) -> list[Event]:
         if self.current_index < len(self.template.questions):
             return []
-        return [self._emit(EventKind.QUESTIONS_COMPLETED, at, flagged=self.flagged_questions)]
+        return [self._emit(ev.QUESTIONS_COMPLETED.new(at, {"flagged": self.flagged_questions}))]
 
     def view_document(self, at: datetime, *, document: str, page: int, pages: int) -> Event:
-        return self._emit(EventKind.DOCUMENT_VIEWED, at, document=document, page=page, pages=pages)
+        return self._emit(ev.DOCUMENT_VIEWED.new(at, {"document": document, "page": page, "pages": pages}))
 
     def finish_review(self, at: datetime, documents: Sequence[str]) -> Event:
         """Close the review of ``documents`` (their digests), if the template's reading rules are met:
@@ -474,18 +471,17 @@ class SigningSession:
         left = rules.min_review_seconds - elapsed if rules.review_required else 0.0
         if unread or left > 0:
             raise ReviewIncomplete(unread, left)
-        return self._emit(
-            EventKind.DOCUMENTS_REVIEWED, at, documents=list(documents), seconds=round(elapsed, 1)
-        )
+        reviewed: DocumentsReviewed = {"documents": list(documents), "seconds": round(elapsed, 1)}
+        return self._emit(ev.DOCUMENTS_REVIEWED.new(at, reviewed))
 
-    def sign_document(self, at: datetime, **details: Any) -> Event:
-        return self._emit(EventKind.DOCUMENT_SIGNED, at, **details)
+    def sign_document(self, at: datetime, **details: Unpack[DocumentSigned]) -> Event:
+        return self._emit(ev.DOCUMENT_SIGNED.new(at, details))
 
-    def sign(self, at: datetime, details: JsonMap) -> Event:
-        return self._emit(EventKind.SIGNATURE_APPLIED, at, **details)
+    def sign(self, at: datetime, details: SignatureApplied) -> Event:
+        return self._emit(ev.SIGNATURE_APPLIED.new(at, details))
 
-    def warn(self, at: datetime, *, warning: str, details: JsonMap | None = None) -> Event:
-        return self._emit(EventKind.MONITORING_WARNING, at, warning=warning, **dict(details or {}))
+    def warn(self, at: datetime, *, warning: str, details: WarningDetails) -> Event:
+        return self._emit(ev.MONITORING_WARNING.new(at, {"warning": warning, **details}))
 
     def store_artifact(
         self,
@@ -496,157 +492,24 @@ class SigningSession:
         size: int,
         media_type: str,
         sm3: str | None = None,
-        placements: Sequence[JsonMap] | None = None,  # a document's resolved signature fields
+        placements: Sequence[PlacementItem] | None = None,  # a document's resolved signature fields
     ) -> Event:
-        extra = {"placements": list(placements)} if placements is not None else {}
-        return self._emit(
-            EventKind.ARTIFACT_STORED,
-            at,
-            role=role,
-            sha256=sha256,
-            sm3=sm3,
-            size=size,
-            media_type=media_type,
-            **extra,
-        )
-
-    # --- the whole-session recording -------------------------------------------------------------
-    def recording_chunk_events(self) -> list[Event]:
-        """The events that stored the recording's chunks, in the order they arrived."""
-        return [
-            e
-            for e in self.events
-            if e.kind is EventKind.ARTIFACT_STORED and e.payload.get("role") == recording.ROLE
-        ]
-
-    def recording_chunks(self) -> dict[tuple[int, int], recording.Chunk]:
-        return dict(self._chunks)
-
-    @property
-    def recording_closed(self) -> bool:
-        return self._recording_closed
-
-    def recording_refusal(self) -> str | None:
-        """Why no recording chunk may be stored now, or None when chunks are accepted."""
-        if self.state in (SessionState.CREATED, SessionState.CONSENT):
-            return "nothing is recorded before the signer consents"
-        if self.state is SessionState.REFUSED:
-            return "the signer refused consent: nothing is recorded"
-        if self.sealed:
-            return "the evidence of this session is sealed"
-        if self.recording_closed:
-            return "the recording of this session was closed"
-        return None
-
-    def chunk_is_new(self, chunk: recording.Chunk) -> bool:
-        """Whether ``chunk`` would be stored (False: the same chunk is already); raises if refused."""
-        refusal = self.recording_refusal()
-        if refusal is not None:
-            raise recording.RecordingClosed(refusal)
-        stored = self._chunks.get((chunk.segment, chunk.index))
-        if stored is not None and stored.sha256 != chunk.sha256:
-            raise recording.ChunkConflict(chunk.segment, chunk.index, stored.sha256, chunk.sha256)
-        return stored is None
-
-    def store_recording_chunk(self, at: datetime, chunk: recording.Chunk, sm3: str | None) -> Event | None:
-        """Record one chunk; ``None`` when this very chunk was stored before (an idempotent retry)."""
-        if not self.chunk_is_new(chunk):
-            return None
-        return self._emit(
-            EventKind.ARTIFACT_STORED,
-            at,
-            role=recording.ROLE,
-            sha256=chunk.sha256,
-            sm3=sm3,
-            size=chunk.size,
-            media_type="video/webm",
-            segment=chunk.segment,
-            index=chunk.index,
-            started_ms=chunk.started_ms,
-            ended_ms=chunk.ended_ms,
-        )
-
-    def close_recording(
-        self,
-        at: datetime,
-        *,
-        by: str,
-        declared: dict[int, int] | None = None,
-        media: Sequence[Mapping[str, Any]] = (),  # per segment: seconds of audio and of video
-    ) -> Event:
-        """Assess the recording (chunks, gaps) and close it; later chunks are refused."""
-        if self.recording_closed:
-            raise recording.RecordingClosed("the recording of this session was already closed")
-        result = recording.assess(self.recording_chunks().values(), declared)
-        return self._emit(
-            EventKind.RECORDING_CLOSED,
-            at,
-            closed_by=by,
-            declared_chunks={str(k): v for k, v in sorted((declared or {}).items())},
-            media=[dict(m) for m in media],
-            **result.to_payload(),
-        )
-
-    def record_recording_analysis(self, at: datetime, result: Mapping[str, Any]) -> Event:
-        """The recording re-checked after the session (``application.post_hoc``), before its QC."""
-        return self._emit(EventKind.RECORDING_ANALYSED, at, **result)
-
-    def record_qc(self, at: datetime, result: Mapping[str, Any]) -> Event:
-        """The automatic quality check's results (``domain.qc``), rule by rule."""
-        return self._emit(EventKind.QC_EVALUATED, at, **result)
-
-    def decide_review(
-        self, at: datetime, *, decision: str, comment: str, by: str, role: str, override_reason: str = ""
-    ) -> Event:
-        """A reviewer's manual decision after looking at the session (approve or reject).
-
-        Decisions are an append-only record: a second one must say it overrides the one before and
-        why (``override_reason``); the earlier decision stays in the chain, named by the new one."""
-        if decision not in ("approve", "reject"):
-            raise ValueError(f"unknown review decision {decision!r}")
-        previous = [e for e in self.events if e.kind is EventKind.REVIEW_DECIDED]
-        details: dict[str, object] = {}
-        if previous:
-            last = previous[-1].payload
-            if not override_reason.strip():
-                raise DecisionExists(str(last.get("decision")), str(last.get("by")), len(previous))
-            details = {
-                "overrides": {
-                    "decision": last.get("decision"),
-                    "by": last.get("by"),
-                    "number": len(previous),
-                },
-                "override_reason": override_reason.strip(),
-            }
-        return self._emit(
-            EventKind.REVIEW_DECIDED, at, decision=decision, comment=comment, by=by, role=role, **details
-        )
+        stored: ArtifactStored = {
+            "role": role,
+            "sha256": sha256,
+            "sm3": sm3,
+            "size": size,
+            "media_type": media_type,
+        }
+        if placements is not None:
+            stored["placements"] = list(placements)
+        return self._emit(ev.ARTIFACT_STORED.new(at, stored))
 
     def cancel(self, at: datetime, *, reason: str, by: str) -> Event:
-        return self._emit(EventKind.SESSION_CANCELLED, at, reason=reason, by=by)
+        return self._emit(ev.SESSION_CANCELLED.new(at, {"reason": reason, "by": by}))
 
     def expire(self, at: datetime) -> Event:
-        return self._emit(EventKind.SESSION_EXPIRED, at)
-
-    def seal(self, at: datetime, **details: Any) -> Event:
-        return self._emit(EventKind.EVIDENCE_SEALED, at, **details)
-
-    def record_sealing_failure(self, at: datetime, *, reason: str) -> Event:
-        return self._emit(EventKind.SEALING_FAILED, at, reason=reason)
-
-    def place_hold(self, at: datetime, *, reason: str, by: str) -> Event:
-        return self._emit(EventKind.LEGAL_HOLD_PLACED, at, reason=reason, by=by)
-
-    def release_hold(self, at: datetime, *, reason: str, by: str) -> Event:
-        return self._emit(EventKind.LEGAL_HOLD_RELEASED, at, reason=reason, by=by)
-
-    @property
-    def holds(self) -> int:
-        placed = sum(e.kind is EventKind.LEGAL_HOLD_PLACED for e in self.events)
-        return placed - sum(e.kind is EventKind.LEGAL_HOLD_RELEASED for e in self.events)
-
-    def tombstone(self, at: datetime, **details: Any) -> Event:
-        return self._emit(EventKind.EVIDENCE_DELETED, at, **details)
+        return self._emit(ev.SESSION_EXPIRED.new(at, {}))
 
     def fail(self, at: datetime, *, reason: str) -> Event:
-        return self._emit(EventKind.SESSION_FAILED, at, reason=reason)
+        return self._emit(ev.SESSION_FAILED.new(at, {"reason": reason}))

@@ -24,7 +24,14 @@ def midway() -> Driver:
     d.say("不知道")
     for i in range(3):
         d.s.store_recording_chunk(d.tick(), chunk(i), None)
-    d.s.warn(d.tick(), warning="no_face")
+    details = {
+        "since_s": 3.0,
+        "raised_at_s": 4.5,
+        "after_s": 1.5,
+        "stream_time_s": 4.5,
+        "snapshot_sha256": "0" * 64,
+    }
+    d.s.warn(d.tick(), warning="no_face", details=details)
     return d
 
 

@@ -136,7 +136,7 @@ def test_a_chinese_session_reads_in_chinese_with_local_times_and_no_codes(tmp_pa
     assert "播报问题" in flat and "会话创建" in flat  # the timeline's events in words
     assert "方式: 语音" in flat and "方式: 文字输入" in flat  # spoken and typed answers told apart
     assert "否定" in flat and "肯定" in flat
-    assert "画面中有多人" in flat and "持续 2.5 秒" in flat
+    assert "画面中有多人" in flat and "持续 2.5 秒后提示" in flat
     assert "签署人身份核验" in flat and "5 帧与证件照比对" in flat  # the QC rule and finding in Chinese
     assert "every event stamped by the server clock" in flat  # an old finding keeps its recorded words
     assert "已签署并封存" in flat and "录像片段" in flat
