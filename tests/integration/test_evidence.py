@@ -26,6 +26,7 @@ from dualsign.application.tenants import create_tenant
 from dualsign.container import Container
 from dualsign_verify.bundle import MalformedBundle, read_bundle
 from dualsign_verify.canonical import canonical_json
+from dualsign_verify.manifest import Manifest
 from dualsign_verify.records import GENESIS, record_digests
 from dualsign_verify.trust import TrustPolicy, anchor_of, parse_policy
 from dualsign_verify.verifier import Status, verify
@@ -96,6 +97,8 @@ def test_untouched_bundle_passes_every_step_with_the_cli(sealed: dict[str, bytes
     assert report["verdict"] == "PASSED"
     assert [s["step"] for s in report["steps"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert "self-attested" in report["steps"][6]["reason"]
+    raw = files_of(sealed["a"])["manifest.json"]  # the platform wrote it with the type the verifier reads
+    assert Manifest.parse(json.loads(raw)).to_bytes() == raw
     human = subprocess.run([*VERIFY, str(path), "--trust", str(trust)], capture_output=True, text=True)
     assert human.returncode == 0 and human.stdout.strip().endswith("PASSED")
     unanchored = subprocess.run([*VERIFY, str(path)], capture_output=True, text=True)

@@ -27,6 +27,7 @@ from dualsign.domain.errors import NotFound
 from dualsign.domain.event_payloads import PlacementItem
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import EventKind
+from dualsign_verify.manifest import ArtifactEntry
 from dualsign_verify.records import sm3_hex
 
 
@@ -125,7 +126,7 @@ def recorded_sm3(events: Iterable[Recorded]) -> dict[str, str]:
 
 def manifest_entries(
     artifacts: Iterable[Artifact], events: Iterable[Recorded], blobs: BlobStore
-) -> list[dict[str, Any]]:
+) -> list[ArtifactEntry]:
     """Every artifact as the sealed manifest lists it (sorted by role, then digest).
 
     Its SM3 is the one recorded at ingest. Without one (an artifact stored where SM3 was unavailable)
@@ -139,15 +140,6 @@ def manifest_entries(
             sm3 = sm3_hex(blobs.get(a.sha256))
         elif not blobs.exists(a.sha256):
             raise NotFound("blob", a.sha256)
-        entries.append(
-            {
-                "role": a.role,
-                "name": a.name,
-                "sha256": a.sha256,
-                "sm3": sm3,
-                "size": a.size,
-                "media_type": a.media_type,
-            }
-        )
-    entries.sort(key=lambda x: (x["role"], x["sha256"]))
+        entries.append(ArtifactEntry(a.role, a.sha256, a.size, sm3, name=a.name, media_type=a.media_type))
+    entries.sort(key=lambda x: (x.role, x.sha256))
     return entries

@@ -37,11 +37,11 @@ from dualsign.domain.errors import DualSignError, FieldProblem, IllegalTransitio
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import ENDED_STATES, EventKind
 from dualsign_verify import merkle
-from dualsign_verify.bundle import MANIFEST_KIND, MANIFEST_VERSION
 from dualsign_verify.canonical import canonical_json
+from dualsign_verify.manifest import ExportStatement, Manifest
 from dualsign_verify.timestamp import token_certificate
 from dualsign_verify.trust import LogKey, TrustPolicy, anchor_of
-from dualsign_verify.verifier import EXPORT_KIND, EXPORT_VERSION, artifact_leaf, event_leaf
+from dualsign_verify.verifier import artifact_leaf, event_leaf
 
 LOG_ORIGIN = "dualsign.local/log"
 
@@ -151,30 +151,28 @@ def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal | 
         events = list(uow.events.list(session_id))
         records = _records(events)
         artifacts = manifest_entries(uow.artifacts.list(session_id), events, svc.blobs)
-        leaves = [event_leaf(r) for r in records] + [artifact_leaf(a) for a in artifacts]
+        leaves = [event_leaf(r) for r in records] + [artifact_leaf(a.to_json()) for a in artifacts]
         merkle_root = merkle.root(leaves).hex()
         now = svc.clock.now()
-        manifest = {
-            "kind": MANIFEST_KIND,
-            "version": MANIFEST_VERSION,
-            "session_id": session_id,
-            "tenant_id": record.tenant_id,
-            "state": session.current_state.value,
-            "template": {"key": session.template.key, "sha256": session.template.content_hash()},
-            "sealed_at": iso_time(now),
-            "chain": {"length": len(events), "head_sha256": events[-1].sha256, "head_sm3": events[-1].sm3},
-            "artifacts": artifacts,
-            "merkle": {
-                "algorithm": "rfc6962-sha256",
-                "leaves": "event records, then artifacts",
-                "size": len(leaves),
-                "root": merkle_root,
-            },
-            "tsa": {"name": svc.tsa.name, "mode": svc.tsa.mode},
-        }
-        if svc.reports is not None:  # rendered after sealing: every bundle must then carry it
-            manifest["report"] = "report.pdf"
-        manifest_bytes = canonical_json(manifest)
+        manifest = Manifest(
+            session_id=session_id,
+            tenant_id=record.tenant_id,
+            state=session.current_state.value,
+            template_key=session.template.key,
+            template_sha256=session.template.content_hash(),
+            sealed_at=iso_time(now),
+            chain_length=len(events),
+            head_sha256=events[-1].sha256,
+            head_sm3=events[-1].sm3,
+            artifacts=tuple(artifacts),
+            merkle_size=len(leaves),
+            merkle_root=merkle_root,
+            tsa_name=svc.tsa.name,
+            tsa_mode=svc.tsa.mode,
+            # rendered after sealing: every bundle must then carry it, bound by the export statement
+            report="report.pdf" if svc.reports is not None else None,
+        )
+        manifest_bytes = manifest.to_bytes()
         try:
             signature = svc.keys.sign_manifest(manifest_bytes)
             token = svc.tsa.timestamp(signature)
@@ -184,7 +182,7 @@ def seal_session(uow: UnitOfWork, svc: SealServices, session_id: str) -> Seal | 
         m_ref, s_ref, t_ref = svc.blobs.put(manifest_bytes), svc.blobs.put(signature), svc.blobs.put(token)
         try:  # sealed evidence stays undeletable for its retention period where the store enforces it
             until = retention_end(session, now)
-            for digest in [str(a["sha256"]) for a in artifacts] + [m_ref.sha256, s_ref.sha256, t_ref.sha256]:
+            for digest in [a.sha256 for a in artifacts] + [m_ref.sha256, s_ref.sha256, t_ref.sha256]:
                 svc.blobs.retain(digest, until)
         except Exception as exc:  # a store that cannot lock the evidence fails the seal, retried later
             _fail(uow, session, now, f"retention not set: {type(exc).__name__}: {exc}", exc)
@@ -327,17 +325,7 @@ def export_bundle(uow: UnitOfWork, svc: SealServices, tenant_id: str, session_id
 def export_statement(manifest: bytes, members: dict[str, bytes]) -> bytes:
     """What binds the members made after sealing (the report, the README) to the sealed manifest: their
     digests and the manifest's, signed by the platform key beside the bundle (export.json, export.sig)."""
-    return canonical_json(
-        {
-            "kind": EXPORT_KIND,
-            "version": EXPORT_VERSION,
-            "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
-            "members": {
-                name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-                for name, data in members.items()
-            },
-        }
-    )
+    return ExportStatement.of(manifest, members).to_bytes()
 
 
 def platform_trust(keys: EvidenceKeys, tsa: Timestamper) -> TrustPolicy:

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-MANIFEST_KIND = "dualsign.manifest"
-MANIFEST_VERSION = 1
+from dualsign_verify.manifest import Manifest, ManifestError
+
 REQUIRED = ("manifest.json", "events.jsonl")  # without these nothing can be verified; the rest is a step
 MAX_ENTRIES = 100_000
 MAX_TOTAL = 8 * 1024**3  # all members, uncompressed
@@ -259,11 +259,10 @@ def read_bundle(data: bytes | mmap.mmap) -> Bundle:
         manifest = strict_json(files["manifest.json"])
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise MalformedBundle(f"manifest.json is not JSON: {_one_line(exc)}") from None
-    if not isinstance(manifest, dict) or manifest.get("kind") != MANIFEST_KIND:
-        raise MalformedBundle("manifest.json is not a DualSign manifest")
-    if manifest.get("version") != MANIFEST_VERSION:
-        raise MalformedBundle(f"manifest version {manifest.get('version')!r} is not one this verifier reads")
-    _check_shape(manifest)
+    try:  # the type the platform writes it with: every field as version 1 defines it, nothing else
+        Manifest.parse(manifest)
+    except ManifestError as exc:
+        raise MalformedBundle(str(exc)) from None
     lines, records = _event_lines(files["events.jsonl"])
     return Bundle(files, manifest, views, data, archive, by_name, lines, records, tuple(sorted(unexpected)))
 
@@ -294,33 +293,3 @@ class _MapReader(io.RawIOBase):
         b[: len(chunk)] = chunk
         self.pos += len(chunk)
         return len(chunk)
-
-
-def _is_hex(value: object, length: int = 64) -> bool:
-    return isinstance(value, str) and len(value) == length and all(c in "0123456789abcdef" for c in value)
-
-
-def _check_shape(m: dict[str, Any]) -> None:
-    """The manifest has the fields version 1 defines, with the right types (values are checked later)."""
-    artifacts = m.get("artifacts")
-    if not isinstance(artifacts, list) or not all(
-        isinstance(a, dict)
-        and isinstance(a.get("role"), str)
-        and _is_hex(a.get("sha256"))
-        and isinstance(a.get("size"), int)
-        and (a.get("sm3") is None or _is_hex(a.get("sm3")))
-        for a in artifacts
-    ):
-        raise MalformedBundle("manifest.artifacts must list {role, sha256, sm3, size} entries")
-    chain = m.get("chain")
-    if (
-        not isinstance(chain, dict)
-        or not isinstance(chain.get("length"), int)
-        or not _is_hex(chain.get("head_sha256"))
-    ):
-        raise MalformedBundle("manifest.chain must give length and head_sha256")
-    merkle = m.get("merkle")
-    if not isinstance(merkle, dict) or not _is_hex(merkle.get("root")):
-        raise MalformedBundle("manifest.merkle must give the root")
-    if not isinstance(m.get("tsa", {}), dict):
-        raise MalformedBundle("manifest.tsa must be an object")

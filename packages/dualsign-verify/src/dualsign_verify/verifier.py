@@ -42,12 +42,10 @@ from dualsign_verify import merkle
 from dualsign_verify.bundle import MAX_PDF, Bundle, MalformedBundle, strict_json
 from dualsign_verify.canonical import canonical_json
 from dualsign_verify.checkpoint import CheckpointError, parse_and_verify, verifier_key
+from dualsign_verify.manifest import ExportStatement, ManifestError
 from dualsign_verify.records import GENESIS, digests, sm3_hex
 from dualsign_verify.timestamp import TimestampError, token_certificate, verify_token
 from dualsign_verify.trust import TrustPolicy, anchored, fingerprint
-
-EXPORT_KIND = "dualsign.export"  # export.json: the members a manifest cannot list (made after sealing)
-EXPORT_VERSION = 1
 
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="digests")
 _STEPS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifacts-step")
@@ -474,24 +472,21 @@ def _export_statement(bundle: Bundle, root: x509.Certificate) -> tuple[str | Non
         key.verify(signature, raw, ec.ECDSA(hashes.SHA256()))
     except (_Missing, InvalidSignature, ValueError, TypeError):
         return "the export statement's signature does not verify under the platform key", None
-    statement = strict_json(raw)
-    members = statement.get("members") if isinstance(statement, dict) else None
-    if (
-        not isinstance(statement, dict)
-        or statement.get("kind") != EXPORT_KIND
-        or not isinstance(members, dict)
-    ):
-        return "export.json is not a DualSign export statement", None
-    if statement.get("manifest_sha256") != hashlib.sha256(bundle.files["manifest.json"]).hexdigest():
+    try:
+        statement = ExportStatement.parse(strict_json(raw))
+    except (ManifestError, ValueError, UnicodeDecodeError, RecursionError) as exc:
+        return f"export.json is not a DualSign export statement ({exc})"[:300], None
+    members = statement.members
+    if statement.manifest_sha256 != hashlib.sha256(bundle.files["manifest.json"]).hexdigest():
         return "the export statement belongs to another manifest", None
-    for member in loose:
-        if member not in members:
-            return f"{member} is not covered by the export statement", None
+    for name in loose:
+        if name not in members:
+            return f"{name} is not covered by the export statement", None
     for member, entry in members.items():
         data = bundle.get(member) if member in ("report.pdf", "README.txt") else None
         if data is None:
             return f"{member} is named by the export statement but missing", None
-        if not isinstance(entry, dict) or entry.get("sha256") != hashlib.sha256(data).hexdigest():
+        if entry.sha256 != hashlib.sha256(data).hexdigest() or entry.size != len(data):
             return f"{member} is not the one the export statement names (digest differs)", None
     if announced is not None and announced not in members:
         return f"the manifest announces {announced} but the bundle does not carry it", None
