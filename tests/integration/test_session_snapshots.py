@@ -20,6 +20,7 @@ from dualsign.application.sessions import NewSession, Upload, create_session, lo
 from dualsign.application.template_catalog import parse_template_yaml, publish_template, template_of
 from dualsign.application.tenants import create_tenant
 from dualsign.container import Container
+from dualsign.domain.event_payloads import WarningDetails
 from dualsign.domain.session import SigningSession
 from dualsign.storage.database import SqlUnitOfWork
 from dualsign.storage.repositories import SessionSnapshots, SqlEvents
@@ -193,7 +194,14 @@ def test_a_command_that_does_not_commit_leaves_no_trace_in_the_next_load(
     before = chain(a, s.sid)
     with a.new_uow() as uow:  # an aggregate changed and appended, then rolled back
         _, session = load_aggregate(uow, s.sid)
-        persist(uow, session, [session.warn(a.clock.now(), warning="no_face")])
+        details: WarningDetails = {
+            "since_s": 3.0,
+            "raised_at_s": 4.5,
+            "after_s": 1.5,
+            "stream_time_s": 4.5,
+            "snapshot_sha256": "0" * 64,
+        }
+        persist(uow, session, [session.warn(a.clock.now(), warning="no_face", details=details)])
     working = SqlUnitOfWork.commit
 
     def commit_fails(self: SqlUnitOfWork) -> None:
