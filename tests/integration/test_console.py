@@ -17,7 +17,7 @@ from dualsign.api.app import create_app
 from dualsign.application.console import add_reviewer, in_sample
 from dualsign.application.tenants import create_tenant
 from dualsign.container import Container
-from dualsign.engines._audio import to_wav
+from dualsign.media.audio import to_wav
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import create
 from tests.integration.test_signing import STROKES, publish, signer_headers, to_signing

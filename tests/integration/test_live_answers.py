@@ -201,7 +201,7 @@ def test_prerecorded_prompt_is_played_instead_of_tts_and_tts_prompts_are_cached(
     client, container = english
     headers = tenant_headers(container, "Recording Co")
     recording = answer("Do you understand that this product carries investment risk?", tail=0.2)
-    from dualsign.engines._audio import to_wav
+    from dualsign.media.audio import to_wav
 
     up = client.post(
         "/v1/templates/prompt-audio",

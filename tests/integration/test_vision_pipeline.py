@@ -16,9 +16,9 @@ from dualsign.application.vision import analyze, liveness_sample, reference_embe
 from dualsign.domain.liveness import ChallengeStep, judge_step
 from dualsign.domain.templates import LivenessAction as A
 from dualsign.domain.templates import parse_template
-from dualsign.engines._video import decode_image
 from dualsign.engines.face_dlib import DlibEmbedder, DlibFaceDetector, DlibLandmarks
 from dualsign.engines.vision_base import VisionEngines
+from dualsign.media.video import decode_image
 from tests.vision_media import FACES, edited, encode_video, frame, jpeg
 
 ENGINES = VisionEngines(

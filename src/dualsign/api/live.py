@@ -42,9 +42,9 @@ from dualsign.domain.endpointing import Signal
 from dualsign.domain.errors import DualSignError, TokenInvalid
 from dualsign.domain.liveness import ChallengeStep, Sample, nods
 from dualsign.domain.states import RECORDING_STATES, SessionState
-from dualsign.engines._audio import pcm16_to_float
-from dualsign.engines._video import ImageDecodeError, decode_image
 from dualsign.engines.vision_base import Image
+from dualsign.media.audio import pcm16_to_float
+from dualsign.media.video import ImageDecodeError, decode_image
 
 IDENTITY_EXTRA_FRAMES = 2  # frames collected beyond the template's minimum of good ones
 MAX_PENDING_FRAMES = 150  # 15 s of a challenge at 10 fps: beyond, the oldest is skipped

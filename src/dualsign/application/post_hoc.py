@@ -30,10 +30,10 @@ from dualsign.domain.errors import DualSignError
 from dualsign.domain.recording_time import monitoring_totals, place_answers
 from dualsign.domain.session import SigningSession
 from dualsign.domain.states import EventKind
-from dualsign.engines._audio import AudioDecodeError
-from dualsign.engines._video import ImageDecodeError
 from dualsign.engines.base import AsrEngine, VadEngine
 from dualsign.engines.vision_base import Embedding, VisionEngines
+from dualsign.media.audio import AudioDecodeError
+from dualsign.media.video import ImageDecodeError
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from dualsign.application.records import RenderedPrompt
 from dualsign.domain.errors import FieldProblem, InvalidInput
 from dualsign.domain.session import Prompt
 from dualsign.domain.templates import Template
-from dualsign.engines._audio import AudioDecodeError, decode, to_wav, wav_duration
 from dualsign.engines.base import SAMPLE_RATE, TtsEngine
+from dualsign.media.audio import AudioDecodeError, decode, to_wav, wav_duration
 
 
 @dataclass(frozen=True)

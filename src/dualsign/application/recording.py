@@ -23,7 +23,7 @@ from dualsign.domain import recording
 from dualsign.domain.errors import FieldProblem, InvalidInput, TokenInvalid
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import ENDED_STATES
-from dualsign.engines._video import stream_spans
+from dualsign.media.video import stream_spans
 
 DEFAULT_GRACE = dt.timedelta(seconds=120)
 

@@ -17,8 +17,8 @@ from dualsign.application.speech import answer_hints, heard_scores
 from dualsign.domain.matching import MatchResult
 from dualsign.domain.recording_time import AnswerWindow
 from dualsign.domain.templates import Template, answers
-from dualsign.engines._audio import decode
 from dualsign.engines.base import SAMPLE_RATE, VAD_FRAME, AsrEngine, EngineFailed, Transcript, VadEngine
+from dualsign.media.audio import decode
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,9 @@ from dualsign.domain.outcome import ending_reason
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import ENDED_STATES, EventKind
 from dualsign.domain.templates import AnswerMode, Template
-from dualsign.engines._audio import to_wav
 from dualsign.engines.base import AsrEngine, TtsEngine, VadEngine
 from dualsign.engines.vision_base import VisionEngines
+from dualsign.media.audio import to_wav
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from dualsign.domain.liveness import ChallengeStep, Sample, issue_challenge, jud
 from dualsign.domain.monitoring import FaceWarning
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import ENDED_STATES, RECORDING_STATES, EventKind, SessionState
-from dualsign.engines._video import ImageDecodeError, decode_image, encode_jpeg
 from dualsign.engines.vision_base import Embedding, Image, VisionEngines
+from dualsign.media.video import ImageDecodeError, decode_image, encode_jpeg
 
 
 def _vision(svc: SignerServices) -> VisionEngines:

@@ -19,8 +19,8 @@ from dualsign.application.speech import AnswerCapture, answer_hints, endpoint_co
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import SessionState
 from dualsign.domain.templates import Template
-from dualsign.engines._audio import decode
 from dualsign.engines.base import AsrEngine, VadEngine
+from dualsign.media.audio import decode
 
 WAIVER = "text-mode simulation: no camera, identity and liveness not checked"
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from dualsign.application.vision import LiveMonitor
 from dualsign.domain.monitoring import FaceWarning
 from dualsign.domain.templates import Template
-from dualsign.engines._video import sample_frames
 from dualsign.engines.vision_base import Embedding, VisionEngines
+from dualsign.media.video import sample_frames
 
 TOLERANCE = {"face_present_ratio": 0.05, "several_faces_s": 1.0, "mismatch_s": 1.5, "longest_absence_s": 1.5}
 

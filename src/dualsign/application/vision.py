@@ -18,8 +18,8 @@ from dualsign.domain.errors import FieldProblem, InvalidInput
 from dualsign.domain.liveness import FaceFeatures, Sample, features
 from dualsign.domain.monitoring import FaceMonitor, FaceWarning, Observation
 from dualsign.domain.templates import Monitoring
-from dualsign.engines._video import ImageDecodeError, decode_image
 from dualsign.engines.vision_base import Embedding, FaceBox, Image, VisionEngines
+from dualsign.media.video import ImageDecodeError, decode_image
 
 MIN_FACE_SHARE = 0.12  # face width / frame width below which the face is too small
 MIN_BRIGHTNESS = 45.0  # mean luminance of the face (0–255)

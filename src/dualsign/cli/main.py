@@ -444,7 +444,7 @@ def _match_audio(
     expects: Literal["affirm", "deny", "phrase"] | None = None,
 ) -> None:
     from dualsign.application.speech import judge_recording
-    from dualsign.engines._audio import AudioDecodeError, decode
+    from dualsign.media.audio import AudioDecodeError, decode
 
     missing = [str(f) for f in files if not f.is_file()]
     if missing:

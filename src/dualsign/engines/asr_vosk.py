@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dualsign.engines._audio import float_to_pcm16
 from dualsign.engines._lazy import LazyModel
 from dualsign.engines._timeout import Deadline
 from dualsign.engines.base import SAMPLE_RATE, AsrHints, Audio, Availability, Transcript
+from dualsign.media.audio import float_to_pcm16
 
 
 class VoskAsr:

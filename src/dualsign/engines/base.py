@@ -1,7 +1,7 @@
 """Engine ports: typed Protocols and the frozen results they return.
 
 Audio crosses every port as 16 kHz mono float32 in [-1, 1] (``SAMPLE_RATE``); decoding and resampling
-happen once, in ``engines._audio``. Ports return frozen dataclasses, never library objects or lazy
+happen once, in ``media.audio``. Ports return frozen dataclasses, never library objects or lazy
 generators. Every engine says whether it can run here, and if not, why, in words.
 """
 

@@ -1,0 +1,1 @@
+"""Media shared by the engines and the application: audio and pictures as arrays, decoded once."""
