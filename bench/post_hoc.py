@@ -32,9 +32,9 @@ from proc_cpu import children_cpu, cpu_seconds
 from tests.speech_audio import mux_audio, silence, speech
 from tests.vision_media import FACES, H, W, frame
 
-from dualsign.application.rerecognition import rerecognize
-from dualsign.application.video_analysis import analyze_recording
-from dualsign.application.vision import reference_embedding
+from dualsign.application.perception.vision import reference_embedding
+from dualsign.application.qc.rerecognition import rerecognize
+from dualsign.application.qc.video_analysis import analyze_recording
 from dualsign.domain.recording_time import AnswerWindow
 from dualsign.domain.templates import parse_template
 from dualsign.engines.asr_faster_whisper import FasterWhisperAsr

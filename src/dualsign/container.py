@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 from sqlalchemy import Engine, text
 
-from dualsign.application.callback_policy import CallbackPolicy, parse_networks
-from dualsign.application.console import ConsoleTokens
-from dualsign.application.document_signing import DocumentServices
-from dualsign.application.jobs import (
+from dualsign.application.evidence.sealing import SealingFailed, SealServices, ensure_report, seal_session
+from dualsign.application.integrator.sessions import SessionServices, UploadLimits
+from dualsign.application.integrator.signer_links import SignerLinks
+from dualsign.application.integrator.template_catalog import sync_builtin_templates
+from dualsign.application.operations import store_figures
+from dualsign.application.outbox.callback_policy import CallbackPolicy, parse_networks
+from dualsign.application.outbox.jobs import (
     ANALYSE_RECORDING,
     RENDER_REPORT,
     SEAL_SESSION,
@@ -25,7 +28,7 @@ from dualsign.application.jobs import (
     WorkerLoop,
     check_version,
 )
-from dualsign.application.operations import store_figures
+from dualsign.application.outbox.webhooks import DELIVER_WEBHOOK, Delivery, deliver
 from dualsign.application.ports import (
     BlobStore,
     Clock,
@@ -35,14 +38,11 @@ from dualsign.application.ports import (
     ReportMaker,
     Timestamper,
 )
-from dualsign.application.post_hoc import PostHocServices, analyse_recording
+from dualsign.application.qc.post_hoc import PostHocServices, analyse_recording
 from dualsign.application.records import Job
-from dualsign.application.sealing import SealingFailed, SealServices, ensure_report, seal_session
-from dualsign.application.sessions import SessionServices, UploadLimits
-from dualsign.application.signer import SignerServices
-from dualsign.application.signer_links import SignerLinks
-from dualsign.application.template_catalog import sync_builtin_templates
-from dualsign.application.webhooks import DELIVER_WEBHOOK, Delivery, deliver
+from dualsign.application.review.console import ConsoleTokens
+from dualsign.application.signer.documents import DocumentServices
+from dualsign.application.signer.flow import SignerServices
 from dualsign.config import Settings
 from dualsign.engines.registry import (
     SpeechEngines,

@@ -27,7 +27,7 @@ from typing import Any
 from redis import Redis
 from rq import Queue, SimpleWorker
 
-from dualsign.application.jobs import JobRunner
+from dualsign.application.outbox.jobs import JobRunner
 from dualsign.application.ports import Clock, UnitOfWorkFactory
 
 QUEUE = "dualsign-jobs"

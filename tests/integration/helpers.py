@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from fastapi.testclient import TestClient
 
-from dualsign.application.tenants import create_tenant
+from dualsign.application.integrator.tenants import create_tenant
 from dualsign.container import Container
 from dualsign.demo import asset
 from dualsign.domain.templates import parse_template

@@ -30,8 +30,8 @@ from typing import Any
 import httpx
 import pytest
 
-from dualsign.application.template_catalog import publish_template
-from dualsign.application.tenants import create_tenant
+from dualsign.application.integrator.template_catalog import publish_template
+from dualsign.application.integrator.tenants import create_tenant
 from dualsign.config import load_settings
 from dualsign.container import build_container
 from dualsign.storage.blobs_encrypted import EncryptingBlobStore, Keyring

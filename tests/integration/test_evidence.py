@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dualsign.api.app import create_app
-from dualsign.application.sealing import platform_trust
+from dualsign.application.evidence.sealing import platform_trust
 from dualsign.container import Container
 from dualsign_verify.bundle import MalformedBundle, read_bundle
 from dualsign_verify.canonical import canonical_json

@@ -26,7 +26,7 @@ from rq import Queue
 from rq.registry import FinishedJobRegistry
 
 from dualsign.api.app import create_app
-from dualsign.application.jobs import JobRunner
+from dualsign.application.outbox.jobs import JobRunner
 from dualsign.application.records import Job
 from dualsign.container import Container
 from dualsign.jobs_rq import SENT_KEY, RqJobs, run_job

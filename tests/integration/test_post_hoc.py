@@ -141,7 +141,7 @@ def test_a_failing_engine_is_retried_and_its_last_failure_is_recorded(
     def broken(*_a: Any, **_k: Any) -> Any:
         raise MemoryError("the recogniser ran out of memory")
 
-    monkeypatch.setattr("dualsign.application.post_hoc.rerecognize", broken)
+    monkeypatch.setattr("dualsign.application.qc.post_hoc.rerecognize", broken)
     runner = c.job_runner()
     runner.run_due()
     assert not sealed(c, sid)  # not sealed without its check

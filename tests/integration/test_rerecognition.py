@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from dualsign.application.rerecognition import rerecognize
+from dualsign.application.qc.rerecognition import rerecognize
 from dualsign.domain.matching import Verdict
 from dualsign.domain.recording_time import AnswerWindow
 from dualsign.domain.templates import parse_template

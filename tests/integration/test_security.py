@@ -23,8 +23,8 @@ from asn1crypto import cms
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
-from dualsign.application.console import add_reviewer
-from dualsign.application.tenants import create_tenant
+from dualsign.application.integrator.tenants import create_tenant
+from dualsign.application.review.console import add_reviewer
 from dualsign.container import Container
 from dualsign.media.audio import to_wav
 from dualsign_verify.bundle import read_bundle

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from dualsign.api.app import create_app
-from dualsign.application.sealing import platform_trust
+from dualsign.application.evidence.sealing import platform_trust
 from dualsign.container import Container
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.pdf import check_pdf, signature_reasons

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from dualsign.application.video_analysis import analyze_recording, reconcile
-from dualsign.application.vision import analyze, liveness_sample, reference_embedding
+from dualsign.application.perception.vision import analyze, liveness_sample, reference_embedding
+from dualsign.application.qc.video_analysis import analyze_recording, reconcile
 from dualsign.domain.liveness import ChallengeStep, judge_step
 from dualsign.domain.templates import LivenessAction as A
 from dualsign.domain.templates import parse_template

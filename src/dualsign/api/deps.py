@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from dualsign.application.tenants import authenticate
+from dualsign.application.integrator.tenants import authenticate
 from dualsign.container import Container
 from dualsign.domain.errors import TokenInvalid, Unauthorized
 

@@ -34,9 +34,10 @@ from fastapi import WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from dualsign.api.schemas import signer_state
-from dualsign.application import signer, signer_vision
-from dualsign.application.speech import AnswerCapture
-from dualsign.application.vision import LiveMonitor, liveness_sample
+from dualsign.application.perception.speech import AnswerCapture
+from dualsign.application.perception.vision import LiveMonitor, liveness_sample
+from dualsign.application.signer import camera as signer_vision
+from dualsign.application.signer import flow as signer
 from dualsign.container import Container
 from dualsign.domain.endpointing import Signal
 from dualsign.domain.errors import DualSignError, TokenInvalid

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 if TYPE_CHECKING:
-    from dualsign.application.report_data import ReportData
+    from dualsign.application.evidence.report import ReportData
     from dualsign.domain.templates import SignatureField
 from dualsign.application.records import (
     ApiKey,
@@ -137,7 +137,7 @@ class TransparencyLog(Protocol):
 
 
 class JobQueue(Protocol):
-    """Durable jobs, written in the caller's transaction (see ``application/jobs.py``)."""
+    """Durable jobs, written in the caller's transaction (see ``application/outbox/jobs.py``)."""
 
     def enqueue(
         self,

@@ -17,10 +17,14 @@ from rich.console import Console
 from rich.table import Table
 
 from dualsign import logs
-from dualsign.application.simulation import AnswerInput, spoken_answer
-from dualsign.application.simulation import simulate as run_simulation
-from dualsign.application.template_catalog import list_templates, parse_template_yaml, resolve_template
-from dualsign.application.tenants import create_tenant, issue_api_key
+from dualsign.application.integrator.template_catalog import (
+    list_templates,
+    parse_template_yaml,
+    resolve_template,
+)
+from dualsign.application.integrator.tenants import create_tenant, issue_api_key
+from dualsign.application.signer.simulation import AnswerInput, spoken_answer
+from dualsign.application.signer.simulation import simulate as run_simulation
 from dualsign.config import load_settings
 from dualsign.container import Container, build_container, speech_from
 from dualsign.domain.errors import DualSignError
@@ -91,8 +95,8 @@ def serve(
     import uvicorn
 
     from dualsign.api.app import create_app
-    from dualsign.application.console import ensure_demo_reviewer
-    from dualsign.application.demo import ensure_demo
+    from dualsign.application.integrator.demo import ensure_demo
+    from dualsign.application.review.console import ensure_demo_reviewer
 
     settings = load_settings()
     container = build_container(settings)
@@ -142,7 +146,7 @@ def worker(
 
     DUALSIGN_JOB_QUEUE=table (default): poll the job table. rq: RQ on DUALSIGN_REDIS_URL carries the
     due jobs' ids to whichever worker is free (the job table stays the record)."""
-    from dualsign.application.jobs import WorkerLoop
+    from dualsign.application.outbox.jobs import WorkerLoop
 
     with _service() as c:
         runner = c.job_runner()
@@ -223,7 +227,7 @@ def keys_export_trust(
 ) -> None:
     """The platform's trust file for dualsign-verify --trust: its root, the external TSA's root and the
     transparency log's key. Publish it where verifiers get it independently of any bundle."""
-    from dualsign.application.sealing import platform_trust
+    from dualsign.application.evidence.sealing import platform_trust
 
     with _errors(), _service() as c:
         policy = platform_trust(c.evidence_keys, c.tsa)
@@ -299,7 +303,7 @@ def reviewer_add(
     password_stdin: Annotated[bool, typer.Option(help="read the password from standard input")] = False,
 ) -> None:
     """Add a console reviewer (the password is asked for, or read from stdin)."""
-    from dualsign.application.console import add_reviewer
+    from dualsign.application.review.console import add_reviewer
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -443,7 +447,7 @@ def _match_audio(
     family: LanguageFamily,
     expects: Literal["affirm", "deny", "phrase"] | None = None,
 ) -> None:
-    from dualsign.application.speech import judge_recording
+    from dualsign.application.perception.speech import judge_recording
     from dualsign.media.audio import AudioDecodeError, decode
 
     missing = [str(f) for f in files if not f.is_file()]

@@ -563,7 +563,7 @@ class SigningSession:
         )
 
     def record_recording_analysis(self, at: datetime, result: Mapping[str, Any]) -> Event:
-        """The recording re-checked after the session (``application.post_hoc``), before its QC."""
+        """The recording re-checked after the session (``application.qc.post_hoc``), before its QC."""
         return self._emit(EventKind.RECORDING_ANALYSED, at, **result)
 
     def record_qc(self, at: datetime, result: Mapping[str, Any]) -> Event:

@@ -22,15 +22,15 @@ from dualsign.api.deps import ContainerDep
 from dualsign.api.routes.signer import PAGE_HEADERS
 from dualsign.api.routes.templates import AUDIO_TYPES, MAX_PROMPT_AUDIO
 from dualsign.api.sign_in_guard import SignInGuard
-from dualsign.application import console
-from dualsign.application.records import Reviewer, SessionFilter
-from dualsign.application.template_catalog import (
+from dualsign.application.integrator.template_catalog import (
     attach_prompt_audio,
     list_templates,
     publish_template,
     resolve_template,
     template_of,
 )
+from dualsign.application.records import Reviewer, SessionFilter
+from dualsign.application.review import console
 from dualsign.domain.errors import (
     FieldProblem,
     Forbidden,

@@ -14,11 +14,11 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from dualsign.application.evidence_log import persist
+from dualsign.application.event_store import persist
+from dualsign.application.integrator.sessions import load_aggregate
 from dualsign.application.ports import BlobStore, UnitOfWork
 from dualsign.application.records import Artifact
-from dualsign.application.sessions import load_aggregate
-from dualsign.application.signer import SignerServices
+from dualsign.application.signer.flow import SignerServices
 from dualsign.domain import recording
 from dualsign.domain.errors import FieldProblem, InvalidInput, TokenInvalid
 from dualsign.domain.session import Event, SigningSession

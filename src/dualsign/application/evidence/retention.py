@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from dualsign.application.evidence_log import persist
+from dualsign.application.event_store import persist
+from dualsign.application.integrator.sessions import load_aggregate
 from dualsign.application.ports import BlobStore, Clock, UnitOfWork
-from dualsign.application.sessions import load_aggregate
 from dualsign.domain.errors import Conflict, NotFound
 from dualsign.domain.retention import may_delete, retain_until
 from dualsign.domain.session import SigningSession

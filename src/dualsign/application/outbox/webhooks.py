@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from dualsign.application.callback_policy import CallbackPolicy, Resolver
+from dualsign.application.outbox.callback_policy import CallbackPolicy, Resolver
 from dualsign.application.ports import UnitOfWork
 from dualsign.application.records import Job, StoredEvent
 from dualsign.domain.errors import NotFound

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dualsign.application.vision import LiveMonitor
+from dualsign.application.perception.vision import LiveMonitor
 from dualsign.domain.monitoring import FaceWarning
 from dualsign.domain.templates import Template
 from dualsign.engines.vision_base import Embedding, VisionEngines

@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dualsign.application.answering import Heard, Renderer, answer_and_continue, ask_next
+from dualsign.application.perception.speech import AnswerCapture, answer_hints, endpoint_config, heard_scores
 from dualsign.application.ports import Clock
-from dualsign.application.speech import AnswerCapture, answer_hints, endpoint_config, heard_scores
+from dualsign.application.signer.answers import Heard, Renderer, answer_and_continue, ask_next
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import SessionState
 from dualsign.domain.templates import Template

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
+from dualsign.application.integrator.prompts import StoredRecording, store_prompt_recording
 from dualsign.application.ports import BlobStore, Clock, IdFactory, UnitOfWork, UnitOfWorkFactory
-from dualsign.application.prompts import StoredRecording, store_prompt_recording
 from dualsign.application.records import TemplateVersion
 from dualsign.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, TemplateInvalid
 from dualsign.domain.templates import Template, parse_template

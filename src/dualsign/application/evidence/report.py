@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dualsign.application.evidence_log import iso_time
+from dualsign.application.event_store import iso_time
+from dualsign.application.integrator.sessions import load_aggregate
 from dualsign.application.ports import BlobStore, UnitOfWork
 from dualsign.application.records import Seal, SessionRecord
-from dualsign.application.sessions import load_aggregate
 from dualsign.domain.states import EventKind
 
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dualsign.application.integrator.sessions import (
+    CreatedSession,
+    NewSession,
+    SessionServices,
+    Upload,
+    create_session,
+)
+from dualsign.application.integrator.template_catalog import resolve_template, template_of
+from dualsign.application.integrator.tenants import IssuedKey, create_tenant
 from dualsign.application.ports import UnitOfWorkFactory
-from dualsign.application.sessions import CreatedSession, NewSession, SessionServices, Upload, create_session
-from dualsign.application.template_catalog import resolve_template, template_of
-from dualsign.application.tenants import IssuedKey, create_tenant
 from dualsign.demo import asset
 
 DEMO_TENANT = "demo"

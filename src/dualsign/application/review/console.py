@@ -17,11 +17,11 @@ from typing import Any, Protocol
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from dualsign.application.evidence_log import iso_time, persist
+from dualsign.application.event_store import iso_time, persist
+from dualsign.application.integrator.sessions import load_aggregate
+from dualsign.application.outbox.webhooks import DELIVER_WEBHOOK
 from dualsign.application.ports import BlobStore, Clock, UnitOfWork
 from dualsign.application.records import Reviewer, SessionFilter, SessionRecord
-from dualsign.application.sessions import load_aggregate
-from dualsign.application.webhooks import DELIVER_WEBHOOK
 from dualsign.domain import recording
 from dualsign.domain.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, Unauthorized
 from dualsign.domain.states import TERMINAL_STATES, EventKind

@@ -5,7 +5,7 @@ too): a versioned manifest lists every artifact with its SHA-256 and SM3, the ev
 RFC 6962 Merkle root over the event records and artifacts; the platform signs it; a TSA timestamps the
 signature; the manifest joins the platform transparency log. Fail closed: if signing or timestamping
 fails, a ``sealing_failed`` event says why, nothing is sealed, and a durable job retries sealing with
-backoff (``application/jobs.py``); each failed attempt is another ``sealing_failed`` event.
+backoff (``application/outbox/jobs.py``); each failed attempt is another ``sealing_failed`` event.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from typing import Any, NoReturn
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from dualsign.application import post_hoc
-from dualsign.application.evidence_log import iso_time, persist, stored_record
-from dualsign.application.jobs import (
+from dualsign.application.event_store import iso_time, persist, stored_record
+from dualsign.application.evidence.report import gather
+from dualsign.application.evidence.retention import retention_end
+from dualsign.application.integrator.sessions import load_aggregate
+from dualsign.application.outbox.jobs import (
     Backoff,
     NotYet,
     enqueue_analysis,
@@ -33,11 +35,9 @@ from dualsign.application.jobs import (
     enqueue_sealing_at,
 )
 from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, ReportMaker, Timestamper, UnitOfWork
-from dualsign.application.recording import DEFAULT_GRACE, RecordingPending, close_for_sealing
+from dualsign.application.qc import post_hoc
 from dualsign.application.records import Seal, StoredEvent
-from dualsign.application.report_data import gather
-from dualsign.application.retention import retention_end
-from dualsign.application.sessions import load_aggregate
+from dualsign.application.signer.recording import DEFAULT_GRACE, RecordingPending, close_for_sealing
 from dualsign.domain import qc
 from dualsign.domain.errors import DualSignError, FieldProblem, IllegalTransition, InvalidInput, NotFound
 from dualsign.domain.session import Event, SigningSession

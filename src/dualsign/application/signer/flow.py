@@ -14,20 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dualsign.application.answering import Renderer, answer_and_continue, ask_next
-from dualsign.application.evidence_log import persist
-from dualsign.application.ports import BlobStore, Clock, UnitOfWork
-from dualsign.application.prompts import render_prompt
-from dualsign.application.records import Artifact, SessionRecord
-from dualsign.application.sessions import load_aggregate
-from dualsign.application.signer_links import SignerLinks
-from dualsign.application.speech import (
+from dualsign.application.event_store import persist
+from dualsign.application.integrator.prompts import render_prompt
+from dualsign.application.integrator.sessions import load_aggregate
+from dualsign.application.integrator.signer_links import SignerLinks
+from dualsign.application.perception.speech import (
     AnswerCapture,
     CapturedAnswer,
     answer_hints,
     endpoint_config,
     heard_scores,
 )
+from dualsign.application.ports import BlobStore, Clock, UnitOfWork
+from dualsign.application.records import Artifact, SessionRecord
+from dualsign.application.signer.answers import Renderer, answer_and_continue, ask_next
 from dualsign.domain.errors import IllegalTransition, TokenInvalid, TypedAnswersNotAllowed
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.outcome import ending_reason

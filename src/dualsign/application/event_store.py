@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from dualsign.application.jobs import enqueue_seal_of_ended
+from dualsign.application.outbox.jobs import enqueue_seal_of_ended
+from dualsign.application.outbox.webhooks import enqueue_milestones
 from dualsign.application.ports import UnitOfWork
 from dualsign.application.records import StoredEvent
-from dualsign.application.webhooks import enqueue_milestones
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import EventKind
 from dualsign.domain.transitions import ENDING_EVENTS

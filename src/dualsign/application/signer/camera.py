@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from dualsign.application.answering import Renderer, ask_next
-from dualsign.application.evidence_log import persist
+from dualsign.application.event_store import persist
+from dualsign.application.integrator.sessions import load_aggregate
+from dualsign.application.perception.vision import LiveMonitor, reference_embedding, verify_identity
 from dualsign.application.ports import UnitOfWork
 from dualsign.application.records import Artifact
-from dualsign.application.sessions import load_aggregate
-from dualsign.application.signer import SignerServices, SignerView, act, load_open
-from dualsign.application.vision import LiveMonitor, reference_embedding, verify_identity
+from dualsign.application.signer.answers import Renderer, ask_next
+from dualsign.application.signer.flow import SignerServices, SignerView, act, load_open
 from dualsign.domain.errors import IllegalTransition
 from dualsign.domain.liveness import ChallengeStep, Sample, issue_challenge, judge_challenge
 from dualsign.domain.monitoring import FaceWarning

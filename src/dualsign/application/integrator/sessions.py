@@ -13,13 +13,13 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Protocol
 
-from dualsign.application.callback_policy import CallbackPolicy
-from dualsign.application.evidence_log import persist, to_domain
+from dualsign.application.event_store import persist, to_domain
+from dualsign.application.integrator.signer_links import SignerLinks
+from dualsign.application.integrator.template_catalog import resolve_template, template_of
+from dualsign.application.outbox.callback_policy import CallbackPolicy
+from dualsign.application.perception.vision import reference_embedding
 from dualsign.application.ports import BlobStore, Clock, IdFactory, PdfInspector, Placed, UnitOfWork
 from dualsign.application.records import Artifact, SessionRecord, StoredEvent, TemplateVersion
-from dualsign.application.signer_links import SignerLinks
-from dualsign.application.template_catalog import resolve_template, template_of
-from dualsign.application.vision import reference_embedding
 from dualsign.domain.errors import FieldProblem, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from dualsign.domain.session import SigningSession
 from dualsign.domain.states import EventKind

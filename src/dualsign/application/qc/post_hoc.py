@@ -18,14 +18,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dualsign.application.evidence_log import persist
-from dualsign.application.jobs import enqueue_sealing_at
+from dualsign.application.event_store import persist
+from dualsign.application.integrator.sessions import load_aggregate
+from dualsign.application.outbox.jobs import enqueue_sealing_at
+from dualsign.application.perception.vision import reference_embedding
 from dualsign.application.ports import BlobStore, Clock, UnitOfWork
-from dualsign.application.recording import segment_bytes
-from dualsign.application.rerecognition import rerecognize
-from dualsign.application.sessions import load_aggregate
-from dualsign.application.video_analysis import analyze_recording, reconcile
-from dualsign.application.vision import reference_embedding
+from dualsign.application.qc.rerecognition import rerecognize
+from dualsign.application.qc.video_analysis import analyze_recording, reconcile
+from dualsign.application.signer.recording import segment_bytes
 from dualsign.domain.errors import DualSignError
 from dualsign.domain.recording_time import monitoring_totals, place_answers
 from dualsign.domain.session import SigningSession

@@ -18,11 +18,11 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dualsign.application.evidence_log import persist
+from dualsign.application.event_store import persist
+from dualsign.application.integrator.sessions import artifacts_in_order
 from dualsign.application.ports import DocumentSigner, PdfInspector, Placed, SignedPdf, UnitOfWork
 from dualsign.application.records import Artifact
-from dualsign.application.sessions import artifacts_in_order
-from dualsign.application.signer import SignerServices, SignerView, act, load_open
+from dualsign.application.signer.flow import SignerServices, SignerView, act, load_open
 from dualsign.domain.errors import FieldProblem, IllegalTransition, InvalidInput, NotFound
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import EventKind, SessionState
