@@ -37,7 +37,7 @@ import numpy as np
 
 from dualsign.application.perception.speech import AnswerCapture, heard_scores, hints_for
 from dualsign.application.signer.answers import judge_answer
-from dualsign.config import load_settings
+from dualsign.bootstrap.config import load_settings
 from dualsign.domain.endpointing import EndpointConfig
 from dualsign.domain.matching import Verdict
 from dualsign.engines.asr_faster_whisper import FasterWhisperAsr

@@ -34,8 +34,8 @@ from dualsign.application.evidence.sealing import export_bundle, platform_trust,
 from dualsign.application.integrator.sessions import cancel_session, load_aggregate
 from dualsign.application.integrator.tenants import create_tenant
 from dualsign.application.records import Artifact
-from dualsign.config import load_settings
-from dualsign.container import build_container
+from dualsign.bootstrap.config import load_settings
+from dualsign.bootstrap.container import build_container
 from dualsign_verify.bundle import open_bundle
 from dualsign_verify.verifier import verify
 

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dualsign.application.integrator.template_catalog import parse_template_yaml  # noqa: E402
-from dualsign.config import load_settings  # noqa: E402
+from dualsign.bootstrap.config import load_settings  # noqa: E402
 from dualsign.domain.normalization import normalize  # noqa: E402
 from dualsign.engines.asr_faster_whisper import FasterWhisperAsr  # noqa: E402
 from dualsign.media.audio import decode  # noqa: E402

@@ -31,7 +31,7 @@ import uvicorn
 
 from dualsign.api.app import create_app
 from dualsign.application.review.console import add_reviewer
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.trust import parse_policy
 from dualsign_verify.verifier import Status, verify

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from dualsign.api.app import create_app
 from dualsign.application.integrator.tenants import create_tenant
 from dualsign.application.review.console import add_reviewer, in_sample
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from dualsign.media.audio import to_wav
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import create

@@ -32,8 +32,8 @@ import pytest
 
 from dualsign.application.integrator.template_catalog import publish_template
 from dualsign.application.integrator.tenants import create_tenant
-from dualsign.config import load_settings
-from dualsign.container import build_container
+from dualsign.bootstrap.config import load_settings
+from dualsign.bootstrap.container import build_container
 from dualsign.storage.blobs_encrypted import EncryptingBlobStore, Keyring
 from dualsign.storage.blobs_fs import FileBlobStore
 from dualsign_verify.bundle import read_bundle

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from dualsign.api.app import create_app
 from dualsign.application.evidence.sealing import platform_trust
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from dualsign_verify.bundle import MalformedBundle, read_bundle
 from dualsign_verify.canonical import canonical_json
 from dualsign_verify.records import GENESIS, record_digests

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from tests.conftest import FixedClock, make_container
 from tests.integration.test_live_answers import HERE, speak, start
 from tests.integration.test_rerecognition import encode
@@ -171,7 +171,7 @@ def test_with_post_hoc_analysis_off_the_session_is_sealed_without_and_qc_asks_fo
 
 
 def test_a_post_hoc_setting_that_is_not_true_or_false_is_refused(tmp_path: Path) -> None:
-    from dualsign.config import load_settings
+    from dualsign.bootstrap.config import load_settings
 
     with pytest.raises(SystemExit, match="DUALSIGN_POST_HOC must be true or false, got 'yes'"):
         load_settings({"DUALSIGN_DATA_DIR": str(tmp_path), "DUALSIGN_POST_HOC": "yes"})

@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from dualsign.api.app import create_app
 from dualsign.application.integrator.tenants import create_tenant
 from dualsign.application.review.console import add_reviewer
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from dualsign.media.audio import to_wav
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.verifier import Status, verify

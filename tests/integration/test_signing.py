@@ -18,7 +18,7 @@ from PIL import Image
 
 from dualsign.api.app import create_app
 from dualsign.application.evidence.sealing import platform_trust
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.pdf import check_pdf, signature_reasons
 from dualsign_verify.verifier import Status, verify

@@ -22,7 +22,7 @@ from dualsign.api.routes import (
 )
 from dualsign.api.security_headers import SecurityHeadersMiddleware
 from dualsign.api.timing import TimingMiddleware
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 
 
 def _operation_id(route: APIRoute) -> str:

@@ -8,7 +8,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dualsign.application.integrator.tenants import authenticate
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from dualsign.domain.errors import TokenInvalid, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer dsk_…`")

@@ -38,7 +38,7 @@ from dualsign.application.perception.speech import AnswerCapture
 from dualsign.application.perception.vision import LiveMonitor, liveness_sample
 from dualsign.application.signer import camera as signer_vision
 from dualsign.application.signer import flow as signer
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from dualsign.domain.endpointing import Signal
 from dualsign.domain.errors import DualSignError, TokenInvalid
 from dualsign.domain.liveness import ChallengeStep, Sample, nods

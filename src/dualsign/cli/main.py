@@ -16,7 +16,6 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from dualsign import logs
 from dualsign.application.integrator.template_catalog import (
     list_templates,
     parse_template_yaml,
@@ -25,8 +24,8 @@ from dualsign.application.integrator.template_catalog import (
 from dualsign.application.integrator.tenants import create_tenant, issue_api_key
 from dualsign.application.signer.simulation import AnswerInput, spoken_answer
 from dualsign.application.signer.simulation import simulate as run_simulation
-from dualsign.config import load_settings
-from dualsign.container import Container, build_container, speech_from
+from dualsign.bootstrap.config import load_settings
+from dualsign.bootstrap.container import Container, build_container, speech_from
 from dualsign.domain.errors import DualSignError
 from dualsign.domain.matching import match as match_answer
 from dualsign.domain.normalization import LanguageFamily
@@ -34,6 +33,7 @@ from dualsign.domain.session import Event, Prompt
 from dualsign.domain.states import EventKind
 from dualsign.domain.templates import Expects, Question, QuestionCategory, Template, answers
 from dualsign.domain.transitions import mermaid_diagram
+from dualsign.observability import logs
 from dualsign.runtime import SystemClock
 from dualsign.scenarios import builtin_sources
 
@@ -151,7 +151,7 @@ def worker(
     with _service() as c:
         runner = c.job_runner()
         if c.settings.job_queue == "rq" and c.settings.redis_url:
-            from dualsign.jobs_rq import RqJobs
+            from dualsign.jobs.rq import RqJobs
 
             rq_jobs = RqJobs(c.settings.redis_url, runner, c.new_uow, c.clock)
             if not once:
@@ -252,7 +252,7 @@ def keys_rotate_blobs(
     ] = False,
 ) -> None:
     """A new data key for blobs at rest; new blobs are encrypted with it, older keys still decrypt."""
-    from dualsign.container import blob_store
+    from dualsign.bootstrap.container import blob_store
     from dualsign.storage.blobs_encrypted import EncryptingBlobStore
 
     store = blob_store(load_settings())

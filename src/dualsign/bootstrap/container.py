@@ -43,7 +43,7 @@ from dualsign.application.records import Job
 from dualsign.application.review.console import ConsoleTokens
 from dualsign.application.signer.documents import DocumentServices
 from dualsign.application.signer.flow import SignerServices
-from dualsign.config import Settings
+from dualsign.bootstrap.config import Settings
 from dualsign.engines.registry import (
     SpeechEngines,
     SpeechSettings,
@@ -52,7 +52,7 @@ from dualsign.engines.registry import (
     build_vision,
 )
 from dualsign.engines.vision_base import VisionEngines
-from dualsign.metrics import Metrics
+from dualsign.observability.metrics import Metrics
 from dualsign.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from dualsign.reports.pdf_reports import PdfReportMaker
 from dualsign.runtime import RandomIds, SystemClock, lower_thread_priority
