@@ -11,13 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import numpy as np
-import numpy.typing as npt
+from dualsign.media import SAMPLE_RATE as SAMPLE_RATE  # the ports' audio is media's (re-exported)
+from dualsign.media import Audio as Audio
 
-SAMPLE_RATE = 16_000
 VAD_FRAME = 512  # samples per VAD decision (32 ms)
-
-Audio = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-import numpy.typing as npt
 
 from dualsign.engines.base import Availability
+from dualsign.media import Image as Image  # the ports' pictures are media's (re-exported)
 
-Image = npt.NDArray[np.uint8]
 Point = tuple[float, float]
 
 

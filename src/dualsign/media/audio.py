@@ -12,7 +12,7 @@ import wave
 import av
 import numpy as np
 
-from dualsign.engines.base import SAMPLE_RATE, Audio
+from dualsign.media import SAMPLE_RATE, Audio
 
 
 class AudioDecodeError(Exception):

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
-from dualsign.engines.vision_base import Image
+from dualsign.media import Image
 
 MAX_PIXELS = 4096 * 4096
 
