@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.integration.helpers import PDF, PHOTO
 
-from dualsign.application.event_store import persist
+from dualsign.application.event_store import load_aggregate, persist
 from dualsign.application.evidence.sealing import export_bundle, platform_trust, seal_session
-from dualsign.application.integrator.sessions import cancel_session, load_aggregate
+from dualsign.application.integrator.sessions import cancel_session
 from dualsign.application.integrator.tenants import create_tenant
 from dualsign.application.records import Artifact
 from dualsign.bootstrap.config import load_settings

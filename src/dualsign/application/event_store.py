@@ -1,8 +1,11 @@
-"""Appends domain events to a session's hash-chained event log, at the moment they happen.
+"""The event store: a session's hash-chained event log, appended at the moment events happen, and the
+session rebuilt from it.
 
 Each stored event is the canonical record ``{kind, version, seq, time, payload, prev}`` of the evidence
 format (``dualsign_verify.records``) with its SHA-256 and SM3 digests; ``prev`` links it to the one
-before. The session row's status follows the aggregate's state in the same unit of work.
+before. The session row's status follows the aggregate's state in the same unit of work, and the
+deliveries and the seal an event calls for are queued in it too (``outbox``). ``load_aggregate``
+replays a session's events through its pinned template version (``template_of``).
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from typing import Any
 from dualsign.application.outbox.jobs import enqueue_seal_of_ended
 from dualsign.application.outbox.webhooks import enqueue_milestones
 from dualsign.application.ports import UnitOfWork
-from dualsign.application.records import StoredEvent
+from dualsign.application.records import SessionRecord, StoredEvent, TemplateVersion
+from dualsign.domain.errors import NotFound
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import EventKind
+from dualsign.domain.templates import Template, parse_template
 from dualsign.domain.transitions import ENDING_EVENTS
 from dualsign_verify.records import GENESIS, RECORD_VERSION, make_record, record_digests
 
@@ -83,3 +88,26 @@ def stored_record(e: StoredEvent) -> dict[str, Any]:
 
 def to_domain(stored: Sequence[StoredEvent]) -> list[Event]:
     return [Event(EventKind(e.kind), e.at, e.payload) for e in stored]
+
+
+def template_of(version: TemplateVersion) -> Template:
+    return parse_template(version.document, f"{version.key}@{version.number}")
+
+
+def pinned_template(uow: UnitOfWork, record: SessionRecord) -> TemplateVersion:
+    version = uow.templates.get(record.template_version_id)
+    if version is None:  # the foreign key makes this unreachable short of a damaged database
+        raise NotFound("template version", record.template_version_id)
+    return version
+
+
+def load_aggregate(uow: UnitOfWork, session_id: str) -> tuple[SessionRecord, SigningSession]:
+    """Rebuild a session from its stored events (inside an open unit of work, which from here on
+    holds the session: another writer waits until this one commits or rolls back)."""
+    uow.sessions.lock(session_id)
+    record = uow.sessions.get(session_id)
+    if record is None:
+        raise NotFound("session", session_id)
+    version = pinned_template(uow, record)
+    session = SigningSession.replay(record.id, template_of(version), to_domain(uow.events.list(session_id)))
+    return record, session

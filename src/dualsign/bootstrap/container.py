@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 from sqlalchemy import Engine, text
 
+from dualsign.application.evidence.ports import EvidenceKeys, ReportMaker, Timestamper
 from dualsign.application.evidence.sealing import SealingFailed, SealServices, ensure_report, seal_session
 from dualsign.application.integrator.sessions import SessionServices, UploadLimits
 from dualsign.application.integrator.signer_links import SignerLinks
@@ -29,20 +30,13 @@ from dualsign.application.outbox.jobs import (
     check_version,
 )
 from dualsign.application.outbox.webhooks import DELIVER_WEBHOOK, Delivery, deliver
-from dualsign.application.ports import (
-    BlobStore,
-    Clock,
-    DocumentSigner,
-    EvidenceKeys,
-    IdFactory,
-    ReportMaker,
-    Timestamper,
-)
+from dualsign.application.ports import BlobStore, Clock, IdFactory
 from dualsign.application.qc.post_hoc import PostHocServices, analyse_recording
 from dualsign.application.records import Job
 from dualsign.application.review.console import ConsoleTokens
 from dualsign.application.signer.documents import DocumentServices
 from dualsign.application.signer.flow import SignerServices
+from dualsign.application.signer.ports import DocumentSigner
 from dualsign.bootstrap.config import Settings
 from dualsign.engines.registry import (
     SpeechEngines,

@@ -22,12 +22,12 @@ from dualsign.api.deps import ContainerDep
 from dualsign.api.routes.signer import PAGE_HEADERS
 from dualsign.api.routes.templates import AUDIO_TYPES, MAX_PROMPT_AUDIO
 from dualsign.api.sign_in_guard import SignInGuard
+from dualsign.application.event_store import template_of
 from dualsign.application.integrator.template_catalog import (
     attach_prompt_audio,
     list_templates,
     publish_template,
     resolve_template,
-    template_of,
 )
 from dualsign.application.records import Reviewer, SessionFilter
 from dualsign.application.review import console

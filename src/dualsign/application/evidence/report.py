@@ -2,48 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from dualsign.application.event_store import iso_time
-from dualsign.application.integrator.sessions import load_aggregate
+from dualsign.application.event_store import iso_time, load_aggregate
+from dualsign.application.evidence.ports import ReportData
 from dualsign.application.ports import BlobStore, UnitOfWork
 from dualsign.application.records import Seal, SessionRecord
 from dualsign.domain.states import EventKind
-
-
-@dataclass(frozen=True)
-class ReportData:
-    language: str  # zh | en
-    session_id: str
-    tenant: str
-    signer_name: str
-    signer_id_masked: str
-    scenario: str
-    template: str
-    state: str
-    created_at: str
-    sealed_at: str
-    manifest_sha256: str
-    merkle_root: str
-    tsa: str
-    tsa_mode: str
-    timestamp_time: str
-    log_index: int
-    verify_url: str
-    consent: list[str]
-    identity: str
-    liveness: str
-    questions: list[dict[str, Any]]  # {id, prompt, attempts: [{attempt, transcript, verdict}]}
-    warnings: list[str]
-    timeline: list[tuple[str, str, str]]  # (time, kind, detail)
-    artifacts: list[dict[str, Any]]  # {role, sha256, sm3, size}
-    face_snapshot: bytes | None = None
-    reasks: int = 0
-    qc: dict[str, Any] = field(default_factory=dict)  # the automatic quality check: ruleset, verdict, rules
-    extra: dict[str, str] = field(default_factory=dict)
-    # the template's variables as recorded at creation: (name — label, value, the words read aloud)
-    variables: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def gather(

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from dualsign.application.event_store import persist
-from dualsign.application.integrator.sessions import load_aggregate
+from dualsign.application.event_store import load_aggregate, persist
 from dualsign.application.ports import BlobStore, Clock, UnitOfWork
 from dualsign.domain.errors import Conflict, NotFound
 from dualsign.domain.retention import may_delete, retain_until

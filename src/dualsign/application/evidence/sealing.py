@@ -22,10 +22,10 @@ from typing import Any, NoReturn
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from dualsign.application.event_store import iso_time, persist, stored_record
+from dualsign.application.event_store import iso_time, load_aggregate, persist, stored_record
+from dualsign.application.evidence.ports import EvidenceKeys, ReportMaker, Timestamper
 from dualsign.application.evidence.report import gather
 from dualsign.application.evidence.retention import retention_end
-from dualsign.application.integrator.sessions import load_aggregate
 from dualsign.application.outbox.jobs import (
     Backoff,
     NotYet,
@@ -34,7 +34,7 @@ from dualsign.application.outbox.jobs import (
     enqueue_sealing,
     enqueue_sealing_at,
 )
-from dualsign.application.ports import BlobStore, Clock, EvidenceKeys, ReportMaker, Timestamper, UnitOfWork
+from dualsign.application.ports import BlobStore, Clock, UnitOfWork
 from dualsign.application.qc import post_hoc
 from dualsign.application.records import Seal, StoredEvent
 from dualsign.application.signer.recording import DEFAULT_GRACE, RecordingPending, close_for_sealing

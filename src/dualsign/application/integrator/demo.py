@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dualsign.application.event_store import template_of
 from dualsign.application.integrator.sessions import (
     CreatedSession,
     NewSession,
@@ -11,7 +12,7 @@ from dualsign.application.integrator.sessions import (
     Upload,
     create_session,
 )
-from dualsign.application.integrator.template_catalog import resolve_template, template_of
+from dualsign.application.integrator.template_catalog import resolve_template
 from dualsign.application.integrator.tenants import IssuedKey, create_tenant
 from dualsign.application.ports import UnitOfWorkFactory
 from dualsign.demo import asset

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Protocol
 
-from dualsign.application.event_store import persist, to_domain
+from dualsign.application.event_store import load_aggregate, persist, pinned_template, template_of
+from dualsign.application.integrator.ports import PdfInspector, Placed
 from dualsign.application.integrator.signer_links import SignerLinks
-from dualsign.application.integrator.template_catalog import resolve_template, template_of
+from dualsign.application.integrator.template_catalog import resolve_template
 from dualsign.application.outbox.callback_policy import CallbackPolicy
 from dualsign.application.perception.vision import reference_embedding
-from dualsign.application.ports import BlobStore, Clock, IdFactory, PdfInspector, Placed, UnitOfWork
+from dualsign.application.ports import BlobStore, Clock, IdFactory, UnitOfWork
 from dualsign.application.records import Artifact, SessionRecord, StoredEvent, TemplateVersion
 from dualsign.domain.errors import FieldProblem, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
 from dualsign.domain.session import SigningSession
@@ -379,7 +380,7 @@ def get_session(uow: UnitOfWork, tenant_id: str, session_id: str) -> SessionView
         record = uow.sessions.get(session_id)
         if record is None or record.tenant_id != tenant_id:
             raise NotFound("session", session_id)
-        version = _pinned_template(uow, record)
+        version = pinned_template(uow, record)
         return SessionView(
             record, version, list(uow.events.list(session_id)), list(uow.artifacts.list(session_id))
         )
@@ -390,25 +391,6 @@ def list_sessions(
 ) -> list[SessionRecord]:
     with uow:
         return list(uow.sessions.list_for(tenant_id, status=status, limit=limit, offset=offset))
-
-
-def _pinned_template(uow: UnitOfWork, record: SessionRecord) -> TemplateVersion:
-    version = uow.templates.get(record.template_version_id)
-    if version is None:  # the foreign key makes this unreachable short of a damaged database
-        raise NotFound("template version", record.template_version_id)
-    return version
-
-
-def load_aggregate(uow: UnitOfWork, session_id: str) -> tuple[SessionRecord, SigningSession]:
-    """Rebuild a session from its stored events (inside an open unit of work, which from here on
-    holds the session: another writer waits until this one commits or rolls back)."""
-    uow.sessions.lock(session_id)
-    record = uow.sessions.get(session_id)
-    if record is None:
-        raise NotFound("session", session_id)
-    version = _pinned_template(uow, record)
-    session = SigningSession.replay(record.id, template_of(version), to_domain(uow.events.list(session_id)))
-    return record, session
 
 
 def cancel_session(

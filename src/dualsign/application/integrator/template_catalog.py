@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from dualsign.application.event_store import template_of
 from dualsign.application.integrator.prompts import StoredRecording, store_prompt_recording
 from dualsign.application.ports import BlobStore, Clock, IdFactory, UnitOfWork, UnitOfWorkFactory
 from dualsign.application.records import TemplateVersion
@@ -157,10 +158,6 @@ def list_templates(uow: UnitOfWork, tenant_id: str | None) -> list[TemplateVersi
         builtin = list(uow.templates.latest_per_key(None))
         own = list(uow.templates.latest_per_key(tenant_id)) if tenant_id else []
     return builtin + own
-
-
-def template_of(version: TemplateVersion) -> Template:
-    return parse_template(version.document, f"{version.key}@{version.number}")
 
 
 @dataclass(frozen=True)

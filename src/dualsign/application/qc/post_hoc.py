@@ -18,8 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dualsign.application.event_store import persist
-from dualsign.application.integrator.sessions import load_aggregate
+from dualsign.application.event_store import load_aggregate, persist
 from dualsign.application.outbox.jobs import enqueue_sealing_at
 from dualsign.application.perception.vision import reference_embedding
 from dualsign.application.ports import BlobStore, Clock, UnitOfWork

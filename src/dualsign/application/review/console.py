@@ -17,8 +17,7 @@ from typing import Any, Protocol
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from dualsign.application.event_store import iso_time, persist
-from dualsign.application.integrator.sessions import load_aggregate
+from dualsign.application.event_store import iso_time, load_aggregate, persist
 from dualsign.application.outbox.webhooks import DELIVER_WEBHOOK
 from dualsign.application.ports import BlobStore, Clock, UnitOfWork
 from dualsign.application.records import Reviewer, SessionFilter, SessionRecord

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from dualsign.application.event_store import persist
-from dualsign.application.integrator.sessions import load_aggregate
+from dualsign.application.event_store import load_aggregate, persist
 from dualsign.application.perception.vision import LiveMonitor, reference_embedding, verify_identity
 from dualsign.application.ports import UnitOfWork
 from dualsign.application.records import Artifact

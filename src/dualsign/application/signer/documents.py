@@ -19,10 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dualsign.application.event_store import persist
+from dualsign.application.integrator.ports import PdfInspector, Placed
 from dualsign.application.integrator.sessions import artifacts_in_order
-from dualsign.application.ports import DocumentSigner, PdfInspector, Placed, SignedPdf, UnitOfWork
+from dualsign.application.ports import UnitOfWork
 from dualsign.application.records import Artifact
 from dualsign.application.signer.flow import SignerServices, SignerView, act, load_open
+from dualsign.application.signer.ports import DocumentSigner, SignedPdf
 from dualsign.domain.errors import FieldProblem, IllegalTransition, InvalidInput, NotFound
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import EventKind, SessionState

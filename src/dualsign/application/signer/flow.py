@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dualsign.application.event_store import persist
+from dualsign.application.event_store import load_aggregate, persist
 from dualsign.application.integrator.prompts import render_prompt
-from dualsign.application.integrator.sessions import load_aggregate
 from dualsign.application.integrator.signer_links import SignerLinks
 from dualsign.application.perception.speech import (
     AnswerCapture,

@@ -14,8 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from dualsign.application.event_store import persist
-from dualsign.application.integrator.sessions import load_aggregate
+from dualsign.application.event_store import load_aggregate, persist
 from dualsign.application.ports import BlobStore, UnitOfWork
 from dualsign.application.records import Artifact
 from dualsign.application.signer.flow import SignerServices
