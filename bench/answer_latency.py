@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dualsign.application.perception.judging import judge_answer
 from dualsign.application.perception.speech import AnswerCapture, heard_scores, hints_for
-from dualsign.application.signer.answers import judge_answer
 from dualsign.bootstrap.config import load_settings
 from dualsign.domain.endpointing import EndpointConfig
 from dualsign.domain.matching import Verdict

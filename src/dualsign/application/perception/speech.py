@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from dualsign.application.signer.answers import Heard, judge_answer
+from dualsign.application.perception.judging import Heard, judge_answer
 from dualsign.domain import acoustic
 from dualsign.domain.endpointing import Endpoint, EndpointConfig, Endpointer, Signal
 from dualsign.domain.matching import match

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dualsign.application.perception.judging import judge_answer
 from dualsign.application.perception.speech import answer_hints, heard_scores
-from dualsign.application.signer.answers import judge_answer
 from dualsign.domain.matching import MatchResult
 from dualsign.domain.recording_time import AnswerWindow
 from dualsign.domain.templates import Template, answers

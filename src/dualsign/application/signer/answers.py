@@ -1,4 +1,4 @@
-"""One answer attempt: judge the transcript, record the verdict, re-ask or move on.
+"""One answer attempt: judge the transcript (``perception.judging``), record the verdict, re-ask or move on.
 
 Shared by every way an answer arrives (the signer's live channel, typed answers in ``simulate``, the
 text-mode signer API), so that the rules are the same whatever the input.
@@ -7,14 +7,12 @@ text-mode signer API), so that the rules are the same whatever the input.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from dualsign.domain import acoustic
+from dualsign.application.perception.judging import Heard, judge_answer
 from dualsign.domain.errors import IllegalTransition
-from dualsign.domain.matching import MatchResult, match
-from dualsign.domain.normalization import LanguageFamily
+from dualsign.domain.matching import MatchResult
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import EventKind, SessionState
 from dualsign.domain.templates import answers
@@ -32,29 +30,6 @@ def judge(session: SigningSession, transcript: str, scores: Heard | None = None)
     family = session.template.language.family
     acceptable, rejections = answers(q, family)
     return judge_answer(transcript, acceptable, rejections, family, scores, q.polarity.value)
-
-
-def judge_answer(
-    transcript: str,
-    acceptable: Sequence[str],
-    rejections: Sequence[str],
-    family: LanguageFamily,
-    scores: Heard | None = None,
-    expects: Literal["affirm", "deny", "phrase"] | None = None,
-) -> MatchResult:
-    result = match(transcript, acceptable, rejections, family)
-    if scores is None:
-        return result
-    cands = acoustic.candidates(acceptable, rejections, family, expects)
-    return acoustic.decide(result, scores.transcript, scores.candidates, cands, family)
-
-
-@dataclass(frozen=True)
-class Heard:
-    """What the recogniser measured besides the transcript: its own score and each candidate's."""
-
-    transcript: acoustic.Scored
-    candidates: tuple[acoustic.Scored, ...]
 
 
 def answer_and_continue(

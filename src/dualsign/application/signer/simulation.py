@@ -13,9 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from dualsign.application.perception.judging import Heard
 from dualsign.application.perception.speech import AnswerCapture, answer_hints, endpoint_config, heard_scores
 from dualsign.application.ports import Clock
-from dualsign.application.signer.answers import Heard, Renderer, answer_and_continue, ask_next
+from dualsign.application.signer.answers import Renderer, answer_and_continue, ask_next
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import SessionState
 from dualsign.domain.templates import Template
