@@ -26,7 +26,6 @@ from dualsign.application.outbox.jobs import (
     SEAL_SESSION,
     JobRunner,
     NotYet,
-    WorkerLoop,
     check_version,
 )
 from dualsign.application.outbox.webhooks import DELIVER_WEBHOOK, Delivery, deliver
@@ -38,6 +37,7 @@ from dualsign.application.signer.documents import DocumentServices
 from dualsign.application.signer.flow import SignerServices
 from dualsign.application.signer.ports import DocumentSigner
 from dualsign.bootstrap.config import Settings
+from dualsign.bootstrap.system import RandomIds, SystemClock
 from dualsign.engines.registry import (
     SpeechEngines,
     SpeechSettings,
@@ -46,10 +46,11 @@ from dualsign.engines.registry import (
     build_vision,
 )
 from dualsign.engines.vision_base import VisionEngines
+from dualsign.jobs.worker import WorkerLoop
 from dualsign.observability.metrics import Metrics
 from dualsign.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from dualsign.reports.pdf_reports import PdfReportMaker
-from dualsign.runtime import RandomIds, SystemClock, lower_thread_priority
+from dualsign.runtime import lower_thread_priority
 from dualsign.signing.authority import IssuedKey, IssuingAuthority
 from dualsign.signing.document_signer import PadesDocumentSigner
 from dualsign.signing.evidence_keys import PlatformEvidenceKeys
@@ -64,6 +65,7 @@ from dualsign.storage.blobs_fs import FileBlobStore
 from dualsign.storage.database import SqlUnitOfWork, SqlUnitOfWorkFactory, make_engine, migrate
 
 if TYPE_CHECKING:
+    from dualsign.jobs.rq import RqJobs
     from dualsign.storage.blobs_s3 import S3BlobStore
 
 
@@ -221,11 +223,26 @@ class Container:
         }
         return JobRunner(self.uow, self.clock, handlers, lease_seconds=self.settings.job_lease_seconds)
 
+    def worker_loop(self, poll_seconds: float, *, background: bool = False) -> WorkerLoop:
+        """A loop that polls the job table; ``background``: its thread yields the CPU (see ``runtime``)."""
+        return WorkerLoop(
+            self.job_runner(), poll_seconds, on_start=lower_thread_priority if background else None
+        )
+
+    def rq_jobs(self) -> RqJobs | None:
+        """RQ on Redis carrying due jobs to ``dualsign worker`` processes when ``DUALSIGN_JOB_QUEUE=rq``
+        and ``DUALSIGN_REDIS_URL`` are set; None: workers poll the job table."""
+        if self.settings.job_queue != "rq" or not self.settings.redis_url:
+            return None
+        from dualsign.jobs.rq import RqJobs  # redis and rq are imported only where they are used
+
+        return RqJobs(self.settings.redis_url, self.job_runner(), self.new_uow, self.clock)
+
     def start_worker(self, poll_seconds: float = 2.0) -> None:
         """Run due jobs in a background thread of this process (the embedded default)."""
         if self._worker is None:
             # below the live channel: a recording re-checked after its session yields to live answers
-            self._worker = WorkerLoop(self.job_runner(), poll_seconds, on_start=lower_thread_priority)
+            self._worker = self.worker_loop(poll_seconds, background=True)
             self._worker.start()
 
     def readiness_probes(self) -> dict[str, Callable[[], str]]:

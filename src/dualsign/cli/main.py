@@ -26,6 +26,7 @@ from dualsign.application.signer.simulation import AnswerInput, spoken_answer
 from dualsign.application.signer.simulation import simulate as run_simulation
 from dualsign.bootstrap.config import load_settings
 from dualsign.bootstrap.container import Container, build_container, speech_from
+from dualsign.bootstrap.system import SystemClock
 from dualsign.domain.errors import DualSignError
 from dualsign.domain.matching import match as match_answer
 from dualsign.domain.normalization import LanguageFamily
@@ -34,7 +35,6 @@ from dualsign.domain.states import EventKind
 from dualsign.domain.templates import Expects, Question, QuestionCategory, Template, answers
 from dualsign.domain.transitions import mermaid_diagram
 from dualsign.observability import logs
-from dualsign.runtime import SystemClock
 from dualsign.scenarios import builtin_sources
 
 app = typer.Typer(
@@ -146,14 +146,9 @@ def worker(
 
     DUALSIGN_JOB_QUEUE=table (default): poll the job table. rq: RQ on DUALSIGN_REDIS_URL carries the
     due jobs' ids to whichever worker is free (the job table stays the record)."""
-    from dualsign.application.outbox.jobs import WorkerLoop
-
     with _service() as c:
-        runner = c.job_runner()
-        if c.settings.job_queue == "rq" and c.settings.redis_url:
-            from dualsign.jobs.rq import RqJobs
-
-            rq_jobs = RqJobs(c.settings.redis_url, runner, c.new_uow, c.clock)
+        rq_jobs = c.rq_jobs()
+        if rq_jobs is not None:
             if not once:
                 logs.configure(c.settings.log_format)
             try:
@@ -164,10 +159,10 @@ def worker(
                 out.print("ran the due jobs (rq)")
             return
         if once:
-            out.print(f"ran {runner.run_due()} job(s)")
+            out.print(f"ran {c.job_runner().run_due()} job(s)")
             return
         logs.configure(c.settings.log_format)  # a long-running worker logs structured lines
-        loop = WorkerLoop(runner, poll)
+        loop = c.worker_loop(poll)
         try:
             loop.run()
         except KeyboardInterrupt:
