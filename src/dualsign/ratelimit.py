@@ -73,3 +73,12 @@ class RedisRateLimiter:
         start, left = _window(window_s, time.time())
         count = int(self.redis.get(f"{self.prefix}{key}:{start}") or 0)
         return Decision(count < limit, count, limit, left)
+
+
+def rate_limiter(redis_url: str | None) -> RateLimiter:
+    """Counts in this process, or in Redis shared by every API process (``DUALSIGN_REDIS_URL``)."""
+    if redis_url:
+        import redis
+
+        return RedisRateLimiter(redis.Redis.from_url(redis_url))
+    return MemoryRateLimiter()

@@ -48,7 +48,6 @@ from dualsign.engines.registry import (
 from dualsign.engines.vision_base import VisionEngines
 from dualsign.jobs.worker import WorkerLoop
 from dualsign.observability.metrics import Metrics
-from dualsign.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from dualsign.reports.pdf_reports import PdfReportMaker
 from dualsign.runtime import lower_thread_priority
 from dualsign.signing.authority import IssuedKey, IssuingAuthority
@@ -101,19 +100,6 @@ class Container:
     _worker: WorkerLoop | None = None
     passwords: Argon2Passwords = field(default_factory=Argon2Passwords)
     _metrics: Metrics | None = None
-    _limiter: RateLimiter | None = None
-
-    @property
-    def rate_limiter(self) -> RateLimiter:
-        """Counts in this process, or in Redis shared by every API process (``DUALSIGN_REDIS_URL``)."""
-        if self._limiter is None:
-            if self.settings.redis_url:
-                import redis
-
-                self._limiter = RedisRateLimiter(redis.Redis.from_url(self.settings.redis_url))
-            else:
-                self._limiter = MemoryRateLimiter()
-        return self._limiter
 
     @property
     def metrics(self) -> Metrics:
