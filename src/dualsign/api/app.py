@@ -9,6 +9,7 @@ from fastapi.routing import APIRoute
 import dualsign
 from dualsign.api import problems
 from dualsign.api.limits import BodyLimitMiddleware
+from dualsign.api.rate_counters import rate_limiter
 from dualsign.api.rate_limit import RateLimitMiddleware
 from dualsign.api.routes import (
     console,
@@ -24,7 +25,6 @@ from dualsign.api.routes import (
 from dualsign.api.security_headers import SecurityHeadersMiddleware
 from dualsign.api.timing import TimingMiddleware
 from dualsign.bootstrap.container import Container
-from dualsign.ratelimit import rate_limiter
 
 
 def _operation_id(route: APIRoute) -> str:

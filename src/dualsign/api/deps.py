@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from dualsign.api.rate_counters import RateLimiter
 from dualsign.application.integrator.tenants import authenticate
 from dualsign.bootstrap.container import Container
 from dualsign.domain.errors import TokenInvalid, Unauthorized
-from dualsign.ratelimit import RateLimiter
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer dsk_…`")
 
