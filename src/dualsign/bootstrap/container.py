@@ -143,7 +143,7 @@ class Container:
             self.speech.asr,
             self.executor,
             self.vision,
-            sealer=self.seal_ended,
+            sealer=self,  # the Sealer port: seal_ended below
         )
 
     @property
@@ -170,7 +170,8 @@ class Container:
         return DocumentServices(self.signer_services, PyHankoPdfInspector(), self.document_signer)
 
     def seal_ended(self, session_id: str) -> None:
-        """Seal a session that has just ended; a failure is recorded as an event and can be retried."""
+        """Seal a session that has just ended (the signer's ``Sealer`` port); a failure is recorded as an
+        event and retried by the job runner."""
         try:
             seal_session(self.new_uow(), self.seal_services, session_id)
         except (SealingFailed, NotYet):  # recorded and queued: the job runner seals it later

@@ -267,5 +267,5 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
         )
         uow.commit()
     if svc.signer.sealer is not None:
-        svc.signer.sealer(session.id)
+        svc.signer.sealer.seal_ended(session.id)
     return SignerView(record, session.current_state.value, None, [], added, session.template)

@@ -27,6 +27,7 @@ from dualsign.application.perception.speech import (
 from dualsign.application.ports import BlobStore, Clock, UnitOfWork
 from dualsign.application.records import Artifact, SessionRecord
 from dualsign.application.signer.answers import Renderer, answer_and_continue, ask_next
+from dualsign.application.signer.ports import Sealer
 from dualsign.domain.errors import IllegalTransition, TokenInvalid, TypedAnswersNotAllowed
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.outcome import ending_reason
@@ -50,7 +51,7 @@ class SignerServices:
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
     vision: VisionEngines | None = None
     rng: random.Random = field(default_factory=random.SystemRandom)
-    sealer: Callable[[str], None] | None = None  # called once a session has ended
+    sealer: Sealer | None = None  # seals a session once it has ended
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def act(
             persist(uow, session, events)
             uow.commit()
             if svc.sealer is not None and session.current_state in ENDED_STATES:
-                svc.sealer(session.id)
+                svc.sealer.seal_ended(session.id)
         return _view(record, session, events)
 
 

@@ -1,4 +1,5 @@
-"""The signer capability's ports: signing the session's documents (``signing.document_signer``)."""
+"""The signer capability's ports: signing the session's documents (``signing.document_signer``), and
+sealing a session the moment it ends (the container, through ``evidence.sealing``)."""
 
 from __future__ import annotations
 
@@ -64,3 +65,11 @@ class DocumentSigner(Protocol):
         reason: str,
         at: datetime,
     ) -> SignedPdf: ...
+
+
+class Sealer(Protocol):
+    """Seals a session that has just ended, after its ending events are committed. Its seal job was
+    queued with the ending event (``event_store.persist``): a seal that cannot happen now is recorded and
+    retried by the job runner, never lost."""
+
+    def seal_ended(self, session_id: str) -> None: ...

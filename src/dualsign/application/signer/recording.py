@@ -139,7 +139,7 @@ def finish(uow: UnitOfWork, svc: SignerServices, token: str, declared: dict[int,
         uow.commit()
         ended = session.current_state in ENDED_STATES
     if ended and svc.sealer is not None:
-        svc.sealer(session.id)
+        svc.sealer.seal_ended(session.id)
     return dict(event.payload)
 
 
