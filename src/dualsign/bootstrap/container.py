@@ -56,6 +56,7 @@ from dualsign.signing.evidence_keys import PlatformEvidenceKeys
 from dualsign.signing.pades import PadesSigner
 from dualsign.signing.passwords import Argon2Passwords
 from dualsign.signing.pdf_inspect import PyHankoPdfInspector
+from dualsign.signing.pdf_render import PdfiumPageRenderer
 from dualsign.signing.pki import PlatformPki, load_or_create
 from dualsign.signing.tsa_http import HttpTSA
 from dualsign.signing.tsa_local import InsecureLocalTSA
@@ -167,7 +168,9 @@ class Container:
     def document_services(self) -> DocumentServices:
         if self.document_signer is None:
             raise RuntimeError("the container was built without a document signer")
-        return DocumentServices(self.signer_services, PyHankoPdfInspector(), self.document_signer)
+        return DocumentServices(
+            self.signer_services, PyHankoPdfInspector(), self.document_signer, PdfiumPageRenderer()
+        )
 
     def seal_ended(self, session_id: str) -> None:
         """Seal a session that has just ended (the signer's ``Sealer`` port); a failure is recorded as an

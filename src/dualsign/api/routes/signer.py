@@ -32,7 +32,6 @@ from dualsign.api.schemas import (
 from dualsign.application.signer import documents as document_signing
 from dualsign.application.signer import flow
 from dualsign.domain.errors import DualSignError, FieldProblem, InvalidInput, NotFound, TokenInvalid
-from dualsign.signing.pdf_render import render_page
 
 router = APIRouter(prefix="/signer/v1", tags=["signer"])
 pages = APIRouter(include_in_schema=False)
@@ -109,10 +108,8 @@ def document_page(
     index: int, page: int, token: SignerToken, c: ContainerDep, width: Annotated[int, Query()] = 800
 ) -> Response:
     """One page as a picture, for screens without a PDF viewer (reading it is reported separately)."""
-    _, data = document_signing.document_pdf(c.new_uow(), c.document_services, token, index)
-    return Response(
-        render_page(data, page, width), media_type="image/png", headers={"Cache-Control": "no-store"}
-    )
+    png = document_signing.page_picture(c.new_uow(), c.document_services, token, index, page, width)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/documents/{index}/viewed", name="signer_page_viewed")

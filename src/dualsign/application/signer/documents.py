@@ -24,7 +24,7 @@ from dualsign.application.integrator.sessions import artifacts_in_order
 from dualsign.application.ports import UnitOfWork
 from dualsign.application.records import Artifact
 from dualsign.application.signer.flow import SignerServices, SignerView, act, load_open
-from dualsign.application.signer.ports import DocumentSigner, SignedPdf
+from dualsign.application.signer.ports import DocumentSigner, PageRenderer, SignedPdf
 from dualsign.domain.errors import FieldProblem, IllegalTransition, InvalidInput, NotFound
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import EventKind, SessionState
@@ -39,6 +39,7 @@ class DocumentServices:
     signer: SignerServices
     pdfs: PdfInspector
     signing: DocumentSigner
+    pages: PageRenderer
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,15 @@ def document_pdf(uow: UnitOfWork, svc: DocumentServices, token: str, index: int)
         if not 0 <= index < len(docs):
             raise NotFound("document", str(index))
         return docs[index].name, svc.signer.blobs.get(docs[index].sha256)
+
+
+def page_picture(
+    uow: UnitOfWork, svc: DocumentServices, token: str, index: int, page: int, width: int
+) -> bytes:
+    """Page ``page`` of document ``index`` as PNG, ``width`` pixels wide (reading it is reported separately,
+    by ``view_page``)."""
+    _, data = document_pdf(uow, svc, token, index)
+    return svc.pages.render(data, page, width)
 
 
 def view_page(uow: UnitOfWork, svc: DocumentServices, token: str, index: int, page: int) -> SignerView:

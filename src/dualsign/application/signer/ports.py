@@ -1,5 +1,6 @@
-"""The signer capability's ports: signing the session's documents (``signing.document_signer``), and
-sealing a session the moment it ends (the container, through ``evidence.sealing``)."""
+"""The signer capability's ports: signing the session's documents (``signing.document_signer``),
+showing their pages as pictures (``signing.pdf_render``), and sealing a session the moment it ends (the
+container, through ``evidence.sealing``)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,15 @@ class DocumentSigner(Protocol):
         reason: str,
         at: datetime,
     ) -> SignedPdf: ...
+
+
+class PageRenderer(Protocol):
+    """A PDF's pages as pictures, for phones and webviews without a PDF viewer."""
+
+    def render(self, pdf: bytes, page: int, width: int) -> bytes:
+        """Page ``page`` (1-based), ``width`` pixels wide, as PNG; ``InvalidInput`` names a page or a width
+        out of range."""
+        ...
 
 
 class Sealer(Protocol):
