@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cryptography import x509
@@ -266,20 +267,22 @@ class Container:
         self.engine.dispose()
 
 
-def speech_from(settings: Settings) -> SpeechEngines:
+def speech_settings(settings: Settings) -> SpeechSettings:
     s = settings.speech
-    return build_speech(
-        SpeechSettings(
-            asr=s.asr,
-            asr_model_dir=s.asr_model_dir,
-            asr_threads=s.asr_threads,
-            asr_window_s=s.asr_window_s,
-            asr_window_zh_s=s.asr_window_zh_s,
-            model_cache=s.model_cache,
-            tts=s.tts,
-            vad=s.vad,
-        )
+    return SpeechSettings(
+        asr=s.asr,
+        asr_model_dir=s.asr_model_dir,
+        asr_threads=s.asr_threads,
+        asr_window_s=s.asr_window_s,
+        asr_window_zh_s=s.asr_window_zh_s,
+        model_cache=s.model_cache,
+        tts=s.tts,
+        vad=s.vad,
     )
+
+
+def speech_from(settings: Settings) -> SpeechEngines:
+    return build_speech(speech_settings(settings))
 
 
 def _tsa(settings: Settings, pki: PlatformPki, clock: Clock | None) -> InsecureLocalTSA | HttpTSA:
@@ -341,9 +344,18 @@ def _pades(settings: Settings, pki: PlatformPki, tsa: InsecureLocalTSA | HttpTSA
     )
 
 
-def vision_from(settings: Settings) -> VisionEngines:
+def vision_settings(settings: Settings) -> VisionSettings:
     v = settings.vision
-    return build_vision(VisionSettings(face=v.face, landmarks=v.landmarks, landmarks_model=v.landmarks_model))
+    return VisionSettings(face=v.face, landmarks=v.landmarks, landmarks_model=v.landmarks_model)
+
+
+def vision_from(settings: Settings) -> VisionEngines:
+    return build_vision(vision_settings(settings))
+
+
+def pki_folder(settings: Settings) -> Path:
+    """Where the platform's root, issuing CA, sealing key, local TSA and log key live."""
+    return settings.data_dir / "pki"
 
 
 def build_container(
@@ -358,7 +370,7 @@ def build_container(
     """Wire everything; with ``prepare`` also migrate the database and publish built-in templates."""
     engine = make_engine(settings.database_url)
     pki = load_or_create(
-        settings.data_dir / "pki", now=(clock or SystemClock()).now(), public_url=settings.public_url
+        pki_folder(settings), now=(clock or SystemClock()).now(), public_url=settings.public_url
     )
     tsa = _tsa(settings, pki, clock)
     pades = _pades(settings, pki, tsa)

@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
+from dualsign.bootstrap.admin import KEY_ALGORITHMS, encrypted_blobs, init_keys, revoke_certificate
 from dualsign.bootstrap.config import load_settings
+from dualsign.bootstrap.container import pki_folder
 from dualsign.cli import shared
 
 app = typer.Typer(help="The platform PKI (root, issuing CA, CRLs) and blob keys.", no_args_is_help=True)
@@ -19,15 +21,12 @@ def keys_init(
     algorithm: Annotated[str, typer.Option(help="ec (ECDSA P-256) or rsa (RSA 3072) for the CAs")] = "ec",
 ) -> None:
     """Create the platform root, issuing CA, sealing key, local TSA and CRLs (keeps existing keys)."""
-    from dualsign.signing.pki import ALGORITHMS, init_pki, load_or_create
-
-    if algorithm not in ALGORITHMS:
-        shared.err.print(f"[red]--algorithm must be one of {', '.join(ALGORITHMS)}[/red]")
+    if algorithm not in KEY_ALGORITHMS:
+        shared.err.print(f"[red]--algorithm must be one of {', '.join(KEY_ALGORITHMS)}[/red]")
         raise typer.Exit(2)
     settings = load_settings()
-    folder = settings.data_dir / "pki"
-    created = init_pki(folder, algorithm, settings.public_url)
-    pki = load_or_create(folder, public_url=settings.public_url)
+    folder = pki_folder(settings)
+    created, pki = init_keys(settings, algorithm)
     shared.out.print(("created" if created else "already present") + f": {folder} ({pki.algorithm})")
     for label, cert in (("root", pki.root_cert), ("issuing CA", pki.ca_cert)):
         shared.out.print(f"{label:>11}: {cert.subject.rfc4514_string()}  serial {cert.serial_number:x}")
@@ -39,16 +38,13 @@ def keys_init(
 @app.command("revoke")
 def keys_revoke(serial: str) -> None:
     """Revoke a certificate issued by the issuing CA (hex serial) and re-issue its CRL."""
-    from dualsign.signing.pki import load_or_create, revoke
-
     settings = load_settings()
     try:
         number = int(serial, 16)
     except ValueError:
         shared.err.print(f"[red]{serial!r} is not a hexadecimal serial number[/red]")
         raise typer.Exit(2) from None
-    revoke(settings.data_dir / "pki", number)
-    pki = load_or_create(settings.data_dir / "pki", public_url=settings.public_url)
+    pki = revoke_certificate(settings, number)
     shared.out.print(f"revoked {serial}; the CA's CRL lists {len(list(pki.ca_crl))} certificate(s)")
 
 
@@ -85,11 +81,8 @@ def keys_rotate_blobs(
     ] = False,
 ) -> None:
     """A new data key for blobs at rest; new blobs are encrypted with it, older keys still decrypt."""
-    from dualsign.bootstrap.container import blob_store
-    from dualsign.storage.blobs_encrypted import EncryptingBlobStore
-
-    store = blob_store(load_settings())
-    if not isinstance(store, EncryptingBlobStore):
+    store = encrypted_blobs(load_settings())
+    if store is None:
         shared.err.print(
             "[red]blobs are not encrypted (DUALSIGN_ENCRYPT_BLOBS=false): no key to rotate[/red]"
         )

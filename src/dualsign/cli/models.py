@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from dualsign.bootstrap.admin import ModelAssemblyError, engine_reports, prepare_models
 from dualsign.bootstrap.config import load_settings
 from dualsign.bootstrap.container import speech_from
 from dualsign.cli import shared
@@ -17,18 +18,8 @@ app = typer.Typer(help="Speech and vision engines and their models.", no_args_is
 @app.command("check")
 def models_check() -> None:
     """Every engine: selected or not, can it run here, which model, and what is missing."""
-    from dualsign.engines.registry import SpeechSettings, VisionSettings, check_all, check_vision
-
     settings = load_settings()
-    s, v = settings.speech, settings.vision
-    reports = check_all(
-        SpeechSettings(
-            asr=s.asr, asr_model_dir=s.asr_model_dir, tts=s.tts, vad=s.vad, model_cache=s.model_cache
-        )
-    )
-    reports += check_vision(
-        VisionSettings(face=v.face, landmarks=v.landmarks, landmarks_model=v.landmarks_model)
-    )
+    reports = engine_reports(settings)
     table = Table("kind", "engine", "selected", "ready", "model", "details")
     for r in reports:
         ready = "[green]yes[/green]" if r.availability.ok else "[red]no[/red]"
@@ -49,12 +40,8 @@ def models_prepare(
     quiet: Annotated[bool, typer.Option("--quiet", help="print nothing when the models are ready")] = False,
 ) -> None:
     """Join the packaged parts of the bundled models once (Whisper base for Mandarin; digest checked)."""
-    from dualsign.engines.whisper_bundled import ModelAssemblyError, assemble_base, base_ready
-
-    cache = load_settings().speech.model_cache
-    was_ready = base_ready(cache)
     try:
-        folder = assemble_base(cache)
+        folder, was_ready = prepare_models(load_settings())
     except ModelAssemblyError as exc:
         shared.err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
