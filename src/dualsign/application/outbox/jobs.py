@@ -1,5 +1,5 @@
-"""Durable jobs: what must happen after a command even if the process dies (sealing retries, later
-webhooks and analysis).
+"""Durable jobs: what must happen after a command even if the process dies (sealing and its retries,
+the evidence report, the recording's analysis, webhook deliveries).
 
 A job is enqueued in the same transaction as the event that calls for it, keyed so that enqueueing
 twice queues it once. A worker claims one due job at a time under a lease, runs its handler, and marks

@@ -1,10 +1,12 @@
 """Callbacks to the integrator: what happened to a session, signed, delivered at least once.
 
-When a session reaches a milestone (completed, failed, sealed) and has a ``callback_url``, a
-``deliver_webhook`` job is enqueued in the same transaction as the event (an outbox: no event without
-its delivery, no delivery without its event). The job POSTs the JSON body with
+When a session reaches a milestone (completed, failed, sealed; its quality check evaluated or a
+reviewer's decision) and has a ``callback_url``, a ``deliver_webhook`` job is enqueued in the same
+transaction as the event (an outbox: no event without its delivery, no delivery without its event).
+The job POSTs the JSON body with
 
     X-DualSign-Event:      session.completed | session.failed | session.sealed
+                           | qc.passed | qc.failed | qc.needs_review
     X-DualSign-Delivery:   the delivery's key (the same on every retry: receivers de-duplicate on it)
     X-DualSign-Timestamp:  Unix seconds at sending
     X-DualSign-Signature:  v1=<hex HMAC-SHA256(tenant webhook secret, "<timestamp>.<body>")>
