@@ -35,15 +35,15 @@ from pathlib import Path
 
 import numpy as np
 
-from dualsign.application.answering import judge_answer
-from dualsign.application.speech import AnswerCapture, heard_scores, hints_for
-from dualsign.config import load_settings
+from dualsign.application.perception.judging import judge_answer
+from dualsign.application.perception.speech import AnswerCapture, heard_scores, hints_for
+from dualsign.bootstrap.config import load_settings
 from dualsign.domain.endpointing import EndpointConfig
 from dualsign.domain.matching import Verdict
-from dualsign.engines._audio import decode
 from dualsign.engines.asr_faster_whisper import FasterWhisperAsr
 from dualsign.engines.base import SAMPLE_RATE
 from dualsign.engines.vad_silero import SileroVad
+from dualsign.media.audio import decode
 
 DATA = Path("/usr/share/pocketsphinx/test/data")
 YES = ["yes", "I understand", "I agree"]

@@ -38,12 +38,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.integration.helpers import PDF, PHOTO
 
-from dualsign.application import recording, signer
-from dualsign.application.sessions import NewSession, Upload, create_session
-from dualsign.application.template_catalog import publish_template
-from dualsign.application.tenants import create_tenant
-from dualsign.config import load_settings
-from dualsign.container import Container, build_container
+from dualsign.application.integrator.sessions import NewSession, Upload, create_session
+from dualsign.application.integrator.template_catalog import publish_template
+from dualsign.application.integrator.tenants import create_tenant
+from dualsign.application.signer import flow as signer
+from dualsign.application.signer import recording
+from dualsign.bootstrap.config import load_settings
+from dualsign.bootstrap.container import Container, build_container
 
 
 def bench_template(questions: int, key: str = "chunk-cost") -> str:

@@ -31,12 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.integration.helpers import PDF, PHOTO, example_variables
 
 from dualsign.application.artifacts import store_artifact
-from dualsign.application.evidence_log import persist
-from dualsign.application.sealing import export_bundle, platform_trust, seal_session
-from dualsign.application.sessions import cancel_session, load_aggregate
-from dualsign.application.tenants import create_tenant
-from dualsign.config import load_settings
-from dualsign.container import build_container
+from dualsign.application.event_store import load_aggregate, persist
+from dualsign.application.evidence.sealing import export_bundle, platform_trust, seal_session
+from dualsign.application.integrator.sessions import cancel_session
+from dualsign.application.integrator.tenants import create_tenant
+from dualsign.bootstrap.config import load_settings
+from dualsign.bootstrap.container import build_container
 from dualsign_verify.bundle import open_bundle
 from dualsign_verify.verifier import verify
 
@@ -55,7 +55,7 @@ def main() -> None:
         settings = load_settings({"DUALSIGN_DATA_DIR": tmp, "DUALSIGN_SECRET_KEY": "b" * 40})
         c = build_container(settings)
         tenant, _ = create_tenant(c.new_uow(), c.clock, c.ids, "bench")
-        from dualsign.application.sessions import NewSession, Upload, create_session
+        from dualsign.application.integrator.sessions import NewSession, Upload, create_session
 
         print(
             f"{'recording':>10} {'stored as':>9} {'seal':>8} {'export':>8} {'verify':>8} {'+SM3':>8} "

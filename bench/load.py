@@ -58,7 +58,7 @@ from proc_cpu import children_cpu, cpu_seconds  # noqa: E402
 from tests.integration.helpers import PDF, PHOTO, VALID_ID  # noqa: E402
 
 from dualsign.domain.templates import parse_template  # noqa: E402
-from dualsign.engines._audio import decode  # noqa: E402
+from dualsign.media.audio import decode  # noqa: E402
 
 DUALSIGN = Path(sys.executable).parent / "dualsign"
 FACE = ROOT / "tests" / "assets" / "faces" / "grace_hopper.jpg"

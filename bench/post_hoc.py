@@ -32,16 +32,16 @@ from proc_cpu import children_cpu, cpu_seconds
 from tests.speech_audio import mux_audio, silence, speech
 from tests.vision_media import FACES, H, W, frame
 
-from dualsign.application.rerecognition import rerecognize
-from dualsign.application.video_analysis import analyze_recording
-from dualsign.application.vision import reference_embedding
+from dualsign.application.perception.vision import reference_embedding
+from dualsign.application.qc.rerecognition import rerecognize
+from dualsign.application.qc.video_analysis import analyze_recording
 from dualsign.domain.recording_time import AnswerWindow
 from dualsign.domain.templates import parse_template
-from dualsign.engines._audio import decode
-from dualsign.engines._video import sample_frames
 from dualsign.engines.asr_faster_whisper import FasterWhisperAsr
 from dualsign.engines.registry import VisionSettings, build_vision
 from dualsign.engines.vad_silero import SileroVad
+from dualsign.media.audio import decode
+from dualsign.media.video import sample_frames
 
 FPS = 15
 ANSWER_EVERY_S = 20.0

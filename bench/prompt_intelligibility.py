@@ -28,11 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dualsign.application.template_catalog import parse_template_yaml  # noqa: E402
-from dualsign.config import load_settings  # noqa: E402
+from dualsign.application.integrator.template_catalog import parse_template_yaml  # noqa: E402
+from dualsign.bootstrap.config import load_settings  # noqa: E402
 from dualsign.domain.normalization import normalize  # noqa: E402
-from dualsign.engines._audio import decode  # noqa: E402
 from dualsign.engines.asr_faster_whisper import FasterWhisperAsr  # noqa: E402
+from dualsign.media.audio import decode  # noqa: E402
 from dualsign.scenarios import builtin_sources  # noqa: E402
 
 

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from asn1crypto import tsp
 from cryptography.hazmat.primitives import serialization
 
-from dualsign.application.ports import Placed
+from dualsign.application.integrator.ports import Placed
 from dualsign.demo import asset
 from dualsign.domain.templates import SignatureField
 from dualsign.signing import marks

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.vision_media import FACES, frame
 
-from dualsign.application.vision import LiveMonitor, analyze, reference_embedding
+from dualsign.application.perception.vision import LiveMonitor, analyze, reference_embedding
 from dualsign.domain.templates import Monitoring
 from dualsign.engines.face_dlib import DlibEmbedder, DlibFaceDetector, DlibLandmarks
 from dualsign.engines.vision_base import VisionEngines

@@ -11,8 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dualsign.config import load_settings
-from dualsign.container import Container, build_container
+from dualsign.bootstrap.config import load_settings
+from dualsign.bootstrap.container import Container, build_container
 
 PG_ADMIN = os.environ.get("DUALSIGN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -8,9 +8,9 @@ from typing import Any
 import av
 import numpy as np
 
-from dualsign.engines._audio import decode, float_to_pcm16
 from dualsign.engines.base import SAMPLE_RATE, Audio
 from dualsign.engines.tts_espeak import EspeakTts
+from dualsign.media.audio import decode, float_to_pcm16
 
 TTS = EspeakTts()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dualsign.engines._audio import decode, to_wav
+from dualsign.media.audio import decode, to_wav
 from tests.vision_media import H, W, edited, frame
 
 FPS = 10

@@ -31,8 +31,8 @@ import pytest
 import uvicorn
 
 from dualsign.api.app import create_app
-from dualsign.application.console import add_reviewer
-from dualsign.container import Container
+from dualsign.application.review.console import add_reviewer
+from dualsign.bootstrap.container import Container
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.trust import parse_policy
 from dualsign_verify.verifier import Status, verify
@@ -98,7 +98,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    from dualsign.application.tenants import create_tenant
+    from dualsign.application.integrator.tenants import create_tenant
 
     tmp = tmp_path_factory.mktemp("e2e")
     port = _free_port()

@@ -8,8 +8,8 @@ from typing import Any
 import yaml
 from fastapi.testclient import TestClient
 
-from dualsign.application.tenants import create_tenant
-from dualsign.container import Container
+from dualsign.application.integrator.tenants import create_tenant
+from dualsign.bootstrap.container import Container
 from dualsign.demo import asset
 from dualsign.domain.templates import parse_template
 from dualsign.scenarios import builtin_sources

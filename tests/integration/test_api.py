@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from dualsign.reports.pdf_reports import PdfReportMaker
 from dualsign.signing.pades import SignatureSpec
 from dualsign_verify.records import GENESIS, make_record, record_digests

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from dualsign.api.app import create_app
-from dualsign.application.console import add_reviewer
-from dualsign.application.sessions import NewSession, Upload, create_session
-from dualsign.application.tenants import create_tenant
+from dualsign.application.integrator.sessions import NewSession, Upload, create_session
+from dualsign.application.integrator.tenants import create_tenant
+from dualsign.application.review.console import add_reviewer
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import PDF, PHOTO, VALID_ID, example_variables
 

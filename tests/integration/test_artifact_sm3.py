@@ -19,12 +19,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
-from dualsign.application.evidence_log import append_events
+from dualsign.application.event_store import append_events
+from dualsign.application.evidence.sealing import export_bundle, platform_trust, seal_session
+from dualsign.application.integrator.sessions import cancel_session, load_aggregate
 from dualsign.application.ports import BlobStore
 from dualsign.application.records import Artifact, BlobRef, Seal
-from dualsign.application.sealing import export_bundle, platform_trust, seal_session
-from dualsign.application.sessions import cancel_session, load_aggregate
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from dualsign.domain.errors import NotFound
 from dualsign.domain.session import Event
 from dualsign.domain.states import EventKind

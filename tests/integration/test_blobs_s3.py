@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from moto.server import ThreadedMotoServer
 
 from dualsign.api.app import create_app
-from dualsign.config import load_settings
-from dualsign.container import blob_store
+from dualsign.bootstrap.config import load_settings
+from dualsign.bootstrap.container import blob_store
 from dualsign.domain.errors import NotFound
 from dualsign.storage.blobs_encrypted import EncryptingBlobStore
 from dualsign.storage.blobs_s3 import S3BlobStore

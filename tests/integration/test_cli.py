@@ -186,8 +186,8 @@ def test_worker_once_runs_the_due_jobs(tmp_path: Path) -> None:
 
 
 def test_blob_keys_rotate_and_old_blobs_are_reencrypted(tmp_path: Path) -> None:
-    from dualsign.config import load_settings
-    from dualsign.container import blob_store
+    from dualsign.bootstrap.config import load_settings
+    from dualsign.bootstrap.container import blob_store
     from dualsign.storage.blobs_encrypted import EncryptingBlobStore, key_of
 
     env = {"DUALSIGN_DATA_DIR": str(tmp_path)}

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from dualsign.api.app import create_app
-from dualsign.application.console import add_reviewer, in_sample
-from dualsign.application.tenants import create_tenant
-from dualsign.container import Container
-from dualsign.engines._audio import to_wav
+from dualsign.application.integrator.tenants import create_tenant
+from dualsign.application.review.console import add_reviewer, in_sample
+from dualsign.bootstrap.container import Container
+from dualsign.media.audio import to_wav
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import create
 from tests.integration.test_signing import STROKES, publish, signer_headers, to_signing

@@ -30,10 +30,10 @@ from typing import Any
 import httpx
 import pytest
 
-from dualsign.application.template_catalog import publish_template
-from dualsign.application.tenants import create_tenant
-from dualsign.config import load_settings
-from dualsign.container import build_container
+from dualsign.application.integrator.template_catalog import publish_template
+from dualsign.application.integrator.tenants import create_tenant
+from dualsign.bootstrap.config import load_settings
+from dualsign.bootstrap.container import build_container
 from dualsign.storage.blobs_encrypted import EncryptingBlobStore, Keyring
 from dualsign.storage.blobs_fs import FileBlobStore
 from dualsign_verify.bundle import read_bundle

@@ -18,12 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dualsign.api.app import create_app
-from dualsign.application import recording
-from dualsign.application.sealing import export_bundle, platform_trust, seal_session
-from dualsign.application.sessions import cancel_session
-from dualsign.application.template_catalog import publish_template
-from dualsign.application.tenants import create_tenant
-from dualsign.container import Container
+from dualsign.application.evidence.sealing import export_bundle, platform_trust, seal_session
+from dualsign.application.integrator.sessions import cancel_session
+from dualsign.application.integrator.template_catalog import publish_template
+from dualsign.application.integrator.tenants import create_tenant
+from dualsign.application.signer import recording
+from dualsign.bootstrap.container import Container
 from dualsign_verify.bundle import MalformedBundle, read_bundle
 from dualsign_verify.canonical import canonical_json
 from dualsign_verify.manifest import Manifest

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 from dualsign.api.app import create_app
-from dualsign.application.sealing import platform_trust
+from dualsign.application.evidence.sealing import platform_trust
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.verifier import Status, verify
 from tests.conftest import FixedClock, make_container
@@ -177,7 +177,7 @@ def test_sealing_that_failed_is_retried_by_a_durable_job_until_it_seals(
 def test_a_job_whose_worker_died_is_taken_again_and_one_that_keeps_failing_is_buried(
     tmp_path: Path, database_url: str
 ) -> None:
-    from dualsign.application.jobs import JobRunner
+    from dualsign.application.outbox.jobs import JobRunner
     from dualsign.application.records import Job
 
     clock = FixedClock()

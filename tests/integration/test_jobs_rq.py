@@ -26,10 +26,10 @@ from rq import Queue
 from rq.registry import FinishedJobRegistry
 
 from dualsign.api.app import create_app
-from dualsign.application.jobs import JobRunner
+from dualsign.application.outbox.jobs import JobRunner
 from dualsign.application.records import Job
-from dualsign.container import Container
-from dualsign.jobs_rq import SENT_KEY, RqJobs, run_job
+from dualsign.bootstrap.container import Container
+from dualsign.jobs.rq import SENT_KEY, RqJobs, run_job
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import create, tenant_headers
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
 from dualsign.api.app import create_app
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from dualsign.engines.fake import EnergyVad, FakeTts, ScriptedAsr, silence, tone
 from dualsign.engines.registry import SpeechEngines
 from tests.conftest import FixedClock, make_container
@@ -124,8 +124,8 @@ def test_silence_is_no_speech_and_counts_as_an_attempt(english: tuple[TestClient
 def chinese(tmp_path: Path, clock: FixedClock) -> Iterator[tuple[TestClient, Container, ScriptedAsr]]:
     asr = ScriptedAsr(queue=["嗯，我不知道", "知道", "没有"])
     engines = SpeechEngines(tts=FakeTts(), vad=EnergyVad(), asr=asr)
-    from dualsign.config import load_settings
-    from dualsign.container import build_container
+    from dualsign.bootstrap.config import load_settings
+    from dualsign.bootstrap.container import build_container
 
     settings = load_settings(
         {
@@ -201,7 +201,7 @@ def test_prerecorded_prompt_is_played_instead_of_tts_and_tts_prompts_are_cached(
     client, container = english
     headers = tenant_headers(container, "Recording Co")
     recording = answer("Do you understand that this product carries investment risk?", tail=0.2)
-    from dualsign.engines._audio import to_wav
+    from dualsign.media.audio import to_wav
 
     up = client.post(
         "/v1/templates/prompt-audio",

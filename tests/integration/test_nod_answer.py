@@ -17,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
-from dualsign.config import load_settings
-from dualsign.container import Container, build_container
+from dualsign.bootstrap.config import load_settings
+from dualsign.bootstrap.container import Container, build_container
 from dualsign.engines.base import Availability
 from dualsign.engines.fake import (
     EnergyVad,

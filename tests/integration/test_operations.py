@@ -10,8 +10,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
-from dualsign import logs
 from dualsign.api.app import create_app
+from dualsign.observability import logs
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import create, tenant_headers
 

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from tests.conftest import FixedClock, make_container
 from tests.integration.test_live_answers import HERE, speak, start
 from tests.integration.test_rerecognition import encode
@@ -141,7 +141,7 @@ def test_a_failing_engine_is_retried_and_its_last_failure_is_recorded(
     def broken(*_a: Any, **_k: Any) -> Any:
         raise MemoryError("the recogniser ran out of memory")
 
-    monkeypatch.setattr("dualsign.application.post_hoc.rerecognize", broken)
+    monkeypatch.setattr("dualsign.application.qc.post_hoc.rerecognize", broken)
     runner = c.job_runner()
     runner.run_due()
     assert not sealed(c, sid)  # not sealed without its check
@@ -171,14 +171,14 @@ def test_with_post_hoc_analysis_off_the_session_is_sealed_without_and_qc_asks_fo
 
 
 def test_a_post_hoc_setting_that_is_not_true_or_false_is_refused(tmp_path: Path) -> None:
-    from dualsign.config import load_settings
+    from dualsign.bootstrap.config import load_settings
 
     with pytest.raises(SystemExit, match="DUALSIGN_POST_HOC must be true or false, got 'yes'"):
         load_settings({"DUALSIGN_DATA_DIR": str(tmp_path), "DUALSIGN_POST_HOC": "yes"})
 
 
 def test_a_time_zone_that_is_not_an_iana_name_is_refused(tmp_path: Path) -> None:
-    from dualsign.config import load_settings
+    from dualsign.bootstrap.config import load_settings
 
     with pytest.raises(SystemExit, match=r"DUALSIGN_TIME_ZONE must be an IANA time zone .* got 'CST'"):
         load_settings({"DUALSIGN_DATA_DIR": str(tmp_path), "DUALSIGN_TIME_ZONE": "CST"})

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import create, tenant_headers
 from tests.integration.test_signing import STROKES, publish, signer_headers, to_signing

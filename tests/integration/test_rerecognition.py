@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import yaml
 
-from dualsign.application.rerecognition import rerecognize
+from dualsign.application.qc.rerecognition import rerecognize
 from dualsign.domain.matching import Verdict
 from dualsign.domain.recording_time import AnswerWindow
 from dualsign.domain.templates import parse_template
-from dualsign.engines._audio import AudioDecodeError, decode
 from dualsign.engines.asr_faster_whisper import FasterWhisperAsr
 from dualsign.engines.vad_silero import SileroVad
+from dualsign.media.audio import AudioDecodeError, decode
 from tests.speech_audio import mux_audio, silence, speech
 
 TEMPLATE = parse_template(

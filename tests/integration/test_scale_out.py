@@ -11,8 +11,8 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
-from dualsign.config import load_settings
-from dualsign.container import Container, build_container
+from dualsign.bootstrap.config import load_settings
+from dualsign.bootstrap.container import Container, build_container
 from dualsign.engines.fake import EnergyVad, FakeTts, ScriptedAsr, silence, tone
 from dualsign.engines.registry import SpeechEngines
 from tests.conftest import FixedClock

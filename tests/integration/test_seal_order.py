@@ -13,10 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
-from dualsign.application.jobs import JobRunner, RunAgain, enqueue_sealing
+from dualsign.application.evidence.sealing import Waiting, seal_session
+from dualsign.application.outbox.jobs import JobRunner, RunAgain, enqueue_sealing
 from dualsign.application.records import Job
-from dualsign.application.sealing import Waiting, seal_session
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from tests.conftest import FixedClock, make_container
 from tests.integration.test_recording import _signed_with_recording, new_session, put
 

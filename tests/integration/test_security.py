@@ -23,10 +23,10 @@ from asn1crypto import cms
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
-from dualsign.application.console import add_reviewer
-from dualsign.application.tenants import create_tenant
-from dualsign.container import Container
-from dualsign.engines._audio import to_wav
+from dualsign.application.integrator.tenants import create_tenant
+from dualsign.application.review.console import add_reviewer
+from dualsign.bootstrap.container import Container
+from dualsign.media.audio import to_wav
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.verifier import Status, verify
 from tests.conftest import FixedClock, make_container

@@ -13,13 +13,18 @@ from typing import Any
 
 import pytest
 
-from dualsign.application import recording, signer
-from dualsign.application.evidence_log import iso_time, persist, to_domain
+from dualsign.application.event_store import iso_time, persist, to_domain
+from dualsign.application.integrator.sessions import NewSession, Upload, create_session, load_aggregate
+from dualsign.application.integrator.template_catalog import (
+    parse_template_yaml,
+    publish_template,
+    template_of,
+)
+from dualsign.application.integrator.tenants import create_tenant
 from dualsign.application.records import SessionSnapshot
-from dualsign.application.sessions import NewSession, Upload, create_session, load_aggregate
-from dualsign.application.template_catalog import parse_template_yaml, publish_template, template_of
-from dualsign.application.tenants import create_tenant
-from dualsign.container import Container
+from dualsign.application.signer import flow as signer
+from dualsign.application.signer import recording
+from dualsign.bootstrap.container import Container
 from dualsign.domain.event_payloads import WarningDetails
 from dualsign.domain.session import SigningSession
 from dualsign.storage.database import SqlUnitOfWork

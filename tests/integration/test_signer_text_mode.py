@@ -10,7 +10,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from tests.conftest import FixedClock
 from tests.integration.helpers import create, tenant_headers
 

@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from dualsign.api.app import create_app
-from dualsign.application.sealing import platform_trust
-from dualsign.container import Container
+from dualsign.application.evidence.sealing import platform_trust
+from dualsign.bootstrap.container import Container
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.pdf import check_pdf, signature_reasons
 from dualsign_verify.verifier import Status, verify
@@ -312,6 +312,26 @@ def test_rsa_platform_keys_sign_documents(tmp_path: Path) -> None:
 
     (signer_sig, _) = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
     assert signer_sig.signer_cert.public_key.algorithm == "rsa"
+
+
+def test_a_document_page_is_a_picture_as_wide_as_the_screen_asks(tmp_path: Path) -> None:
+    """Phones without a PDF viewer get each page as PNG at the width they ask for; a width, page or
+    document out of range is refused with the field named."""
+    c = make_container(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", FixedClock())
+    with TestClient(create_app(c)) as client:
+        headers = tenant_headers(c, "Example Life Insurance")
+        publish(client, headers)
+        signer = signer_headers(create(client, headers, template="signing-check").json())
+        client.post("/signer/v1/open", headers=signer)
+        page = client.get("/signer/v1/documents/0/pages/1?width=600", headers=signer)
+        assert page.status_code == 200 and page.headers["content-type"] == "image/png"
+        assert Image.open(io.BytesIO(page.content)).width == 600
+        too_wide = client.get("/signer/v1/documents/0/pages/1?width=5000", headers=signer)
+        assert too_wide.status_code == 422 and too_wide.json()["errors"][0]["field"] == "width"
+        no_page = client.get("/signer/v1/documents/0/pages/2", headers=signer)
+        assert no_page.status_code == 422 and no_page.json()["errors"][0]["field"] == "page"
+        assert client.get("/signer/v1/documents/1/pages/1", headers=signer).status_code == 404
+    c.close()
 
 
 def test_a_template_field_that_cannot_be_placed_is_refused_at_creation(

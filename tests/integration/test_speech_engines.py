@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from faster_whisper.vad import get_vad_model
 
-from dualsign.application.speech import AnswerCapture, CapturedAnswer, answer_hints
+from dualsign.application.perception.speech import AnswerCapture, CapturedAnswer, answer_hints
 from dualsign.domain.endpointing import EndpointConfig
 from dualsign.domain.matching import Verdict, match
 from dualsign.domain.templates import Question

@@ -28,8 +28,8 @@ from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 from typer.testing import CliRunner
 
 from dualsign.api.app import create_app
+from dualsign.bootstrap.container import Container
 from dualsign.cli.main import app as cli
-from dualsign.container import Container
 from dualsign.signing.tsa_local import SELF_ATTESTED_POLICY
 from dualsign_verify import merkle
 from dualsign_verify.bundle import MalformedBundle, read_bundle

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from tests.integration.helpers import create, tenant_headers
 
 LOAN = Path(__file__).parents[2] / "src/dualsign/scenarios/bank-loan-zh.yaml"

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
 from dualsign.api.app import create_app
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import session_files, session_form, tenant_headers
 from tests.vision_media import FACES, edited, frame, jpeg

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from dualsign.application.video_analysis import analyze_recording, reconcile
-from dualsign.application.vision import analyze, liveness_sample, reference_embedding
+from dualsign.application.perception.vision import analyze, liveness_sample, reference_embedding
+from dualsign.application.qc.video_analysis import analyze_recording, reconcile
 from dualsign.domain.liveness import ChallengeStep, judge_step
 from dualsign.domain.templates import LivenessAction as A
 from dualsign.domain.templates import parse_template
-from dualsign.engines._video import decode_image
 from dualsign.engines.face_dlib import DlibEmbedder, DlibFaceDetector, DlibLandmarks
 from dualsign.engines.vision_base import VisionEngines
+from dualsign.media.video import decode_image
 from tests.vision_media import FACES, edited, encode_video, frame, jpeg
 
 ENGINES = VisionEngines(

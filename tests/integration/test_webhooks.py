@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
-from dualsign.application.callback_policy import CallbackPolicy
-from dualsign.container import Container, resolve_host
+from dualsign.application.outbox.callback_policy import CallbackPolicy
+from dualsign.bootstrap.container import Container, resolve_host
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import create, tenant_headers
 

@@ -1,4 +1,5 @@
-"""The FastAPI application factory. Everything it needs comes in through the container."""
+"""The FastAPI application factory. The use cases come in through the container; the HTTP protections
+(body size, request limits, security headers, timing) are the app's own, set from the settings."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.routing import APIRoute
 import dualsign
 from dualsign.api import problems
 from dualsign.api.limits import BodyLimitMiddleware
+from dualsign.api.rate_counters import rate_limiter
 from dualsign.api.rate_limit import RateLimitMiddleware
 from dualsign.api.routes import (
     console,
@@ -26,7 +28,7 @@ from dualsign.api.routes import (
 )
 from dualsign.api.security_headers import SecurityHeadersMiddleware
 from dualsign.api.timing import TimingMiddleware
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -84,9 +86,11 @@ def create_app(container: Container) -> FastAPI:
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.limits.max_body_bytes)
     s = container.settings
+    # one limiter for the request limits and the console's sign-in guard (in Redis when configured)
+    app.state.rate_limiter = rate_limiter(s.redis_url)
     app.add_middleware(
         RateLimitMiddleware,
-        limiter=container.rate_limiter,
+        limiter=app.state.rate_limiter,
         per_client=s.rate_limit_client,
         per_token=s.rate_limit_token,
     )

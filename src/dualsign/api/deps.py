@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from dualsign.application.tenants import authenticate
-from dualsign.container import Container
+from dualsign.api.rate_counters import RateLimiter
+from dualsign.application.integrator.tenants import authenticate
+from dualsign.bootstrap.container import Container
 from dualsign.domain.errors import TokenInvalid, Unauthorized
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer dsk_…`")
@@ -20,6 +21,12 @@ def get_container(request: Request) -> Container:
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def get_rate_limiter(request: Request) -> RateLimiter:
+    """The app's request counter (shared by the request limits and the console's sign-in guard)."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
 
 
 def current_tenant(

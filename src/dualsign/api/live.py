@@ -28,8 +28,11 @@ from fastapi import WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from dualsign.api.schemas import signer_state
-from dualsign.application import signer, signer_vision
-from dualsign.application.live_session import (
+from dualsign.application.perception.speech import AnswerCapture
+from dualsign.application.perception.vision import LiveMonitor, liveness_sample
+from dualsign.application.signer import camera as signer_vision
+from dualsign.application.signer import flow as signer
+from dualsign.application.signer.live_session import (
     BadMessage,
     ChallengeOver,
     Control,
@@ -40,15 +43,13 @@ from dualsign.application.live_session import (
     read_control,
     read_frame,
 )
-from dualsign.application.speech import AnswerCapture
-from dualsign.application.vision import LiveMonitor, liveness_sample
-from dualsign.container import Container
+from dualsign.bootstrap.container import Container
 from dualsign.domain.endpointing import Signal
 from dualsign.domain.errors import DualSignError, TokenInvalid
 from dualsign.domain.liveness import Sample
-from dualsign.engines._audio import pcm16_to_float
-from dualsign.engines._video import ImageDecodeError, decode_image
 from dualsign.engines.vision_base import Image
+from dualsign.media.audio import pcm16_to_float
+from dualsign.media.video import ImageDecodeError, decode_image
 
 DRAIN_TIMEOUT_S = 2.0  # the longest a control message waits for the frames sent before it
 

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dualsign.api.problems import problem
-from dualsign.ratelimit import Decision, RateLimiter
+from dualsign.api.rate_counters import Decision, RateLimiter
 
 WINDOW_S = 60
 LIMITED = ("/s/", "/signer/", "/verify")

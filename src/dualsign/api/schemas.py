@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from dualsign.application.evidence_log import iso_time
+from dualsign.application.event_store import iso_time
+from dualsign.application.integrator.sessions import SessionView
 from dualsign.application.records import ApiKey, Artifact, SessionRecord, StoredEvent, TemplateVersion
-from dualsign.application.sessions import SessionView
-from dualsign.application.signer import SignerView
+from dualsign.application.signer.flow import SignerView
 from dualsign.domain.outcome import ending_reason, outcome
 from dualsign.domain.session import Prompt
 from dualsign.domain.states import EventKind, SessionState

@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import logging
 
+from dualsign.api.rate_counters import RateLimiter
 from dualsign.domain.errors import TooManyAttempts
-from dualsign.ratelimit import RateLimiter
 
 PER_ADDRESS = 20  # failed sign-ins from one address (any username) per window
 PER_ACCOUNT_ADDRESS = 5  # failed sign-ins to one account from one address per window

@@ -6,7 +6,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dualsign.metrics import Metrics
+from dualsign.observability.metrics import Metrics
 
 
 class TimingMiddleware:

@@ -1,4 +1,7 @@
-"""Ports the use cases need; adapters in ``dualsign.storage`` (and later engines) implement them.
+"""The ports every capability needs: the clock, ids, the blob store and the unit of work with its
+repositories (``dualsign.storage`` implements them; ``bootstrap.system`` the clock and ids). A capability's
+own ports live beside it (``evidence.ports``, ``integrator.ports``, ``signer.ports``); the engines'
+ports are ``engines.base`` and ``engines.vision_base``.
 
 Data-access helpers never commit: the unit of work does, once per command.
 """
@@ -6,14 +9,10 @@ Data-access helpers never commit: the unit of work does, once per command.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import Any, Protocol, Self
 
-if TYPE_CHECKING:
-    from dualsign.application.report_data import ReportData
-    from dualsign.domain.templates import SignatureField
 from dualsign.application.records import (
     ApiKey,
     Artifact,
@@ -29,7 +28,6 @@ from dualsign.application.records import (
     TemplateVersion,
     Tenant,
 )
-from dualsign.domain.event_payloads import PlacementItem
 
 
 class Clock(Protocol):
@@ -157,7 +155,7 @@ class TransparencyLog(Protocol):
 
 
 class JobQueue(Protocol):
-    """Durable jobs, written in the caller's transaction (see ``application/jobs.py``)."""
+    """Durable jobs, written in the caller's transaction (see ``application/outbox/jobs.py``)."""
 
     def enqueue(
         self,
@@ -232,118 +230,3 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
-
-
-class Timestamper(Protocol):
-    """An RFC 3161 timestamp authority."""
-
-    name: str
-    mode: str  # "self-attested" (the platform's own TSA) | "trusted" (an external TSA)
-    root_pem: bytes | None  # the TSA's trust anchor when it is not the platform root
-
-    def timestamp(self, data: bytes) -> bytes:
-        """A DER TimeStampToken over SHA-256(data); raises on any failure."""
-        ...
-
-
-class EvidenceKeys(Protocol):
-    """The platform's sealing key and certificates, and the transparency log's key."""
-
-    def sign_manifest(self, data: bytes) -> bytes: ...
-    def sign_checkpoint(self, origin: str, size: int, root: bytes) -> str: ...
-    def certificates(self) -> dict[str, bytes]: ...  # certs/<name>.pem → PEM
-    def log_key_json(self) -> bytes: ...
-
-
-class ReportMaker(Protocol):
-    """Renders the evidence report and signs it (PAdES with a timestamp)."""
-
-    def make(self, data: ReportData) -> bytes: ...
-
-
-class PdfFacts(Protocol):
-    @property
-    def pages(self) -> int: ...
-    @property
-    def encrypted(self) -> bool: ...
-    @property
-    def signatures(self) -> int: ...
-
-
-class PdfInspector(Protocol):
-    """Opens an uploaded PDF the way signing will, so bad documents are refused at session creation."""
-
-    def inspect(self, data: bytes) -> PdfFacts:
-        """Raises ``ValueError`` with a reason when the file cannot be read as a PDF."""
-        ...
-
-    def placements(self, data: bytes, fields: Sequence[SignatureField]) -> tuple[list[Placed], list[str]]:
-        """Where each of the template's signature fields goes in this PDF, and why any cannot be placed."""
-        ...
-
-
-@dataclass(frozen=True)
-class Placed:
-    """A resolved signature field: 0-based page and box (x1, y1, x2, y2) in PDF points."""
-
-    role: str
-    page: int
-    box: tuple[float, float, float, float]
-
-    def to_payload(self) -> PlacementItem:
-        return {"role": self.role, "page": self.page, "box": list(self.box)}
-
-
-@dataclass(frozen=True)
-class SignedPdf:
-    data: bytes
-    field: str
-    page: int  # 1-based
-    box: tuple[float, float, float, float]
-    certificate_serial: str  # hex
-    certificate_subject: str
-    level: str  # B-T | B-LTA
-
-
-class DocumentSigner(Protocol):
-    """PAdES signing of a session's documents (``signing/document_signer.py``)."""
-
-    level: str
-
-    def handwriting(self, strokes: Sequence[Sequence[Sequence[float]]], width: float, height: float) -> bytes:
-        """The signer's mark as a PNG; ``ValueError`` names what is wrong with the strokes."""
-        ...
-
-    def picture(self, data: bytes) -> bytes:
-        """An uploaded mark (PNG/JPEG) re-encoded as PNG; ``ValueError`` when it is not one."""
-        ...
-
-    def sign_as_signer(
-        self,
-        pdf: bytes,
-        *,
-        field: SignatureField | None,
-        placed: Placed | None,
-        field_name: str,
-        marks: Sequence[bytes],
-        seal_name: str | None,
-        signer_name: str,
-        id_hash: str,
-        session_id: str,
-        reason: str,
-        at: datetime,
-    ) -> SignedPdf: ...
-
-    def countersign(
-        self,
-        pdf: bytes,
-        *,
-        field: SignatureField | None,
-        placed: Placed | None,
-        field_name: str,
-        tenant_id: str,
-        organisation: str,
-        code: str | None,
-        reason: str,
-        at: datetime,
-    ) -> SignedPdf: ...

@@ -150,7 +150,7 @@ class BlobRef:
 
 @dataclass(frozen=True)
 class Job:
-    """A durable job as the worker sees it (see ``application/jobs.py``)."""
+    """A durable job as the worker sees it (see ``application/outbox/jobs.py``)."""
 
     id: str
     kind: str

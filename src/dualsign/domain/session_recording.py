@@ -104,5 +104,5 @@ class SessionRecording(EventLog):
         )
 
     def record_recording_analysis(self, at: datetime, result: RecordingAnalysed) -> Event:
-        """The recording re-checked after the session (``application.post_hoc``), before its QC."""
+        """The recording re-checked after the session (``application.qc.post_hoc``), before its QC."""
         return self._emit(ev.RECORDING_ANALYSED.new(at, result))

@@ -2,8 +2,8 @@
 
 Deploy a model (e.g. ``vosk-model-small-cn-0.22`` for Mandarin) and set ``DUALSIGN_ASR=vosk`` and
 ``DUALSIGN_ASR_MODEL_DIR``. The grammar always holds the negative answers as well as the positive ones
-(see ``application.speech.answer_hints``) and ``[unk]``, so that a negative answer can never be forced
-onto an acceptable phrase; without hints the recogniser runs unconstrained.
+(see ``application.perception.speech.answer_hints``) and ``[unk]``, so that a negative answer can never
+be forced onto an acceptable phrase; without hints the recogniser runs unconstrained.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dualsign.engines._audio import float_to_pcm16
 from dualsign.engines._lazy import LazyModel
 from dualsign.engines._timeout import Deadline
 from dualsign.engines.base import SAMPLE_RATE, AsrHints, Audio, Availability, Transcript
+from dualsign.media.audio import float_to_pcm16
 
 
 class VoskAsr:

@@ -1,7 +1,7 @@
 """Engine ports: typed Protocols and the frozen results they return.
 
 Audio crosses every port as 16 kHz mono float32 in [-1, 1] (``SAMPLE_RATE``); decoding and resampling
-happen once, in ``engines._audio``. Ports return frozen dataclasses, never library objects or lazy
+happen once, in ``media.audio``. Ports return frozen dataclasses, never library objects or lazy
 generators. Every engine says whether it can run here, and if not, why, in words.
 """
 
@@ -11,13 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import numpy as np
-import numpy.typing as npt
+from dualsign.media import SAMPLE_RATE as SAMPLE_RATE  # the ports' audio is media's (re-exported)
+from dualsign.media import Audio as Audio
 
-SAMPLE_RATE = 16_000
 VAD_FRAME = 512  # samples per VAD decision (32 ms)
-
-Audio = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)

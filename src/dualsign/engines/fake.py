@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from dualsign.engines._audio import float_to_pcm16, to_wav
 from dualsign.engines.base import (
     SAMPLE_RATE,
     VAD_FRAME,
@@ -27,6 +26,7 @@ from dualsign.engines.base import (
     Transcript,
 )
 from dualsign.engines.vision_base import Embedding, FaceBox, Landmarks
+from dualsign.media.audio import float_to_pcm16, to_wav
 
 
 def audio_digest(audio: Audio) -> str:

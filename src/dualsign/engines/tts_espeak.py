@@ -14,8 +14,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from dualsign.engines._audio import wav_duration
 from dualsign.engines.base import Availability, EngineFailed, EngineUnavailable, SpokenPrompt
+from dualsign.media.audio import wav_duration
 
 VOICES = {"zh-CN": "cmn-latn-pinyin", "en-US": "en-us"}
 BASE_WPM = {"zh-CN": 150, "en-US": 160}

@@ -1,6 +1,6 @@
 """Vision ports: face detection, landmarks, face embeddings, passive liveness — and their frozen results.
 
-Images cross every port as RGB uint8 arrays (H×W×3); decoding happens once in ``engines._video``.
+Images cross every port as RGB uint8 arrays (H×W×3); decoding happens once in ``media.video``.
 Landmarks use the 68-point iBUG layout (eyes 36–47, mouth 48–67, nose 30, jaw 0–16), whatever the
 backend, so that the liveness and quality rules in the domain read the same points.
 """
@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-import numpy.typing as npt
 
 from dualsign.engines.base import Availability
+from dualsign.media import Image as Image  # the ports' pictures are media's (re-exported)
 
-Image = npt.NDArray[np.uint8]
 Point = tuple[float, float]
 
 

@@ -34,7 +34,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from dualsign.application.report_data import ReportData
+from dualsign.application.evidence.ports import ReportData
 from dualsign.domain.qc_wording import RULE_TITLES_ZH, finding_text
 from dualsign.domain.qc_wording import VERDICTS as QC_VERDICTS
 from dualsign.reports.report_terms import ACTIONS, EVENTS, INPUTS, ROLES, STATES, VERDICTS, WARNINGS, term

@@ -3,7 +3,7 @@ certificate and the configured TSA (the same signer as documents)."""
 
 from __future__ import annotations
 
-from dualsign.application.report_data import ReportData
+from dualsign.application.evidence.ports import ReportData
 from dualsign.reports.evidence_report import render
 from dualsign.signing.authority import IssuedKey
 from dualsign.signing.pades import PadesSigner, SignatureSpec

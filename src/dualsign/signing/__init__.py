@@ -1,4 +1,6 @@
-"""Platform keys and certificates, timestamping, PAdES signing."""
+"""The platform PKI (root, issuing CA, CRLs; event and organisation certificates), timestamping (the
+local TSA, an external RFC 3161 TSA), PAdES signing of documents and of the evidence report, and PDFs
+opened, placed and rendered for the signer."""
 
 import warnings
 

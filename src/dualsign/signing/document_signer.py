@@ -14,7 +14,8 @@ from functools import lru_cache
 
 from PIL import Image
 
-from dualsign.application.ports import Placed, SignedPdf
+from dualsign.application.integrator.ports import Placed
+from dualsign.application.signer.ports import SignedPdf
 from dualsign.domain.templates import SignatureField
 from dualsign.signing import marks
 from dualsign.signing.authority import IssuedKey, IssuingAuthority, Organisation

@@ -6,7 +6,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dualsign.application.ports import Placed
+from dualsign.application.integrator.ports import Placed
 from dualsign.domain.templates import SignatureField
 from dualsign.signing.placement import PlacementError, place
 

@@ -27,3 +27,10 @@ def render_page(pdf: bytes, page: int, width: int) -> bytes:
         return out.getvalue()
     finally:
         doc.close()
+
+
+class PdfiumPageRenderer:
+    """The ``PageRenderer`` port (``application.signer.ports``) on pypdfium2."""
+
+    def render(self, pdf: bytes, page: int, width: int) -> bytes:
+        return render_page(pdf, page, width)

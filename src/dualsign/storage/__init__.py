@@ -1,1 +1,2 @@
-"""Storage adapters: SQLAlchemy repositories (SQLite by default, PostgreSQL by URL) and blob stores."""
+"""Storage adapters: SQLAlchemy repositories and the job table (SQLite by default, PostgreSQL by URL), and
+blob stores (files or S3 with Object Lock, encrypted at rest)."""

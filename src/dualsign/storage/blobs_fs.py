@@ -75,8 +75,8 @@ class FileBlobStore:
 
     def retain(self, sha256: str, until: datetime) -> None:
         """A local directory cannot lock a file against its own operator: deletion before ``until`` is
-        refused by the retention rules (``application/retention.py``), not by the disk. Use the S3 store
-        with Object Lock where the storage itself must refuse."""
+        refused by the retention rules (``application/evidence/retention.py``), not by the disk. Use the S3
+        store with Object Lock where the storage itself must refuse."""
         self._path(sha256)  # the digest is still checked
 
     def exists(self, sha256: str) -> bool:

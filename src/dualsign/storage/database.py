@@ -11,12 +11,12 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from dualsign.storage.jobs import SqlJobs
 from dualsign.storage.repositories import (
     SessionSnapshots,
     SqlApiKeys,
     SqlArtifacts,
     SqlEvents,
-    SqlJobs,
     SqlPromptAudioOwners,
     SqlPromptCache,
     SqlReviewers,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dualsign.application.speech import answer_hints
+from dualsign.application.perception.speech import answer_hints
 from dualsign.domain.templates import Question
 
 FORCED = Question(id="q", category="other", prompt="是否有人强迫您？", expects="deny")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dualsign.application.callback_policy import CallbackPolicy, CallbackRefused, parse_networks
+from dualsign.application.outbox.callback_policy import CallbackPolicy, CallbackRefused, parse_networks
 
 
 @pytest.mark.parametrize(

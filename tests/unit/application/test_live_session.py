@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from dualsign.application.live_session import (
+from dualsign.application.records import SessionRecord
+from dualsign.application.signer.flow import SignerView
+from dualsign.application.signer.live_session import (
     BAD_MESSAGE_CLOSE,
     IDENTITY_EXTRA_FRAMES,
     MAX_CONTROL_CHARS,
@@ -29,8 +31,6 @@ from dualsign.application.live_session import (
     read_control,
     read_frame,
 )
-from dualsign.application.records import SessionRecord
-from dualsign.application.signer import SignerView
 from dualsign.domain.liveness import ChallengeStep, FaceFeatures, Sample
 from dualsign.domain.monitoring import FaceWarning, WarningKind
 from dualsign.domain.session import Event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dualsign.application.console import review_flags
+from dualsign.application.review.console import review_flags
 from dualsign.domain.session import Event
 from dualsign.domain.states import EventKind
 

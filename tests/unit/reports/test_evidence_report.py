@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dualsign.application.console import VIEWABLE_ROLES
-from dualsign.application.report_data import ReportData
+from dualsign.application.evidence.report import ReportData
+from dualsign.application.review.console import VIEWABLE_ROLES
 from dualsign.domain.monitoring import WarningKind
 from dualsign.domain.qc import RULES
 from dualsign.domain.qc_wording import FINDINGS, RULE_TITLES_ZH, finding_text

@@ -4,11 +4,14 @@
 manifest.json            canonical JSON, kind "dualsign.manifest", version 1
 manifest.sig             platform signature over manifest.json (ECDSA P-256, SHA-256, DER)
 manifest.tsr             RFC 3161 TimeStampToken over manifest.sig
-events.jsonl             the session's event records, one canonical JSON record per line ("\\n" ends each)
+events.jsonl             the session's event records up to the seal (the chain whose head the manifest
+                         names), one canonical JSON record per line ("\\n" ends each)
 artifacts/<sha256>       every artifact, named by its SHA-256
-certs/root.pem           platform root; certs/platform.pem (manifest signer); certs/tsa.pem
+certs/root.pem           platform root; certs/platform.pem (manifest signer); certs/tsa.pem (the signing
+                         TSA's certificate as the token carries it, else the platform's own TSA's)
 certs/tsa-root.pem       an external TSA's root (for people: an anchor only if the trust policy pins it)
-log/checkpoint.txt       signed checkpoint of the platform log; log/inclusion.json (index, size, proof)
+log/checkpoint.txt       the platform log's checkpoint, signed at export; log/inclusion.json (index,
+                         size, proof of the manifest in that checkpoint)
 log/key.json             the log's public key (name, Ed25519 public key, base64): for people, never an anchor
 report.pdf               the signed evidence report (when the manifest names one)
 export.json, export.sig  the export statement: report.pdf's and README.txt's digests, signed by the platform

@@ -29,8 +29,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
@@ -44,50 +43,14 @@ from dualsign_verify.canonical import canonical_json
 from dualsign_verify.checkpoint import CheckpointError, parse_and_verify, verifier_key
 from dualsign_verify.manifest import ExportStatement, ManifestError
 from dualsign_verify.records import GENESIS, digests, sm3_hex
+from dualsign_verify.report import Report as Report
+from dualsign_verify.report import Status as Status
+from dualsign_verify.report import Step as Step
 from dualsign_verify.timestamp import TimestampError, token_certificate, verify_token
 from dualsign_verify.trust import TrustPolicy, anchored, fingerprint
 
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="digests")
 _STEPS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifacts-step")
-
-
-class Status(StrEnum):
-    PASSED = "PASSED"
-    FAILED = "FAILED"
-    INDETERMINATE = "INDETERMINATE"
-
-
-@dataclass(frozen=True)
-class Step:
-    number: int
-    name: str
-    status: Status
-    reason: str
-
-
-@dataclass
-class Report:
-    steps: list[Step] = field(default_factory=list)
-    facts: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def verdict(self) -> Status:
-        statuses = {s.status for s in self.steps}
-        if Status.FAILED in statuses:
-            return Status.FAILED
-        if Status.INDETERMINATE in statuses:
-            return Status.INDETERMINATE
-        return Status.PASSED
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "verdict": self.verdict.value,
-            "steps": [
-                {"step": s.number, "name": s.name, "status": s.status.value, "reason": s.reason}
-                for s in self.steps
-            ],
-            "facts": self.facts,
-        }
 
 
 def event_leaf(record: dict[str, Any]) -> bytes:

@@ -18,19 +18,19 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from dualsign.api.bodies import typed_body
-from dualsign.api.deps import ContainerDep
+from dualsign.api.deps import ContainerDep, get_rate_limiter
 from dualsign.api.routes.signer import PAGE_HEADERS
 from dualsign.api.routes.templates import AUDIO_TYPES, MAX_PROMPT_AUDIO
 from dualsign.api.sign_in_guard import SignInGuard
-from dualsign.application import console
-from dualsign.application.records import Reviewer, SessionFilter
-from dualsign.application.template_catalog import (
+from dualsign.application.event_store import template_of
+from dualsign.application.integrator.template_catalog import (
     attach_prompt_audio,
     list_templates,
     publish_template,
     resolve_template,
-    template_of,
 )
+from dualsign.application.records import Reviewer, SessionFilter
+from dualsign.application.review import console
 from dualsign.domain.errors import (
     FieldProblem,
     Forbidden,
@@ -101,7 +101,7 @@ async def sign_in(body: SignIn, request: Request, response: Response, c: Contain
             "the console signs in over HTTPS only, except from this machine: serve it behind a TLS "
             "proxy (see docs/security.md)"
         )
-    guard, address = SignInGuard(c.rate_limiter), _address(request)
+    guard, address = SignInGuard(get_rate_limiter(request)), _address(request)
     guard.check(body.username, address)
     try:
         reviewer = await run_in_threadpool(

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Response, status
 
 from dualsign.api.deps import ContainerDep, TenantId
 from dualsign.api.schemas import ApiKeyCreate, ApiKeyIssued, ApiKeyOut
-from dualsign.application.tenants import issue_api_key, list_api_keys, revoke_api_key
-from dualsign.application.webhooks import tenant_secret
+from dualsign.application.integrator.tenants import issue_api_key, list_api_keys, revoke_api_key
+from dualsign.application.outbox.webhooks import tenant_secret
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from dualsign.api.deps import ContainerDep, SignerToken
-from dualsign.application import recording
+from dualsign.application.signer import recording
 
 router = APIRouter(prefix="/signer/v1/recording", tags=["signer"])
 

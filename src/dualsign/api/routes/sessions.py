@@ -23,9 +23,9 @@ from dualsign.api.schemas import (
     SessionDetail,
     SessionOut,
 )
-from dualsign.application.retention import RetentionView, delete_evidence, retention_of, set_hold
-from dualsign.application.sealing import SealingPending, Waiting, export_bundle, seal_session
-from dualsign.application.sessions import (
+from dualsign.application.evidence.retention import RetentionView, delete_evidence, retention_of, set_hold
+from dualsign.application.evidence.sealing import SealingPending, Waiting, export_bundle, seal_session
+from dualsign.application.integrator.sessions import (
     NewSession,
     Upload,
     cancel_session,
@@ -33,7 +33,7 @@ from dualsign.application.sessions import (
     get_session,
     list_sessions,
 )
-from dualsign.application.webhooks import deliveries
+from dualsign.application.outbox.webhooks import deliveries
 from dualsign.domain.errors import FieldProblem, InvalidInput, PayloadTooLarge
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])

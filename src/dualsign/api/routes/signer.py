@@ -29,9 +29,9 @@ from dualsign.api.schemas import (
     TextAnswer,
     signer_state,
 )
-from dualsign.application import document_signing, signer
+from dualsign.application.signer import documents as document_signing
+from dualsign.application.signer import flow
 from dualsign.domain.errors import DualSignError, FieldProblem, InvalidInput, NotFound, TokenInvalid
-from dualsign.signing.pdf_render import render_page
 
 router = APIRouter(prefix="/signer/v1", tags=["signer"])
 pages = APIRouter(include_in_schema=False)
@@ -39,30 +39,30 @@ pages = APIRouter(include_in_schema=False)
 
 @router.get("/session", name="signer_get_session")
 def get_state(token: SignerToken, c: ContainerDep) -> SignerState:
-    return signer_state(signer.current(c.new_uow(), c.signer_services, token), token)
+    return signer_state(flow.current(c.new_uow(), c.signer_services, token), token)
 
 
 @router.post("/open", name="signer_open")
 def open_(request: Request, token: SignerToken, c: ContainerDep) -> SignerState:
     client = {"user_agent": request.headers.get("user-agent", "")[:300]}
-    return signer_state(signer.open_session(c.new_uow(), c.signer_services, token, client), token)
+    return signer_state(flow.open_session(c.new_uow(), c.signer_services, token, client), token)
 
 
 @router.post("/consent", name="signer_consent")
 def consent(body: ConsentRequest, token: SignerToken, c: ContainerDep) -> SignerState:
-    view = signer.consent(c.new_uow(), c.signer_services, token, agree=body.agree, reason=body.reason)
+    view = flow.consent(c.new_uow(), c.signer_services, token, agree=body.agree, reason=body.reason)
     return signer_state(view, token)
 
 
 @router.post("/answers", name="signer_answer_text")
 def answer(body: TextAnswer, token: SignerToken, c: ContainerDep) -> SignerState:
-    return signer_state(signer.answer_text(c.new_uow(), c.signer_services, token, body.text), token)
+    return signer_state(flow.answer_text(c.new_uow(), c.signer_services, token, body.text), token)
 
 
 @router.post("/prompt/played", name="signer_prompt_played")
 def prompt_played(body: PlaybackReport, token: SignerToken, c: ContainerDep) -> SignerState:
     """How much of the current prompt's audio the page played (a statement played in full passes)."""
-    view = signer.report_playback(
+    view = flow.report_playback(
         c.new_uow(),
         c.signer_services,
         token,
@@ -76,7 +76,7 @@ def prompt_played(body: PlaybackReport, token: SignerToken, c: ContainerDep) -> 
 
 @router.post("/repeat", name="signer_repeat_question")
 def repeat(token: SignerToken, c: ContainerDep) -> SignerState:
-    return signer_state(signer.repeat_question(c.new_uow(), c.signer_services, token), token)
+    return signer_state(flow.repeat_question(c.new_uow(), c.signer_services, token), token)
 
 
 @router.get("/documents", name="signer_list_documents")
@@ -108,10 +108,8 @@ def document_page(
     index: int, page: int, token: SignerToken, c: ContainerDep, width: Annotated[int, Query()] = 800
 ) -> Response:
     """One page as a picture, for screens without a PDF viewer (reading it is reported separately)."""
-    _, data = document_signing.document_pdf(c.new_uow(), c.document_services, token, index)
-    return Response(
-        render_page(data, page, width), media_type="image/png", headers={"Cache-Control": "no-store"}
-    )
+    png = document_signing.page_picture(c.new_uow(), c.document_services, token, index, page, width)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/documents/{index}/viewed", name="signer_page_viewed")
@@ -145,7 +143,7 @@ def sign(body: SignatureRequest, token: SignerToken, c: ContainerDep) -> SignerS
 )
 def prompt_audio(sha256: str, c: ContainerDep, token: Annotated[str, Query()]) -> Response:
     """Audio of a prompt this session played (token in the query: audio elements send no headers)."""
-    if sha256 not in signer.prompt_audio_digests(c.new_uow(), c.signer_services, token):
+    if sha256 not in flow.prompt_audio_digests(c.new_uow(), c.signer_services, token):
         raise NotFound("prompt audio", sha256)
     return Response(
         c.blobs.get(sha256), media_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"}

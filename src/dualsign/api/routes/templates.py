@@ -16,13 +16,13 @@ from dualsign.api.schemas import (
     TemplateSummary,
     TemplateValidation,
 )
-from dualsign.application.template_catalog import (
+from dualsign.application.integrator.template_catalog import (
     list_templates,
     parse_template_yaml,
     publish_template,
     resolve_template,
 )
-from dualsign.application.template_catalog import (
+from dualsign.application.integrator.template_catalog import (
     upload_prompt_audio as store_tenant_prompt_audio,
 )
 from dualsign.domain.errors import (

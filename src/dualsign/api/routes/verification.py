@@ -12,7 +12,12 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dualsign.api.deps import ContainerDep
-from dualsign.application.sealing import consistency, current_checkpoint, lookup_manifest, platform_trust
+from dualsign.application.evidence.sealing import (
+    consistency,
+    current_checkpoint,
+    lookup_manifest,
+    platform_trust,
+)
 from dualsign.domain.errors import FieldProblem, InvalidInput
 from dualsign_verify.bundle import MalformedBundle, read_bundle
 from dualsign_verify.trust import TrustPolicy

@@ -1,0 +1,1 @@
+"""Evidence: sealing, bundles, the transparency log, the evidence report, retention."""

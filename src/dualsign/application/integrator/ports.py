@@ -1,0 +1,44 @@
+"""The integrator capability's ports: opening an uploaded PDF and placing the template's signature
+fields in it, as signing will (``signing.pdf_inspect`` implements them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from dualsign.domain.event_payloads import PlacementItem
+from dualsign.domain.templates import SignatureField
+
+
+class PdfFacts(Protocol):
+    @property
+    def pages(self) -> int: ...
+    @property
+    def encrypted(self) -> bool: ...
+    @property
+    def signatures(self) -> int: ...
+
+
+class PdfInspector(Protocol):
+    """Opens an uploaded PDF the way signing will, so bad documents are refused at session creation."""
+
+    def inspect(self, data: bytes) -> PdfFacts:
+        """Raises ``ValueError`` with a reason when the file cannot be read as a PDF."""
+        ...
+
+    def placements(self, data: bytes, fields: Sequence[SignatureField]) -> tuple[list[Placed], list[str]]:
+        """Where each of the template's signature fields goes in this PDF, and why any cannot be placed."""
+        ...
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A resolved signature field: 0-based page and box (x1, y1, x2, y2) in PDF points."""
+
+    role: str
+    page: int
+    box: tuple[float, float, float, float]
+
+    def to_payload(self) -> PlacementItem:
+        return {"role": self.role, "page": self.page, "box": list(self.box)}

@@ -1,0 +1,306 @@
+"""What the camera shows: frame analysis, identity against the ID photo, liveness samples, monitoring.
+
+Engines do the looking (detector, landmarks, embedder); the domain decides (``monitoring``,
+``liveness``); this module measures image quality, picks the signer's face and keeps the per-connection
+state of a live session (when to embed, which frames belong to a challenge).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+import numpy as np
+
+from dualsign.domain.errors import FieldProblem, InvalidInput
+from dualsign.domain.event_payloads import IdentityCheck
+from dualsign.domain.liveness import FaceFeatures, Sample, features
+from dualsign.domain.monitoring import FaceMonitor, FaceWarning, Observation
+from dualsign.domain.templates import Monitoring
+from dualsign.engines.vision_base import Embedding, FaceBox, Image, VisionEngines
+from dualsign.media.video import ImageDecodeError, decode_image
+
+MIN_FACE_SHARE = 0.12  # face width / frame width below which the face is too small
+MIN_BRIGHTNESS = 45.0  # mean luminance of the face (0–255)
+MIN_SHARPNESS = 15.0  # variance of the Laplacian of the face, grey levels²
+MIN_SCORE = 0.3  # detector confidence for a face to count
+
+
+@dataclass(frozen=True)
+class Quality:
+    face_share: float
+    brightness: float
+    sharpness: float
+
+    @property
+    def too_small(self) -> bool:
+        return self.face_share < MIN_FACE_SHARE
+
+    @property
+    def too_dark(self) -> bool:
+        return self.brightness < MIN_BRIGHTNESS
+
+    @property
+    def blurred(self) -> bool:
+        return self.sharpness < MIN_SHARPNESS
+
+    @property
+    def good(self) -> bool:
+        return not (self.too_small or self.too_dark or self.blurred)
+
+
+@dataclass(frozen=True)
+class FrameAnalysis:
+    faces: tuple[FaceBox, ...]
+    main: FaceBox | None  # the largest face: the signer's, when there is one
+    quality: Quality | None
+    features: FaceFeatures | None = None
+    embedding: Embedding | None = None
+
+
+def _grey(image: Image) -> np.ndarray:
+    grey: np.ndarray = image[..., 0] * 0.299 + image[..., 1] * 0.587 + image[..., 2] * 0.114
+    return grey
+
+
+def quality(image: Image, box: FaceBox) -> Quality:
+    crop = _grey(image[box.top : box.bottom, box.left : box.right]).astype(np.float32)
+    if crop.size == 0:
+        return Quality(0.0, 0.0, 0.0)
+    lap = crop[1:-1, 1:-1] * -4 + crop[:-2, 1:-1] + crop[2:, 1:-1] + crop[1:-1, :-2] + crop[1:-1, 2:]
+    return Quality(box.width / image.shape[1], float(crop.mean()), float(lap.var()) if lap.size else 0.0)
+
+
+def _face_digest(image: Image, box: FaceBox) -> str:
+    crop = image[box.top : box.bottom, box.left : box.right]
+    return hashlib.sha256(np.ascontiguousarray(crop).tobytes()).hexdigest()[:32]
+
+
+def analyze(
+    image: Image, engines: VisionEngines, *, landmarks: bool = False, embed: bool = False
+) -> FrameAnalysis:
+    faces = tuple(
+        sorted(
+            (b for b in engines.detector.detect(image) if b.score >= MIN_SCORE),
+            key=lambda b: b.width * b.height,
+            reverse=True,
+        )
+    )
+    if not faces:
+        return FrameAnalysis((), None, None)
+    main = faces[0]
+    feats = None
+    if landmarks:
+        marks = engines.landmarks.landmarks(image, main)
+        feats = features(marks.points) if len(marks.points) == 68 else None
+    # only a lone face is compared with the signer: with several, "several faces" is the warning
+    emb = engines.embedder.embed(image, main) if embed and len(faces) == 1 else None
+    return FrameAnalysis(faces, main, quality(image, main), feats, emb)
+
+
+@lru_cache(maxsize=256)
+def _photo_embedding(photo: bytes, engines: VisionEngines) -> Embedding:
+    try:
+        image = decode_image(photo, max_width=1200)
+    except ImageDecodeError as exc:
+        raise InvalidInput([FieldProblem("identity_photo", exc.reason)]) from None
+    faces = [b for b in engines.photo_detector.detect(image) if b.score >= MIN_SCORE]
+    if not faces:
+        raise InvalidInput([FieldProblem("identity_photo", "no face found in the identity photo")])
+    if len(faces) > 1:
+        raise InvalidInput(
+            [FieldProblem("identity_photo", f"{len(faces)} faces in the identity photo; one expected")]
+        )
+    return engines.embedder.embed(image, faces[0])
+
+
+def reference_embedding(photo: bytes, engines: VisionEngines) -> Embedding:
+    """The embedding of the one face in the integrator's identity photo (``InvalidInput`` otherwise)."""
+    return _photo_embedding(photo, engines)
+
+
+@dataclass(frozen=True)
+class IdentityOutcome:
+    passed: bool
+    reason: str
+    distances: tuple[float, ...]
+    threshold: float
+    frames: int
+    good_frames: int
+    best_frame: int | None  # index of the closest good frame: the snapshot kept as evidence
+    # what the signer is told: matched | not_the_signer (a clear face that is someone else) |
+    # poor_frames (too few usable frames: light, blur, distance) | several_faces
+    code: str = "matched"
+
+    def to_payload(self) -> IdentityCheck:
+        return {
+            "method": "face_1to1",
+            "code": self.code,
+            "reason": self.reason,
+            "distances": list(self.distances),
+            "threshold": self.threshold,
+            "frames": self.frames,
+            "good_frames": self.good_frames,
+            "median_distance": round(statistics.median(self.distances), 4) if self.distances else None,
+        }
+
+
+def verify_identity(
+    images: list[Image], reference: Embedding, engines: VisionEngines, min_good_frames: int
+) -> IdentityOutcome:
+    """1:1 against the ID photo over several frames: enough good single-face frames, all matching."""
+    threshold = engines.embedder.match_threshold
+    distances: list[float] = []
+    indices: list[int] = []
+    several = 0
+    for i, image in enumerate(images):
+        a = analyze(image, engines, embed=True)
+        if len(a.faces) > 1:
+            several += 1
+            continue
+        if a.embedding is None or a.quality is None or not a.quality.good:
+            continue
+        distances.append(round(a.embedding.distance(reference), 4))
+        indices.append(i)
+    best = indices[distances.index(min(distances))] if distances else None
+    rounded = tuple(distances)
+    if several:
+        return IdentityOutcome(
+            False,
+            f"several faces on {several} frames",
+            rounded,
+            threshold,
+            len(images),
+            len(distances),
+            best,
+            "several_faces",
+        )
+    if len(distances) < min_good_frames:
+        return IdentityOutcome(
+            False,
+            f"{len(distances)} usable frames of {min_good_frames} needed",
+            rounded,
+            threshold,
+            len(images),
+            len(distances),
+            best,
+            "poor_frames",
+        )
+    worst = max(distances)
+    if worst > threshold:
+        return IdentityOutcome(
+            False,
+            f"not the person in the ID photo (distance {worst:.3f} > {threshold})",
+            rounded,
+            threshold,
+            len(images),
+            len(distances),
+            best,
+            "not_the_signer",
+        )
+    return IdentityOutcome(
+        True, "matches the ID photo", rounded, threshold, len(images), len(distances), best
+    )
+
+
+def _moved(a: FaceBox, b: FaceBox) -> bool:
+    """The main face jumped or changed size: possibly someone else, so compare again now."""
+    shift = (
+        abs((a.left + a.right) - (b.left + b.right)) / 2 + abs((a.top + a.bottom) - (b.top + b.bottom)) / 2
+    )
+    return shift > 0.25 * b.width or abs(a.width - b.width) > 0.25 * b.width
+
+
+def face_signature(image: Image, box: FaceBox, size: int = 8) -> np.ndarray:
+    """An 8×8 block-averaged, normalised grey thumbnail of the face: a cheap "still the same face?"."""
+    crop = _grey(image[box.top : box.bottom, box.left : box.right]).astype(np.float32)
+    if crop.shape[0] < size or crop.shape[1] < size:
+        return np.zeros((size, size), dtype=np.float32)
+    rows = np.linspace(0, crop.shape[0], size + 1).astype(int)[:-1]
+    cols = np.linspace(0, crop.shape[1], size + 1).astype(int)[:-1]
+    sums = np.add.reduceat(np.add.reduceat(crop, rows, axis=0), cols, axis=1)
+    counts = np.outer(np.diff([*rows, crop.shape[0]]), np.diff([*cols, crop.shape[1]]))
+    thumb: np.ndarray = sums / counts
+    thumb -= thumb.mean()
+    norm = float(np.linalg.norm(thumb))
+    return thumb / norm if norm else thumb
+
+
+SAME_FACE = 0.75  # signature correlation below which the face is compared with the signer again
+
+
+@dataclass
+class LiveMonitor:
+    """One per live connection: samples frames at the template's rate and compares the face with the
+    signer when it appears, jumps, changes size, or every ``embed_every_s`` otherwise (an embedding
+    costs about eight detections)."""
+
+    thresholds: Monitoring
+    engines: VisionEngines
+    reference: Embedding | None
+    embed_every_s: float = 3.0
+    monitor: FaceMonitor = field(init=False)
+    _last_t: float | None = None
+    _last_embed_t: float | None = None
+    _last_box: FaceBox | None = None
+    _last_count: int = -1
+    _signature: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.monitor = FaceMonitor(self.thresholds)
+
+    def due(self, t: float) -> bool:
+        return self._last_t is None or t - self._last_t >= 1.0 / self.thresholds.sample_fps - 1e-3
+
+    def _wants_embedding(self, t: float, faces: tuple[FaceBox, ...], signature: np.ndarray) -> bool:
+        if self.reference is None or len(faces) != 1:
+            return False
+        if (
+            self._last_embed_t is None
+            or self._last_box is None
+            or self._last_count != 1
+            or self._signature is None
+        ):
+            return True
+        changed = float((signature * self._signature).sum()) < SAME_FACE
+        return changed or t - self._last_embed_t >= self.embed_every_s or _moved(faces[0], self._last_box)
+
+    def observe(self, image: Image, t: float) -> tuple[FrameAnalysis, list[FaceWarning]]:
+        self._last_t = t
+        a = analyze(image, self.engines)
+        signer: bool | None = None
+        distance = None
+        signature = face_signature(image, a.main) if a.main is not None else None
+        if (
+            a.main is not None
+            and signature is not None
+            and self.reference is not None
+            and self._wants_embedding(t, a.faces, signature)
+        ):
+            embedding = self.engines.embedder.embed(image, a.main)
+            a = replace(a, embedding=embedding)
+            self._last_embed_t = t
+            self._signature = signature
+            distance = embedding.distance(self.reference)
+            signer = distance <= self.engines.embedder.match_threshold
+        self._last_box, self._last_count = a.main, len(a.faces)
+        q = a.quality
+        obs = Observation(
+            t=t,
+            faces=len(a.faces),
+            signer=signer,
+            distance=distance,
+            too_small=bool(q and q.too_small),
+            too_dark=bool(q and q.too_dark),
+            blurred=bool(q and q.blurred),
+        )
+        return a, self.monitor.observe(obs)
+
+
+def liveness_sample(image: Image, t: float, engines: VisionEngines) -> Sample:
+    a = analyze(image, engines, landmarks=True)
+    single = a.features if len(a.faces) == 1 else None
+    # the face region's digest: an exact repeat betrays a replayed frame (only challenges need it)
+    return Sample(t, single, _face_digest(image, a.main) if a.main is not None else "")

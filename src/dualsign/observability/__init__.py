@@ -1,0 +1,1 @@
+"""What operators watch: Prometheus metrics of a process and structured, redacted logs."""
