@@ -100,7 +100,7 @@ class EventRepository(Protocol):
 
 class SnapshotStore(Protocol):
     """Session aggregates kept in this process's memory between commands, so that a command does not
-    replay a long session from its first event (``sessions.load_aggregate``). A snapshot is only a
+    replay a long session from its first event (``event_store.load_aggregate``). A snapshot is only a
     starting point: it is used after the stored chain shows it as its prefix, and whoever takes one
     owns it until it is put back."""
 
