@@ -24,7 +24,6 @@ MAX_APPLICATION_MODULES = 10
 MAX_LOOSE_MODULES = 4
 
 
-
 def import_graph() -> grimp.ImportGraph:
     assert Path(dualsign.__file__).parent == PACKAGE, f"dualsign is imported from {dualsign.__file__}"
     return grimp.build_graph("dualsign", exclude_type_checking_imports=False, cache_dir=None)
