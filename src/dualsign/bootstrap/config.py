@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dualsign.application.integrator.sessions import is_time_zone
 
 MiB = 1024 * 1024
 
@@ -153,14 +154,6 @@ def _secret(env: dict[str, str], data_dir: Path) -> bytes:
     return path.read_text().strip().encode()
 
 
-def _is_time_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("DUALSIGN_DATA_DIR") or "var").resolve()
@@ -230,7 +223,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if speech_check not in ("refuse", "warn"):
         raise SystemExit(f"DUALSIGN_SPEECH_LANGUAGE_CHECK must be refuse or warn, got {speech_check!r}")
     time_zone = env.get("DUALSIGN_TIME_ZONE") or Settings.time_zone
-    if not _is_time_zone(time_zone):
+    if not is_time_zone(time_zone):
         raise SystemExit(
             f"DUALSIGN_TIME_ZONE must be an IANA time zone (e.g. Asia/Shanghai), got {time_zone!r}"
         )

@@ -82,6 +82,7 @@ LABELS = {
         "step_failed": "未通过",
         "questions": "问答记录",
         "answer_input": "方式",
+        "clause": "（{clause}）",
         "variables": "业务要素（宣读内容）",
         "audio": "播报音频 SHA-256",
         "warnings": "监控提示",
@@ -131,6 +132,7 @@ LABELS = {
         "step_failed": "not done",
         "questions": "Questions and answers",
         "answer_input": "given by",
+        "clause": " ({clause})",
         "variables": "Facts of the deal (as read aloud)",
         "audio": "audio played, SHA-256",
         "warnings": "Monitoring warnings",
@@ -262,11 +264,7 @@ def render(d: ReportData) -> bytes:
     story += [p(t["liveness"], h2), p(_liveness_line(d, t, lang))]
     story.append(p(t["questions"], h2))
     for q in d.questions:
-        clause = (
-            f"（{q['clause']}）"
-            if q.get("clause") and lang == "zh"
-            else (f" ({q['clause']})" if q.get("clause") else "")
-        )
+        clause = t["clause"].format(clause=q["clause"]) if q.get("clause") else ""
         story.append(p(f"{q['id']}: {q['prompt']}{clause}"))
         if q.get("audio"):
             story.append(p(t["audio"] + ": " + ", ".join(a[:16] + "…" for a in q["audio"]), small))

@@ -13,10 +13,6 @@ from dualsign.domain.session import SigningSession
 from dualsign.domain.states import EventKind
 
 
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def _identity(kind: EventKind, p: Any) -> dict[str, Any]:
     distances = [float(d) for d in p.get("distances") or []]
     return {
@@ -36,7 +32,6 @@ def gather(
     seal: Seal,
     manifest: Mapping[str, Any],
     tenant_name: str,
-    timestamp_time: str,
     verify_url: str,
 ) -> ReportData:
     """Everything the report shows, from the sealed session's events up to the seal."""
@@ -125,12 +120,12 @@ def gather(
         template=f"{t.key} sha256:{t.content_hash()}",
         state=str(manifest["state"]),
         created_at=record.created_at,
-        sealed_at=_instant(str(manifest["sealed_at"])),
+        sealed_at=seal.sealed_at,
         manifest_sha256=seal.manifest_sha256,
         merkle_root=str(manifest["merkle"]["root"]),
         tsa=str(manifest["tsa"]["name"]),
         tsa_mode=str(manifest["tsa"]["mode"]),
-        timestamp_time=_instant(timestamp_time),
+        timestamp_time=seal.sealed_at,  # the token is requested as the seal is made
         log_index=seal.log_index,
         verify_url=verify_url,
         consent=consent,

@@ -255,7 +255,6 @@ def ensure_report(
             seal,
             manifest if manifest is not None else json.loads(svc.blobs.get(seal.manifest_blob)),
             tenant.name if tenant else record.tenant_id,
-            iso_time(seal.sealed_at),
             f"{svc.public_url}/verify/manifests/{seal.manifest_sha256}",
         )
         blob = svc.blobs.put(svc.reports.make(data)).sha256

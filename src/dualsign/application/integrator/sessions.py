@@ -117,7 +117,8 @@ def mask_id(number: str) -> str:
     return number[:keep] + "*" * (len(number) - 2 * keep) + number[-keep:]
 
 
-def _is_time_zone(name: str) -> bool:
+def is_time_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone this system (or the tzdata package) knows."""
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -149,7 +150,7 @@ def _validate(req: NewSession, limits: UploadLimits, callbacks: CallbackPolicy) 
         problem = callbacks.url_problem(req.callback_url)
         if problem:
             problems.append(FieldProblem("callback_url", problem))
-    if req.time_zone is not None and not _is_time_zone(req.time_zone):
+    if req.time_zone is not None and not is_time_zone(req.time_zone):
         problems.append(FieldProblem("time_zone", "must be an IANA time zone such as Asia/Shanghai"))
     if not 60 <= req.expires_in_seconds <= limits.max_session_seconds:
         problems.append(FieldProblem("expires_in", f"must be between 60 and {limits.max_session_seconds} s"))
