@@ -9,7 +9,14 @@ from pydantic import BaseModel, Field
 
 from dualsign.application.event_store import iso_time
 from dualsign.application.integrator.sessions import SessionView
-from dualsign.application.records import ApiKey, Artifact, SessionRecord, StoredEvent, TemplateVersion
+from dualsign.application.records import (
+    ApiKey,
+    Artifact,
+    Organisation,
+    SessionRecord,
+    StoredEvent,
+    TemplateVersion,
+)
 from dualsign.application.signer.flow import SignerView
 from dualsign.domain.outcome import ending_reason, outcome
 from dualsign.domain.session import Prompt
@@ -33,6 +40,44 @@ class ApiKeyOut(BaseModel):
 
 class ApiKeyIssued(ApiKeyOut):
     key: str = Field(description="The whole key. Shown this once; store it now.")
+
+
+class OrganisationIn(BaseModel):
+    name: str = Field(max_length=400, description="the organisation's registered name, e.g. 某某建设有限公司")
+    credit_code: str = Field(
+        max_length=100, description="统一社会信用代码: 18 characters, the last a GB 32100 check character"
+    )
+    seal_text: str | None = Field(
+        default=None, max_length=100, description="the seal's horizontal text, e.g. 合同专用章 (optional)"
+    )
+
+
+class OrganisationOut(BaseModel):
+    id: str
+    name: str
+    credit_code: str
+    seal_text: str | None
+    seal_sha256: str = Field(description="SHA-256 of the seal picture (PNG)")
+    seal_url: str = Field(description="the seal picture, with the same API key")
+    certificate_serial: str = Field(description="hex serial of the organisation's certificate")
+    certificate_subject: str
+    certificate_pem: str = Field(description="issued by the platform's issuing CA (/pki/ca.pem)")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, org: Organisation) -> OrganisationOut:
+        return cls(
+            id=org.id,
+            name=org.name,
+            credit_code=org.credit_code,
+            seal_text=org.seal_text,
+            seal_sha256=org.seal_sha256,
+            seal_url=f"/v1/organisations/{org.id}/seal.png",
+            certificate_serial=org.certificate_serial,
+            certificate_subject=org.certificate_subject,
+            certificate_pem=org.certificate_pem,
+            created_at=org.created_at,
+        )
 
 
 class TemplateSummary(BaseModel):

@@ -25,9 +25,9 @@ class PyHankoPdfInspector:
             try:
                 p = place(data, page=f.page, box=f.box, anchor=f.anchor)
             except PlacementError as exc:
-                problems.append(f"the {f.role}'s signature field cannot be placed: {exc}")
+                problems.append(f"the {f.signs_as}'s signature field cannot be placed: {exc}")
             else:
-                placed.append(Placed(f.role, p.page, p.box))
+                placed.append(Placed(f.signs_as, p.page, p.box))
         return placed, problems
 
     def inspect(self, data: bytes) -> Facts:
