@@ -272,3 +272,15 @@ def test_both_seals_are_in_their_boxes(sealed_bid: dict[str, Any]) -> None:
 
     assert red(organisation["box"]) > 150, "the round unit seal is not at 盖单位章"
     assert red(signer["box"]) > 50, "the name seal is not in the signer's box"
+
+
+def test_the_evidence_report_names_the_organisation_and_the_authority(sealed_bid: dict[str, Any]) -> None:
+    tmp: Path = sealed_bid["tmp"]
+    (tmp / "report.pdf").write_bytes(sealed_bid["report"])
+    text = subprocess.run(["pdftotext", "report.pdf", "-"], cwd=tmp, capture_output=True, text=True).stdout
+    flat = " ".join(text.split())
+    assert "Organisation seal applied" in flat
+    assert BIDDER in flat and CODE in flat
+    assert "the signer acts as authorised agent" in flat
+    assert "SQWT-2026-0042" in flat
+    assert sealed_bid["org"]["certificate_serial"] in flat.replace(" ", "")

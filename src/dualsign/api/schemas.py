@@ -294,6 +294,12 @@ class PromptAudioOut(BaseModel):
     duration_s: float
 
 
+class OrganisationShown(BaseModel):
+    name: str
+    credit_code: str
+    seal_role: str  # legal_representative | authorised_agent
+
+
 class SignerState(BaseModel):
     session_id: str
     state: str
@@ -311,6 +317,7 @@ class SignerState(BaseModel):
     question_number: int = 0  # 1-based number of the current question
     ended_reason: str | None = None  # how an unsigned session ended: identity, liveness, question, ...
     sealed: bool = False
+    organisation: OrganisationShown | None = None  # whose seal the signer applies at signing, and as what
 
 
 def signer_state(view: SignerView, token: str) -> SignerState:
@@ -352,6 +359,11 @@ def signer_state(view: SignerView, token: str) -> SignerState:
         last_verdict=verdict,
         ended_reason=view.ended_reason,
         sealed=view.sealed,
+        organisation=OrganisationShown(
+            name=org["name"], credit_code=org["credit_code"], seal_role=org["seal_role"]
+        )
+        if (org := view.organisation) is not None
+        else None,
     )
 
 

@@ -21,6 +21,7 @@ from dualsign.domain.templates import SignatureField
 from dualsign.signing import marks
 from dualsign.signing.authority import IssuedKey, IssuingAuthority, Organisation
 from dualsign.signing.pades import PadesSigner, SignatureSpec
+from dualsign.signing.pdf_inspect import field_size
 from dualsign.signing.placement import Placement, place
 
 DEFAULT_BOXES = {"signer": (72.0, 56.0, 160.0, 64.0), "institution": (340.0, 56.0, 160.0, 64.0)}
@@ -41,7 +42,7 @@ def _placement(pdf: bytes, field: SignatureField | None, role: str, placed: Plac
         return Placement(placed.page, placed.box)
     if field is None:
         return place(pdf, page=-1, box=DEFAULT_BOXES[role])
-    return place(pdf, page=field.page, box=field.box, anchor=field.anchor)
+    return place(pdf, page=field.page, box=field.box, anchor=field.anchor, size=field_size(field))
 
 
 def _appearance(pngs: Sequence[bytes], placement: Placement) -> Image.Image:

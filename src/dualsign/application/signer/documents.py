@@ -26,11 +26,10 @@ from dualsign.application.integrator.ports import PdfInspector, Placed
 from dualsign.application.integrator.sessions import artifacts_in_order
 from dualsign.application.ports import UnitOfWork
 from dualsign.application.records import Artifact
-from dualsign.application.signer.flow import SignerServices, SignerView, act, load_open
+from dualsign.application.signer.flow import SignerServices, SignerView, act, load_open, session_organisation
 from dualsign.application.signer.ports import DocumentSigner, PageRenderer, SignedPdf
-from dualsign.domain import events as ev
 from dualsign.domain.errors import FieldProblem, IllegalTransition, InvalidInput, NotFound
-from dualsign.domain.event_payloads import OrganisationItem, SealedFor
+from dualsign.domain.event_payloads import SealedFor
 from dualsign.domain.organisations import SealRole
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import EventKind, SessionState
@@ -88,12 +87,6 @@ def _placements(session: SigningSession, sha256: str) -> dict[tuple[str, int], P
                 out[(str(p["role"]), n)] = Placed(str(p["role"]), int(p["page"]), (x1, y1, x2, y2))
             return out
     return {}
-
-
-def _organisation(session: SigningSession) -> OrganisationItem | None:
-    """The organisation whose seal the signer applies, as the session's creation recorded it."""
-    created = next(e for e in session.events if e.kind is EventKind.SESSION_CREATED)
-    return ev.SESSION_CREATED.of(created).get("organisation")
 
 
 def _signed_by_source(session: SigningSession) -> dict[str, str]:
@@ -213,7 +206,7 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
         signer_fields: list[SignatureField | None] = [f for f in step.fields if f.signs_as == "signer"] or [
             None
         ]
-        org = _organisation(session)
+        org = session_organisation(session)
         org_fields: list[SignatureField | None] = [
             f for f in step.fields if f.signs_as == "organisation" and org is not None
         ]
@@ -305,4 +298,6 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
         uow.commit()
     if svc.signer.sealer is not None:
         svc.signer.sealer.seal_ended(session.id)
-    return SignerView(record, session.current_state.value, None, [], added, session.template)
+    return SignerView(
+        record, session.current_state.value, None, [], added, session.template, organisation=org
+    )
