@@ -23,11 +23,14 @@ from reportlab.pdfgen import canvas
 
 from dualsign.api.app import create_app
 from dualsign.application.evidence.sealing import platform_trust
+from dualsign.application.integrator.tenants import create_tenant
+from dualsign.application.review.console import add_reviewer
 from dualsign.bootstrap.container import Container
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.verifier import Status, verify
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import PHOTO, session_form, tenant_headers
+from tests.integration.test_console import PASSWORD, sign_in
 from tests.integration.test_signing import STROKES, signer_headers
 
 TEMPLATE = Path(__file__).parent / "seal_template.yaml"
@@ -284,3 +287,44 @@ def test_the_evidence_report_names_the_organisation_and_the_authority(sealed_bid
     assert "the signer acts as authorised agent" in flat
     assert "SQWT-2026-0042" in flat
     assert sealed_bid["org"]["certificate_serial"] in flat.replace(" ", "")
+
+
+def test_the_signer_page_and_the_console_show_whose_seal_and_by_what_authority(
+    tmp_path: Path, database_url: str, clock: FixedClock
+) -> None:
+    c = make_container(tmp_path, database_url, clock, DUALSIGN_WORKER="off")
+    with TestClient(create_app(c), client=("127.0.0.1", 50000)) as client:
+        tenant, key = create_tenant(c.new_uow(), c.clock, c.ids, "Example Bidding Platform")
+        add_reviewer(c.new_uow(), c.clock, c.ids.new_id, c.passwords, tenant_id=tenant.id,
+                     username="alice", password=PASSWORD, role="reviewer")  # fmt: skip
+        headers = {"Authorization": f"Bearer {key.secret}"}
+        publish(client, headers)
+        org = register(client, headers).json()
+        power = b"%PDF-1.4 authorisation\n%%EOF\n"
+        created = create_bid(
+            client,
+            headers,
+            bid_letter(),
+            files=[("authorisation_document", ("power.pdf", power, "application/pdf"))],
+            organisation=org["id"],
+            seal_role="authorised_agent",
+        ).json()
+        signer = signer_headers(created)
+        shown = client.post("/signer/v1/open", headers=signer).json()["organisation"]
+        assert shown == {"name": BIDDER, "credit_code": CODE, "seal_role": "authorised_agent"}
+        sign(client, clock, signer)
+        sign_in(client, "alice")
+        detail = client.get(f"/console/api/sessions/{created['id']}").json()["session"]["organisation"]
+        assert (detail["name"], detail["seal_role"], detail["authorisation_ref"]) == (
+            BIDDER,
+            "authorised_agent",
+            None,
+        )
+        base = f"/console/api/sessions/{created['id']}/artifacts"
+        assert client.get(f"{base}/{detail['authorisation_sha256']}").content == power
+        seal = client.get(f"{base}/{detail['seal_sha256']}")
+        assert (
+            seal.headers["content-type"] == "image/png"
+            and seal.content == client.get(org["seal_url"], headers=headers).content
+        )
+    c.close()
