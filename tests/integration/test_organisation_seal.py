@@ -5,6 +5,7 @@ signed with the organisation's certificate, and what the evidence says about it.
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import zipfile
 from datetime import UTC, datetime
@@ -328,3 +329,27 @@ def test_the_signer_page_and_the_console_show_whose_seal_and_by_what_authority(
             and seal.content == client.get(org["seal_url"], headers=headers).content
         )
     c.close()
+
+
+def test_the_operator_registers_an_organisation_from_the_command_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dualsign.cli.main import app
+
+    runner, env = CliRunner(), {"DUALSIGN_DATA_DIR": str(tmp_path), "COLUMNS": "250"}
+    tenant = json.loads(runner.invoke(app, ["tenant", "create", "Example Bank"], env=env).stdout)["tenant_id"]
+    wrong = runner.invoke(app, ["tenant", "organisation", tenant, BIDDER, CODE[:-1] + "4"], env=env)
+    assert wrong.exit_code != 0 and "credit_code" in wrong.stderr and "check character" in wrong.stderr
+    made = runner.invoke(
+        app, ["tenant", "organisation", tenant, BIDDER, CODE, "--seal-text", "合同专用章"], env=env
+    )
+    assert made.exit_code == 0, made.output
+    org = json.loads(made.stdout)
+    assert (
+        f"2.5.4.97=NTRCN-{CODE}" in org["certificate_subject"]
+        or f"NTRCN-{CODE}" in org["certificate_subject"]
+    )
+    listing = runner.invoke(app, ["tenant", "organisations", tenant], env=env)
+    assert org["organisation_id"] in listing.stdout and CODE in listing.stdout
+    nobody = runner.invoke(app, ["tenant", "organisation", "ten_nobody", BIDDER, CODE], env=env)
+    assert nobody.exit_code != 0 and "ten_nobody" in nobody.stderr
