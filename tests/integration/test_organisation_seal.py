@@ -179,6 +179,20 @@ def test_a_session_must_name_the_organisation_and_the_signers_authority(containe
             ],
         )
         assert fields(builtin) == ["organisation"]
+        # the bidding template states the capacity in a variable too (its example: 委托代理人)
+        disagreeing = client.post(
+            "/v1/sessions",
+            headers=headers,
+            data=session_form(
+                template="bidding-documents-zh", organisation=org["id"], seal_role="法定代表人"
+            ),
+            files=[
+                ("identity_photo", ("id.jpg", PHOTO, "image/jpeg")),
+                ("documents", ("b.pdf", pdf, "application/pdf")),
+            ],
+        )
+        assert fields(disagreeing) == ["seal_role"]
+        assert "委托代理人" in disagreeing.json()["errors"][0]["reason"]
         assert client.get("/v1/sessions", headers=headers).json() == []  # nothing stored
         ok = create_bid(
             client,

@@ -8,6 +8,7 @@ round seal, stores the picture as a blob and the organisation as a row, in one u
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from dualsign.application.integrator.ports import OrganisationKeys
@@ -163,3 +164,21 @@ def seal_authority(
         "authorisation_ref": claim.document_ref or None,
         "authorisation_sha256": authorisation_sha256,
     }, []
+
+
+ROLE_VARIABLE = "signer_role"  # a template variable that states the signer's capacity (the bidding one)
+
+
+def role_agreement(values: Mapping[str, str], organisation: OrganisationItem) -> list[FieldProblem]:
+    """The signer's capacity stated twice must agree: a template variable ``signer_role`` that names a
+    seal role (法定代表人 / 委托代理人 …) and the session's ``seal_role``."""
+    stated = seal_role(str(values.get(ROLE_VARIABLE, "")))
+    if stated is None or stated.value == organisation["seal_role"]:
+        return []
+    return [
+        FieldProblem(
+            "seal_role",
+            f"says {organisation['seal_role']}, but the variable {ROLE_VARIABLE} says "
+            f"{values[ROLE_VARIABLE]} ({stated.value}); the signer acts in one capacity",
+        )
+    ]

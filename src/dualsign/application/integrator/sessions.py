@@ -15,7 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dualsign.application.artifacts import Recorded, store_artifact
 from dualsign.application.event_store import load_aggregate, persist, pinned_template, template_of
-from dualsign.application.integrator.organisations import AUTHORISATION_ROLE, SEAL_ROLE, seal_authority
+from dualsign.application.integrator.organisations import (
+    AUTHORISATION_ROLE,
+    SEAL_ROLE,
+    role_agreement,
+    seal_authority,
+)
 from dualsign.application.integrator.ports import PdfInspector, Placed
 from dualsign.application.integrator.signer_links import SignerLinks
 from dualsign.application.integrator.template_catalog import resolve_template
@@ -286,7 +291,7 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
         raise InvalidInput(problems)
     version = resolve_template(uow, tenant_id, req.template_key, req.template_version)
     template = template_of(version)
-    _, variable_problems = validate_values(template.variables, req.variables)
+    values, variable_problems = validate_values(template.variables, req.variables)
     auth_doc = req.authorisation_document
     organisation, seal_problems = seal_authority(
         uow,
@@ -297,6 +302,8 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
         req.authorisation_ref,
         hashlib.sha256(auth_doc.data).hexdigest() if auth_doc is not None else None,
     )
+    if organisation is not None:
+        seal_problems += role_agreement(values, organisation)
     if variable_problems or seal_problems:
         raise InvalidInput(variable_problems + seal_problems)
     warnings = speech_problems(template, svc.asr)
