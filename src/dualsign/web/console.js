@@ -165,6 +165,7 @@ function describe(e) {
     case 'artifact_stored': return `${p.role} ${String(p.sha256).slice(0, 12)}…`;
     case 'review_decided': return `${p.decision} by ${p.by}: ${p.comment}` + (p.overrides ? ` · 改判 overrides ${p.overrides.decision} by ${p.overrides.by}: ${p.override_reason}` : '');
     case 'qc_evaluated': return `QC ${p.verdict} (${p.ruleset})`;
+    case 'document_signed': return `${p.role} · ${p.field} · ${p.certificate_subject}` + (p.seal_role ? ` · ${p.seal_role}` : '');
     case 'recording_analysed': return (p.answers || []).map((a) => `${a.question_id}#${a.attempt} live ${a.live} / recording ${a.recording || '—'}`).join('; ') + ((p.errors || []).length ? ` · ${p.errors.join('; ')}` : '');
     default: return '';
   }
