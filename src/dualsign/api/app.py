@@ -19,6 +19,7 @@ from dualsign.api.routes import (
     console,
     keys,
     operations,
+    organisations,
     pki,
     recording,
     sessions,
@@ -68,6 +69,7 @@ def create_app(container: Container) -> FastAPI:
     problems.install(app)
     for router in (
         keys.router,
+        organisations.router,
         templates.router,
         sessions.router,
         signer.router,

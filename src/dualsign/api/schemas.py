@@ -9,7 +9,14 @@ from pydantic import BaseModel, Field
 
 from dualsign.application.event_store import iso_time
 from dualsign.application.integrator.sessions import SessionView
-from dualsign.application.records import ApiKey, Artifact, SessionRecord, StoredEvent, TemplateVersion
+from dualsign.application.records import (
+    ApiKey,
+    Artifact,
+    Organisation,
+    SessionRecord,
+    StoredEvent,
+    TemplateVersion,
+)
 from dualsign.application.signer.flow import SignerView
 from dualsign.domain.outcome import ending_reason, outcome
 from dualsign.domain.session import Prompt
@@ -33,6 +40,44 @@ class ApiKeyOut(BaseModel):
 
 class ApiKeyIssued(ApiKeyOut):
     key: str = Field(description="The whole key. Shown this once; store it now.")
+
+
+class OrganisationIn(BaseModel):
+    name: str = Field(max_length=400, description="the organisation's registered name, e.g. 某某建设有限公司")
+    credit_code: str = Field(
+        max_length=100, description="统一社会信用代码: 18 characters, the last a GB 32100 check character"
+    )
+    seal_text: str | None = Field(
+        default=None, max_length=100, description="the seal's horizontal text, e.g. 合同专用章 (optional)"
+    )
+
+
+class OrganisationOut(BaseModel):
+    id: str
+    name: str
+    credit_code: str
+    seal_text: str | None
+    seal_sha256: str = Field(description="SHA-256 of the seal picture (PNG)")
+    seal_url: str = Field(description="the seal picture, with the same API key")
+    certificate_serial: str = Field(description="hex serial of the organisation's certificate")
+    certificate_subject: str
+    certificate_pem: str = Field(description="issued by the platform's issuing CA (/pki/ca.pem)")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, org: Organisation) -> OrganisationOut:
+        return cls(
+            id=org.id,
+            name=org.name,
+            credit_code=org.credit_code,
+            seal_text=org.seal_text,
+            seal_sha256=org.seal_sha256,
+            seal_url=f"/v1/organisations/{org.id}/seal.png",
+            certificate_serial=org.certificate_serial,
+            certificate_subject=org.certificate_subject,
+            certificate_pem=org.certificate_pem,
+            created_at=org.created_at,
+        )
 
 
 class TemplateSummary(BaseModel):
@@ -249,6 +294,12 @@ class PromptAudioOut(BaseModel):
     duration_s: float
 
 
+class OrganisationShown(BaseModel):
+    name: str
+    credit_code: str
+    seal_role: str  # legal_representative | authorised_agent
+
+
 class SignerState(BaseModel):
     session_id: str
     state: str
@@ -266,6 +317,7 @@ class SignerState(BaseModel):
     question_number: int = 0  # 1-based number of the current question
     ended_reason: str | None = None  # how an unsigned session ended: identity, liveness, question, ...
     sealed: bool = False
+    organisation: OrganisationShown | None = None  # whose seal the signer applies at signing, and as what
 
 
 def signer_state(view: SignerView, token: str) -> SignerState:
@@ -307,6 +359,11 @@ def signer_state(view: SignerView, token: str) -> SignerState:
         last_verdict=verdict,
         ended_reason=view.ended_reason,
         sealed=view.sealed,
+        organisation=OrganisationShown(
+            name=org["name"], credit_code=org["credit_code"], seal_role=org["seal_role"]
+        )
+        if (org := view.organisation) is not None
+        else None,
     )
 
 

@@ -17,6 +17,23 @@ class Tenant:
 
 
 @dataclass(frozen=True)
+class Organisation:
+    """An organisation of a tenant that seals documents: its certificate (issued by the platform's
+    issuing CA, its key kept with the platform's signing keys) and its seal picture (a blob)."""
+
+    id: str
+    tenant_id: str
+    name: str
+    credit_code: str  # 统一社会信用代码 (GB 32100)
+    seal_text: str | None  # the seal's horizontal text, e.g. 合同专用章
+    certificate_serial: str  # hex
+    certificate_subject: str  # RFC 4514
+    certificate_pem: str
+    seal_sha256: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class ApiKey:
     id: str  # public part, shown in listings ("dsk_<id>")
     tenant_id: str

@@ -22,6 +22,8 @@ from dualsign.application.evidence.sealing import (
     ensure_report,
     seal_session,
 )
+from dualsign.application.integrator.organisations import OrganisationServices
+from dualsign.application.integrator.ports import OrganisationKeys
 from dualsign.application.integrator.sessions import SessionServices, UploadLimits
 from dualsign.application.integrator.signer_links import SignerLinks
 from dualsign.application.integrator.template_catalog import sync_builtin_templates
@@ -60,6 +62,7 @@ from dualsign.runtime import lower_thread_priority
 from dualsign.signing.authority import IssuedKey, IssuingAuthority
 from dualsign.signing.document_signer import PadesDocumentSigner
 from dualsign.signing.evidence_keys import PlatformEvidenceKeys
+from dualsign.signing.org_seals import PlatformOrganisationKeys
 from dualsign.signing.pades import PadesSigner
 from dualsign.signing.passwords import Argon2Passwords
 from dualsign.signing.pdf_inspect import PyHankoPdfInspector
@@ -105,6 +108,7 @@ class Container:
     )
     pki: PlatformPki | None = None
     document_signer: DocumentSigner | None = None
+    organisation_keys: OrganisationKeys | None = None
     _worker: WorkerLoop | None = None
     passwords: Argon2Passwords = field(default_factory=Argon2Passwords)
     _metrics: Metrics | None = None
@@ -139,6 +143,12 @@ class Container:
             self.settings.speech_language_check,
             self.settings.time_zone,
         )
+
+    @property
+    def organisation_services(self) -> OrganisationServices:
+        if self.organisation_keys is None:
+            raise RuntimeError("the container was built without organisation keys")
+        return OrganisationServices(self.blobs, self.clock, self.ids, self.organisation_keys)
 
     @property
     def signer_services(self) -> SignerServices:
@@ -388,6 +398,7 @@ def build_container(
     if prepare:
         migrate(engine)
     lim = settings.limits
+    authority = IssuingAuthority(pki, settings.public_url)
     container = Container(
         settings=settings,
         engine=engine,
@@ -406,7 +417,8 @@ def build_container(
         tsa=tsa,
         reports=PdfReportMaker(pades, IssuedKey(pki.signer_key, pki.signer_cert, (pki.root_cert,))),
         pki=pki,
-        document_signer=PadesDocumentSigner(IssuingAuthority(pki, settings.public_url), pades),
+        document_signer=PadesDocumentSigner(authority, pades),
+        organisation_keys=PlatformOrganisationKeys(authority),
     )
     if prepare:
         sync_builtin_templates(container.uow, container.clock, container.ids)

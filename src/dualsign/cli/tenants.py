@@ -1,4 +1,4 @@
-"""``dualsign tenant``: tenants and their API keys."""
+"""``dualsign tenant``: tenants, their API keys and their organisations (e-seals)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dualsign.application.integrator.tenants import create_tenant, issue_api_key
+from dualsign.application.integrator.organisations import (
+    NewOrganisation,
+    list_organisations,
+    register_organisation,
+)
+from dualsign.application.integrator.tenants import create_tenant, get_tenant, issue_api_key
 from dualsign.cli import shared
+from dualsign.domain.errors import NotFound
 
-app = typer.Typer(help="Tenants and their API keys.", no_args_is_help=True)
+app = typer.Typer(help="Tenants, their API keys and their organisations (e-seals).", no_args_is_help=True)
 
 
 @app.command("create")
@@ -36,4 +42,40 @@ def tenant_list() -> None:
     table = Table("id", "name", "created")
     for t in rows:
         table.add_row(t.id, t.name, t.created_at.isoformat(timespec="seconds"))
+    shared.out.print(table)
+
+
+@app.command("organisation")
+def tenant_organisation(
+    tenant_id: str,
+    name: str,
+    credit_code: Annotated[str, typer.Argument(help="统一社会信用代码 (18 characters, GB 32100)")],
+    seal_text: Annotated[str | None, typer.Option(help="the seal's horizontal text, e.g. 合同专用章")] = None,
+) -> None:
+    """Register an organisation of a tenant: its certificate is issued and its round seal drawn."""
+    with shared.errors(), shared.service() as c:
+        if get_tenant(c.new_uow(), tenant_id) is None:
+            raise NotFound("tenant", tenant_id)
+        org = register_organisation(
+            c.new_uow(), c.organisation_services, tenant_id, NewOrganisation(name, credit_code, seal_text)
+        )
+    shared.out.print_json(
+        data={
+            "organisation_id": org.id,
+            "name": org.name,
+            "credit_code": org.credit_code,
+            "certificate_subject": org.certificate_subject,
+            "seal_sha256": org.seal_sha256,
+        }
+    )
+
+
+@app.command("organisations")
+def tenant_organisations(tenant_id: str) -> None:
+    """A tenant's organisations."""
+    with shared.service() as c:
+        rows = list_organisations(c.new_uow(), tenant_id)
+    table = Table("id", "name", "credit code", "seal text", "certificate serial")
+    for o in rows:
+        table.add_row(o.id, o.name, o.credit_code, o.seal_text or "", o.certificate_serial)
     shared.out.print(table)

@@ -45,6 +45,23 @@ class Conflict(DualSignError):
     title = "Conflict"
 
 
+class OrganisationExists(Conflict):
+    """The tenant already registered an organisation with this unified social credit code."""
+
+    code = "organisation_exists"
+    title = "Organisation already registered"
+
+    def __init__(self, credit_code: str, existing_id: str) -> None:
+        self.credit_code = credit_code
+        self.existing_id = existing_id
+        super().__init__(
+            f"an organisation with credit code {credit_code} is already registered: {existing_id}"
+        )
+
+    def extra(self) -> dict[str, object]:
+        return {"credit_code": self.credit_code, "organisation_id": self.existing_id}
+
+
 class TypedAnswersNotAllowed(Conflict):
     """The signer typed an answer where the template asks for spoken confirmation."""
 

@@ -27,6 +27,20 @@ class VariableItem(TypedDict):
     spoken: str
 
 
+class OrganisationItem(TypedDict):
+    """The organisation whose seal the signer applies, and the signer's authority to apply it."""
+
+    id: str
+    name: str
+    credit_code: str
+    certificate_serial: str
+    certificate_subject: str
+    seal_sha256: str  # the seal picture, stored as an ``organisation_seal`` artifact
+    seal_role: str  # legal_representative | authorised_agent
+    authorisation_ref: str | None  # the authorisation (授权委托书) as the integrator names it
+    authorisation_sha256: str | None  # the uploaded authorisation (a ``seal_authorisation`` artifact)
+
+
 class SessionDetails(TypedDict, total=False):
     """What the creator of a session records about it (the integrator's API, or ``simulate``)."""
 
@@ -42,6 +56,7 @@ class SessionDetails(TypedDict, total=False):
     speech_warnings: list[str]  # created although its answers cannot all be recognised (by option)
     simulation: bool  # ``dualsign simulate``: no tenant, no signer link
     time_zone: str  # IANA name of the signer's local time (the report's times); since 2026-12-06
+    organisation: OrganisationItem  # whose seal the signer applies; only when the session names one
 
 
 class DeclaredVariables(TypedDict, total=False):
@@ -249,8 +264,15 @@ class DocumentsReviewed(TypedDict):
     seconds: float
 
 
-class DocumentSigned(TypedDict):
-    role: str  # signer | institution
+class SealedFor(TypedDict, total=False):
+    """A signature of role organisation: whose seal, applied by the signer in which capacity."""
+
+    organisation_id: str
+    seal_role: str  # legal_representative | authorised_agent
+
+
+class DocumentSigned(SealedFor):
+    role: str  # signer | organisation (its seal, applied by the signer) | institution
     document: int
     source_sha256: str
     field: str

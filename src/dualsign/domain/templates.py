@@ -195,9 +195,32 @@ class SignatureField(_Strict):
         default=None, description="x, y, width, height in PDF points from the bottom-left corner"
     )
     anchor: str | None = Field(default=None, max_length=64, description="text in the PDF to sign next to")
+    seal: Literal["personal", "organisation"] | None = Field(
+        default=None,
+        description="a signer's field: personal (default: the handwritten mark, with the name seal when "
+        "the step asks for a seal) or organisation (the session's organisation seal, signed with the "
+        "organisation's certificate, applied by the signer under the authority recorded at creation)",
+    )
+    required: bool = Field(
+        default=True,
+        description="an organisation seal spot with required: false is sealed only when the session names "
+        "an organisation (e.g. a corporate shareholder's seal), and left out otherwise",
+    )
+
+    @property
+    def signs_as(self) -> Literal["signer", "organisation", "institution"]:
+        """Whose signature goes here: the signer's, the session's organisation's, the institution's."""
+        return "organisation" if self.seal == "organisation" else self.role
 
     @model_validator(mode="after")
     def _placed(self) -> Self:
+        if self.seal == "organisation" and self.role != "signer":
+            raise ValueError(
+                "seal: organisation is applied by the signer (role: signer); the institution's field "
+                "always takes the institution's own seal"
+            )
+        if not self.required and self.seal != "organisation":
+            raise ValueError("only an organisation seal spot may be optional (required: false)")
         if self.box is None and self.anchor is None:
             raise ValueError("a signature field needs a box or an anchor text")
         if self.page == 0:
@@ -284,6 +307,17 @@ class Template(_Strict):
     )
 
     @property
+    def needs_organisation(self) -> bool:
+        """A field takes the organisation seal: a session must name the organisation and the signer's
+        authority to apply its seal."""
+        return any(f.seal == "organisation" and f.required for f in self.documents.signature.fields)
+
+    @property
+    def takes_organisation(self) -> bool:
+        """A field takes the organisation seal, required or when the session names an organisation."""
+        return any(f.seal == "organisation" for f in self.documents.signature.fields)
+
+    @property
     def typed_answers_allowed(self) -> bool:
         if self.typed_answers is not None:
             return self.typed_answers
@@ -351,6 +385,11 @@ class Template(_Strict):
             for key, default in (("clause", None), ("expects", None), ("vocabulary", True)):
                 if q.get(key, default) == default:
                     q.pop(key, None)
+        for f in doc["documents"]["signature"]["fields"]:  # ``seal`` came after version 1
+            if f.get("seal") is None:
+                f.pop("seal", None)
+            if f.get("required") is True:
+                f.pop("required", None)
         return doc
 
     def question(self, question_id: str) -> Question:

@@ -8,6 +8,7 @@ platform with an RFC 3161 timestamp (``reports/pdf_reports.py``).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -37,7 +38,17 @@ from reportlab.platypus import (
 from dualsign.application.evidence.ports import ReportData
 from dualsign.domain.qc_wording import RULE_TITLES_ZH, finding_text
 from dualsign.domain.qc_wording import VERDICTS as QC_VERDICTS
-from dualsign.reports.report_terms import ACTIONS, EVENTS, INPUTS, ROLES, STATES, VERDICTS, WARNINGS, term
+from dualsign.reports.report_terms import (
+    ACTIONS,
+    EVENTS,
+    INPUTS,
+    ROLES,
+    SEAL_ROLES,
+    STATES,
+    VERDICTS,
+    WARNINGS,
+    term,
+)
 
 FONT_PATHS = (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),)
 FONT = "WQYZenHei"
@@ -62,6 +73,9 @@ LABELS = {
         "session": "会话编号",
         "parties": "当事人与业务",
         "signer": "签署人",
+        "organisation": "加盖单位章",
+        "organisation_line": "{name}（统一社会信用代码 {code}）；签署人身份：{role}；授权委托书：{auth}；"
+        "单位证书序列号 {serial}",
         "tenant": "机构",
         "scenario": "业务场景",
         "template": "模板（版本摘要）",
@@ -112,6 +126,9 @@ LABELS = {
         "session": "Session",
         "parties": "Parties and business",
         "signer": "Signer",
+        "organisation": "Organisation seal applied",
+        "organisation_line": "{name} (unified social credit code {code}); the signer acts as {role}; "
+        "authorisation: {auth}; organisation certificate serial {serial}",
         "tenant": "Institution",
         "scenario": "Scenario",
         "template": "Template (version digest)",
@@ -230,7 +247,7 @@ def render(d: ReportData) -> bytes:
 
     story: list[Flowable] = [p(t["title"], h1), p(f"{t['session']}: {d.session_id}", small)]
     story.append(p(t["times"].format(zone=d.time_zone, offset=_offset(d.time_zone, d.sealed_at)), small))
-    head = [
+    head: list[list[Flowable]] = [
         [p(t["signer"]), p(f"{d.signer_name}  {d.signer_id_masked}")],
         [p(t["tenant"]), p(d.tenant)],
         [p(t["scenario"]), p(d.scenario)],
@@ -238,6 +255,8 @@ def render(d: ReportData) -> bytes:
         [p(t["state"]), p(term(STATES, lang, d.state))],
         [p(t["period"]), p(f"{when(d.created_at)} → {when(d.sealed_at)}")],
     ]
+    if d.organisation:  # beside the signer: whose seal they applied, and as what
+        head.insert(1, [p(t["organisation"]), _organisation(d, t, lang, p)])
     story += [p(t["parties"], h2), table(head, [35 * mm, 141 * mm])]
     if d.variables:
         rows = [[p(name, small), p(value, small), p(words, small)] for name, value, words in d.variables]
@@ -376,6 +395,28 @@ def render(d: ReportData) -> bytes:
 
 def _picture(data: bytes) -> Flowable:
     return Image(io.BytesIO(data), width=54 * mm, height=40 * mm, kind="proportional")
+
+
+def _organisation(d: ReportData, t: dict[str, str], lang: str, p: Callable[..., Flowable]) -> Flowable:
+    """The organisation whose seal the signer applied, the authority recorded, and the seal picture."""
+    o = d.organisation or {}
+    auth = [str(o["authorisation_ref"])] if o.get("authorisation_ref") else []
+    auth += [f"SHA-256 {o['authorisation_sha256']}"] if o.get("authorisation_sha256") else []
+    line = p(
+        t["organisation_line"].format(
+            name=o.get("name", ""),
+            code=o.get("credit_code", ""),
+            role=term(SEAL_ROLES, lang, o.get("seal_role")),
+            auth=" / ".join(auth) or t["none"],
+            serial=o.get("certificate_serial", ""),
+        )
+    )
+    if not d.organisation_seal:
+        return line
+    seal = Image(io.BytesIO(d.organisation_seal), width=18 * mm, height=18 * mm, kind="proportional")
+    return Table(
+        [[seal, line]], colWidths=[20 * mm, 119 * mm], style=[("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+    )
 
 
 def _identity_line(d: ReportData, t: dict[str, str], lang: str) -> str:

@@ -170,6 +170,8 @@ ROLES: dict[str, dict[str, str]] = {
         "document": "待签文件",
         "signed_document": "已签文件",
         "signature_mark": "手写签名",
+        "organisation_seal": "单位电子印章图样",
+        "seal_authorisation": "授权委托书",
         "face_snapshot": "人脸抓拍",
         "liveness_frame": "活体检测画面",
         "answer_audio": "回答录音",
@@ -182,6 +184,8 @@ ROLES: dict[str, dict[str, str]] = {
         "document": "document",
         "signed_document": "signed document",
         "signature_mark": "handwritten signature",
+        "organisation_seal": "organisation seal picture",
+        "seal_authorisation": "authorisation (power of attorney)",
         "face_snapshot": "face snapshot",
         "liveness_frame": "liveness frame",
         "answer_audio": "answer audio",
@@ -189,6 +193,12 @@ ROLES: dict[str, dict[str, str]] = {
         "recording_chunk": "recording chunk",
         "recording": "recording",
     },
+}
+
+# in what capacity the signer applied an organisation's seal (``domain.organisations.SealRole``)
+SEAL_ROLES: dict[str, dict[str, str]] = {
+    "zh": {"legal_representative": "法定代表人", "authorised_agent": "授权代理人"},
+    "en": {"legal_representative": "legal representative", "authorised_agent": "authorised agent"},
 }
 
 # how an answer was given

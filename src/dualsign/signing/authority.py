@@ -8,6 +8,11 @@ in memory for that signing. The signature's timestamp proves it was used while v
 An organisation certificate belongs to an institution (a tenant): its name and unified social credit
 code; it signs the institution's counter-signature with the organisation's seal. Its key is kept under
 ``<data>/pki/orgs`` (an HSM in production, see docs/signing.md).
+
+A tenant's organisations (``/v1/organisations``) get theirs when they are registered
+(``register_organisation``): subject ``C=CN, O=<name>, CN=<name>, organizationIdentifier=NTRCN-<credit
+code>`` (ETSI EN 319 412-1's semantics for a legal person), kept under ``<data>/pki/orgs/<org id>``; a
+seal spot of the organisation is signed with it.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from dualsign.signing.pki import (
@@ -115,6 +122,54 @@ class IssuingAuthority:
             issued = IssuedKey(key, cert, self.chain)
         self._orgs[tenant_id] = issued
         return issued
+
+    def _org_paths(self, org_id: str) -> tuple[Path, Path]:
+        if not _SAFE_ID.match(org_id):
+            raise ValueError(f"not an organisation id: {org_id!r}")
+        folder = self.pki.folder / "orgs"
+        folder.mkdir(exist_ok=True)
+        return folder / f"{org_id}.key", folder / f"{org_id}.pem"
+
+    def register_organisation(self, org_id: str, name: str, credit_code: str, now: dt.datetime) -> IssuedKey:
+        """A new key and certificate for a registered organisation, written beside the other keys."""
+        key_path, cert_path = self._org_paths(org_id)
+        if key_path.exists():
+            raise ValueError(f"organisation {org_id} already has a key")
+        key = new_key(self.pki.algorithm)
+        cert = self._certificate(org_subject(name, credit_code), key, now, ORG_VALIDITY)
+        write_key(key_path, private_pem(key))
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        issued = IssuedKey(key, cert, self.chain)
+        self._orgs[org_id] = issued
+        return issued
+
+    def organisation_key(self, org_id: str) -> IssuedKey:
+        """A registered organisation's key and certificate; ``FileNotFoundError`` when it has none (its
+        seal cannot be applied: fail closed, never with another key)."""
+        cached = self._orgs.get(org_id)
+        if cached is not None:
+            return cached
+        key_path, cert_path = self._org_paths(org_id)
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+            raise ValueError(f"{key_path} is not an ECDSA or RSA key")
+        if key.public_key().public_numbers() != cert.public_key().public_numbers():  # type: ignore[union-attr]
+            raise ValueError(f"{key_path} does not belong to the certificate {cert_path}")
+        issued = IssuedKey(key, cert, self.chain)
+        self._orgs[org_id] = issued
+        return issued
+
+
+def org_subject(name: str, credit_code: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, name[:64]),
+            x509.NameAttribute(NameOID.COMMON_NAME, name[:64]),
+            x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, f"NTRCN-{credit_code}"),
+        ]
+    )
 
 
 def _same_org(cert: x509.Certificate, org: Organisation) -> bool:

@@ -2,8 +2,9 @@
 
 Placement comes from the template field (``signing/placement.py``); a role without a field signs in
 the default box of the last page. The signer's appearance is the handwritten mark, with the name seal
-beside it when the template asks for a seal; the institution's is its round seal. Seals are drawn once
-per name and kept.
+beside it when the template asks for a seal; the institution's is its round seal; an organisation seal
+spot gets the session's organisation's seal picture, signed with that organisation's certificate.
+Seals are drawn once per name and kept.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dualsign.domain.templates import SignatureField
 from dualsign.signing import marks
 from dualsign.signing.authority import IssuedKey, IssuingAuthority, Organisation
 from dualsign.signing.pades import PadesSigner, SignatureSpec
+from dualsign.signing.pdf_inspect import field_size
 from dualsign.signing.placement import Placement, place
 
 DEFAULT_BOXES = {"signer": (72.0, 56.0, 160.0, 64.0), "institution": (340.0, 56.0, 160.0, 64.0)}
@@ -40,7 +42,7 @@ def _placement(pdf: bytes, field: SignatureField | None, role: str, placed: Plac
         return Placement(placed.page, placed.box)
     if field is None:
         return place(pdf, page=-1, box=DEFAULT_BOXES[role])
-    return place(pdf, page=field.page, box=field.box, anchor=field.anchor)
+    return place(pdf, page=field.page, box=field.box, anchor=field.anchor, size=field_size(field))
 
 
 def _appearance(pngs: Sequence[bytes], placement: Placement) -> Image.Image:
@@ -91,6 +93,25 @@ class PadesDocumentSigner:
         pictures = list(marks) + ([_name_seal(seal_name)] if seal_name else [])
         issued = self.authority.event_certificate(signer_name, id_hash, session_id, at)
         spec = SignatureSpec(field_name, placement, _appearance(pictures, placement), reason)
+        return _signed(self.pades.sign(pdf, issued, spec), field_name, placement, issued, self.level)
+
+    def seal_as_organisation(
+        self,
+        pdf: bytes,
+        *,
+        field: SignatureField,
+        placed: Placed | None,
+        field_name: str,
+        organisation_id: str,
+        seal: bytes,
+        reason: str,
+        at: dt.datetime,
+    ) -> SignedPdf:
+        placement = _placement(pdf, field, "signer", placed)
+        issued = self.authority.organisation_key(organisation_id)
+        if not issued.cert.not_valid_before_utc <= at <= issued.cert.not_valid_after_utc:
+            raise ValueError(f"the certificate of organisation {organisation_id} is not valid at {at}")
+        spec = SignatureSpec(field_name, placement, _appearance([seal], placement), reason)
         return _signed(self.pades.sign(pdf, issued, spec), field_name, placement, issued, self.level)
 
     def countersign(

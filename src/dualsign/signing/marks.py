@@ -90,7 +90,10 @@ def round_seal(name: str, code: str | None = None, purpose: str | None = None, s
     _star(draw, size / 2, size / 2, size * 0.16)
     chars = name.strip()
     glyph = int(size * (0.13 if len(chars) <= 12 else 0.105 if len(chars) <= 18 else 0.085))
-    span = min(220.0, 18.0 * len(chars) + 30)
+    span = min(220.0 if len(chars) <= 18 else 240.0, 18.0 * len(chars) + 30)
+    # a long name: smaller characters, so that neighbours on the arc never overlap
+    arc = math.radians(span) * (size / 2 - ring - glyph * 0.75)
+    glyph = max(min(glyph, int(arc / max(len(chars) - 1, 1) * 0.95)), 8)
     _arc_text(img, chars, size / 2 - ring - glyph * 0.75, glyph, span)
     if purpose:
         draw.text((size / 2, size * 0.74), purpose, font=_font(int(size * 0.075)), fill=SEAL_RED, anchor="mm")

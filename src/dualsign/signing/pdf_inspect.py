@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from dualsign.application.integrator.ports import Placed
 from dualsign.domain.templates import SignatureField
-from dualsign.signing.placement import PlacementError, place
+from dualsign.signing.placement import BOX_HEIGHT, BOX_WIDTH, SEAL_SIZE, PlacementError, place
 
 
 @dataclass(frozen=True)
@@ -18,16 +18,21 @@ class Facts:
     signatures: int
 
 
+def field_size(field: SignatureField) -> tuple[float, float]:
+    """The box put next to an anchor: a 40 mm square for an organisation seal, else a signature line's."""
+    return (SEAL_SIZE, SEAL_SIZE) if field.signs_as == "organisation" else (BOX_WIDTH, BOX_HEIGHT)
+
+
 class PyHankoPdfInspector:
     def placements(self, data: bytes, fields: Sequence[SignatureField]) -> tuple[list[Placed], list[str]]:
         placed, problems = [], []
         for f in fields:
             try:
-                p = place(data, page=f.page, box=f.box, anchor=f.anchor)
+                p = place(data, page=f.page, box=f.box, anchor=f.anchor, size=field_size(f))
             except PlacementError as exc:
-                problems.append(f"the {f.role}'s signature field cannot be placed: {exc}")
+                problems.append(f"the {f.signs_as}'s signature field cannot be placed: {exc}")
             else:
-                placed.append(Placed(f.role, p.page, p.box))
+                placed.append(Placed(f.signs_as, p.page, p.box))
         return placed, problems
 
     def inspect(self, data: bytes) -> Facts:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 BOX_WIDTH = 150.0
 BOX_HEIGHT = 60.0
+SEAL_SIZE = 114.0  # an organisation seal spot placed by anchor: 40 mm square, the size of a 单位章
 MARGIN = 18.0
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from dualsign.storage.jobs import SqlJobs
+from dualsign.storage.organisations import SqlOrganisations
 from dualsign.storage.repositories import (
     SessionSnapshots,
     SqlApiKeys,
@@ -77,6 +78,7 @@ class SqlUnitOfWork:
         self.jobs = SqlJobs(self.db)
         self.reviewers = SqlReviewers(self.db)
         self.prompt_audio = SqlPromptAudioOwners(self.db)
+        self.organisations = SqlOrganisations(self.db)
         return self
 
     def __exit__(

@@ -20,6 +20,23 @@ class TenantRow(Base):
     created_at: Mapped[datetime]
 
 
+class OrganisationRow(Base):
+    """A tenant's organisation that seals documents (one per credit code and tenant)."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (UniqueConstraint("tenant_id", "credit_code", name="uq_organisation_code"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18))
+    seal_text: Mapped[str | None] = mapped_column(String(40))
+    certificate_serial: Mapped[str] = mapped_column(String(64))
+    certificate_subject: Mapped[str] = mapped_column(String(500))
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    seal_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
 class ApiKeyRow(Base):
     __tablename__ = "api_keys"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

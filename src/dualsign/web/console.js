@@ -165,6 +165,7 @@ function describe(e) {
     case 'artifact_stored': return `${p.role} ${String(p.sha256).slice(0, 12)}…`;
     case 'review_decided': return `${p.decision} by ${p.by}: ${p.comment}` + (p.overrides ? ` · 改判 overrides ${p.overrides.decision} by ${p.overrides.by}: ${p.override_reason}` : '');
     case 'qc_evaluated': return `QC ${p.verdict} (${p.ruleset})`;
+    case 'document_signed': return `${p.role} · ${p.field} · ${p.certificate_subject}` + (p.seal_role ? ` · ${p.seal_role}` : '');
     case 'recording_analysed': return (p.answers || []).map((a) => `${a.question_id}#${a.attempt} live ${a.live} / recording ${a.recording || '—'}`).join('; ') + ((p.errors || []).length ? ` · ${p.errors.join('; ')}` : '');
     default: return '';
   }
@@ -211,6 +212,16 @@ async function detailScreen(id) {
       shots.append(el('img', {alt: e.payload.role, src: `/console/api/sessions/${encodeURIComponent(id)}/artifacts/${e.payload.sha256}`}));
     }
   }
+  // the organisation whose seal the signer applied, and the authority recorded for it at creation
+  const o = s.organisation;
+  const ROLE = {legal_representative: '法定代表人 legal representative', authorised_agent: '授权代理人 authorised agent'};
+  const art = (sha) => `/console/api/sessions/${encodeURIComponent(id)}/artifacts/${sha}`;
+  const org = o ? el('p', {id: 'organisation', 'data-role': o.seal_role},
+    el('img', {class: 'seal', alt: 'organisation_seal', src: art(o.seal_sha256), width: '48', height: '48'}),
+    ` 单位章 Organisation seal: ${o.name} (${o.credit_code}) · ${ROLE[o.seal_role] || o.seal_role}`,
+    o.authorisation_ref ? ` · 授权委托书 Authorisation: ${o.authorisation_ref}` : '',
+    o.authorisation_sha256 ? el('a', {href: art(o.authorisation_sha256), target: '_blank', text: ' 查看授权委托书 View the authorisation'}) : '',
+    ` · 证书 Certificate ${o.certificate_serial}`) : null;
   const comment = el('textarea', {id: 'comment', rows: '2', cols: '50', placeholder: '意见 Comment'});
   const msg = el('p', {id: 'review-msg'});
   // decisions are append-only: once decided, a new one is an explicit override with its reason
@@ -239,6 +250,7 @@ async function detailScreen(id) {
     el('p', {}, el('button', {text: '← 返回 Back', onclick: listScreen})),
     el('div', {class: 'card'}, el('h2', {id: 'session-title', text: `${s.signer_name} · ${s.template_title}`}),
       el('p', {class: 'muted', text: `${s.id} · ${s.status} · ${s.signer_id_masked} · ${s.external_ref || ''} · ${s.summary}`}),
+      org,
       el('p', {}, '质检 QC: ', el('span', {id: 'qc-verdict', class: s.qc_verdict || '', text: s.qc_verdict || '—'}), ' · 复核 Review: ', el('span', {id: 'review-state', text: s.review || '—'})),
       // the court-facing report, as sealed (rendered once, signed): what a judge will be given
       s.sealed ? el('p', {}, el('a', {id: 'evidence-report', href: `/console/api/sessions/${encodeURIComponent(id)}/report`, download: `${s.id}-report.pdf`, text: '出证报告 Evidence report (PDF)'})) : el('p', {class: 'muted', text: '尚未封存 Not sealed yet'})),

@@ -576,7 +576,10 @@ function signingScreen() {
     try { onState(await api('POST', '/signature', {strokes, width: pad.width, height: pad.height})); }
     catch (e) { msg.textContent = errText(e); submit.disabled = false; }
   }});
-  show(el('div', {class: 'card'}, el('h3', {text: t('signTitle')}), pad,
+  const org = S.organisation;  // the organisation whose seal the signer applies, and in what capacity
+  const sealAs = org ? el('p', {id: 'seal-as', 'data-role': org.seal_role,
+    text: t('sealAs', {org: org.name, code: org.credit_code, role: t('role_' + org.seal_role)})}) : null;
+  show(el('div', {class: 'card'}, el('h3', {text: t('signTitle')}), sealAs, pad,
     el('button', {text: t('clear'), onclick: () => { strokes.length = 0; draw(); }}), submit, msg));
   requestAnimationFrame(() => { pad.width = pad.clientWidth; pad.height = pad.clientHeight; });
 }

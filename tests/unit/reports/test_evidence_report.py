@@ -219,3 +219,24 @@ def test_a_finding_is_worded_from_its_figures() -> None:
     assert finding_text("monitoring", facts, "en").startswith("face present 97.0% of 120.0 s")
     with pytest.raises(KeyError):
         finding_text("monitoring", {}, "zh")
+
+
+def test_the_organisation_seal_and_the_signers_authority_are_reported_in_chinese(tmp_path: Path) -> None:
+    from dualsign.signing.marks import round_seal
+
+    organisation = {
+        "name": "北京示例建设工程有限公司",
+        "credit_code": "91350100M000100Y43",
+        "certificate_serial": "30580d7d4444df26",
+        "seal_role": "authorised_agent",
+        "authorisation_ref": "SQWT-2026-0042",
+        "authorisation_sha256": "ab" * 32,
+    }
+    seal = round_seal(organisation["name"], organisation["credit_code"])
+    report = render(replace(data(), organisation=organisation, organisation_seal=seal))
+    flat = pdf_text(report, tmp_path).replace("\n", "")
+    assert "加盖单位章" in flat and "北京示例建设工程有限公司（统一社会信用代码 91350100M000100Y43）" in flat
+    assert "签署人身份：授权代理人" in flat and "SQWT-2026-0042" in flat and "ab" * 8 in flat
+    assert "authorised_agent" not in flat  # the role in words, not its code
+    without = pdf_text(render(data()), tmp_path).replace("\n", "")
+    assert "加盖单位章" not in without  # no organisation, no row

@@ -83,3 +83,27 @@ def test_handwriting_is_drawn_from_strokes_and_nonsense_is_refused() -> None:
         marks.handwriting([[[1, 1]] * 10], 0, 60)
     with pytest.raises(marks.MarkError, match="not a readable image"):
         marks.image_mark(b"GIF89a not really")
+
+
+def test_the_organisation_seal_has_its_name_star_text_and_code_where_gb_t_38540_puts_them() -> None:
+    plain = np.asarray(
+        Image.open(io.BytesIO(marks.round_seal("北京示例建设工程有限公司", "91350100M000100Y43")))
+    )
+    special = np.asarray(
+        Image.open(
+            io.BytesIO(marks.round_seal("北京示例建设工程有限公司", "91350100M000100Y43", "合同专用章"))
+        )
+    )
+    size = plain.shape[0]
+    assert plain.shape == special.shape == (size, size, 4)
+    c = size // 2
+    red = (plain[..., 3] > 0) & (plain[..., 0] > 150) & (plain[..., 1] < 60)
+    assert red[c, c], "no star in the middle"
+    assert plain[0, 0, 3] == plain[0, -1, 3] == plain[-1, 0, 3] == 0  # round: the corners are clear
+    rim = int(size * 0.035)
+    assert red[c, rim] and red[c, size - 1 - rim] and red[rim, c], "no ring"
+    band = slice(int(size * 0.70), int(size * 0.78))  # the horizontal text line under the star
+    added = (special[band, :, 3] > 0).sum() - (plain[band, :, 3] > 0).sum()
+    assert added > 500, "the seal's text is not under the star"
+    top_arc = red[int(size * 0.08) : int(size * 0.25), :].sum()
+    assert top_arc > 2000, "the name is not along the upper arc"

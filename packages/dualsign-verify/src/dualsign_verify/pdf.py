@@ -4,7 +4,9 @@ Each signature must be intact (the signed bytes are unchanged), valid (the signe
 the platform root, at the time its timestamp proves) and cover the whole file — or, if revisions were
 appended after it, pyHanko's difference analysis must find nothing but later signatures (form filling)
 and long-term validation data; after the last signature nothing but validation data may follow. So an
-overlay stamped on after signing (an incremental update that ``pdfsig`` alone calls valid) fails.
+overlay stamped on after signing (an incremental update that ``pdfsig`` alone calls valid) fails. The
+result names who signed: a person by name, an organisation's seal by the organisation's name and
+identifier (``organizationIdentifier``, NTRCN-<unified social credit code>).
 """
 
 from __future__ import annotations
@@ -59,6 +61,16 @@ def signature_reasons(data: bytes) -> dict[str, str]:
     return {str(sig.field_name): str(sig.sig_object.get("/Reason", "")) for sig in reader.embedded_signatures}
 
 
+def signer_name(sig: Any) -> str:
+    """Who a signature says signed: an organisation by its name and identifier (an organisation seal,
+    ``organizationIdentifier`` such as NTRCN-<unified social credit code>), a person by common name."""
+    subject = sig.signer_cert.subject.native
+    org_id = subject.get("organization_identifier")
+    if org_id:
+        return f"{subject.get('organization_name', '?')} ({org_id})"
+    return str(subject.get("common_name") or sig.signer_cert.subject.human_friendly)
+
+
 def check_pdf(
     name: str, data: bytes, root: x509.Certificate, tsa_roots: tuple[x509.Certificate, ...] = ()
 ) -> PdfCheck:
@@ -97,4 +109,7 @@ def check_pdf(
             )
     stamps = sum(s.sig_object_type == "/DocTimeStamp" for s in signatures)
     extra = f" and {stamps} document timestamp(s)" if stamps else ""
-    return PdfCheck(name, True, f"{len(signatures) - stamps} signature(s){extra} intact and valid")
+    signers = ", ".join(signer_name(s) for s in signatures if s.sig_object_type != "/DocTimeStamp")
+    return PdfCheck(
+        name, True, f"{len(signatures) - stamps} signature(s){extra} intact and valid (by {signers})"
+    )

@@ -98,10 +98,37 @@ async def create(
             "report's times); default: the platform's DUALSIGN_TIME_ZONE"
         ),
     ] = None,
+    organisation: Annotated[
+        str | None,
+        Form(
+            description="id of your organisation (POST /v1/organisations) whose seal the signer applies at "
+            "the template's organisation seal spots (seal: organisation); required by such templates"
+        ),
+    ] = None,
+    seal_role: Annotated[
+        str | None,
+        Form(
+            description="the signer's authority to apply the organisation's seal: legal_representative "
+            "(法定代表人) or authorised_agent (授权代理人)"
+        ),
+    ] = None,
+    authorisation_ref: Annotated[
+        str | None,
+        Form(description="an authorised agent's authorisation (授权委托书): its number or reference"),
+    ] = None,
+    authorisation_document: Annotated[
+        UploadFile | None,
+        File(description="an authorised agent's authorisation (授权委托书) as PDF, JPEG or PNG"),
+    ] = None,
 ) -> SessionCreated:
     lim = c.upload_limits
     photo = await _read("identity_photo", identity_photo, lim.max_photo_bytes)
     docs = [await _read(f"documents[{i}]", d, lim.max_document_bytes) for i, d in enumerate(documents or [])]
+    authorisation = (
+        await _read("authorisation_document", authorisation_document, lim.max_document_bytes)
+        if authorisation_document is not None
+        else None
+    )
     req = NewSession(
         template_key=template,
         template_version=template_version,
@@ -119,6 +146,10 @@ async def create(
         continues_session=continues_session or None,
         variables=_variables(variables),
         time_zone=time_zone or None,
+        organisation=organisation or None,
+        seal_role=seal_role or None,
+        authorisation_ref=authorisation_ref or None,
+        authorisation_document=authorisation,
     )
     created = create_session(c.new_uow(), c.session_services, tenant, req)
     view = get_session(c.new_uow(), tenant, created.session.id)

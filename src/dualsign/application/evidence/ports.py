@@ -75,3 +75,7 @@ class ReportData:
     qc: dict[str, Any] = field(default_factory=dict)  # the automatic quality check: ruleset, verdict, rules
     # the template's variables as recorded at creation: (name — label, value, the words read aloud)
     variables: list[tuple[str, str, str]] = field(default_factory=list)
+    # whose seal the signer applied and the authority recorded at creation: name, credit_code,
+    # certificate_serial, seal_role, authorisation_ref, authorisation_sha256; None: no organisation
+    organisation: dict[str, Any] | None = None
+    organisation_seal: bytes | None = None  # the seal picture applied

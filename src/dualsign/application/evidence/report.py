@@ -50,6 +50,7 @@ def gather(
     warnings: list[tuple[datetime, str, float | None]] = []
     timeline: list[tuple[datetime, str, str]] = []
     time_zone = "Asia/Shanghai"
+    organisation: dict[str, Any] | None = None
     digests: dict[str, str] = {}  # role: the digest the report shows (identity photo, snapshot, frame)
     qc: dict[str, Any] = {}
     for e in events:
@@ -57,6 +58,9 @@ def gather(
         timeline.append((e.at, e.kind.value, str(p.get("question_id", p.get("reason", "")) or "")))
         if e.kind is EventKind.SESSION_CREATED:
             time_zone = str(p.get("time_zone") or time_zone)
+            organisation = dict(p["organisation"]) if p.get("organisation") else None
+            if organisation is not None:
+                digests["organisation_seal"] = str(organisation["seal_sha256"])
             for name, v in dict(p.get("variables") or {}).items():
                 label = f"{name} — {labels[name]}" if labels.get(name) else str(name)
                 variables.append((label, str(v.get("value", "")), str(v.get("spoken", ""))))
@@ -142,4 +146,6 @@ def gather(
         reasks=reasks,
         qc=qc,
         variables=variables,
+        organisation=organisation,
+        organisation_seal=image("organisation_seal"),
     )

@@ -1,10 +1,12 @@
 """The integrator capability's ports: opening an uploaded PDF and placing the template's signature
-fields in it, as signing will (``signing.pdf_inspect`` implements them)."""
+fields in it, as signing will (``signing.pdf_inspect`` implements them); an organisation's certificate
+and seal picture (``signing.org_seals``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from dualsign.domain.event_payloads import PlacementItem
@@ -42,3 +44,23 @@ class Placed:
 
     def to_payload(self) -> PlacementItem:
         return {"role": self.role, "page": self.page, "box": list(self.box)}
+
+
+@dataclass(frozen=True)
+class OrganisationCertificate:
+    serial: str  # hex
+    subject: str  # RFC 4514
+    pem: str
+
+
+class OrganisationKeys(Protocol):
+    """Keys and seal pictures of a tenant's organisations."""
+
+    def issue(self, org_id: str, name: str, credit_code: str, at: datetime) -> OrganisationCertificate:
+        """A new key for the organisation, kept with the platform's signing keys, and its certificate
+        from the platform's issuing CA."""
+        ...
+
+    def seal_picture(self, name: str, credit_code: str, seal_text: str | None) -> bytes:
+        """The organisation's round seal as a PNG (``ValueError`` naming what cannot be drawn)."""
+        ...

@@ -15,6 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dualsign.application.artifacts import Recorded, store_artifact
 from dualsign.application.event_store import load_aggregate, persist, pinned_template, template_of
+from dualsign.application.integrator.organisations import (
+    AUTHORISATION_ROLE,
+    SEAL_ROLE,
+    role_agreement,
+    seal_authority,
+)
 from dualsign.application.integrator.ports import PdfInspector, Placed
 from dualsign.application.integrator.signer_links import SignerLinks
 from dualsign.application.integrator.template_catalog import resolve_template
@@ -33,6 +39,7 @@ from dualsign.engines.vision_base import VisionEngines
 
 PHOTO_TYPES = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 PDF_TYPE = "application/pdf"
+AUTHORISATION_TYPES = {**PHOTO_TYPES, PDF_TYPE: b"%PDF-"}
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
@@ -65,6 +72,10 @@ class NewSession:
     continues_session: str | None = None  # sign the documents another session signed (signers in order)
     variables: Mapping[str, object] = field(default_factory=dict)  # the template's declared variables
     time_zone: str | None = None  # IANA name of the signer's local time (the report's times); None: default
+    organisation: str | None = None  # id of the tenant's organisation whose seal the signer applies
+    seal_role: str | None = None  # legal_representative | authorised_agent (法定代表人 | 授权代理人)
+    authorisation_ref: str | None = None  # an agent's authorisation (授权委托书): its reference …
+    authorisation_document: Upload | None = None  # … or the document itself (PDF, JPEG or PNG)
 
 
 @dataclass(frozen=True)
@@ -208,6 +219,14 @@ def _check_uploads(
             problems.append(FieldProblem(where, f"{doc.filename!r} is truncated (no %%EOF at the end)"))
         elif pdfs is not None and (problem := _check_pdf(where, doc, pdfs, allow_signed)) is not None:
             problems.append(problem)
+    auth = req.authorisation_document
+    if auth is not None:
+        if len(auth.data) > limits.max_document_bytes:
+            raise PayloadTooLarge(auth.field, limits.max_document_bytes, len(auth.data))
+        if auth.media_type not in AUTHORISATION_TYPES:
+            raise UnsupportedMedia(auth.field, auth.media_type, sorted(AUTHORISATION_TYPES))
+        if not auth.data.startswith(AUTHORISATION_TYPES[auth.media_type]):
+            problems.append(FieldProblem(auth.field, f"the bytes are not a {auth.media_type} file"))
     return problems
 
 
@@ -272,15 +291,31 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
         raise InvalidInput(problems)
     version = resolve_template(uow, tenant_id, req.template_key, req.template_version)
     template = template_of(version)
-    _, variable_problems = validate_values(template.variables, req.variables)
-    if variable_problems:
-        raise InvalidInput(variable_problems)
+    values, variable_problems = validate_values(template.variables, req.variables)
+    auth_doc = req.authorisation_document
+    organisation, seal_problems = seal_authority(
+        uow,
+        tenant_id,
+        template,
+        req.organisation,
+        req.seal_role,
+        req.authorisation_ref,
+        hashlib.sha256(auth_doc.data).hexdigest() if auth_doc is not None else None,
+    )
+    if organisation is not None:
+        seal_problems += role_agreement(values, organisation)
+    if variable_problems or seal_problems:
+        raise InvalidInput(variable_problems + seal_problems)
     warnings = speech_problems(template, svc.asr)
     if warnings and svc.speech_check != "warn":  # a signer would answer to a recogniser that cannot hear
         raise InvalidInput([FieldProblem("template", w) for w in warnings])
     placements: list[list[Placed]] = [[] for _ in req.documents]
     if svc.pdfs is not None:  # every signature field is placed now (and kept), never mid-session
-        fields = template.documents.signature.fields
+        fields = [  # an optional organisation seal spot is placed only when the session names one
+            f
+            for f in template.documents.signature.fields
+            if f.signs_as != "organisation" or organisation is not None
+        ]
         unplaced = []
         for i, doc in enumerate(req.documents):
             placements[i], reasons = svc.pdfs.placements(doc.data, fields)
@@ -330,6 +365,7 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
                 "time_zone": req.time_zone or svc.time_zone,
                 # created although its answers cannot be recognised here (by the operator's option)
                 **({"speech_warnings": warnings} if warnings else {}),
+                **({"organisation": organisation} if organisation is not None else {}),
             },
             req.variables,
         )
@@ -341,6 +377,13 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
         ("document", d, [p.to_payload() for p in placed])
         for d, placed in zip(req.documents, placements, strict=True)
     ]
+    if organisation is not None:  # the seal picture and the authorisation go into the evidence
+        seal = Upload(
+            "organisation", "organisation-seal.png", "image/png", blobs.get(organisation["seal_sha256"])
+        )
+        uploads.append((SEAL_ROLE, seal, None))
+        if auth_doc is not None:
+            uploads.append((AUTHORISATION_ROLE, auth_doc, None))
     artifacts: list[Artifact] = []
     with uow:
         uow.sessions.add(record)

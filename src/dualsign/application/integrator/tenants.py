@@ -43,6 +43,11 @@ def create_tenant(uow: UnitOfWork, clock: Clock, ids: IdFactory, name: str) -> t
     return tenant, key
 
 
+def get_tenant(uow: UnitOfWork, tenant_id: str) -> Tenant | None:
+    with uow:
+        return uow.tenants.get(tenant_id)
+
+
 def issue_api_key(uow: UnitOfWork, clock: Clock, tenant_id: str, label: str) -> IssuedKey:
     with uow:
         if uow.tenants.get(tenant_id) is None:

@@ -22,6 +22,7 @@ from dualsign.application.evidence.sealing import SealServices, ensure_report
 from dualsign.application.outbox.webhooks import DELIVER_WEBHOOK
 from dualsign.application.ports import BlobStore, Clock, UnitOfWork
 from dualsign.application.records import Reviewer, SessionFilter, SessionRecord
+from dualsign.application.signer.flow import session_organisation
 from dualsign.domain import recording
 from dualsign.domain.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, Unauthorized
 from dualsign.domain.states import TERMINAL_STATES, EventKind
@@ -41,6 +42,8 @@ VIEWABLE_ROLES = {
     "signature_mark",
     "answer_audio",
     "prompt_audio",
+    "organisation_seal",
+    "seal_authorisation",
 }
 
 
@@ -270,6 +273,8 @@ def session_detail(uow: UnitOfWork, reviewer: Reviewer, session_id: str) -> dict
             "created_at": iso_time(record.created_at),
             "sealed": seal is not None,
             "manifest_sha256": seal.manifest_sha256 if seal is not None else None,
+            # whose seal the signer applied and the authority recorded for it (None: no organisation)
+            "organisation": session_organisation(session),
         },
         "qc": qc,
         # every decision in order (an override names the one it replaces and why): none is dropped

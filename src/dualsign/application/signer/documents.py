@@ -4,8 +4,10 @@ Review: the page reports each page the signer has on screen (``document_viewed``
 the template's rules hold (every document read to its last page, the minimum time spent).
 
 Signing: the signer's handwritten mark is stored as an artifact; then, document by document, the
-signer's PAdES signature (event certificate, handwriting and optional name seal) and the institution's
-counter-signature (organisation certificate and seal) are applied as incremental revisions. Each
+signer's PAdES signature (event certificate, handwriting and optional name seal), the seal of the
+organisation the session names at its seal spots (that organisation's certificate, applied by the signer
+under the authority recorded at creation) and the institution's counter-signature (organisation
+certificate and seal) are applied as incremental revisions. Each
 signature is a ``document_signed`` event carrying the digest of the revision it produced and the head of
 the evidence chain it was bound to (that head is also inside the signature, in ``/Reason``). The final
 PDF is stored as a ``signed_document`` artifact, ``signature_applied`` ends the session and sealing
@@ -24,9 +26,11 @@ from dualsign.application.integrator.ports import PdfInspector, Placed
 from dualsign.application.integrator.sessions import artifacts_in_order
 from dualsign.application.ports import UnitOfWork
 from dualsign.application.records import Artifact
-from dualsign.application.signer.flow import SignerServices, SignerView, act, load_open
+from dualsign.application.signer.flow import SignerServices, SignerView, act, load_open, session_organisation
 from dualsign.application.signer.ports import DocumentSigner, PageRenderer, SignedPdf
 from dualsign.domain.errors import FieldProblem, IllegalTransition, InvalidInput, NotFound
+from dualsign.domain.event_payloads import SealedFor
+from dualsign.domain.organisations import SealRole
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import EventKind, SessionState
 from dualsign.domain.templates import SignatureField
@@ -199,19 +203,42 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
         mark_sha = store(png, MARK_ROLE, "signature-mark.png", "image/png") if png is not None else None
         tenant = uow.tenants.get(record.tenant_id)
         organisation = tenant.name if tenant is not None else record.tenant_id
-        signer_fields: list[SignatureField | None] = [f for f in step.fields if f.role == "signer"] or [None]
+        signer_fields: list[SignatureField | None] = [f for f in step.fields if f.signs_as == "signer"] or [
+            None
+        ]
+        org = session_organisation(session)
+        org_fields: list[SignatureField | None] = [
+            f for f in step.fields if f.signs_as == "organisation" and org is not None
+        ]
         institution_fields: list[SignatureField | None] = [f for f in step.fields if f.role == "institution"]
+        org_seal = blobs.get(org["seal_sha256"]) if org is not None else b""
         signed_docs = []
         for index, doc in enumerate(_documents(uow, session)):
             data = blobs.get(doc.sha256)
             placed = _placements(session, doc.sha256)
             plan = [("signer", f, n) for n, f in enumerate(signer_fields, 1)]
+            plan += [("organisation", f, n) for n, f in enumerate(org_fields, 1)]
             plan += [("institution", f, n) for n, f in enumerate(institution_fields, 1)]
             for role, f, n in plan:
                 head = chain["head"]  # what this signature is bound to
                 binding = _binding(session.id, head)
                 result: SignedPdf
-                if role == "signer":
+                acting: SealedFor = {}
+                if role == "organisation" and f is not None and org is not None:
+                    role_en = SealRole(org["seal_role"]).en
+                    result = svc.signing.seal_as_organisation(
+                        data,
+                        field=f,
+                        placed=placed.get((role, n)),
+                        field_name=f"Organisation{n}_{session.id}",
+                        organisation_id=org["id"],
+                        seal=org_seal,
+                        reason=f"Seal of {org['name']} ({org['credit_code']}) applied by "
+                        f"{record.signer_name}, {role_en}. {binding}",
+                        at=now,
+                    )
+                    acting = {"organisation_id": org["id"], "seal_role": org["seal_role"]}
+                elif role == "signer":
                     result = svc.signing.sign_as_signer(
                         data,
                         field=f,
@@ -254,6 +281,7 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
                             chain_head=head,
                             revision_sha256=hashlib.sha256(data).hexdigest(),
                             revision_size=len(data),
+                            **acting,
                         )
                     ]
                 )
@@ -270,4 +298,6 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
         uow.commit()
     if svc.signer.sealer is not None:
         svc.signer.sealer.seal_ended(session.id)
-    return SignerView(record, session.current_state.value, None, [], added, session.template)
+    return SignerView(
+        record, session.current_state.value, None, [], added, session.template, organisation=org
+    )

@@ -29,8 +29,9 @@ from dualsign.application.ports import BlobStore, Clock, UnitOfWork
 from dualsign.application.records import SessionRecord
 from dualsign.application.signer.answers import Renderer, answer_and_continue, ask_next
 from dualsign.application.signer.ports import Sealer
+from dualsign.domain import events as ev
 from dualsign.domain.errors import IllegalTransition, TokenInvalid, TypedAnswersNotAllowed
-from dualsign.domain.event_payloads import AnswerEvidence, PromptAudioItem
+from dualsign.domain.event_payloads import AnswerEvidence, OrganisationItem, PromptAudioItem
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.outcome import ending_reason
 from dualsign.domain.session import Event, Prompt, SigningSession
@@ -66,6 +67,13 @@ class SignerView:
     template: Template | None = None  # what the page shows around the steps (title, consent, language)
     ended_reason: str | None = None  # how an unsigned session ended (``domain.outcome`` reason code)
     sealed: bool = False  # the evidence is sealed (whatever the state it was sealed in)
+    organisation: OrganisationItem | None = None  # whose seal the signer applies, and as what
+
+
+def session_organisation(session: SigningSession) -> OrganisationItem | None:
+    """The organisation whose seal the signer applies, as the session's creation recorded it."""
+    created = next((e for e in session.events if e.kind is EventKind.SESSION_CREATED), None)
+    return ev.SESSION_CREATED.of(created).get("organisation") if created is not None else None
 
 
 def load_open(
@@ -143,6 +151,7 @@ def _view(record: SessionRecord, session: SigningSession, events: list[Event]) -
         session.template,
         None if session.current_state.is_open else ending_reason(e.kind for e in session.events),
         session.sealed,
+        session_organisation(session),
     )
 
 

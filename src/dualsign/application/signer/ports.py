@@ -53,6 +53,22 @@ class DocumentSigner(Protocol):
         at: datetime,
     ) -> SignedPdf: ...
 
+    def seal_as_organisation(
+        self,
+        pdf: bytes,
+        *,
+        field: SignatureField,
+        placed: Placed | None,
+        field_name: str,
+        organisation_id: str,
+        seal: bytes,
+        reason: str,
+        at: datetime,
+    ) -> SignedPdf:
+        """The organisation's seal picture at its spot, signed with the organisation's certificate (the
+        signature's signer is the organisation); fails when the organisation has no key."""
+        ...
+
     def countersign(
         self,
         pdf: bytes,
