@@ -36,10 +36,11 @@ from pathlib import Path
 import numpy as np
 
 from dualsign.application.perception.judging import judge_answer
-from dualsign.application.perception.speech import AnswerCapture, heard_scores, hints_for
+from dualsign.application.perception.speech import AnswerCapture, answer_hints, heard_scores, hints_for
 from dualsign.bootstrap.config import load_settings
 from dualsign.domain.endpointing import EndpointConfig
-from dualsign.domain.matching import Verdict
+from dualsign.domain.matching import MatchResult, Verdict
+from dualsign.domain.templates import Expects, Question, QuestionCategory, answers
 from dualsign.engines.asr_faster_whisper import FasterWhisperAsr
 from dualsign.engines.base import SAMPLE_RATE
 from dualsign.engines.vad_silero import SileroVad
@@ -58,6 +59,7 @@ class Case:
     rejections: tuple[str, ...] = ()
     kind: str = ""  # positive | negative | doubtful | off-topic | silence
     held_out: bool = False  # a voice the margins were not tuned on
+    question: Question | None = None  # zh: judged as the template question would be (polarity, vocabulary)
 
 
 # Questions of the built-in zh templates (their acceptable answers and rejections, as shipped)
@@ -68,6 +70,22 @@ ZH_QUESTIONS = {
     "voluntary": (["是", "是的", "自愿", "愿意", "我自愿"], ("不是", "不愿意", "不自愿")),
     "confirm": (["确认", "同意", "确认签署", "是的", "是"], ()),
 }
+
+
+def zh_question(key: str) -> Question:
+    """The question as a built-in template declares it: its polarity (没有 to "has anyone forced you?" is
+    the expected answer) and the natural vocabulary of that polarity."""
+    acceptable, rejections = ZH_QUESTIONS[key]
+    return Question(
+        id=key,
+        category=QuestionCategory.INFORMED_CONFIRMATION,
+        prompt=key,
+        acceptable=tuple(acceptable),
+        rejections=tuple(rejections),
+        expects=Expects.DENY if key == "forced" else Expects.AFFIRM,
+    )
+
+
 ZH_ANSWERS = {
     "positive": [
         ("know", "清楚"),
@@ -101,6 +119,36 @@ ZH_ANSWERS = {
     ],
     "off-topic": [("know", "今天天气很好"), ("confirm", "我要回家了")],
 }
+# Answers no margin or threshold was ever set on (written after tuning): natural answers of each polarity
+# and new negations, doubts and off-topic words; every case with one of them counts as held out
+ZH_FRESH_ANSWERS = {
+    "positive": [
+        ("know", "了解"),
+        ("know", "明白了"),
+        ("know", "我知道"),
+        ("self", "是我本人"),
+        ("self", "对的"),
+        ("forced", "没人"),
+        ("forced", "没有没有"),
+        ("voluntary", "是自愿的"),
+        ("voluntary", "愿意"),
+        ("confirm", "我确认"),
+        ("confirm", "我同意"),
+        ("confirm", "好的"),
+    ],
+    "negative": [
+        ("know", "不了解"),
+        ("know", "我不知道"),
+        ("self", "不是我"),
+        ("forced", "有的"),
+        ("forced", "有人逼我"),
+        ("voluntary", "我不愿意"),
+        ("confirm", "我不同意"),
+        ("confirm", "不确认"),
+    ],
+    "doubtful": [("know", "我不太明白"), ("confirm", "应该是吧"), ("self", "你说什么")],
+    "off-topic": [("know", "我想喝水")],
+}
 # (voice, words per minute, pitch, noise level, held out)
 ZH_VOICES = [
     ("cmn-latn-pinyin", 150, 50, 0.0, False),
@@ -109,50 +157,71 @@ ZH_VOICES = [
     ("cmn-latn-pinyin", 150, 50, 0.01, False),
     ("cmn", 140, 45, 0.0, True),
     ("cmn-latn-pinyin", 190, 80, 0.008, True),
+    ("cmn-latn-pinyin", 135, 20, 0.015, True),
 ]
 
 
+def zh_answers() -> list[tuple[str, str, str, bool]]:
+    """(kind, question, text, fresh) of every Mandarin answer."""
+    return [
+        (kind, question, text, fresh)
+        for table, fresh in ((ZH_ANSWERS, False), (ZH_FRESH_ANSWERS, True))
+        for kind, answers in table.items()
+        for question, text in answers
+    ]
+
+
+def retimed(audio: np.ndarray, speed: float) -> np.ndarray:
+    """The recording played ``speed`` times as fast (pitch moves with it, as on a tape)."""
+    n = int(len(audio) / speed)
+    return np.interp(np.arange(n) * speed, np.arange(len(audio)), audio).astype(np.float32)
+
+
 def zh_cases(wav_dir: Path | None = None, wav_voice: str = "external") -> list[Case]:
+    """Every answer in every voice. A voice synthesised elsewhere (``wav_dir``) is held out, and so are
+    its copies played 0.85× and 1.15× as fast."""
     import subprocess
     import tempfile
 
     rng = np.random.default_rng(7)
     cases: list[Case] = []
-    if wav_dir is not None:  # a held-out voice synthesised elsewhere: <question>__<text>.wav
-        for kind, answers in ZH_ANSWERS.items():
-            for question, text in answers:
-                expected, rejections = ZH_QUESTIONS[question]
-                audio = decode((wav_dir / f"{question}__{text}.wav").read_bytes())
-                name = f"{wav_voice}:{question}:{text}"
-                cases.append(Case(name, audio, expected, kind == "positive", rejections, kind, True))
-    for voice, wpm, pitch, noise, held_out in ZH_VOICES:
-        for kind, answers in ZH_ANSWERS.items():
-            for question, text in answers:
-                expected, rejections = ZH_QUESTIONS[question]
-                with tempfile.TemporaryDirectory() as tmp:
-                    out = Path(tmp) / "a.wav"
-                    cmd = ["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch), "-w", str(out), text]
-                    subprocess.run(cmd, check=True)
-                    audio = decode(out.read_bytes())
-                if noise:
-                    audio = (audio + rng.normal(0, noise, len(audio))).astype(np.float32)
-                cases.append(
-                    Case(
-                        f"espeak:{voice}@{wpm}/{pitch}{'+noise' if noise else ''}:{question}:{text}",
+
+    def add(voice: str, audio: np.ndarray, kind: str, question: str, text: str, held_out: bool) -> None:
+        expected, rejections = ZH_QUESTIONS[question]
+        q = zh_question(question)
+        name = f"{voice}:{question}:{text}"
+        cases.append(Case(name, audio, expected, kind == "positive", rejections, kind, held_out, q))
+
+    if wav_dir is not None:  # <question>__<text>.wav
+        for speed in (1.0, 0.85, 1.15):
+            for kind, question, text, _fresh in zh_answers():
+                wav = wav_dir / f"{question}__{text}.wav"
+                if wav.exists():
+                    audio = retimed(decode(wav.read_bytes()), speed)
+                    add(
+                        f"{wav_voice}" + (f"x{speed}" if speed != 1.0 else ""),
                         audio,
-                        expected,
-                        kind == "positive",
-                        rejections,
                         kind,
-                        held_out,
+                        question,
+                        text,
+                        True,
                     )
-                )
+    for voice, wpm, pitch, noise, held_out in ZH_VOICES:
+        for kind, question, text, fresh in zh_answers():
+            with tempfile.TemporaryDirectory() as tmp:
+                out = Path(tmp) / "a.wav"
+                cmd = ["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch), "-w", str(out), text]
+                subprocess.run(cmd, check=True)
+                audio = decode(out.read_bytes())
+            if noise:
+                audio = (audio + rng.normal(0, noise, len(audio))).astype(np.float32)
+            label = f"espeak:{voice}@{wpm}/{pitch}{'+noise' if noise else ''}"
+            add(label, audio, kind, question, text, held_out or fresh)
     for i, level in enumerate((0.0, 0.01)):  # silence, and noise with no speech
         quiet = (
             rng.normal(0, level, SAMPLE_RATE * 3).astype(np.float32) if level else np.zeros(48000, np.float32)
         )
-        expected, rejections = ZH_QUESTIONS["know"]
-        cases.append(Case(f"silence:{i}", quiet, expected, False, rejections, "silence"))
+        add(f"silence{i}", quiet, "silence", "know", "", False)
     return cases
 
 
@@ -246,6 +315,19 @@ def voiced_end(audio: np.ndarray) -> float:
     return float((loud[-1] + 1) * hop / SAMPLE_RATE) if len(loud) else 0.0
 
 
+def _why(judged: MatchResult | None) -> str:
+    if judged is None:
+        return ""
+    a = judged.acoustic
+    if not a:
+        return judged.rule
+    return (
+        f"{judged.rule}; {a.get('outcome')} {a.get('best_acceptable')}/{a.get('best_opposing')} "
+        f"margin {a.get('margin_over_opposing')} gap {a.get('gap_to_transcript')}"
+        + (f" probe {a['negation_probe']} {a['probe_gap']}" if "probe_gap" in a else "")
+    )
+
+
 @dataclass
 class Outcome:
     latency_s: float
@@ -253,6 +335,7 @@ class Outcome:
     compute_s: float
     verdict: str
     heard: str
+    why: str  # the rule and, when scored, the acoustic outcome with its margins
     right: bool
     false_accept: bool
     cpu_s: float
@@ -271,7 +354,13 @@ def run_case(
 ) -> Outcome:
     config = EndpointConfig() if speculative else EndpointConfig(speculate_after_ms=599)
     fam = "zh" if family == "zh" else "en"
-    hints = hints_for(case.expected, case.rejections, fam) if scored else None
+    q = case.question
+    if not scored:
+        hints = None
+    elif q is not None:
+        hints = answer_hints(q, fam)
+    else:
+        hints = hints_for(case.expected, case.rejections, fam)
     stream = np.concatenate(
         [np.zeros(SAMPLE_RATE // 2, np.float32), case.audio, np.zeros(SAMPLE_RATE * 2, np.float32)]
     )
@@ -293,7 +382,11 @@ def run_case(
     text = result.transcript.text if result.transcript else ""
     t = result.transcript
     scores = heard_scores(t) if scored else None
-    verdict = judge_answer(text, case.expected, case.rejections, fam, scores).verdict if text else None
+    if q is not None:
+        judged = judge_answer(text, *answers(q, fam), fam, scores, expects=q.polarity.value) if text else None
+    else:
+        judged = judge_answer(text, case.expected, case.rejections, fam, scores) if text else None
+    verdict = judged.verdict if judged else None
     verdict_at = time.perf_counter()
     latency = verdict_at - (t0 + true_end)
     wait = min(latency, result.decided_at_ms / 1000 - true_end)  # chunking: the decision lands ≤20 ms early
@@ -304,6 +397,7 @@ def run_case(
         latency - wait,
         verdict.value if verdict else "NO_SPEECH",
         text,
+        _why(judged),
         accepted == case.accept,
         accepted and not case.accept,
         time.process_time() - cpu0,
@@ -387,7 +481,10 @@ def main() -> None:
         )
         print(f"  CPU per answer: {statistics.mean(o.cpu_s for o in outs):.3f} s (process time, VAD + ASR)")
         if zh:
-            for label, chosen in (("tuning voices", False), ("held-out voices", True)):
+            for label, chosen in (
+                ("tuned (tuning voices, tuning answers)", False),
+                ("held out (a held-out voice or answer)", True),
+            ):
                 pos = [
                     o
                     for c, o in zip(cases, outs, strict=True)
@@ -395,6 +492,14 @@ def main() -> None:
                 ]
                 acc = sum(o.verdict == "ACCEPT" for o in pos)
                 print(f"  ACCEPT rate of positives, {label}: {acc}/{len(pos)} = {acc / max(1, len(pos)):.0%}")
+            fresh = {(q, t) for answers in ZH_FRESH_ANSWERS.values() for q, t in answers}
+            got = [
+                o
+                for c, o in zip(cases, outs, strict=True)
+                if c.kind == "positive" and tuple(c.name.rsplit(":", 2)[1:]) in fresh
+            ]
+            acc = sum(o.verdict == "ACCEPT" for o in got)
+            print(f"  ACCEPT rate of positives, answers written after tuning: {acc}/{len(got)}")
             voices: dict[str, list[Outcome]] = {}
             for c, o in zip(cases, outs, strict=True):
                 if c.kind == "positive":
@@ -402,14 +507,14 @@ def main() -> None:
             for voice, got in voices.items():
                 acc = sum(o.verdict == "ACCEPT" for o in got)
                 print(f"    positives ACCEPTed, {voice}: {acc}/{len(got)}")
-            for kind in ZH_ANSWERS.keys() | {"silence"}:
+            for kind in ("positive", "negative", "doubtful", "off-topic", "silence"):
                 group = [o for c, o in zip(cases, outs, strict=True) if c.kind == kind]
                 print(f"    {kind}: {sum(o.right for o in group)}/{len(group)} right")
         for name, verdict in wrong:
             print(f"    not as expected: {name} → {verdict}")
         if args.show:
             for c, o in zip(cases, outs, strict=True):
-                print(f"    {c.name}: “{o.heard}” → {o.verdict}")
+                print(f"    {c.name}: “{o.heard}” → {o.verdict} ({o.why})")
     if "scored" in summary and "text" in summary:
         print(f"\np95 ratio scored/text: {summary['scored'] / summary['text']:.2f}")
     if "speculative" in summary and "plain" in summary:

@@ -109,3 +109,103 @@ def test_match_names_a_missing_file(tmp_path: Path) -> None:
         text=True,
     )
     assert out.returncode == 2 and "nope.wav" in out.stderr
+
+
+def test_mandarin_is_written_in_chinese_characters(tmp_path: Path) -> None:
+    """Whisper base wrote 对 as "3" and 没有 as "Mell you": for Mandarin, tokens spelling Latin letters or
+    digits are never written, so every transcript can be matched and scored as Chinese."""
+    import re
+
+    from dualsign.bootstrap.config import load_settings
+    from dualsign.engines.asr_faster_whisper import FasterWhisperAsr, _suppressed
+    from dualsign.media.audio import decode
+
+    asr = FasterWhisperAsr(model_cache=load_settings().speech.model_cache, window_s=6.0)
+    model = asr.load()
+    blocked = set(_suppressed(model, "zh"))
+    tok = model.hf_tokenizer
+    assert {tok.token_to_id("3"), tok.token_to_id("A"), tok.token_to_id("Ġyou")} <= blocked
+    assert not set(tok.encode("对").ids) & blocked
+    assert _suppressed(model, "en") == [-1]
+    for text, wpm in (("对", 150), ("没有", 120), ("我本人", 175)):
+        audio = decode(_say(text, tmp_path / "a.wav", wpm=wpm).read_bytes())
+        heard = asr.transcribe(audio, language="zh").text
+        assert heard and not re.search(r"[A-Za-z0-9]", heard), (text, heard)
+
+
+def test_a_soft_first_bu_from_a_deep_voice_in_noise_is_never_lost(tmp_path: Path) -> None:
+    """不清楚 / 不同意 from a slow, deep voice in noise, through the live path (VAD, end of answer,
+    recognition, scoring): with 200 ms kept before the detected speech, the 不 was lost in 5 of 24 such
+    answers and three were ACCEPTed; with the lead kept now, none may be."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from dualsign.application.perception.judging import judge_answer
+    from dualsign.application.perception.speech import AnswerCapture, answer_hints, heard_scores
+    from dualsign.bootstrap.config import load_settings
+    from dualsign.domain.endpointing import EndpointConfig
+    from dualsign.domain.matching import Verdict
+    from dualsign.domain.templates import Expects, Question, QuestionCategory, answers
+    from dualsign.engines.asr_faster_whisper import FasterWhisperAsr
+    from dualsign.engines.vad_silero import SileroVad
+    from dualsign.media.audio import decode
+
+    asr = FasterWhisperAsr(model_cache=load_settings().speech.model_cache, window_s=6.0)
+    vad = SileroVad()
+    rng = np.random.default_rng(11)
+    cases = {
+        "不清楚": Question(
+            id="know",
+            category=QuestionCategory.INFORMED_CONFIRMATION,
+            prompt="您是否清楚？",
+            acceptable=("清楚", "知道", "明白", "是的", "是"),
+            rejections=("不清楚", "不知道", "不明白"),
+            expects=Expects.AFFIRM,
+        ),
+        "不同意": Question(
+            id="confirm",
+            category=QuestionCategory.INFORMED_CONFIRMATION,
+            prompt="您是否同意？",
+            acceptable=("确认", "同意", "确认签署", "是的", "是"),
+            expects=Expects.AFFIRM,
+        ),
+    }
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for said, question in cases.items():
+            spoken = subprocess.run(
+                [
+                    "espeak-ng",
+                    "-v",
+                    "cmn-latn-pinyin",
+                    "-s",
+                    "135",
+                    "-p",
+                    "20",
+                    "-w",
+                    str(tmp_path / "a.wav"),
+                    said,
+                ],
+                check=True,
+            )
+            assert spoken.returncode == 0
+            clean = decode((tmp_path / "a.wav").read_bytes())
+            for _ in range(4):
+                noisy = (clean + rng.normal(0, 0.015, len(clean))).astype(np.float32)
+                stream = np.concatenate([np.zeros(8000, np.float32), noisy, np.zeros(32000, np.float32)])
+                hints = answer_hints(question, "zh")
+                cap = AnswerCapture(vad, asr, EndpointConfig(), language="zh", hints=hints, executor=pool)
+                for i in range(0, len(stream), 320):
+                    cap.feed(stream[i : i + 320])
+                    if cap.result is not None:
+                        break
+                result = cap.finish_now()
+                heard = result.transcript.text if result.transcript else ""
+                verdict = judge_answer(
+                    heard,
+                    *answers(question, "zh"),
+                    "zh",
+                    heard_scores(result.transcript),
+                    expects=question.polarity.value,
+                ).verdict
+                assert verdict is not Verdict.ACCEPT, (said, heard)

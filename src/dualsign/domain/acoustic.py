@@ -27,18 +27,31 @@ Pure functions, no I/O.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from dualsign.domain.answer_vocabulary import ZH_NEGATION_CHARS
+from dualsign.domain import phonetic
+from dualsign.domain.answer_vocabulary import ZH_NEGATION_CHARS, ZH_NEGATION_SOUNDS
 from dualsign.domain.matching import MatchResult, Verdict, is_negative_phrase
-from dualsign.domain.normalization import LanguageFamily, normalize
+from dualsign.domain.normalization import LanguageFamily, normalize, syllable
 
 OPPOSING_MARGIN = 2.0
 NULL_MARGIN = 6.0
-EXTRA_TOKENS = 2  # the transcript may be this many characters (zh) / words (en) longer than the answer
+# a transcript that sounds like an acceptable answer (phonetic.distance) is accepted when at most this
+# far from it, at least SOUND_MARGIN nearer it than any opposing answer, and the audio's scores do not
+# favour an opposing answer (best acceptable - best opposing >= SOUND_ACOUSTIC_MARGIN)
+SOUND_DISTANCE = 0.34
+SOUND_MARGIN = 0.1
+SOUND_ACOUSTIC_MARGIN = 0.0
+# an ACCEPT needs the transcript to explain the audio this much better than the transcript with a
+# negation put in (probes); PROBE_POSITIONS: the first characters a 不 is tried before
+PROBE_MARGIN = 1.0
+PROBE_POSITIONS = 4
+LOOP_REPEATS = 5  # one word this many times in a row: the recogniser looped (a signer's 好好好好 is 4)
+EXTRA_TOKENS = 1  # the transcript may be this many characters (zh) / words (en) longer than the answer
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # text rules after which the audio may still show a clear acceptable answer (misheard words, not doubt)
 RESCUABLE_RULES = frozenset({"no_match", "extra_content"})
@@ -58,6 +71,7 @@ class Candidates:
 
     acceptable: tuple[str, ...]
     opposing: tuple[str, ...]
+    deny: bool = False  # the question expects a no: its acceptable answers are the negative ones
 
     @property
     def all(self) -> tuple[str, ...]:
@@ -88,7 +102,7 @@ def candidates(
         opposing += ZH_GENERIC_NEGATIVES if family == "zh" else EN_GENERIC_NEGATIVES
     opposing += ZH_DOUBTS if family == "zh" else EN_DOUBTS
     taken = set(accept)
-    return Candidates(accept, tuple(p for p in dict.fromkeys(opposing) if p and p not in taken))
+    return Candidates(accept, tuple(p for p in dict.fromkeys(opposing) if p and p not in taken), expects_no)
 
 
 def _negated(phrase: str, family: LanguageFamily) -> str:
@@ -105,6 +119,50 @@ def _affirmed(phrase: str, family: LanguageFamily) -> str:
         return stripped or "是"
     words = [w for w in phrase.split() if w.lower() not in ("no", "not", "never", "nobody", "none")]
     return " ".join(words) or "yes"
+
+
+def sounds_like(accept: phonetic.Nearest, oppose: phonetic.Nearest | None) -> bool:
+    """The transcript sounds like an acceptable answer, and clearly more than like any opposing one."""
+    if accept.distance > SOUND_DISTANCE:
+        return False
+    return oppose is None or round(oppose.distance - accept.distance, 3) >= SOUND_MARGIN
+
+
+def _answer_of(heard_as: str, acceptable: Sequence[str]) -> str:
+    """The acceptable answer inside a lead-in form (是的我清楚 → 清楚)."""
+    for a in sorted(acceptable, key=len, reverse=True):
+        if heard_as.endswith(a.removeprefix("我")):
+            return a
+    return heard_as
+
+
+def probes(transcript: str, family: LanguageFamily, cands: Candidates) -> tuple[str, ...]:
+    """The transcript with a 不 put before each of its first characters (and 没 before 有): if one of them
+    explains the audio about as well as the transcript, the signer may have said no and the recogniser
+    lost the negation. Only for a Mandarin question that expects a yes, and a transcript without one."""
+    text = transcript.strip()
+    if family != "zh" or cands.deny or not text or any(ch in ZH_NEGATION_CHARS for ch in text):
+        return ()
+    positions = [i for i, ch in enumerate(text) if _HAN.match(ch)][:PROBE_POSITIONS]
+    out = [text[:i] + ("没" if text[i] == "有" else "不") + text[i:] for i in positions]
+    return tuple(dict.fromkeys(out))
+
+
+def is_loop(text: str, family: LanguageFamily) -> bool:
+    """The recogniser stuck in a loop (好,好,好,好,好 / 行行行行行): one word said LOOP_REPEATS times or more
+    in a row is a decoding failure, not an answer."""
+    tokens = normalize(text, family).tokens
+    run = 1
+    for a, b in itertools.pairwise(tokens):
+        run = run + 1 if a == b else 1
+        if run >= LOOP_REPEATS:
+            return True
+    return False
+
+
+def sounds_negative(text: str) -> bool:
+    """A Chinese character in the transcript reads bu / mei / bie: it may be a misspelt 不 / 没 / 别."""
+    return any(_HAN.match(ch) and syllable(ch) in ZH_NEGATION_SOUNDS for ch in normalize(text, "zh").tokens)
 
 
 def worth_scoring(text_result: MatchResult) -> bool:
@@ -130,6 +188,14 @@ def decide(
     """The verdict from the text matcher, confirmed or completed by the scored hypotheses."""
     if heard is None or not scores:
         return text_result
+    if text_result.verdict is not Verdict.REJECT and is_loop(heard.text, family):
+        return replace(
+            text_result,
+            verdict=Verdict.UNCLEAR,
+            rule="recognition_loop",
+            detail=f"the recogniser repeated itself ({heard.text!r}): not an answer to judge",
+            acoustic={"outcome": "loop"},
+        )
     by_text = {s.text: s.logprob for s in scores}
     accept = [(p, by_text[p]) for p in cands.acceptable if p in by_text]
     oppose = [(p, by_text[p]) for p in cands.opposing if p in by_text]
@@ -137,6 +203,9 @@ def decide(
         return text_result
     best_p, best = max(accept, key=lambda a: a[1])
     opp_p, opp = max(oppose, key=lambda a: a[1]) if oppose else ("", float("-inf"))
+    probe_scores = [(p, by_text[p]) for p in probes(heard.text, family, cands) if p in by_text]
+    probe_p, probe = max(probe_scores, key=lambda a: a[1]) if probe_scores else ("", float("-inf"))
+    probe_gap = heard.logprob - probe
     figures: dict[str, object] = {
         "best_acceptable": best_p,
         "best_acceptable_logprob": round(best, 3),
@@ -146,6 +215,9 @@ def decide(
         "margin_over_opposing": round(best - opp, 3) if oppose else None,
         "gap_to_transcript": round(heard.logprob - best, 3),
     }
+    if probe_scores:
+        figures |= {"negation_probe": probe_p, "probe_gap": round(probe_gap, 3)}
+    negation_possible = bool(probe_scores) and probe_gap < PROBE_MARGIN
 
     def with_acoustic(result: MatchResult, outcome: str) -> MatchResult:
         return replace(result, acoustic={"outcome": outcome, **figures})
@@ -153,7 +225,16 @@ def decide(
     if text_result.verdict is Verdict.REJECT:
         return with_acoustic(text_result, "text_rejects")
     if text_result.verdict is Verdict.ACCEPT:
-        if oppose and opp >= best:
+        if negation_possible:
+            return replace(
+                text_result,
+                verdict=Verdict.UNCLEAR,
+                rule="acoustic_disagrees",
+                detail=f"the text says {text_result.matched_phrase!r}, but {probe_p!r} explains the audio "
+                f"almost as well ({probe:.2f} vs {heard.logprob:.2f}): a 不 may have been lost",
+                acoustic={"outcome": "negation_possible", **figures},
+            )
+        if cands.deny and oppose and opp >= best:
             return replace(
                 text_result,
                 verdict=Verdict.UNCLEAR,
@@ -175,6 +256,11 @@ def decide(
     covers = length <= _length(best_p, family) + EXTRA_TOKENS
     if family == "zh" and 2 * len(_HAN.findall(heard.text)) < max(1, length):
         return with_acoustic(text_result, "transcript_not_chinese")
+    if negation_possible:
+        return with_acoustic(text_result, "negation_possible")
+    if family == "zh" and not cands.deny and sounds_negative(heard.text):
+        # 补个键 for 不了解: a syllable that sounds like 不 / 没 / 别 is never rescued into a yes
+        return with_acoustic(text_result, "sounds_negative")
     if margin >= OPPOSING_MARGIN and gap <= NULL_MARGIN and covers:
         return MatchResult(
             Verdict.ACCEPT,
@@ -186,6 +272,32 @@ def decide(
             f"and within {max(gap, 0.0):.2f} of the transcript {heard.text!r}",
             acoustic={"outcome": "accepts", **figures},
         )
+    if family == "zh" and margin >= SOUND_ACOUSTIC_MARGIN:
+        near_accept = phonetic.nearest(heard.text, cands.acceptable)
+        near_oppose = phonetic.nearest(heard.text, cands.opposing)
+        if near_accept is not None and sounds_like(near_accept, near_oppose):
+            return MatchResult(
+                Verdict.ACCEPT,
+                "sound_match",
+                text_result.normalized,
+                _answer_of(near_accept.phrase, cands.acceptable),
+                "acoustic+sound",
+                f"{heard.text!r} sounds like {near_accept.phrase!r} (distance {near_accept.distance:.2f}"
+                + (
+                    f", nearest opposing {near_oppose.phrase!r} {near_oppose.distance:.2f}"
+                    if near_oppose is not None
+                    else ""
+                )
+                + f") and the audio favours the acceptable answers by {margin:.2f}",
+                acoustic={
+                    "outcome": "sounds_like",
+                    **figures,
+                    "sounds_like": near_accept.phrase,
+                    "sound_distance": round(near_accept.distance, 3),
+                    "nearest_opposing_sound": near_oppose.phrase if near_oppose else None,
+                    "opposing_sound_distance": round(near_oppose.distance, 3) if near_oppose else None,
+                },
+            )
     why = (
         f"opposing {opp_p!r} within {margin:.2f}"
         if margin < OPPOSING_MARGIN

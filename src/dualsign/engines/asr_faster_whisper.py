@@ -33,6 +33,7 @@ import functools
 import importlib.util
 import logging
 import math
+import re
 import threading
 import time
 from pathlib import Path
@@ -59,6 +60,9 @@ from dualsign.engines.whisper_bundled import (
 
 FULL_WINDOW_FRAMES = 3000  # 30 s of 10 ms mel frames: what Whisper was trained on
 FRAMES_PER_S = 100
+# Mandarin answers are heard with this much silence (samples) either side: Whisper base wrote nothing,
+# or another word, for short answers cut close to the speech (知道 → 吃的 with 0.2 s, 知道 with 0.5 s)
+ZH_SILENCE_PAD = SAMPLE_RATE // 2
 MAX_TOKENS = 220  # within Whisper's 448-token context, with room for the prompt
 
 
@@ -176,10 +180,13 @@ class FasterWhisperAsr:
         hotwords = " ".join(hints.phrases) if self.use_hints and hints and hints.phrases else None
         started = time.perf_counter()
 
+        lead = ZH_SILENCE_PAD if lang == "zh" else 0
+        padded = _padded(audio, lead)
+
         def run() -> Transcript:
-            model.window.frames = self.window_frames(len(audio))
+            model.window.frames = self.window_frames(len(padded))
             segments, _info = model.transcribe(
-                audio,
+                padded,
                 language=lang,
                 beam_size=self.beam_size,
                 condition_on_previous_text=False,
@@ -187,6 +194,10 @@ class FasterWhisperAsr:
                 vad_filter=False,
                 hotwords=hotwords,
                 temperature=0.0,
+                suppress_tokens=_suppressed(model, lang),
+                # the VAD has already heard speech: a short Mandarin word Whisper finds unlikely must
+                # still be written down (and scored), not dropped as silence
+                no_speech_threshold=None if lang == "zh" else 0.6,
                 max_new_tokens=min(MAX_TOKENS, 16 + math.ceil(10 * len(audio) / SAMPLE_RATE)),
             )
             model.window.encoded = None
@@ -195,9 +206,12 @@ class FasterWhisperAsr:
             scores: tuple[CandidateScore, ...] = ()
             wanted = hints is not None and (hints.score_if is None or hints.score_if(text))
             if hints and hints.candidates and wanted and model.window.encoded is not None:
-                scores = self._score(model, model.window.encoded, lang, (text, *hints.candidates), len(audio))
+                probes = hints.probes(text) if hints.probes else ()
+                texts = (text, *hints.candidates, *probes)
+                scores = self._score(model, model.window.encoded, lang, texts, len(padded))
             logprob = sum(s.avg_logprob for s in parts) / len(parts) if parts else -10.0
             no_speech = max((s.no_speech_prob for s in parts), default=1.0)
+            shift = lead / SAMPLE_RATE
             return Transcript(
                 text=text,
                 language=lang,
@@ -207,7 +221,10 @@ class FasterWhisperAsr:
                 model=self.model_id,
                 audio_s=round(len(audio) / SAMPLE_RATE, 3),
                 compute_s=round(time.perf_counter() - started, 4),
-                segments=tuple((round(s.start, 2), round(s.end, 2), s.text.strip()) for s in parts),
+                segments=tuple(
+                    (round(max(0.0, s.start - shift), 2), round(max(0.0, s.end - shift), 2), s.text.strip())
+                    for s in parts
+                ),
                 heard_score=scores[0].logprob if scores else None,
                 candidate_scores=scores[1:],
             )
@@ -255,6 +272,32 @@ class FasterWhisperAsr:
             CandidateScore(t, round(best[i][0], 3), best[i][1]) if i in best else CandidateScore(t, -1e9, 0)
             for i, t in enumerate(texts)
         )
+
+
+def _padded(audio: Audio, samples: int) -> Audio:
+    if not samples:
+        return audio
+    import numpy as np
+
+    quiet = np.zeros(samples, dtype=np.float32)
+    return np.concatenate([quiet, np.asarray(audio, dtype=np.float32), quiet])
+
+
+def _suppressed(model: Any, lang: str) -> list[int]:
+    """Tokens Whisper may not write: its default set, and for Mandarin every token that spells Latin
+    letters or digits (a Mandarin answer heard as "Mell you" or "3" is a mishearing, not an answer)."""
+    if lang != "zh":
+        return [-1]
+    cached: list[int] | None = getattr(model, "_zh_suppressed", None)
+    if cached is None:
+        tokenizer = model.hf_tokenizer
+        eot = tokenizer.token_to_id("<|endoftext|>")
+        cached = [-1] + [i for i in range(eot) if _LATIN_OR_DIGIT.search(tokenizer.decode([i]))]
+        model._zh_suppressed = cached
+    return cached
+
+
+_LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 
 
 @functools.cache

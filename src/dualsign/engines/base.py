@@ -95,6 +95,9 @@ class AsrHints:
     candidates: tuple[str, ...] = ()
     # whether the transcript needs the candidates scored (None: always); decided by the caller's rules
     score_if: Callable[[str], bool] | None = None
+    # more texts to score, made from the transcript itself (the transcript with a negation put in: was
+    # there a 不 the recogniser did not write?); scored after ``candidates``, in this order
+    probes: Callable[[str], tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)

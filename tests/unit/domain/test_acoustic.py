@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dualsign.domain.acoustic import Scored, candidates, decide
+from dualsign.domain.acoustic import Scored, candidates, decide, is_loop, probes
 from dualsign.domain.matching import Verdict, match
 
 KNOW = ["清楚", "知道", "明白", "是的", "是"]
@@ -146,3 +146,105 @@ def test_a_yes_to_has_anyone_forced_you_is_never_accepted(
         ]
         result = decide(match(said, FORCED, (), "zh"), Scored(said, heard_lp), scores, cands, "zh")
         assert result.verdict is not Verdict.ACCEPT
+
+
+SELF = ["是", "是的", "是本人", "我本人", "对"]
+CONFIRM = ["同意", "确认", "是的"]
+
+
+def test_a_transcript_that_sounds_like_an_acceptable_answer_is_accepted() -> None:
+    """我本人 heard as 我被人: it sounds like 我本人 (1 of 6 sounds differ), far from every opposing
+    answer, and the audio favours the acceptable answers, if only by 0.6."""
+    cands = candidates(SELF, ["不是", "不是本人"], "zh")
+    heard, scores = _scores(("我被人", -3.0), 我本人=-8.4, 是=-9.0, 不是=-9.0, 没有=-10.0)
+    result = decide(match("我被人", SELF, ["不是", "不是本人"], "zh"), heard, scores, cands, "zh")
+    assert result.verdict is Verdict.ACCEPT and result.rule == "sound_match"
+    assert result.matched_phrase == "我本人"
+    assert result.acoustic is not None
+    assert result.acoustic["sounds_like"] == "我本人" and result.acoustic["sound_distance"] == 0.167
+    assert "sounds like '我本人'" in result.detail
+
+
+def test_an_answer_after_a_lead_in_is_heard_whole() -> None:
+    """是的，我清楚 heard as 是的，我牵住: the lead-in form 是的我清楚 is what it sounds like."""
+    cands = candidates(KNOW, KNOW_REJECT, "zh")
+    heard, scores = _scores(("是的，我牵住", -4.0), 是的=-5.0, 清楚=-9.0, 不是=-13.0)
+    result = decide(match("是的，我牵住", KNOW, KNOW_REJECT, "zh"), heard, scores, cands, "zh")
+    assert result.verdict is Verdict.ACCEPT and result.rule == "sound_match"
+    assert result.matched_phrase == "清楚"
+
+
+def test_no_sound_match_when_the_audio_favours_an_opposing_answer() -> None:
+    cands = candidates(SELF, ["不是", "不是本人"], "zh")
+    heard, scores = _scores(("我被人", -3.0), 我本人=-9.0, 不是=-8.0)
+    result = decide(match("我被人", SELF, ["不是", "不是本人"], "zh"), heard, scores, cands, "zh")
+    assert result.verdict is Verdict.UNCLEAR
+
+
+@pytest.mark.parametrize("heard", ["补装衣", "普通意"])
+def test_no_sound_match_when_it_sounds_nearer_an_opposing_answer(heard: str) -> None:
+    """不同意 misspelt keeps its 不 sound: nearer 不同意 than 同意, never accepted by sound."""
+    cands = candidates(CONFIRM, (), "zh")
+    said, scores = _scores((heard, -3.0), 同意=-5.0, 不同意=-6.0, 不是=-12.0)
+    result = decide(match(heard, CONFIRM, (), "zh"), said, scores, cands, "zh")
+    assert result.verdict is Verdict.UNCLEAR
+
+
+def test_probes_put_a_negation_before_the_first_characters() -> None:
+    cands = candidates(CONFIRM, (), "zh")
+    assert probes("我同意", "zh", cands) == ("不我同意", "我不同意", "我同不意")
+    assert probes("有", "zh", cands) == ("没有",)
+    assert probes("不同意", "zh", cands) == ()  # a heard negation is the text matcher's to judge
+    assert probes("我同意", "zh", candidates(FORCED, (), "zh")) == ()  # a no is what that question expects
+    assert probes("I agree", "en", candidates(["I agree"], (), "en")) == ()
+
+
+def test_an_accept_is_withdrawn_when_the_transcript_with_a_negation_explains_the_audio_as_well() -> None:
+    """我同意 written, but 我不同意 scores within 1.0 of it: the 不 may have been lost."""
+    cands = candidates(CONFIRM, (), "zh")
+    heard, scores = _scores(("我同意", -4.0), 同意=-6.0, 不同意=-9.0, 我不同意=-4.5, 不我同意=-12.0)
+    result = decide(match("我同意", CONFIRM, (), "zh"), heard, scores, cands, "zh")
+    assert result.verdict is Verdict.UNCLEAR and result.rule == "acoustic_disagrees"
+    assert result.acoustic is not None and result.acoustic["outcome"] == "negation_possible"
+    assert result.acoustic["negation_probe"] == "我不同意"
+
+
+def test_an_accept_stands_when_a_candidate_without_the_lead_word_scores_lower() -> None:
+    """我同意 against the bare candidates 同意 / 不同意: 不同意 may score higher (it has three syllables, like
+    the audio), but the transcript with a 不 put in is far less likely, so the ACCEPT stands."""
+    cands = candidates(CONFIRM, (), "zh")
+    heard, scores = _scores(("我同意", -4.0), 同意=-7.0, 不同意=-6.0, 我不同意=-10.0, 不我同意=-12.0)
+    result = decide(match("我同意", CONFIRM, (), "zh"), heard, scores, cands, "zh")
+    assert result.verdict is Verdict.ACCEPT and result.acoustic is not None
+    assert result.acoustic["outcome"] == "confirms" and result.acoustic["probe_gap"] == 6.0
+
+
+def test_a_recognition_loop_is_never_an_answer() -> None:
+    """不了解 from a deep voice came out as 好,好,好,好,好,好,好,好: the matcher saw 好, the loop says the
+    recogniser failed."""
+    cands = candidates(KNOW, KNOW_REJECT, "zh")
+    loop = "好,好,好,好,好,好,好,好,"
+    heard, scores = _scores((loop, -9.0), 对=-5.0, 好=-5.0, 不知道=-8.0, 不好好好好好好好好=-20.0)
+    text = match(loop, [*KNOW, "好"], KNOW_REJECT, "zh")
+    assert text.verdict is Verdict.ACCEPT
+    result = decide(text, heard, scores, cands, "zh")
+    assert result.verdict is Verdict.UNCLEAR and result.rule == "recognition_loop"
+    assert not is_loop("好好好好", "zh")  # a signer's own 好好好好 is an answer
+
+
+@pytest.mark.parametrize("heard", ["补个键", "部长", "美好"])
+def test_a_syllable_that_sounds_like_a_negation_is_never_rescued(heard: str) -> None:
+    cands = candidates(KNOW, KNOW_REJECT, "zh")
+    said, scores = _scores((heard, -5.0), 知道=-4.0, 明白=-4.5, 不知道=-15.0, 不是=-15.0)
+    result = decide(match(heard, KNOW, KNOW_REJECT, "zh"), said, scores, cands, "zh")
+    assert result.verdict is Verdict.UNCLEAR
+    assert result.acoustic is not None and result.acoustic["outcome"] == "sounds_negative"
+
+
+def test_a_short_candidate_never_stands_for_a_longer_answer() -> None:
+    """是 scoring best against a three-character transcript says little: the answer must account for
+    all but one character of what was heard."""
+    cands = candidates(CONFIRM, (), "zh")
+    heard, scores = _scores(("先充立", -9.0), 是=-4.0, 不是=-8.0, 同意=-9.0)
+    result = decide(match("先充立", [*CONFIRM, "是"], (), "zh"), heard, scores, cands, "zh")
+    assert result.verdict is Verdict.UNCLEAR

@@ -24,7 +24,11 @@ from dualsign.domain.normalization import LanguageFamily
 from dualsign.domain.templates import Question, Template, answers, scored_answers
 from dualsign.engines.base import SAMPLE_RATE, AsrEngine, AsrHints, Audio, EngineFailed, Transcript, VadEngine
 
-PAD_MS = 200  # audio kept either side of the detected speech
+# audio kept before and after the detected speech: the VAD confirms speech a little after it began, and
+# a soft first syllable (不 from a slow, deep voice in noise) lost there turned 不清楚 into 清楚 — with
+# 200 ms before, 5 of 24 such negatives were heard without their 不; with 500 ms, none
+LEAD_PAD_MS = 500
+PAD_MS = 200
 # Languages whose answers are also scored against the expected ones (domain.acoustic). Mandarin: the
 # margins were set on its corpus (bench/answer_latency --lang zh). English is judged on tiny.en's text
 # alone (49/50 right on its corpus without scores); its margins are not measured yet.
@@ -65,7 +69,10 @@ def hints_for(
     def score_if(transcript: str) -> bool:
         return acoustic.worth_scoring(match(transcript, judge_acceptable, judge_rejections, family))
 
-    return AsrHints(tuple(dict.fromkeys(phrases)), candidates=cands.all, score_if=score_if)
+    def probes(transcript: str) -> tuple[str, ...]:
+        return acoustic.probes(transcript, family, cands)
+
+    return AsrHints(tuple(dict.fromkeys(phrases)), candidates=cands.all, score_if=score_if, probes=probes)
 
 
 def heard_scores(transcript: Transcript | None) -> Heard | None:
@@ -166,7 +173,7 @@ class AnswerCapture:
     def _segment(self, start_ms: int, end_ms: int) -> Audio:
         audio = np.concatenate(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
         self._chunks = [audio]
-        first = max(0, (start_ms - PAD_MS) * SAMPLE_RATE // 1000)
+        first = max(0, (start_ms - LEAD_PAD_MS) * SAMPLE_RATE // 1000)
         last = min(len(audio), (end_ms + PAD_MS) * SAMPLE_RATE // 1000)
         return audio[first:last]
 
