@@ -24,6 +24,7 @@ from dualsign.api.routes import (
     sessions,
     signer,
     templates,
+    trace,
     verification,
 )
 from dualsign.api.security_headers import SecurityHeadersMiddleware
@@ -72,6 +73,7 @@ def create_app(container: Container) -> FastAPI:
         sessions.router,
         signer.router,
         recording.router,
+        trace.router,
         console.router,
         console.pages,
         signer.pages,

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from dualsign.domain.trace import TraceSummary
+
 
 class Timestamper(Protocol):
     """An RFC 3161 timestamp authority."""
@@ -75,3 +77,6 @@ class ReportData:
     qc: dict[str, Any] = field(default_factory=dict)  # the automatic quality check: ruleset, verdict, rules
     # the template's variables as recorded at creation: (name — label, value, the words read aloud)
     variables: list[tuple[str, str, str]] = field(default_factory=list)
+    # the page's operation trace summarised (None: the page sent none), or why it could not be read
+    trace: TraceSummary | None = None
+    trace_error: str | None = None
