@@ -106,10 +106,12 @@ class Batch(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: Literal[1]
-    entries: tuple[Entry, ...] = Field(min_length=1, max_length=MAX_ENTRIES)
+    entries: tuple[Entry, ...] = Field(max_length=MAX_ENTRIES)
 
     @model_validator(mode="after")
     def _in_order(self) -> Batch:
+        if not self.entries:  # here, not as a length bound: a bad entry would be reported twice
+            raise ValueError("entries: a batch holds at least one entry")
         for i in range(1, len(self.entries)):
             if self.entries[i].t < self.entries[i - 1].t:
                 raise ValueError(f"entries.{i}.t is earlier than the entry before it")
