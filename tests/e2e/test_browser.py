@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import itertools
 import json
 import re
 import socket
@@ -373,6 +374,8 @@ def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> N
     ], analysed
     assert analysed["faces"]["disagreements"] == [] and analysed["errors"] == [], analysed
     assert verdicts["recording_reconciled"] == "PASS", qc
+    assert verdicts["operation_trace"] == "PASS", qc
+    check_trace(service, events)
 
     bundle = httpx.get(f"{service.url}/v1/sessions/{sid}/bundle", headers=service.headers, timeout=60).content
     trust_file = httpx.get(f"{service.url}/verify/trust", timeout=60).content
@@ -398,6 +401,42 @@ def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> N
         ["pdfsig", str(tmp_path / "signed.pdf")], capture_output=True, text=True, check=False
     )
     assert pdfsig.stdout.count("Signature Validation: Signature is Valid.") == 2, pdfsig.stdout
+
+
+def check_trace(service: Service, events: list[dict[str, Any]]) -> None:
+    """The page's operation trace holds the screens the signer went through, in order, the document's
+    page on screen and read, and the confirmations clicked."""
+    batches = sorted(
+        (e["payload"]["batch"], e["payload"]["sha256"])
+        for e in events
+        if e["kind"] == "artifact_stored" and e["payload"]["role"] == "operation_trace"
+    )
+    assert [n for n, _ in batches] == list(range(len(batches))), batches  # none lost
+    entries = [x for _, digest in batches for x in json.loads(service.c.blobs.get(digest))["entries"]]
+    shown = [x["step"] for x in entries if x["op"] == "screen_shown"]
+    steps = [s for i, s in enumerate(shown) if i == 0 or shown[i - 1] != s]
+    assert steps == ["consent", "identity", "liveness", "question", "documents", "signing", "ended"], shown
+    (document,) = [
+        e["payload"]["sha256"]
+        for e in events
+        if e["kind"] == "artifact_stored" and e["payload"]["role"] == "document"
+    ]
+    pages = [x for x in entries if x["op"] in ("page_shown", "page_read")]
+    assert {(x["op"], x["doc"], x["page"], x["sha256"]) for x in pages} >= {
+        ("page_shown", 0, 1, document),
+        ("page_read", 0, 1, document),
+    }, pages
+    clicks = [x["target"] for x in entries if x["op"] == "click"]
+    assert clicks == ["agree", "read-done", "sign"], clicks
+    ticks = [(x["target"], x["value"]) for x in entries if x["op"] == "check"]
+    assert ticks == [("c-rec", "on"), ("c-bio", "on")], ticks
+    asked = {e["payload"]["question_id"] for e in events if e["kind"] == "question_asked"}
+    assert asked == {
+        x.get("question") for x in entries if x["step"] == "question" and x["op"] == "screen_shown"
+    }
+    audio = [x for x in entries if x["op"] == "audio_ended"]
+    assert audio and all(x["value"] == "ended" for x in audio), audio
+    assert all(e["t"] <= f["t"] for e, f in itertools.pairwise(entries))  # the page's order
 
 
 def test_the_reviewer_finds_the_session_sees_timeline_and_qc_and_approves_it(
@@ -427,7 +466,9 @@ def test_the_reviewer_finds_the_session_sees_timeline_and_qc_and_approves_it(
     page.click(f"tr[data-id={sid}]")
     page.wait_for_selector("#timeline li[data-kind=answer_judged]")
     assert page.inner_text("#qc-verdict") == "PASS"
-    assert page.locator("#qc tr").count() == 1 + 10  # header and one row per rule
+    assert page.locator("#qc tr").count() == 1 + 11  # header and one row per rule
+    page.wait_for_selector("#trace-screens tr[data-step=documents]")  # the page's operation trace
+    assert page.locator("#trace-pages tr").count() >= 2 and "agree" in page.inner_text("#trace-operations")
     assert page.locator("#presence-chart rect[data-who=signer]").count() >= 1
     assert page.locator("video#video").count() == 1
     assert "Yes." in page.inner_text("#timeline")
