@@ -542,6 +542,20 @@ def test_consent_refused_ends_the_session_with_nothing_recorded(
     assert not [
         e for e in events if e["kind"] == "artifact_stored" and e["payload"]["role"] == "recording_chunk"
     ]
+    # the trace went before the refusal sealed the session: the consent texts shown, the refusal confirmed
+    traced = [
+        x
+        for e in events
+        if e["kind"] == "artifact_stored" and e["payload"]["role"] == "operation_trace"
+        for x in json.loads(service.c.blobs.get(e["payload"]["sha256"]))["entries"]
+    ]
+    assert [x["step"] for x in traced if x["op"] == "screen_shown"] == ["consent", "refuse_confirm"], traced
+    assert [x["target"] for x in traced if x["op"] == "click"] == ["refuse", "refuse-confirm-yes"]
+    texts = {x["target"] for x in traced if x["op"] == "text_shown"}
+    assert texts == {"consent-recording", "consent-biometric"}, traced
+    # a refused session is sealed at once and keeps its state
+    qc = next(e["payload"] for e in service.events(created["id"]) if e["kind"] == "qc_evaluated")
+    assert {r["rule"]: r["verdict"] for r in qc["rules"]}["operation_trace"] == "PASS", qc
 
 
 def test_another_person_on_camera_is_warned_on_the_page_and_recorded(
