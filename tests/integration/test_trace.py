@@ -17,6 +17,8 @@ from fastapi.testclient import TestClient
 
 from dualsign.api.app import create_app
 from dualsign.application.evidence.sealing import platform_trust
+from dualsign.application.integrator.tenants import create_tenant
+from dualsign.application.review.console import add_reviewer
 from dualsign.bootstrap.container import Container
 from dualsign_verify.bundle import read_bundle
 from dualsign_verify.canonical import canonical_json
@@ -24,6 +26,7 @@ from dualsign_verify.records import sm3_hex
 from dualsign_verify.trust import parse_policy
 from dualsign_verify.verifier import Status, verify
 from tests.conftest import FixedClock, make_container
+from tests.integration.test_console import PASSWORD, sign_in
 from tests.integration.test_recording import new_session
 from tests.integration.test_signing import STROKES, to_signing
 
@@ -223,3 +226,40 @@ def test_a_session_without_a_trace_or_with_a_document_never_shown_needs_a_person
     rule = next(r for r in qc["rules"] if r["rule"] == "operation_trace")
     assert rule["verdict"] == "NEEDS_REVIEW" and rule["finding"] == "trace_incomplete", rule
     assert "document:" in rule["detail"] and "screen:documents_before_signing" in rule["detail"]
+
+
+def test_the_console_shows_the_trace_to_the_tenants_reviewers_only(
+    tmp_path: Path, database_url: str, clock: FixedClock
+) -> None:
+    c = make_container(tmp_path, database_url, clock, DUALSIGN_WORKER="off")
+    with TestClient(create_app(c), client=("127.0.0.1", 50000)) as client:  # the console: this machine
+        _, _, sid = signed_with_trace(client, c, clock)
+        with c.new_uow() as uow:
+            record = uow.sessions.get(sid)
+        other, _ = create_tenant(c.new_uow(), c.clock, c.ids, "Other Bank")
+        assert record is not None
+        for name, owner in (("alice", record.tenant_id), ("olga", other.id)):
+            add_reviewer(
+                c.new_uow(),
+                c.clock,
+                c.ids.new_id,
+                c.passwords,
+                tenant_id=owner,
+                username=name,
+                password=PASSWORD,
+                role="reviewer",
+            )
+        sign_in(client, "alice")
+        t = client.get(f"/console/api/sessions/{sid}/trace").json()
+        assert t["batches"] == [0, 1, 2] and t["missing_batches"] == [] and t["error"] is None
+        assert t["screens"][0]["step"] == "consent" and t["screens"][-1]["step"] == "signing"
+        (doc,) = t["documents"]
+        # on screen from 10.1 s until the signing screen replaced the documents at 18.0 s
+        assert doc["pages"] == [{"page": 1, "seconds": 7.9, "shown": 1, "read": True}]
+        assert [o["target"] for o in t["operations"] if o["op"] == "click"] == ["read-done", "sign"]
+        assert (t["away"], t["away_seconds"]) == (1, 0.0)
+        detail = client.get(f"/console/api/sessions/{sid}").json()
+        assert not [e for e in detail["timeline"] if e["payload"].get("role") == "operation_trace"]
+        sign_in(client, "olga")
+        assert client.get(f"/console/api/sessions/{sid}/trace").status_code == 404
+    c.close()
