@@ -717,6 +717,15 @@ def test_a_dropped_network_loses_no_recording_chunk(
     ]
     assert sorted(c["index"] for c in chunks) == list(range(closed["chunks"]))
     assert closed["declared_chunks"] == {"0": closed["chunks"]}
+    # nor any batch of the operation trace: those cut while offline were sent again once back online
+    batches = [
+        e for e in events if e["kind"] == "artifact_stored" and e["payload"]["role"] == "operation_trace"
+    ]
+    assert sorted(e["payload"]["batch"] for e in batches) == list(range(len(batches))) and len(batches) >= 3
+    offline_at = next(e for e in events if e["kind"] == "liveness_challenge_issued")["time"]
+    assert [e["time"] > offline_at for e in batches].count(True) >= 2
+    qc = next(e["payload"] for e in events if e["kind"] == "qc_evaluated")
+    assert {r["rule"]: r for r in qc["rules"]}["operation_trace"]["verdict"] == "PASS", qc
 
 
 def test_an_admin_publishes_a_version_with_a_recorded_prompt_in_the_console(
