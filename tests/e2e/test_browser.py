@@ -415,9 +415,8 @@ def check_trace(service: Service, events: list[dict[str, Any]]) -> None:
     kept = [service.c.blobs.get(digest) for _, digest in batches]
     entries = [x for data in kept for x in json.loads(data)["entries"]]
     span_s = (entries[-1]["t"] - entries[0]["t"]) / 1000
-    print(
-        f"trace: {len(batches)} batches, {len(entries)} entries, {sum(map(len, kept))} bytes over {span_s:.1f} s"
-    )
+    size = sum(map(len, kept))
+    print(f"trace: {len(batches)} batches, {len(entries)} entries, {size} bytes over {span_s:.1f} s")
     shown = [x["step"] for x in entries if x["op"] == "screen_shown"]
     steps = [s for i, s in enumerate(shown) if i == 0 or shown[i - 1] != s]
     assert steps == ["consent", "identity", "liveness", "question", "documents", "signing", "ended"], shown

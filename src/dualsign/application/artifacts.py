@@ -1,10 +1,10 @@
 """A session's artifacts: stored one way, and listed for the seal from what was recorded when they arrived.
 
 Every upload that becomes evidence (the identity photo and documents at creation, answer audio, face
-snapshots and liveness frames, recording chunks, the signer's mark, the signed documents) is kept the
-same way, inside the caller's unit of work: the bytes go to the blob store, an ``Artifact`` row names
-them for the session, and an ``artifact_stored`` event enters them in the chain (applied to the
-aggregate; the caller persists it with the other events of its step).
+snapshots and liveness frames, recording chunks, the page's operation trace batches, the signer's mark,
+the signed documents) is kept the same way, inside the caller's unit of work: the bytes go to the blob
+store, an ``Artifact`` row names them for the session, and an ``artifact_stored`` event enters them in
+the chain (applied to the aggregate; the caller persists it with the other events of its step).
 
 The blob store hashes the plaintext as it keeps it, SHA-256 (the blob's name) and SM3 (GM/T 0004) in
 one pass (``BlobRef``), and both go into the event. Sealing lists every artifact's SM3 from those

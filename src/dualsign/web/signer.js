@@ -151,7 +151,7 @@ async function startMedia() {
     $('stage').hidden = true;
     trace.screen('permission', {value: denied ? 'denied' : 'missing'});
     show(el('div', {class: 'card', id: 'permission-help', 'data-error': (err && err.name) || ''}, el('h3', {text: t('permTitle')}), el('p', {text: denied ? t('permDenied') : t('permMissing')}),
-      el('button', {class: 'primary', text: t('retry'), onclick: () => location.reload()})));
+      el('button', {class: 'primary', id: 'retry', text: t('retry'), onclick: () => location.reload()})));
     return false;
   }
   video.srcObject = media;
