@@ -438,6 +438,9 @@ def check_trace(service: Service, events: list[dict[str, Any]]) -> None:
     assert asked == {
         x.get("question") for x in entries if x["step"] == "question" and x["op"] == "screen_shown"
     }
+    # the consent texts and every prompt displayed as the server gave them (QC compares the digests)
+    texts = {x["target"] for x in entries if x["op"] == "text_shown"}
+    assert texts == {"consent-recording", "consent-biometric", "question-text"}, entries
     audio = [x for x in entries if x["op"] == "audio_ended"]
     assert audio and all(x["value"] == "ended" for x in audio), audio
     assert all(e["t"] <= f["t"] for e, f in itertools.pairwise(entries))  # the page's order

@@ -11,6 +11,7 @@ institution's compliance team owns the final mapping (its templates may add stri
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -380,6 +381,7 @@ def _trace_gaps(f: _Facts, t: TraceSummary) -> list[str]:
                 missing.append(f"document:{digest[:16]}")
             elif signing is not None and d.first_ms > signing:
                 missing.append(f"document_before_signing:{digest[:16]}")
+    missing += _texts_differ(f, t)
     if EventKind.SIGNATURE_APPLIED in f.first:
         if signing is None:
             missing.append("screen:signing")
@@ -387,6 +389,26 @@ def _trace_gaps(f: _Facts, t: TraceSummary) -> list[str]:
         if documents_shown is None or (signing is not None and documents_shown > signing):
             missing.append("screen:documents_before_signing")
     return missing
+
+
+def _texts_differ(f: _Facts, t: TraceSummary) -> list[str]:
+    """Texts the page displayed other than the ones the server gave: the consent texts of the template,
+    each prompt as ``question_asked`` recorded it (compared by their UTF-8 SHA-256)."""
+    consent = f.s.template.consent
+    expected: dict[tuple[str, str | None, Any], str] = {
+        ("consent-recording", None, None): consent.recording,
+        ("consent-biometric", None, None): consent.biometric,
+    }
+    for e in f.all(EventKind.QUESTION_ASKED):
+        key = ("question-text", str(e.payload.get("question_id")), e.payload.get("attempt"))
+        expected[key] = str(e.payload.get("text", ""))
+    differ = []
+    for shown in t.texts:
+        text = expected.get((shown.target, shown.question, shown.attempt))
+        if text is not None and hashlib.sha256(text.encode()).hexdigest() != shown.sha256:
+            where = f":{shown.question}#{shown.attempt}" if shown.question else ""
+            differ.append(f"text_differs:{shown.target}{where}")
+    return differ
 
 
 def _operation_trace(f: _Facts) -> Finding:
@@ -410,6 +432,7 @@ def _operation_trace(f: _Facts) -> Finding:
         entries=t.entries,
         screens=len(t.screens),
         documents=len(t.documents),
+        texts=len(t.texts),
     )
 
 

@@ -312,11 +312,12 @@ FINDINGS: dict[str, tuple[Wording, Wording]] = {  # code: (English, Chinese)
     "trace_covers": (
         lambda f: (
             f"{f['entries']} operations in {f['batches']} batches: {f['screens']} screens, "
-            f"{f['documents']} documents displayed"
+            f"{f['documents']} documents displayed; "
+            f"{f.get('texts', 0)} displayed texts as the server sent them"
         ),
         lambda f: (
             f"共 {f['batches']} 批 {f['entries']} 条操作记录：{f['screens']} 个页面，"
-            f"展示 {f['documents']} 份文件"
+            f"展示 {f['documents']} 份文件；{f.get('texts', 0)} 段显示文本与服务器下发一致"
         ),
     ),
     "time_in_order": (

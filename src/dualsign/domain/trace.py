@@ -201,6 +201,16 @@ class DocumentTime:
 
 
 @dataclass(frozen=True)
+class TextShown:
+    """A text the server gave, as the page displayed it: its UTF-8 SHA-256 (never the text)."""
+
+    target: str  # consent-recording | consent-biometric | question-text
+    sha256: str
+    question: str | None = None
+    attempt: int | None = None
+
+
+@dataclass(frozen=True)
 class Operation:
     """A confirmation or a choice: a click, a tick, a toggle."""
 
@@ -222,7 +232,7 @@ class TraceSummary:
     away_seconds: float
     first_ms: int | None = None
     last_ms: int | None = None
-    texts: tuple[tuple[str, str], ...] = ()  # (target, sha256) of server texts displayed
+    texts: tuple[TextShown, ...] = ()  # the server's texts the page displayed
 
     @property
     def missing_batches(self) -> tuple[int, ...]:
@@ -252,7 +262,7 @@ def summarise(batches: Iterable[tuple[int, Batch]]) -> TraceSummary:
     documents: dict[int, DocumentTime] = {}
     open_pages: dict[tuple[int, int], int] = {}  # (doc, page) → when it came on screen
     operations: list[Operation] = []
-    texts: list[tuple[str, str]] = []
+    texts: list[TextShown] = []
     away, away_ms, left_at = 0, 0, None
     last = entries[-1].t if entries else 0
 
@@ -287,7 +297,7 @@ def summarise(batches: Iterable[tuple[int, Batch]]) -> TraceSummary:
                 away_ms += e.t - left_at
                 left_at = None
         elif e.op == "text_shown" and e.target is not None and e.sha256 is not None:
-            texts.append((e.target, e.sha256))
+            texts.append(TextShown(e.target, e.sha256, e.question, e.attempt))
         if e.op in RECORDED_OPS:
             operations.append(Operation(e.t, e.step, e.op, e.target, e.value))
     close_pages(last)

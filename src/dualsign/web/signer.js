@@ -441,6 +441,7 @@ function cue(node) {
 function questionScreen() {
   const p = S.prompt, n = S.question_number || 1, total = S.questions || 1;
   trace.screen('question', {question: p.question_id, attempt: p.attempt});
+  trace.shown('question-text', p.text, {question: p.question_id, attempt: p.attempt});
   const repeat = el('button', {id: 'repeat', text: t('repeat'), onclick: () => { listening = false; sendControl({type: 'repeat'}); S = {...S, prompt: null}; }});
   const subtitle = el('p', {class: 'subtitle', id: 'subtitle', text: p.text});
   show(el('div', {class: 'card question'},

@@ -65,7 +65,7 @@ window.dualsignTrace = (() => {
     return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
   }
   // a text the server gave, displayed: its identity (UTF-8 SHA-256), never the text
-  function shown(target, text) { if (text) sha256(text).then((h) => record('text_shown', {target, sha256: h})).catch(() => {}); }
+  function shown(target, text, fields) { if (text) sha256(text).then((h) => record('text_shown', {...fields, target, sha256: h})).catch(() => {}); }
 
   // numbering goes on from what the server holds (a reload, or the link opened on another device)
   fetch('/signer/v1/trace', {headers: {'X-Signer-Token': token}}).then((r) => (r.ok ? r.json() : null)).catch(() => null).then((st) => {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from importlib import resources
@@ -187,3 +188,41 @@ def test_a_trace_that_covers_the_screens_passes_and_one_with_gaps_needs_a_person
     no_consent = summarise([(n, batch(*screens[1:])) for n in (0, 1, 2)])
     verdict, detail, _ = trace_rule(d, trace=no_consent)
     assert verdict is Verdict.NEEDS_REVIEW and "screen:consent" in detail, detail
+
+
+def test_a_displayed_text_other_than_the_one_the_server_gave_is_named() -> None:
+    d = ended_session()
+    stored(d, 0)
+    asked = next(e.payload for e in d.s.events if e.kind.value == "question_asked")
+    qid, attempt, text = str(asked["question_id"]), int(asked["attempt"]), str(asked["text"])
+    digest = lambda s: hashlib.sha256(s.encode()).hexdigest()  # noqa: E731
+    screens = [e(0, "consent", "screen_shown")] + [
+        e(1_000 + i, "question", "screen_shown", question=str(q.payload["question_id"]), attempt=1)
+        for i, q in enumerate(x for x in d.s.events if x.kind.value == "question_asked")
+    ]
+    right = [
+        e(
+            10,
+            "consent",
+            "text_shown",
+            target="consent-recording",
+            sha256=digest(d.s.template.consent.recording),
+        ),
+        e(
+            2_000,
+            "question",
+            "text_shown",
+            target="question-text",
+            question=qid,
+            attempt=attempt,
+            sha256=digest(text),
+        ),
+    ]
+    shown = sorted(screens + right, key=lambda x: x["t"])
+    verdict, detail, facts = trace_rule(d, trace=summarise([(0, batch(*shown))]))
+    assert verdict is Verdict.PASS and facts["texts"] == 2, detail
+    wrong = [dict(x, sha256=digest("another text")) for x in right]
+    shown = sorted(screens + wrong, key=lambda x: x["t"])
+    verdict, detail, _ = trace_rule(d, trace=summarise([(0, batch(*shown))]))
+    assert verdict is Verdict.NEEDS_REVIEW
+    assert f"text_differs:consent-recording, text_differs:question-text:{qid}#{attempt}" in detail, detail
