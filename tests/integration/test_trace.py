@@ -93,6 +93,12 @@ def test_batches_are_stored_once_each_and_bad_ones_are_refused_naming_the_field(
         content=json.dumps({"version": 1, "entries": huge, "pad": "x" * 70_000}),
     )
     assert too_big.status_code == 413 and too_big.json()["code"] == "payload_too_large"
+    chunked = client.put(  # no Content-Length: read only up to the limit
+        "/signer/v1/trace/1",
+        headers={**signer, "Content-Type": "application/json"},
+        content=iter([b'{"version": 1, "entries": [' + b" " * 40_000, b" " * 40_000, b"]}"]),
+    )
+    assert chunked.status_code == 413 and chunked.json()["limit"] == 64 * 1024
     text = client.put("/signer/v1/trace/1", headers={**signer, "Content-Type": "text/plain"}, content=b"{}")
     assert text.status_code == 415
     assert put(client, {"X-Signer-Token": "forged"}, 1, *consent).status_code == 401
