@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-import itertools
 import json
 import re
 import socket
@@ -39,6 +38,7 @@ from dualsign_verify.trust import parse_policy
 from dualsign_verify.verifier import Status, verify
 from tests.conftest import FixedClock, make_container
 from tests.e2e import media
+from tests.e2e.trace_checks import check_trace, trace_entries
 from tests.integration.helpers import PDF, session_form
 from tests.vision_media import FACES
 
@@ -375,7 +375,7 @@ def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> N
     assert analysed["faces"]["disagreements"] == [] and analysed["errors"] == [], analysed
     assert verdicts["recording_reconciled"] == "PASS", qc
     assert verdicts["operation_trace"] == "PASS", qc
-    check_trace(service, events)
+    check_trace(service.c.blobs, events)
 
     bundle = httpx.get(f"{service.url}/v1/sessions/{sid}/bundle", headers=service.headers, timeout=60).content
     trust_file = httpx.get(f"{service.url}/verify/trust", timeout=60).content
@@ -401,49 +401,6 @@ def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> N
         ["pdfsig", str(tmp_path / "signed.pdf")], capture_output=True, text=True, check=False
     )
     assert pdfsig.stdout.count("Signature Validation: Signature is Valid.") == 2, pdfsig.stdout
-
-
-def check_trace(service: Service, events: list[dict[str, Any]]) -> None:
-    """The page's operation trace holds the screens the signer went through, in order, the document's
-    page on screen and read, and the confirmations clicked."""
-    batches = sorted(
-        (e["payload"]["batch"], e["payload"]["sha256"])
-        for e in events
-        if e["kind"] == "artifact_stored" and e["payload"]["role"] == "operation_trace"
-    )
-    assert [n for n, _ in batches] == list(range(len(batches))), batches  # none lost
-    kept = [service.c.blobs.get(digest) for _, digest in batches]
-    entries = [x for data in kept for x in json.loads(data)["entries"]]
-    span_s = (entries[-1]["t"] - entries[0]["t"]) / 1000
-    size = sum(map(len, kept))
-    print(f"trace: {len(batches)} batches, {len(entries)} entries, {size} bytes over {span_s:.1f} s")
-    shown = [x["step"] for x in entries if x["op"] == "screen_shown"]
-    steps = [s for i, s in enumerate(shown) if i == 0 or shown[i - 1] != s]
-    assert steps == ["consent", "identity", "liveness", "question", "documents", "signing", "ended"], shown
-    (document,) = [
-        e["payload"]["sha256"]
-        for e in events
-        if e["kind"] == "artifact_stored" and e["payload"]["role"] == "document"
-    ]
-    pages = [x for x in entries if x["op"] in ("page_shown", "page_read")]
-    assert {(x["op"], x["doc"], x["page"], x["sha256"]) for x in pages} >= {
-        ("page_shown", 0, 1, document),
-        ("page_read", 0, 1, document),
-    }, pages
-    clicks = [x["target"] for x in entries if x["op"] == "click"]
-    assert clicks == ["agree", "read-done", "sign"], clicks
-    ticks = [(x["target"], x["value"]) for x in entries if x["op"] == "check"]
-    assert ticks == [("c-rec", "on"), ("c-bio", "on")], ticks
-    asked = {e["payload"]["question_id"] for e in events if e["kind"] == "question_asked"}
-    assert asked == {
-        x.get("question") for x in entries if x["step"] == "question" and x["op"] == "screen_shown"
-    }
-    # the consent texts and every prompt displayed as the server gave them (QC compares the digests)
-    texts = {x["target"] for x in entries if x["op"] == "text_shown"}
-    assert texts == {"consent-recording", "consent-biometric", "question-text"}, entries
-    audio = [x for x in entries if x["op"] == "audio_ended"]
-    assert audio and all(x["value"] == "ended" for x in audio), audio
-    assert all(e["t"] <= f["t"] for e, f in itertools.pairwise(entries))  # the page's order
 
 
 def test_the_reviewer_finds_the_session_sees_timeline_and_qc_and_approves_it(
@@ -550,12 +507,7 @@ def test_consent_refused_ends_the_session_with_nothing_recorded(
         e for e in events if e["kind"] == "artifact_stored" and e["payload"]["role"] == "recording_chunk"
     ]
     # the trace went before the refusal sealed the session: the consent texts shown, the refusal confirmed
-    traced = [
-        x
-        for e in events
-        if e["kind"] == "artifact_stored" and e["payload"]["role"] == "operation_trace"
-        for x in json.loads(service.c.blobs.get(e["payload"]["sha256"]))["entries"]
-    ]
+    traced = trace_entries(service.c.blobs, events)
     assert [x["step"] for x in traced if x["op"] == "screen_shown"] == ["consent", "refuse_confirm"], traced
     assert [x["target"] for x in traced if x["op"] == "click"] == ["refuse", "refuse-confirm-yes"]
     texts = {x["target"] for x in traced if x["op"] == "text_shown"}
