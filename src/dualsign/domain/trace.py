@@ -305,7 +305,7 @@ def summarise(batches: Iterable[tuple[int, Batch]]) -> TraceSummary:
         away_ms += last - left_at
     timed = [
         ScreenVisit(v.step, v.start_ms, round((nxt - v.start_ms) / 1000, 3), v.question, v.attempt)
-        for v, nxt in zip(screens, [s.start_ms for s in screens[1:]] + [last], strict=True)
+        for v, nxt in zip(screens, [s.start_ms for s in screens[1:]] + [last], strict=False)
     ]
     return TraceSummary(
         batches=tuple(n for n, _ in held),

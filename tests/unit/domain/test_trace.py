@@ -114,6 +114,12 @@ def test_the_summary_has_each_screen_with_its_time_each_page_with_its_time_and_t
     assert (s.away, s.away_seconds) == (1, 3.0)
 
 
+def test_a_trace_without_any_screen_is_summarised_too() -> None:
+    s = summarise([(0, batch(e(0, "consent", "click", target="agree"), e(900, "consent", "hidden")))])
+    assert s.screens == () and s.entries == 2 and s.away == 1
+    assert [o.target for o in s.operations] == ["agree"]
+
+
 def test_a_batch_never_received_shows_as_missing() -> None:
     first, second = sample()[1], sample()[0]
     assert summarise([first, (3, second[1])]).missing_batches == (1, 2)
