@@ -64,16 +64,18 @@ def status(uow: UnitOfWork, svc: SignerServices, token: str) -> dict[str, Any]:
 
 
 class TraceUnreadable(Exception):
-    """A stored batch could not be read back as a batch (it was checked at ingest: the store changed)."""
+    """A stored batch could not be read back as a batch (it was checked at ingest: the store changed),
+    or the batches could not be summarised; ``number`` is None for the latter."""
 
-    def __init__(self, number: int, why: str) -> None:
-        super().__init__(f"trace batch {number}: {why}")
+    def __init__(self, number: int | None, why: str) -> None:
+        super().__init__(f"trace batch {number}: {why}" if number is not None else f"trace: {why}")
         self.number = number
 
 
 def read_trace(session: SigningSession, blobs: BlobStore) -> trace.TraceSummary | None:
     """The trace's summary from the stored batches; ``None`` when the page sent none. A batch that is
-    gone or does not parse raises ``TraceUnreadable`` (the seal fails on a missing blob anyway)."""
+    gone or does not parse, or batches that cannot be summarised, raise ``TraceUnreadable`` (the seal
+    fails on a missing blob anyway)."""
     batches = session.trace_batches()
     if not batches:
         return None
@@ -83,4 +85,7 @@ def read_trace(session: SigningSession, blobs: BlobStore) -> trace.TraceSummary 
             read.append((number, trace.parse_batch(blobs.get(sha256))))
         except Exception as exc:  # a missing blob, a store error, a batch that no longer parses
             raise TraceUnreadable(number, f"{type(exc).__name__}: {exc}"[:300]) from exc
-    return trace.summarise(read)
+    try:  # a fault here is recorded for a person (QC, report), never a seal that cannot happen
+        return trace.summarise(read)
+    except Exception as exc:
+        raise TraceUnreadable(None, f"not summarised: {type(exc).__name__}: {exc}"[:300]) from exc
