@@ -13,7 +13,7 @@ window.dualsignTrace = (() => {
   let saved;
   try { saved = JSON.parse(localStorage.getItem(KEY) || 'null'); } catch (_) { saved = null; }
   if (!saved || !Array.isArray(saved.pending)) saved = {next: 0, pending: []};
-  let buffer = [], numbered = false, step = 'loading', screens = 0, last = 0, timer = null, sending = null, delay = 1000;
+  let buffer = [], numbered = false, closed = false, step = 'loading', screens = 0, last = 0, timer = null, sending = null, delay = 1000;
   const save = () => { try { localStorage.setItem(KEY, JSON.stringify(saved)); } catch (_) { /* full: kept in memory */ } };
 
   function record(op, fields) {
@@ -26,6 +26,7 @@ window.dualsignTrace = (() => {
   // a screen became the one shown (it names the step every later entry belongs to)
   function screen(s, fields) { if (s === step && !fields) return; step = s; screens += 1; record('screen_shown', fields); }
   function cut() {
+    if (closed) { buffer = []; return; }  // the evidence is sealed: nothing more is kept
     if (!numbered || !buffer.length) return;
     saved.pending.push({batch: saved.next, entries: buffer});
     saved.next += 1; buffer = [];
@@ -71,6 +72,7 @@ window.dualsignTrace = (() => {
   fetch('/signer/v1/trace', {headers: {'X-Signer-Token': token}}).then((r) => (r.ok ? r.json() : null)).catch(() => null).then((st) => {
     const held = saved.pending.map((b) => b.batch + 1);
     saved.next = Math.max(saved.next, st ? st.next_batch : 0, ...held);
+    closed = !!st && st.accepting === false && !saved.pending.length;  // a finished link opened again
     numbered = true; save(); cut(); send();
   });
   // leaving the page and coming back; what is recorded leaves before the page may be frozen
