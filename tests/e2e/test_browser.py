@@ -38,6 +38,7 @@ from dualsign_verify.trust import parse_policy
 from dualsign_verify.verifier import Status, verify
 from tests.conftest import FixedClock, make_container
 from tests.e2e import media
+from tests.e2e.trace_checks import check_trace, trace_entries
 from tests.integration.helpers import PDF, session_form
 from tests.vision_media import FACES
 
@@ -373,6 +374,8 @@ def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> N
     ], analysed
     assert analysed["faces"]["disagreements"] == [] and analysed["errors"] == [], analysed
     assert verdicts["recording_reconciled"] == "PASS", qc
+    assert verdicts["operation_trace"] == "PASS", qc
+    check_trace(service.c.blobs, events)
 
     bundle = httpx.get(f"{service.url}/v1/sessions/{sid}/bundle", headers=service.headers, timeout=60).content
     trust_file = httpx.get(f"{service.url}/verify/trust", timeout=60).content
@@ -427,7 +430,9 @@ def test_the_reviewer_finds_the_session_sees_timeline_and_qc_and_approves_it(
     page.click(f"tr[data-id={sid}]")
     page.wait_for_selector("#timeline li[data-kind=answer_judged]")
     assert page.inner_text("#qc-verdict") == "PASS"
-    assert page.locator("#qc tr").count() == 1 + 10  # header and one row per rule
+    assert page.locator("#qc tr").count() == 1 + 11  # header and one row per rule
+    page.wait_for_selector("#trace-screens tr[data-step=documents]")  # the page's operation trace
+    assert page.locator("#trace-pages tr").count() >= 2 and "agree" in page.inner_text("#trace-operations")
     assert page.locator("#presence-chart rect[data-who=signer]").count() >= 1
     assert page.locator("video#video").count() == 1
     assert "Yes." in page.inner_text("#timeline")
@@ -501,6 +506,15 @@ def test_consent_refused_ends_the_session_with_nothing_recorded(
     assert not [
         e for e in events if e["kind"] == "artifact_stored" and e["payload"]["role"] == "recording_chunk"
     ]
+    # the trace went before the refusal sealed the session: the consent texts shown, the refusal confirmed
+    traced = trace_entries(service.c.blobs, events)
+    assert [x["step"] for x in traced if x["op"] == "screen_shown"] == ["consent", "refuse_confirm"], traced
+    assert [x["target"] for x in traced if x["op"] == "click"] == ["refuse", "refuse-confirm-yes"]
+    texts = {x["target"] for x in traced if x["op"] == "text_shown"}
+    assert texts == {"consent-recording", "consent-biometric"}, traced
+    # a refused session is sealed at once and keeps its state
+    qc = next(e["payload"] for e in service.events(created["id"]) if e["kind"] == "qc_evaluated")
+    assert {r["rule"]: r["verdict"] for r in qc["rules"]}["operation_trace"] == "PASS", qc
 
 
 def test_another_person_on_camera_is_warned_on_the_page_and_recorded(
@@ -657,6 +671,15 @@ def test_a_dropped_network_loses_no_recording_chunk(
     ]
     assert sorted(c["index"] for c in chunks) == list(range(closed["chunks"]))
     assert closed["declared_chunks"] == {"0": closed["chunks"]}
+    # nor any batch of the operation trace: those cut while offline were sent again once back online
+    batches = [
+        e for e in events if e["kind"] == "artifact_stored" and e["payload"]["role"] == "operation_trace"
+    ]
+    assert sorted(e["payload"]["batch"] for e in batches) == list(range(len(batches))) and len(batches) >= 3
+    offline_at = next(e for e in events if e["kind"] == "liveness_challenge_issued")["time"]
+    assert [e["time"] > offline_at for e in batches].count(True) >= 2
+    qc = next(e["payload"] for e in events if e["kind"] == "qc_evaluated")
+    assert {r["rule"]: r for r in qc["rules"]}["operation_trace"]["verdict"] == "PASS", qc
 
 
 def test_an_admin_publishes_a_version_with_a_recorded_prompt_in_the_console(

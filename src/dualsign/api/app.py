@@ -25,6 +25,7 @@ from dualsign.api.routes import (
     sessions,
     signer,
     templates,
+    trace,
     verification,
 )
 from dualsign.api.security_headers import SecurityHeadersMiddleware
@@ -74,6 +75,7 @@ def create_app(container: Container) -> FastAPI:
         sessions.router,
         signer.router,
         recording.router,
+        trace.router,
         console.router,
         console.pages,
         signer.pages,

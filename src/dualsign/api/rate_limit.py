@@ -3,10 +3,11 @@ online verification (``/verify…``). Each request counts against its client add
 carries one, its signer-link token; over either limit it gets 429 with ``Retry-After`` and nothing
 behind the limit runs. A WebSocket counts once, when it connects.
 
-A recording chunk sent with a signer link counts against that link only, never the address: a bank
-branch behind one NAT (or any proxy) puts many signers on one address, and a chunk refused there is
-evidence the page must hold and send again. The client address is the socket's, or the one a trusted
-proxy (``DUALSIGN_FORWARDED_ALLOW_IPS``) forwarded — never a header from anyone else.
+A recording chunk or an operation trace batch sent with a signer link counts against that link only,
+never the address: a bank branch behind one NAT (or any proxy) puts many signers on one address, and a
+chunk or batch refused there is evidence the page must hold and send again. The client address is the
+socket's, or the one a trusted proxy (``DUALSIGN_FORWARDED_ALLOW_IPS``) forwarded — never a header from
+anyone else.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dualsign.api.rate_counters import Decision, RateLimiter
 WINDOW_S = 60
 LIMITED = ("/s/", "/signer/", "/verify")
 RECORDING = "/signer/v1/recording/"  # chunks: limited per signer link only
+TRACE = "/signer/v1/trace/"  # operation trace batches: likewise
 
 
 class RateLimitMiddleware:
@@ -48,7 +50,7 @@ class RateLimitMiddleware:
             return
         client = (scope.get("client") or ("unknown", 0))[0]
         token = self._token(scope)
-        if token and path.startswith(RECORDING):
+        if token and path.startswith((RECORDING, TRACE)):
             decision = Decision(True, 0, self.per_client, 0)  # the link's limit below is the chunk's
         else:
             decision = self.limiter.hit(f"client:{client}", self.per_client, WINDOW_S)

@@ -1,10 +1,10 @@
 """A session's artifacts: stored one way, and listed for the seal from what was recorded when they arrived.
 
 Every upload that becomes evidence (the identity photo and documents at creation, answer audio, face
-snapshots and liveness frames, recording chunks, the signer's mark, the signed documents) is kept the
-same way, inside the caller's unit of work: the bytes go to the blob store, an ``Artifact`` row names
-them for the session, and an ``artifact_stored`` event enters them in the chain (applied to the
-aggregate; the caller persists it with the other events of its step).
+snapshots and liveness frames, recording chunks, the page's operation trace batches, the signer's mark,
+the signed documents) is kept the same way, inside the caller's unit of work: the bytes go to the blob
+store, an ``Artifact`` row names them for the session, and an ``artifact_stored`` event enters them in
+the chain (applied to the aggregate; the caller persists it with the other events of its step).
 
 The blob store hashes the plaintext as it keeps it, SHA-256 (the blob's name) and SM3 (GM/T 0004) in
 one pass (``BlobRef``), and both go into the event. Sealing lists every artifact's SM3 from those
@@ -15,6 +15,7 @@ seal, as before.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,7 @@ from typing import Any, Protocol
 
 from dualsign.application.ports import BlobStore, UnitOfWork
 from dualsign.application.records import Artifact, BlobRef
-from dualsign.domain import recording
+from dualsign.domain import recording, trace
 from dualsign.domain.errors import NotFound
 from dualsign.domain.event_payloads import PlacementItem
 from dualsign.domain.session import Event, SigningSession
@@ -86,6 +87,29 @@ def store_recording_chunk(
     return _row(
         uow, new_id, session.id, at, f"recording-{chunk.segment:02d}-{chunk.index:05d}.webm", ref, event
     )
+
+
+def store_trace_batch(
+    uow: UnitOfWork,
+    blobs: BlobStore,
+    new_id: Callable[[str], str],
+    session: SigningSession,
+    at: datetime,
+    number: int,
+    batch: trace.Batch,
+    data: bytes,
+) -> StoredArtifact | None:
+    """Keep a batch of the page's operation trace (``data``: its canonical JSON); ``None`` when this very
+    batch is stored already (asked before the bytes are kept)."""
+    if not session.trace_batch_is_new(number, hashlib.sha256(data).hexdigest()):
+        return None
+    ref = blobs.put(data)
+    event = session.store_trace_batch(
+        at, batch=number, entries=len(batch.entries), sha256=ref.sha256, sm3=ref.sm3, size=ref.size
+    )
+    if event is None:  # checked just above, under the session's lock
+        raise RuntimeError(f"trace batch {number} is stored already")
+    return _row(uow, new_id, session.id, at, f"trace-{number:05d}.json", ref, event)
 
 
 def _row(

@@ -345,6 +345,8 @@ class ArtifactStored(TypedDict):
     index: NotRequired[int]
     started_ms: NotRequired[int]
     ended_ms: NotRequired[int]
+    batch: NotRequired[int]  # an operation trace batch: its number and how many entries it holds
+    entries: NotRequired[int]
 
 
 class GapItem(TypedDict):

@@ -11,6 +11,7 @@ institution's compliance team owns the final mapping (its templates may add stri
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ from dualsign.domain.qc_wording import finding_text
 from dualsign.domain.recording_time import monitoring_totals
 from dualsign.domain.session import Event, QuestionOutcome, SigningSession
 from dualsign.domain.states import EventKind, SessionState
+from dualsign.domain.trace import TraceSummary
 
-RULESET_VERSION = "qc-2026.12.3"  # answers_affirmed tells typed answers from spoken ones
+RULESET_VERSION = "qc-2026.12.4"  # operation_trace: the page's trace covers the session
 SYNC_TOLERANCE_S = 2.0  # recorded length vs. the session's own clock
 CLOCK_SKEW_S = 300.0  # signer clock vs. system time beyond this: time not trustworthy
 
@@ -93,8 +95,10 @@ class QcResult:
 class _Facts:
     """What the rules look at, read once from the events."""
 
-    def __init__(self, s: SigningSession) -> None:
+    def __init__(self, s: SigningSession, trace: TraceSummary | None, trace_error: str | None) -> None:
         self.s = s
+        self.trace = trace  # the page's operation trace read back (None: not read, or none sent)
+        self.trace_error = trace_error
         self.events = s.events
         self.first: dict[EventKind, Event] = {}
         self._position = {id(e): i for i, e in enumerate(self.events)}
@@ -352,6 +356,86 @@ def _system_time(f: _Facts) -> Finding:
     return _found(P, "time_in_order")
 
 
+def _trace_gaps(f: _Facts, t: TraceSummary) -> list[str]:
+    """What the session went through that the trace does not show (screens, questions, documents)."""
+    missing: list[str] = []
+    consent = EventKind.CONSENT_GIVEN in f.first or EventKind.CONSENT_REFUSED in f.first
+    if consent and t.first_shown("consent") is None:
+        missing.append("screen:consent")
+    shown_questions = {v.question for v in t.screens if v.step == "question"}
+    for e in f.all(EventKind.QUESTION_ASKED):
+        qid = str(e.payload.get("question_id"))
+        if qid not in shown_questions and f"question:{qid}" not in missing:
+            missing.append(f"question:{qid}")
+    reviewed = EventKind.DOCUMENTS_REVIEWED in f.first or EventKind.SIGNATURE_APPLIED in f.first
+    signing = t.first_shown("signing")
+    if reviewed:
+        documents = [
+            str(e.payload["sha256"])
+            for e in f.all(EventKind.ARTIFACT_STORED)
+            if e.payload.get("role") == "document"
+        ]
+        for digest in documents:
+            d = t.document(digest)
+            if d is None or d.first_ms is None:
+                missing.append(f"document:{digest[:16]}")
+            elif signing is not None and d.first_ms > signing:
+                missing.append(f"document_before_signing:{digest[:16]}")
+    missing += _texts_differ(f, t)
+    if EventKind.SIGNATURE_APPLIED in f.first:
+        if signing is None:
+            missing.append("screen:signing")
+        documents_shown = t.first_shown("documents")
+        if documents_shown is None or (signing is not None and documents_shown > signing):
+            missing.append("screen:documents_before_signing")
+    return missing
+
+
+def _texts_differ(f: _Facts, t: TraceSummary) -> list[str]:
+    """Texts the page displayed other than the ones the server gave: the consent texts of the template,
+    each prompt as ``question_asked`` recorded it (compared by their UTF-8 SHA-256)."""
+    consent = f.s.template.consent
+    expected: dict[tuple[str, str | None, Any], str] = {
+        ("consent-recording", None, None): consent.recording,
+        ("consent-biometric", None, None): consent.biometric,
+    }
+    for e in f.all(EventKind.QUESTION_ASKED):
+        key = ("question-text", str(e.payload.get("question_id")), e.payload.get("attempt"))
+        expected[key] = str(e.payload.get("text", ""))
+    differ = []
+    for shown in t.texts:
+        text = expected.get((shown.target, shown.question, shown.attempt))
+        if text is not None and hashlib.sha256(text.encode()).hexdigest() != shown.sha256:
+            where = f":{shown.question}#{shown.attempt}" if shown.question else ""
+            differ.append(f"text_differs:{shown.target}{where}")
+    return differ
+
+
+def _operation_trace(f: _Facts) -> Finding:
+    batches = f.s.trace_batches()
+    if f.trace_error is not None:
+        return _found(R, "trace_unreadable", error=f.trace_error)
+    if not batches:
+        return _found(R, "trace_missing")
+    t = f.trace
+    if t is None:  # batches stored but not read for the check: never a silent pass
+        return _found(R, "trace_not_read", batches=len(batches))
+    if t.missing_batches:
+        return _found(R, "trace_batches_missing", missing=", ".join(str(n) for n in t.missing_batches))
+    gaps = _trace_gaps(f, t)
+    if gaps:
+        return _found(R, "trace_incomplete", missing=", ".join(gaps))
+    return _found(
+        P,
+        "trace_covers",
+        batches=len(t.batches),
+        entries=t.entries,
+        screens=len(t.screens),
+        documents=len(t.documents),
+        texts=len(t.texts),
+    )
+
+
 @dataclass(frozen=True)
 class RuleSpec:
     rule: str
@@ -404,6 +488,12 @@ RULES: tuple[RuleSpec, ...] = (
         _reconciled,
     ),
     RuleSpec(
+        "operation_trace",
+        "Page operation trace covers the session",
+        "《关于规范互联网保险销售行为可回溯管理的通知》（银保监办发〔2020〕26号）: 页面操作轨迹",
+        _operation_trace,
+    ),
+    RuleSpec(
         "system_time",
         "Session time system-stamped",
         "《电子签名法》第八条（数据电文的真实性审查）",
@@ -412,11 +502,18 @@ RULES: tuple[RuleSpec, ...] = (
 )
 
 
-def evaluate(session: SigningSession, rules: Sequence[RuleSpec] = RULES) -> QcResult:
-    """The quality check of an ended session (a session still open cannot be judged)."""
+def evaluate(
+    session: SigningSession,
+    rules: Sequence[RuleSpec] = RULES,
+    *,
+    trace: TraceSummary | None = None,
+    trace_error: str | None = None,
+) -> QcResult:
+    """The quality check of an ended session (a session still open cannot be judged). ``trace``: the
+    page's operation trace read back from its batches (``trace_error``: why it could not be)."""
     if session.current_state is None or session.current_state.is_open:
         raise ValueError("only an ended session can be quality-checked")
-    facts = _Facts(session)
+    facts = _Facts(session, trace, trace_error)
     results = []
     for spec in rules:
         found = spec.check(facts)

@@ -23,6 +23,7 @@ RULE_TITLES_ZH: dict[str, str] = {
     "recording_complete": "录像完整、连续、音画同步",
     "recording_reconciled": "录像复核与现场判断一致",
     "system_time": "时间由系统统一记录",
+    "operation_trace": "页面操作轨迹覆盖全程",
 }
 
 VERDICTS: dict[str, dict[str, str]] = {
@@ -287,6 +288,37 @@ FINDINGS: dict[str, tuple[Wording, Wording]] = {  # code: (English, Chinese)
     "signer_clock_skewed": (
         lambda f: f"the signer's clock differs from system time by over {f['skew_s']} s",
         lambda f: f"签署人设备时钟与系统时间相差超过 {f['skew_s']} 秒",
+    ),
+    "trace_unreadable": (
+        lambda f: f"the page's operation trace cannot be read back: {f['error']}",
+        lambda f: f"页面操作轨迹无法读取：{f['error']}",
+    ),
+    "trace_missing": (
+        lambda f: "the page sent no operation trace: the screens and operations cannot be replayed",
+        lambda f: "页面未上传操作轨迹：无法回溯签署人看到的页面和所做的操作",
+    ),
+    "trace_not_read": (
+        lambda f: f"{f['batches']} trace batches stored but not read for the check",
+        lambda f: f"已保存 {f['batches']} 批操作轨迹，但质检未读取",
+    ),
+    "trace_batches_missing": (
+        lambda f: f"trace batches missing (lost, never re-sent): {f['missing']}",
+        lambda f: f"操作轨迹缺少批次（丢失且未补传）：{f['missing']}",
+    ),
+    "trace_incomplete": (
+        lambda f: f"the operation trace does not show: {f['missing']}",
+        lambda f: f"操作轨迹未显示：{f['missing']}",
+    ),
+    "trace_covers": (
+        lambda f: (
+            f"{f['entries']} operations in {f['batches']} batches: {f['screens']} screens, "
+            f"{f['documents']} documents displayed; "
+            f"{f.get('texts', 0)} displayed texts as the server sent them"
+        ),
+        lambda f: (
+            f"共 {f['batches']} 批 {f['entries']} 条操作记录：{f['screens']} 个页面，"
+            f"展示 {f['documents']} 份文件；{f.get('texts', 0)} 段显示文本与服务器下发一致"
+        ),
     ),
     "time_in_order": (
         lambda f: "every event stamped by the server clock, in order",

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any, Unpack
 
 from dualsign.domain import events as ev
-from dualsign.domain import playback, recording
+from dualsign.domain import playback, recording, trace
 from dualsign.domain.errors import FieldProblem, IllegalTransition, InvalidInput, ReviewIncomplete
 from dualsign.domain.event_payloads import (
     AnswerEvidence,
@@ -44,6 +44,7 @@ from dualsign.domain.events import Event as Event  # where the application has a
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.session_evidence import SessionEvidence
 from dualsign.domain.session_recording import SessionRecording
+from dualsign.domain.session_trace import SessionTrace
 from dualsign.domain.states import EventKind, SessionState
 from dualsign.domain.templates import OnFail, Question, Template, reminder_text
 from dualsign.domain.transitions import INITIAL_EVENT, INITIAL_STATE, check_after_seal, next_state
@@ -78,7 +79,7 @@ class Prompt:
     expects_answer: bool
 
 
-class SigningSession(SessionRecording, SessionEvidence):
+class SigningSession(SessionRecording, SessionTrace, SessionEvidence):
     def __init__(self, session_id: str, template: Template) -> None:
         self.id = session_id
         self.template = template
@@ -101,6 +102,7 @@ class SigningSession(SessionRecording, SessionEvidence):
         self.variables: dict[str, str] = {}  # variable name → the words read aloud (from session_created)
         self._chunks: dict[tuple[int, int], recording.Chunk] = {}  # the recording's, in arrival order
         self._recording_closed = False
+        self._trace: dict[int, str] = {}  # operation trace: batch number → its SHA-256
 
     # --- event folding -----------------------------------------------------------------------------
     @classmethod
@@ -126,6 +128,7 @@ class SigningSession(SessionRecording, SessionEvidence):
         other.signed_documents = list(self.signed_documents)
         other.variables = dict(self.variables)
         other._chunks = dict(self._chunks)
+        other._trace = dict(self._trace)
         return other
 
     def _apply(self, event: Event) -> None:
@@ -171,6 +174,8 @@ class SigningSession(SessionRecording, SessionEvidence):
             case EventKind.ARTIFACT_STORED if event.payload.get("role") == recording.ROLE:
                 chunk = recording.Chunk.from_payload(event.payload)
                 self._chunks[(chunk.segment, chunk.index)] = chunk
+            case EventKind.ARTIFACT_STORED if event.payload.get("role") == trace.ROLE:
+                self._trace[int(event.payload["batch"])] = str(event.payload["sha256"])
             case EventKind.RECORDING_CLOSED:
                 self._recording_closed = True
             case EventKind.EVIDENCE_SEALED:

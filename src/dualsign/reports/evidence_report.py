@@ -49,6 +49,7 @@ from dualsign.reports.report_terms import (
     WARNINGS,
     term,
 )
+from dualsign.reports.trace_report import trace_section
 
 FONT_PATHS = (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),)
 FONT = "WQYZenHei"
@@ -312,6 +313,18 @@ def render(d: ReportData) -> bytes:
         story.append(table(rows, [46 * mm, 76 * mm, 54 * mm]))
     else:
         story.append(p(t["none"]))
+    trace = trace_section(d.trace, d.trace_error, lang, d.time_zone)
+    story.append(p(trace.title, h2))
+    story += [p(line, small if i else body) for i, line in enumerate(trace.lines)]
+    sections: list[tuple[str, list[tuple[str, ...]], list[float]]] = [
+        ("screens", list(trace.screens), [30 * mm, 116 * mm, 30 * mm]),
+        ("documents", list(trace.documents), [62 * mm, 30 * mm, 30 * mm, 54 * mm]),
+        ("operations", list(trace.operations), [30 * mm, 46 * mm, 100 * mm]),
+    ]
+    for key, cells, widths in sections:
+        if cells:
+            story.append(p(trace.labels[key], body))
+            story.append(table([[p(cell, small) for cell in row] for row in cells], widths))
     story.append(p(t["qc"], h2))
     if d.qc:
         verdict = QC_VERDICTS[lang].get(str(d.qc.get("verdict")), str(d.qc.get("verdict")))

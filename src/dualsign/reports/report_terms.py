@@ -178,6 +178,7 @@ ROLES: dict[str, dict[str, str]] = {
         "prompt_audio": "播报音频",
         "recording_chunk": "录像片段",
         "recording": "录像",
+        "operation_trace": "页面操作轨迹",
     },
     "en": {
         "identity_photo": "ID photo",
@@ -192,6 +193,7 @@ ROLES: dict[str, dict[str, str]] = {
         "prompt_audio": "prompt audio",
         "recording_chunk": "recording chunk",
         "recording": "recording",
+        "operation_trace": "page operation trace",
     },
 }
 
@@ -217,3 +219,135 @@ def term(table: dict[str, dict[str, str]], language: str, code: Any) -> str:
     """The word for ``code`` in ``language`` (zh for any Chinese session), or the code itself."""
     words = table["zh" if language == "zh" else "en"]
     return words.get(str(code), str(code))
+
+
+# the operation trace (屏幕操作过程): the page's screens, the operations listed, the buttons by id
+SCREENS: dict[str, dict[str, str]] = {
+    "zh": {
+        "loading": "加载",
+        "consent": "授权同意页",
+        "refuse_confirm": "确认拒绝页",
+        "permission": "摄像头/麦克风权限提示",
+        "identity": "身份核验页",
+        "liveness": "活体检测页",
+        "question": "问答页",
+        "documents": "文件阅读页",
+        "signing": "手写签名页",
+        "ended": "结束页",
+        "error": "错误提示页",
+    },
+    "en": {
+        "loading": "loading",
+        "consent": "consent",
+        "refuse_confirm": "confirm refusal",
+        "permission": "camera/microphone help",
+        "identity": "identity check",
+        "liveness": "liveness check",
+        "question": "question",
+        "documents": "document reading",
+        "signing": "handwritten signature",
+        "ended": "final screen",
+        "error": "error",
+    },
+}
+
+TRACE_OPS: dict[str, dict[str, str]] = {
+    "zh": {
+        "click": "点击",
+        "check": "勾选",
+        "text_size": "大字模式",
+        "language": "切换语言",
+        "zoom": "文件缩放",
+        "on": "开",
+        "off": "关",
+    },
+    "en": {
+        "click": "clicked",
+        "check": "ticked",
+        "text_size": "Large text",
+        "language": "language",
+        "zoom": "document zoom",
+        "on": "on",
+        "off": "off",
+    },
+}
+
+TARGETS: dict[str, dict[str, str]] = {
+    "zh": {
+        "agree": "“同意并开始”",
+        "refuse": "“拒绝”",
+        "refuse-back": "“返回”",
+        "refuse-confirm-yes": "“确认拒绝”",
+        "c-rec": "录音录像授权",
+        "c-bio": "生物特征信息授权",
+        "consent-recording": "录音录像授权文本",
+        "consent-biometric": "生物特征授权文本",
+        "read-done": "“已阅读完毕”",
+        "sign": "“提交签名”",
+        "clear": "“清除签名”",
+        "repeat": "“再听一遍”",
+        "zoom-in": "“放大”",
+        "zoom-out": "“缩小”",
+        "elderly": "“大字”",
+        "lang": "“中文/EN”",
+        "retry": "“重试”",
+    },
+    "en": {
+        "agree": "“Agree and start”",
+        "refuse": "“Refuse”",
+        "refuse-back": "“Back”",
+        "refuse-confirm-yes": "“Yes, refuse”",
+        "c-rec": "recording consent",
+        "c-bio": "biometric consent",
+        "consent-recording": "recording consent text",
+        "consent-biometric": "biometric consent text",
+        "read-done": "“I have read the documents”",
+        "sign": "“Submit signature”",
+        "clear": "“Clear”",
+        "repeat": "“Repeat”",
+        "zoom-in": "“Zoom in”",
+        "zoom-out": "“Zoom out”",
+        "elderly": "“Large text”",
+        "lang": "“中文/EN”",
+        "retry": "“Try again”",
+    },
+}
+
+TRACE_LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "trace": "操作轨迹",
+        "trace_head": "共 {batches} 批、{entries} 条操作记录（签署人设备时钟 {start} 至 {end}）；"
+        "离开页面 {away} 次，共 {away_s} 秒。",
+        "trace_none": "页面未上传操作轨迹。",
+        "trace_error": "操作轨迹无法读取：{error}",
+        "screens": "页面及停留时间",
+        "screen_visit": "{screen}",
+        "screen_question": "{screen}（{question} 第{attempt}次）",
+        "seconds": "{s} 秒",
+        "documents": "文件阅读（每页展示时间）",
+        "document": "文件 {n}（SHA-256 {digest}…）",
+        "page": "第 {page} 页",
+        "page_read": "已阅至页底",
+        "page_not_read": "未阅至页底",
+        "operations": "确认与选择操作",
+        "clock_note": "页面时间为签署人设备时钟（{zone}）；事件时间以服务器时钟为准。",
+    },
+    "en": {
+        "trace": "Operation trace",
+        "trace_head": "{entries} operations in {batches} batches (signer's device clock {start} to "
+        "{end}); left the page {away} times, {away_s} s in all.",
+        "trace_none": "The page sent no operation trace.",
+        "trace_error": "The operation trace cannot be read: {error}",
+        "screens": "Screens and time on each",
+        "screen_visit": "{screen}",
+        "screen_question": "{screen} ({question}, attempt {attempt})",
+        "seconds": "{s} s",
+        "documents": "Documents read (time each page was on screen)",
+        "document": "document {n} (SHA-256 {digest}…)",
+        "page": "page {page}",
+        "page_read": "read to its bottom edge",
+        "page_not_read": "not read to its bottom edge",
+        "operations": "Confirmations and choices",
+        "clock_note": "Page times are the signer's device clock ({zone}); event times are the server's.",
+    },
+}

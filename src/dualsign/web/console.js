@@ -171,6 +171,31 @@ function describe(e) {
   }
 }
 
+// the page's operation trace (屏幕操作过程): screens with the time on each, pages with theirs, confirmations
+const SCREENS = {consent: '授权同意 consent', refuse_confirm: '确认拒绝 confirm refusal', permission: '权限提示 camera help', identity: '身份核验 identity',
+  liveness: '活体检测 liveness', question: '问答 question', documents: '文件阅读 documents', signing: '签名 signature', ended: '结束 final screen', error: '错误 error', loading: '加载 loading'};
+function traceCard(id) {
+  const body = el('div', {id: 'trace'}, el('p', {class: 'muted', text: '…'}));
+  const secs = (s) => `${Number(s).toFixed(1)} s`;
+  const hhmmss = (ms) => new Date(ms).toTimeString().slice(0, 8);
+  api('GET', `/sessions/${encodeURIComponent(id)}/trace`).then((t) => {
+    if (t.error) { body.replaceChildren(el('p', {class: 'error', text: '操作轨迹无法读取 Trace unreadable: ' + t.error})); return; }
+    if (!t.batches.length) { body.replaceChildren(el('p', {class: 'muted', id: 'trace-none', text: '页面未上传操作轨迹 No operation trace'})); return; }
+    const missing = t.missing_batches.length ? el('p', {class: 'error', text: '缺少批次 Missing batches: ' + t.missing_batches.join(', ')}) : null;
+    const screens = el('table', {id: 'trace-screens'}, el('tr', {}, ...['页面时间 Page time', '页面 Screen', '停留 Time'].map((h) => el('th', {text: h}))),
+      ...t.screens.map((v) => el('tr', {'data-step': v.step}, el('td', {class: 'muted', text: hhmmss(v.start_ms)}),
+        el('td', {text: (SCREENS[v.step] || v.step) + (v.question ? ` · ${v.question} #${v.attempt || 1}` : '')}), el('td', {text: secs(v.seconds)}))));
+    const pages = el('table', {id: 'trace-pages'}, el('tr', {}, ...['文件 Document', '页 Page', '展示 On screen', '阅至页底 Read'].map((h) => el('th', {text: h}))),
+      ...t.documents.flatMap((d) => d.pages.map((p) => el('tr', {}, el('td', {text: `${d.doc + 1} · ${(d.sha256 || '').slice(0, 12)}…`}),
+        el('td', {text: String(p.page)}), el('td', {text: secs(p.seconds)}), el('td', {text: p.read ? '✓' : '✗'})))));
+    const ops = el('ol', {id: 'trace-operations'}, ...t.operations.map((o) => el('li', {},
+      el('span', {class: 'muted', text: hhmmss(o.t) + ' '}), `${SCREENS[o.step] || o.step} · ${o.op}${o.target ? ' ' + o.target : ''}${o.value ? ' = ' + o.value : ''}`)));
+    body.replaceChildren(...[el('p', {class: 'muted', text: `${t.entries} 条 entries · ${t.batches.length} 批 batches · 离开页面 left the page ${t.away}× (${secs(t.away_seconds)})`}),
+      missing, screens, t.documents.length ? pages : null, el('h4', {text: '确认与选择 Confirmations'}), ops].filter(Boolean));  // (a null would read "null")
+  }).catch((e) => body.replaceChildren(el('p', {class: 'error', text: e.message})));
+  return el('div', {class: 'card'}, el('h3', {text: '操作轨迹 Operation trace'}), body);
+}
+
 async function detailScreen(id) {
   let d;
   try { d = await api('GET', '/sessions/' + encodeURIComponent(id)); } catch (e) { app.replaceChildren(el('p', {class: 'error', text: e.message})); return; }
@@ -264,6 +289,7 @@ async function detailScreen(id) {
             el('button', {class: 'primary', id: 'approve', text: decided ? '改判为通过 Override: approve' : '通过 Approve', onclick: decide('approve')}), ' ',
             el('button', {class: 'bad', id: 'reject', text: decided ? '改判为驳回 Override: reject' : '驳回 Reject', onclick: decide('reject')})), msg) : el('p', {class: 'muted', text: 'auditor: read only'}))),
       el('div', {}, el('div', {class: 'card'}, el('h3', {text: '自动质检 Automatic QC'}), qc),
+        traceCard(id),
         el('div', {class: 'card'}, el('h3', {text: '时间线 Timeline'}), timeline),
         el('div', {class: 'card'}, el('h3', {text: '回调 Webhooks'}), hooks))));
 }

@@ -5,6 +5,7 @@
 const token = location.pathname.split('/').pop();
 const $ = (id) => document.getElementById(id);
 const screen = $('screen'), statusLine = $('status'), video = $('video');
+const trace = window.dualsignTrace;  // the operation trace (trace.js): screens and operations, in order
 
 // every text the signer sees comes from one catalogue per language (messages.json: zh-CN, en); the
 // language is the template's unless the signer chose the other one for this link (中文/EN)
@@ -97,6 +98,8 @@ async function onState(s) {
 // --- consent -------------------------------------------------------------------------------------
 function consentScreen() {
   $('stage').hidden = true;
+  trace.screen('consent');
+  trace.shown('consent-recording', S.consent_recording); trace.shown('consent-biometric', S.consent_biometric);
   const rec = el('input', {type: 'checkbox', id: 'c-rec'}), bio = el('input', {type: 'checkbox', id: 'c-bio'});
   const agree = el('button', {class: 'primary', id: 'agree', text: t('agree')});
   agree.disabled = true;
@@ -112,14 +115,15 @@ function consentScreen() {
   const ask = el('div', {});
   const confirm = el('div', {class: 'card confirm', id: 'refuse-confirm', role: 'alertdialog'},
     el('h3', {text: t('refuseConfirmTitle')}), el('p', {text: t('refuseConfirmBody')}),
-    el('button', {class: 'primary', id: 'refuse-back', text: t('refuseBack'), onclick: () => { confirm.hidden = true; ask.hidden = false; refuse.focus(); }}),
+    el('button', {class: 'primary', id: 'refuse-back', text: t('refuseBack'), onclick: () => { confirm.hidden = true; ask.hidden = false; trace.screen('consent'); refuse.focus(); }}),
     el('button', {class: 'danger', id: 'refuse-confirm-yes', text: t('refuseConfirm'), onclick: async (e) => {
       e.target.disabled = true;
+      await trace.flush();  // refusing ends the session: its trace is sent before the evidence is sealed
       try { onState(await api('POST', '/consent', {agree: false, reason: 'refused on the signer page'})); }
       catch (err) { e.target.disabled = false; note(errText(err)); }
     }}));
   confirm.hidden = true;
-  const refuse = el('button', {id: 'refuse', text: t('refuse'), onclick: () => { ask.hidden = true; confirm.hidden = false; window.scrollTo(0, 0); $('refuse-back').focus(); }});
+  const refuse = el('button', {id: 'refuse', text: t('refuse'), onclick: () => { ask.hidden = true; confirm.hidden = false; trace.screen('refuse_confirm'); window.scrollTo(0, 0); $('refuse-back').focus(); }});
   ask.append(el('div', {class: 'card'}, el('h2', {text: S.title || t('brand')}), el('p', {text: t('signer') + S.signer_name}), el('p', {text: S.summary})),
     el('div', {class: 'card'}, el('h3', {text: t('consentTitle')}),
       el('p', {class: 'muted', text: S.consent_recording}), el('label', {class: 'check'}, rec, el('span', {text: t('consentRecording')})),
@@ -145,8 +149,9 @@ async function startMedia() {
     media = null;
     const denied = err && (err.name === 'NotAllowedError' || err.name === 'SecurityError');
     $('stage').hidden = true;
+    trace.screen('permission', {value: denied ? 'denied' : 'missing'});
     show(el('div', {class: 'card', id: 'permission-help', 'data-error': (err && err.name) || ''}, el('h3', {text: t('permTitle')}), el('p', {text: denied ? t('permDenied') : t('permMissing')}),
-      el('button', {class: 'primary', text: t('retry'), onclick: () => location.reload()})));
+      el('button', {class: 'primary', id: 'retry', text: t('retry'), onclick: () => location.reload()})));
     return false;
   }
   video.srcObject = media;
@@ -359,6 +364,7 @@ async function finishRecording() {
   if ((await pending()).length) return pump();
   finishing = true;
   const st = await api('GET', '/recording');
+  await trace.flush();  // closing the recording seals the session: the trace goes first
   if (!st.closed && st.segments.length) {
     const declared = {...counts};
     for (const s of st.segments) declared[s.segment] = Math.max(declared[s.segment] || 0, s.indexes.length);
@@ -378,6 +384,7 @@ function stepNote(text, kind) {
   if (n) { n.textContent = text; n.dataset.kind = kind || ''; n.hidden = !text; cue(n); }
 }
 function identityScreen() {
+  trace.screen('identity');
   show(el('div', {class: 'card'}, el('h3', {id: 'step-identity', text: t('identity')}),
     el('p', {class: 'muted', id: 'identity-wait', text: t('identityChecking')}), el('p', {class: 'step-note', id: 'step-note', hidden: ''})));
   askIdentity();
@@ -388,6 +395,7 @@ function askIdentity() {
   identityAsked = true; sendControl({type: 'identity'});
 }
 function livenessScreen() {
+  trace.screen('liveness');
   show(el('div', {class: 'card'}, el('h3', {id: 'step-liveness', text: t('liveness')}),
     el('p', {class: 'challenge', id: 'challenge', text: t('livenessReady')}),
     el('div', {class: 'progress', id: 'countdown-bar'}, el('div')), el('p', {class: 'countdown', id: 'countdown'}),
@@ -432,6 +440,8 @@ function cue(node) {
 }
 function questionScreen() {
   const p = S.prompt, n = S.question_number || 1, total = S.questions || 1;
+  trace.screen('question', {question: p.question_id, attempt: p.attempt});
+  trace.shown('question-text', p.text, {question: p.question_id, attempt: p.attempt});
   const repeat = el('button', {id: 'repeat', text: t('repeat'), onclick: () => { listening = false; sendControl({type: 'repeat'}); S = {...S, prompt: null}; }});
   const subtitle = el('p', {class: 'subtitle', id: 'subtitle', text: p.text});
   show(el('div', {class: 'card question'},
@@ -443,7 +453,7 @@ function questionScreen() {
   document.body.classList.add('has-cue');
   // the question starts at the top of the screen; the camera is small meanwhile
   requestAnimationFrame(() => subtitle.scrollIntoView({block: 'start'}));
-  playPrompt(S.prompt_audio || []).then(async (played) => {
+  playPrompt(S.prompt_audio || [], p).then(async (played) => {
     if (S.state !== 'questions' || S.prompt !== p) return;  // repeated or moved on meanwhile
     // the server records how much of each part was played (the quality check judges "played in full")
     const report = {question_id: p.question_id, attempt: p.attempt, parts: played, rate: elderly ? 0.85 : 1.0};
@@ -454,7 +464,7 @@ function questionScreen() {
   });
 }
 const player = new Audio();
-async function playPrompt(parts) {
+async function playPrompt(parts, p) {
   // plays each part in order; returns what was played of each: media seconds and whether it ended
   playing = true;
   const played = [];
@@ -462,11 +472,14 @@ async function playPrompt(parts) {
     player.src = part.url;
     player.playbackRate = (elderly ? 0.85 : 1.0);
     let ended = false;
+    const heard = {question: p.question_id, attempt: p.attempt, sha256: part.sha256};
+    trace.record('audio_started', heard);
     try {
       await player.play();
       ended = await new Promise((ok) => { player.onended = () => ok(true); player.onerror = () => ok(false); });
     } catch (_) { /* autoplay refused: the subtitle is on screen; the report says it was not played */ }
     played.push({sha256: part.sha256, played_s: Number((player.currentTime || 0).toFixed(3)), ended});
+    trace.record('audio_ended', {...heard, value: ended ? 'ended' : 'cut'});
   }
   playing = false;
   return played;
@@ -498,6 +511,17 @@ const MAX_PAGE_PX = 2400;  // the server's widest rendering (signing/pdf_render.
 let docZoom = null, setDocZoom = null;
 async function documentsScreen() {
   const docs = await api('GET', '/documents');
+  trace.screen('documents');
+  const digest = Object.fromEntries(docs.map((d) => [String(d.index), d.sha256]));
+  const where = (node) => ({doc: Number(node.dataset.doc), page: Number(node.dataset.page), sha256: digest[node.dataset.doc]});
+  // a page is on screen while at least half of it, or half of the screen, shows it (how long: the trace)
+  const onScreen = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      const half = e.isIntersecting && (e.intersectionRatio >= 0.5 || (e.rootBounds && e.intersectionRect.height >= e.rootBounds.height / 2));
+      const box = e.target.closest('.pagebox');
+      if (half !== (box.dataset.shown === '1')) { box.dataset.shown = half ? '1' : ''; trace.record(half ? 'page_shown' : 'page_hidden', where(box)); }
+    }
+  }, {threshold: [0, 0.25, 0.5, 0.75, 1]});
   if (docZoom == null) docZoom = elderly ? 1.5 : 1;
   const box = el('div', {class: 'doc', id: 'doc'});
   const seen = new IntersectionObserver((entries) => {
@@ -506,6 +530,7 @@ async function documentsScreen() {
       seen.unobserve(e.target);
       const page = e.target.closest('.pagebox');
       page.dataset.read = '1';
+      trace.record('page_read', where(page));
       api('POST', `/documents/${page.dataset.doc}/viewed`, {page: Number(page.dataset.page)}).catch(() => {});
     }
   }, {threshold: 0});
@@ -516,7 +541,7 @@ async function documentsScreen() {
     img.dataset.px = String(want);
     api('GET', `/documents/${img.dataset.doc}/pages/${img.dataset.page}?width=${want}`).then((blob) => {
       const old = img.src;
-      img.onload = () => { if (old) URL.revokeObjectURL(old); if (!img.dataset.observed) { img.dataset.observed = '1'; seen.observe(img.nextSibling); } };
+      img.onload = () => { if (old) URL.revokeObjectURL(old); if (!img.dataset.observed) { img.dataset.observed = '1'; seen.observe(img.nextSibling); onScreen.observe(img); } };
       img.src = URL.createObjectURL(blob);
     }).catch(() => { img.dataset.px = '0'; });
   };
@@ -534,6 +559,7 @@ async function documentsScreen() {
     docZoom = z;
     box.style.setProperty('--zoom', String(z));
     zoomLabel.textContent = Math.round(z * 100) + '%';
+    trace.record('zoom', {value: String(Math.round(z * 100))});
     pages.forEach(load);
   };
   const step = (dir) => () => { const i = ZOOMS.indexOf(docZoom); setZoom(ZOOMS[Math.max(0, Math.min(ZOOMS.length - 1, (i < 0 ? 0 : i) + dir))]); };
@@ -557,11 +583,12 @@ async function documentsScreen() {
 }
 
 function signingScreen() {
+  trace.screen('signing');
   const pad = el('canvas', {class: 'pad', id: 'pad'});
   const strokes = [];
   let cur = null;
   const pos = (e) => { const r = pad.getBoundingClientRect(); return [Math.round(e.clientX - r.left), Math.round(e.clientY - r.top)]; };
-  pad.onpointerdown = (e) => { pad.setPointerCapture(e.pointerId); cur = [pos(e)]; strokes.push(cur); };
+  pad.onpointerdown = (e) => { pad.setPointerCapture(e.pointerId); cur = [pos(e)]; strokes.push(cur); trace.record('signature_stroke', {value: String(strokes.length)}); };
   pad.onpointermove = (e) => { if (!cur) return; cur.push(pos(e)); draw(); };
   pad.onpointerup = pad.onpointercancel = () => { cur = null; };
   const draw = () => {
@@ -573,6 +600,7 @@ function signingScreen() {
   const submit = el('button', {class: 'primary', id: 'sign', text: t('submit'), onclick: async () => {
     if (!strokes.some((s) => s.length > 1)) { msg.textContent = t('empty'); return; }
     submit.disabled = true;
+    await trace.flush();  // signing ends the session: what led to it is sent before the evidence is sealed
     try { onState(await api('POST', '/signature', {strokes, width: pad.width, height: pad.height})); }
     catch (e) { msg.textContent = errText(e); submit.disabled = false; }
   }});
@@ -580,7 +608,7 @@ function signingScreen() {
   const sealAs = org ? el('p', {id: 'seal-as', 'data-role': org.seal_role,
     text: t('sealAs', {org: org.name, code: org.credit_code, role: t('role_' + org.seal_role)})}) : null;
   show(el('div', {class: 'card'}, el('h3', {text: t('signTitle')}), sealAs, pad,
-    el('button', {text: t('clear'), onclick: () => { strokes.length = 0; draw(); }}), submit, msg));
+    el('button', {id: 'clear', text: t('clear'), onclick: () => { strokes.length = 0; draw(); trace.record('signature_cleared'); }}), submit, msg));
   requestAnimationFrame(() => { pad.width = pad.clientWidth; pad.height = pad.clientHeight; });
 }
 
@@ -589,6 +617,8 @@ function endScreen() {
   const refused = S.state === 'refused';
   const reason = S.ended_reason && has('reason_' + S.ended_reason) ? t('reason_' + S.ended_reason) : t('reason_other');
   note('');  // a step's last message does not stay under the final screen
+  trace.screen('ended', {value: S.state});
+  trace.flush();
   $('warning').hidden = true;
   document.body.classList.remove('has-cue');
   show(el('div', {class: 'card', id: 'ended', 'data-state': S.state, 'data-reason': S.ended_reason || ''},
@@ -605,6 +635,7 @@ function endScreen() {
 $('lang').onclick = () => {
   lang = lang === 'en' ? 'zh' : 'en';
   localStorage.setItem(LANG_KEY, lang);
+  trace.record('language', {value: lang});
   if (S && S.state === 'questions' && $('subtitle')) {  // no replay of the prompt: the cue is relabelled
     applyChrome();
     $('repeat').textContent = t('repeat');
@@ -616,9 +647,10 @@ $('lang').onclick = () => {
 };
 $('elderly').onclick = () => {
   elderly = !elderly; localStorage.setItem('ds-elderly', elderly ? '1' : '0'); applyChrome();
+  trace.record('text_size', {value: elderly ? 'on' : 'off'});
   if (setDocZoom) setDocZoom(elderly ? Math.max(docZoom, 1.5) : 1);  // documents grow with the text
   player.playbackRate = elderly ? 0.85 : 1.0;
 };
 fetch('/static/messages.json').then((r) => r.json()).then((m) => { MESSAGES = m; applyChrome(); return api('POST', '/open'); })
-  .then(onState).catch((e) => { applyChrome(); show(el('div', {class: 'card warning', id: 'error', text: MESSAGES ? errText(e) : ''})); });
+  .then(onState).catch((e) => { applyChrome(); trace.screen('error'); show(el('div', {class: 'card warning', id: 'error', text: MESSAGES ? errText(e) : ''})); });
 })();

@@ -164,6 +164,12 @@ def detail(session_id: str, reviewer: Signed, c: ContainerDep) -> dict[str, Any]
     return console.session_detail(c.new_uow(), reviewer, session_id)
 
 
+@router.get("/sessions/{session_id}/trace", name="console_operation_trace")
+def operation_trace(session_id: str, reviewer: Signed, c: ContainerDep) -> dict[str, Any]:
+    """The page's operation trace (屏幕操作过程) summarised: screens, documents per page, confirmations."""
+    return console.operation_trace(c.new_uow(), c.blobs, reviewer, session_id)
+
+
 @router.get("/sessions/{session_id}/recording/{segment}", name="console_recording", response_class=Response)
 def video(session_id: str, segment: int, reviewer: Signed, c: ContainerDep) -> Response:
     data = console.recording_segment(c.new_uow(), c.blobs, reviewer, session_id, segment)

@@ -176,6 +176,7 @@ PAGE_HEADERS = {
 }
 STATIC = {
     "signer.js": "text/javascript",
+    "trace.js": "text/javascript",
     "signer.css": "text/css",
     "messages.json": "application/json",
     "pcm-worklet.js": "text/javascript",

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from dualsign.domain.trace import TraceSummary
+
 
 class Timestamper(Protocol):
     """An RFC 3161 timestamp authority."""
@@ -79,3 +81,6 @@ class ReportData:
     # certificate_serial, seal_role, authorisation_ref, authorisation_sha256; None: no organisation
     organisation: dict[str, Any] | None = None
     organisation_seal: bytes | None = None  # the seal picture applied
+    # the page's operation trace summarised (None: the page sent none), or why it could not be read
+    trace: TraceSummary | None = None
+    trace_error: str | None = None

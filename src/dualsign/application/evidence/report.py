@@ -9,6 +9,7 @@ from typing import Any
 from dualsign.application.evidence.ports import ReportData
 from dualsign.application.ports import BlobStore
 from dualsign.application.records import Seal, SessionRecord
+from dualsign.application.signer.trace import TraceUnreadable, read_trace
 from dualsign.domain.session import SigningSession
 from dualsign.domain.states import EventKind
 
@@ -108,6 +109,10 @@ def gather(
             after = p.get("after_s")  # how long the condition had lasted when the signer was warned
             warnings.append((e.at, str(p.get("warning")), float(after) if after is not None else None))
     reasks = sum(max(0, len(q["attempts"]) - 1) for q in questions.values())
+    try:
+        trace, trace_error = read_trace(session, blobs), None
+    except TraceUnreadable as exc:
+        trace, trace_error = None, str(exc)
 
     def image(role: str) -> bytes | None:
         digest = digests.get(role)
@@ -148,4 +153,6 @@ def gather(
         variables=variables,
         organisation=organisation,
         organisation_seal=image("organisation_seal"),
+        trace=trace,
+        trace_error=trace_error,
     )

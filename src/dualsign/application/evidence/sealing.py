@@ -32,6 +32,7 @@ from dualsign.application.ports import BlobStore, Clock, UnitOfWork
 from dualsign.application.qc import post_hoc
 from dualsign.application.records import Seal, StoredEvent
 from dualsign.application.signer.recording import DEFAULT_GRACE, RecordingPending, close_for_sealing
+from dualsign.application.signer.trace import TraceUnreadable, read_trace
 from dualsign.domain import qc
 from dualsign.domain.errors import DualSignError, FieldProblem, IllegalTransition, InvalidInput, NotFound
 from dualsign.domain.session import Event, SigningSession
@@ -100,11 +101,12 @@ class SealingPending(DualSignError):
 
 def _before_sealing(uow: UnitOfWork, svc: SealServices, session: SigningSession) -> list[Event] | Waiting:
     """The steps before the seal, in order: close a recording the page left open (once the grace period
-    has passed), have the closed recording re-checked (``post_hoc``, when on), run the quality check.
+        has passed), have the closed recording re-checked (``post_hoc``, when on), run the quality check (with
+    the page's operation trace read back from its batches).
 
-    ``Waiting`` when a step is not done, after committing what it takes: within the grace period the seal
-    job is set for its end; a recording to re-check is handed to the ``analyse_recording`` job (with the
-    event that closed it here, if any), which queues the seal when it has recorded its result.
+        ``Waiting`` when a step is not done, after committing what it takes: within the grace period the seal
+        job is set for its end; a recording to re-check is handed to the ``analyse_recording`` job (with the
+        event that closed it here, if any), which queues the seal when it has recorded its result.
     """
     now = svc.clock.now()
     try:
@@ -119,7 +121,12 @@ def _before_sealing(uow: UnitOfWork, svc: SealServices, session: SigningSession)
         uow.commit()
         return Waiting(session.id, "the recording is being re-checked")
     if qc.evaluated_at(session) is None:
-        events.append(session.record_qc(now, qc.evaluate(session).to_payload()))
+        try:  # the page's operation trace, read back for its rule (unreadable: a person looks)
+            trace, trace_error = read_trace(session, svc.blobs), None
+        except TraceUnreadable as exc:
+            trace, trace_error = None, str(exc)
+        result = qc.evaluate(session, trace=trace, trace_error=trace_error)
+        events.append(session.record_qc(now, result.to_payload()))
     return events
 
 

@@ -12,7 +12,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any, Protocol
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -23,7 +23,8 @@ from dualsign.application.outbox.webhooks import DELIVER_WEBHOOK
 from dualsign.application.ports import BlobStore, Clock, UnitOfWork
 from dualsign.application.records import Reviewer, SessionFilter, SessionRecord
 from dualsign.application.signer.flow import session_organisation
-from dualsign.domain import recording
+from dualsign.application.signer.trace import TraceUnreadable, read_trace
+from dualsign.domain import recording, trace
 from dualsign.domain.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, Unauthorized
 from dualsign.domain.states import TERMINAL_STATES, EventKind
 
@@ -246,8 +247,8 @@ def session_detail(uow: UnitOfWork, reviewer: Reviewer, session_id: str) -> dict
     timeline = []
     for e in stored:
         p = e.payload
-        if e.kind == EventKind.ARTIFACT_STORED.value and p.get("role") == recording.ROLE:
-            continue  # the chunks are the video itself
+        if e.kind == EventKind.ARTIFACT_STORED.value and p.get("role") in (recording.ROLE, trace.ROLE):
+            continue  # the chunks are the video itself; the trace's batches have their own view
         timeline.append(
             {
                 "seq": e.seq,
@@ -320,6 +321,39 @@ def recording_segment(
     if not chunks:
         raise NotFound("recording segment", str(segment))
     return b"".join(blobs.get(c.sha256) for c in chunks)
+
+
+def operation_trace(uow: UnitOfWork, blobs: BlobStore, reviewer: Reviewer, session_id: str) -> dict[str, Any]:
+    """The page's operation trace summarised: screens with the time on each, documents with the time
+    per page, the signer's confirmations and choices, the time away from the page."""
+    with uow:
+        _visible(reviewer, uow.sessions.get(session_id), session_id)
+        _, session = load_aggregate(uow, session_id)
+    try:
+        t = read_trace(session, blobs)
+    except TraceUnreadable as exc:
+        return {"error": str(exc), "batches": sorted(session.trace_batches())}
+    if t is None:
+        return {"error": None, "batches": []}
+    return {
+        "error": None,
+        "batches": list(t.batches),
+        "missing_batches": list(t.missing_batches),
+        "entries": t.entries,
+        "away": t.away,
+        "away_seconds": t.away_seconds,
+        "screens": [asdict(v) for v in trace.merged_screens(t.screens)],
+        "documents": [
+            {
+                "doc": d.doc,
+                "sha256": d.sha256,
+                "seconds": round(d.seconds, 3),
+                "pages": [asdict(p) for _, p in sorted(d.pages.items())],
+            }
+            for d in t.documents
+        ],
+        "operations": [asdict(o) for o in t.operations],
+    }
 
 
 def artifact(
