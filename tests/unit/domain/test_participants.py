@@ -228,7 +228,10 @@ def test_faces_watched_for_the_signer_alone_fail_an_agent_session() -> None:
 
 def test_a_third_face_or_the_agent_away_too_long_fails() -> None:
     third = agent_session(CHECKED, "我是李四", {**WITH_AGENT, "several_faces_s": 4.0})
-    assert third["face_presence"].verdict is Verdict.FAIL and "a third face 4.0 s" in third["face_presence"].detail
+    assert (
+        third["face_presence"].verdict is Verdict.FAIL
+        and "a third face 4.0 s" in third["face_presence"].detail
+    )
     away = agent_session(CHECKED, "我是李四", {**WITH_AGENT, "face_present_ratio": 0.6, "missing_s": 24.0})
     assert away["face_presence"].verdict is Verdict.FAIL
 

@@ -257,6 +257,7 @@ class LiveMonitor:
     _last_box: FaceBox | None = None
     _last_count: int = -1
     _signature: np.ndarray | None = None
+    _signatures: list[np.ndarray] = field(default_factory=list)  # with the agent: each face's, by place
 
     def __post_init__(self) -> None:
         self.monitor = FaceMonitor(self.thresholds, 1 if self.agent_reference is None else 2)
@@ -323,8 +324,14 @@ class LiveMonitor:
         a = analyze(image, self.engines)
         signer: bool | None = None
         agent: bool | None = None
+        # left to right, so that each face is held against the one in its place before
+        signatures = [face_signature(image, b) for b in sorted(a.faces, key=lambda b: b.left)]
+        changed = len(signatures) != len(self._signatures) or any(
+            float((x * y).sum()) < SAME_FACE for x, y in zip(signatures, self._signatures, strict=False)
+        )
         due = (
             self._last_embed_t is None
+            or changed
             or len(a.faces) != self._last_count
             or t - self._last_embed_t >= self.embed_every_s
             or (a.main is not None and self._last_box is not None and _moved(a.main, self._last_box))
@@ -337,6 +344,7 @@ class LiveMonitor:
             threshold = self.engines.embedder.match_threshold
             signer, agent = to_signer[i] <= threshold, to_agent[j] <= threshold
             self._last_embed_t = t
+            self._signatures = signatures
         self._last_box, self._last_count = a.main, len(a.faces)
         q = a.quality
         obs = Observation(
