@@ -75,3 +75,8 @@ class ReportData:
     qc: dict[str, Any] = field(default_factory=dict)  # the automatic quality check: ruleset, verdict, rules
     # the template's variables as recorded at creation: (name — label, value, the words read aloud)
     variables: list[tuple[str, str, str]] = field(default_factory=list)
+    # the agent on camera with the signer: label, name, number, largest face distance; None: signer alone
+    agent: dict[str, Any] | None = None
+    agent_photo: bytes | None = None  # the agent's photo the integrator supplied
+    # who was on camera, from the monitoring's presence runs: (who, seconds), longest first
+    on_camera: list[tuple[str, float]] = field(default_factory=list)

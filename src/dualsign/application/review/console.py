@@ -36,6 +36,7 @@ VIEWABLE_ROLES = {
     "face_snapshot",
     "liveness_frame",
     "identity_photo",
+    "agent_photo",
     "document",
     "signed_document",
     "signature_mark",
