@@ -169,9 +169,16 @@ def test_both_identities_then_liveness_with_the_agent_beside_then_the_introducti
         state = until(ws, "state")[-1]
     assert state["state"] == "questions"
     assert state["prompt"]["question_id"] == "intro"  # the agent's introduction comes first
+    said = "Good morning, I am Joe Biden, licence number AG 0046 2021, here is my card."
+    signer = {"X-Signer-Token": token}
+    after = client.post("/signer/v1/answers", headers=signer, json={"text": said}).json()
+    assert after["prompt"]["question_id"] == "q1"
     events = client.get(f"/v1/sessions/{sid}/events", headers=headers).json()
     verified = next(e["payload"] for e in events if e["kind"] == "identity_verified")
     assert len(verified["agent"]["distances"]) == verified["good_frames"] >= 3
+    intro = next(e["payload"] for e in events if e["kind"] == "answer_judged")
+    assert (intro["question_id"], intro["verdict"], intro["transcript"]) == ("intro", "ACCEPT", said)
+    assert intro["explanation"]["rule"] == "introduction_complete"
 
 
 def challenge_pictures(steps: list[dict[str, Any]], person: str) -> list[Any]:
@@ -244,3 +251,36 @@ def test_a_liveness_sample_is_the_signers_face_not_the_agents(service: Any) -> N
     assert signer_blinks.features is not None and agent_blinks.features is not None
     # the signer's eyes: closed on the first frame, open on the second (where the agent's are closed)
     assert signer_blinks.features.eye_open < 0.8 * agent_blinks.features.eye_open
+
+
+def qc_rules(client: TestClient, headers: dict[str, str], sid: str) -> dict[str, Any]:
+    assert client.post(f"/v1/sessions/{sid}/cancel", headers=headers, json={"reason": "test"}).is_success
+    events = client.get(f"/v1/sessions/{sid}/events", headers=headers).json()
+    qc = next(e["payload"] for e in events if e["kind"] == "qc_evaluated")
+    return {r["rule"]: r for r in qc["rules"]}
+
+
+def test_qc_face_presence_passes_two_known_faces_and_fails_a_third(service: Any) -> None:
+    client, _, headers = service
+    for extra_s, verdict in ((0, "PASS"), (3, "FAIL")):
+        sid, token = opened(client, headers)
+        with client.websocket_connect(f"/signer/v1/live?token={token}") as ws:
+            ws.receive_json()
+            cam = Camera(ws)
+            result = identify(ws, cam, [SIGNER, SELLER])
+            assert result["passed"], result
+            timeline = [([SIGNER, SELLER], 6.0), ([SIGNER, SELLER, "grace_hopper"], extra_s)]
+            t = 0.0
+            for who, seconds in timeline:
+                for i in range(int(seconds * 2)):
+                    cam.show(frame(who, seed=200 + int(t * 10) + i), fps=2)
+                    t += 0.5
+                ws.send_json({"type": "state"})
+                until(ws, "state")
+            ws.send_json({"type": "end"})
+            until(ws, "ended")
+        rules = qc_rules(client, headers, sid)
+        face = rules["face_presence"]
+        assert face["verdict"] == verdict and face["finding"] == "monitoring_with_agent", face
+        identity = rules["identity_verified"]
+        assert identity["verdict"] == "PASS" and identity["finding"] == "identity_verified_with_agent"
