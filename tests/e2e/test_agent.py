@@ -9,7 +9,6 @@ says "I am Joe Biden." for the agent's introduction, then "Yes." for the signer'
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,20 +43,20 @@ AGENT = {"name": "Joe Biden", "number": "AG-0046"}
 
 
 @pytest.fixture(scope="module")
-def agent_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+def agent_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("agent-media")
     # the introduction's window opens 25 to 40 s after the page asked for the microphone (consent,
     # identity of both, one or two 8 s challenges, the prompt); the signer's question (five attempts)
     # is asked again until its window hears "Yes."
     said = [(2.0 + 3.0 * k, "I am Joe Biden.") for k in range(20)]
     said += [(62.0 + 3.0 * k, "Yes.") for k in range(10)]
-    yield {
+    return {
         "pair": media.camera(tmp / "pair.y4m", [(["grace_hopper", "biden"], 30.0)]),
         "voices": media.microphone(tmp / "voices.wav", said, 92.0),
     }
 
 
-def create(service: Service) -> dict[str, Any]:
+def create(service: Service) -> dict[str, Any]:  # noqa: F811 (test_browser's fixture)
     r = httpx.post(
         f"{service.url}/v1/templates",
         headers={**service.headers, "Content-Type": "application/yaml"},
@@ -78,7 +77,9 @@ def create(service: Service) -> dict[str, Any]:
 
 
 def test_a_session_with_the_agent_beside_the_signer_is_introduced_signed_and_passes_qc(
-    service: Service, agent_files: dict[str, Path], launch: Any
+    service: Service,  # noqa: F811 (test_browser's fixtures, imported above)
+    agent_files: dict[str, Path],
+    launch: Any,  # noqa: F811
 ) -> None:
     created = create(service)
     sid = created["id"]
