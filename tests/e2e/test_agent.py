@@ -56,6 +56,11 @@ def agent_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
+def rules_verdict(events: list[dict[str, Any]], rule: str) -> str:
+    qc = next(e["payload"] for e in events if e["kind"] == "qc_evaluated")
+    return str(next(r["verdict"] for r in qc["rules"] if r["rule"] == rule))
+
+
 def create(service: Service) -> dict[str, Any]:  # noqa: F811 (test_browser's fixture)
     r = httpx.post(
         f"{service.url}/v1/templates",
@@ -92,6 +97,8 @@ def test_a_session_with_the_agent_beside_the_signer_is_introduced_signed_and_pas
         page.wait_for_selector("#subtitle", timeout=40_000)
         page.wait_for_selector(".listening", timeout=30_000)
         shot(page, "agent-introduction-listening")
+        cue = page.inner_text("#listen-state")  # the introduction is the agent's to answer
+        assert cue.startswith("Agent, please answer"), cue
         finish_documents_and_sign(page, "agent")
         page.wait_for_selector("#evidence-id", timeout=60_000)
         send_held_ends(page)
@@ -115,7 +122,11 @@ def test_a_session_with_the_agent_beside_the_signer_is_introduced_signed_and_pas
     print("introduction heard:", intro["transcript"], intro["explanation"]["rule"])
     assert intro["question_id"] == "intro" and intro["verdict"] == "ACCEPT"
     assert "biden" in intro["transcript"].lower(), intro  # what the agent said, recognised and kept
-    assert intro["explanation"]["rule"] in INTRODUCTION_RULES[:2], intro  # the name was heard in it
+    # whether the registered name was recognised depends on Whisper tiny.en: "I am Joe Biden." (name
+    # heard) or "I am so Biden." (neither: the quality check sends it to a person) in runs here
+    assert intro["explanation"]["rule"] in INTRODUCTION_RULES, intro
+    name_heard = intro["explanation"]["rule"] in INTRODUCTION_RULES[:2]
+    assert rules_verdict(events, "answers_affirmed") == ("PASS" if name_heard else "NEEDS_REVIEW")
     answers = [e["payload"] for e in events if e["kind"] == "answer_judged"]
     assert answers[-1]["question_id"] == "q1" and answers[-1]["verdict"] == "ACCEPT", answers
     summary = next(e["payload"] for e in events if e["kind"] == "monitoring_summary")
@@ -130,3 +141,4 @@ def test_a_session_with_the_agent_beside_the_signer_is_introduced_signed_and_pas
     analysed = next(e["payload"] for e in events if e["kind"] == "recording_analysed")
     print("recording faces:", json.dumps(analysed["faces"]))
     assert analysed["faces"]["recording"]["frames"] > 0 and analysed["errors"] == [], analysed
+    assert analysed["faces"]["disagreements"] == [], analysed  # the recording's faces agree with live

@@ -225,6 +225,7 @@ class PromptOut(BaseModel):
     question_text: str
     reminder: str | None
     expects_answer: bool
+    speaker: str = "signer"  # signer | agent (the agent's introduction)
 
     @classmethod
     def of(cls, p: Prompt | None) -> PromptOut | None:
@@ -238,6 +239,7 @@ class PromptOut(BaseModel):
             question_text=p.question_text,
             reminder=p.reminder,
             expects_answer=p.expects_answer,
+            speaker=p.speaker,
         )
 
 

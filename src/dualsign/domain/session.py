@@ -77,6 +77,7 @@ class Prompt:
     question_text: str
     reminder: str | None
     expects_answer: bool
+    speaker: str = "signer"  # who answers: the agent for their introduction
 
 
 class SigningSession(SessionRecording, SessionEvidence):
@@ -226,7 +227,14 @@ class SigningSession(SessionRecording, SessionEvidence):
         question_text = self.prompt_text(q)
         text = f"{reminder} {question_text}" if reminder else question_text
         return Prompt(
-            q.id, prog.attempts + 1, q.max_attempts, text, question_text, reminder, q.expects_answer
+            q.id,
+            prog.attempts + 1,
+            q.max_attempts,
+            text,
+            question_text,
+            reminder,
+            q.expects_answer,
+            q.speaker.value,
         )
 
     def prompt_text(self, question: Question) -> str:

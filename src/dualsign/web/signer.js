@@ -474,8 +474,10 @@ async function playPrompt(parts) {
 function showListening(on) {
   const b = $('listen-state');
   if (!b) return;
-  b.className = on ? 'listening' : ''; b.textContent = on ? t('listening') : '';
+  b.className = on ? 'listening' : ''; b.textContent = on ? listenText() : '';
 }
+// the agent's introduction is answered by the agent, not the signer
+const listenText = () => (S && S.prompt && S.prompt.speaker === 'agent' ? t('listeningAgent') : t('listening'));
 function showVerdict(m) {
   showListening(false);
   const v = $('verdict');
@@ -606,7 +608,7 @@ $('lang').onclick = () => {
     applyChrome();
     $('repeat').textContent = t('repeat');
     const b = $('listen-state');
-    if (b) b.textContent = listening ? t('listening') : playing ? t('speaking') : b.textContent && t('nextSoon');
+    if (b) b.textContent = listening ? listenText() : playing ? t('speaking') : b.textContent && t('nextSoon');
     return;
   }
   const s = S; S = null; if (s) onState(s); else applyChrome();
