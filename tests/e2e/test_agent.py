@@ -111,7 +111,8 @@ def test_a_session_with_the_agent_beside_the_signer_is_introduced_signed_and_pas
     assert not [e for e in events if e["kind"] == "monitoring_warning"], "two known faces: no warning"
     verified = next(e["payload"] for e in events if e["kind"] == "identity_verified")
     assert max(verified["agent"]["distances"]) <= verified["threshold"], verified
-    intro = next(e["payload"] for e in events if e["kind"] == "answer_judged")
+    heard = [e["payload"] for e in events if e["kind"] == "answer_judged"]
+    intro = [a for a in heard if a["question_id"] == "intro"][-1]  # a first window may hear nothing
     for e in events:
         if e["kind"] != "artifact_stored":
             print(
@@ -127,8 +128,7 @@ def test_a_session_with_the_agent_beside_the_signer_is_introduced_signed_and_pas
     assert intro["explanation"]["rule"] in INTRODUCTION_RULES, intro
     name_heard = intro["explanation"]["rule"] in INTRODUCTION_RULES[:2]
     assert rules_verdict(events, "answers_affirmed") == ("PASS" if name_heard else "NEEDS_REVIEW")
-    answers = [e["payload"] for e in events if e["kind"] == "answer_judged"]
-    assert answers[-1]["question_id"] == "q1" and answers[-1]["verdict"] == "ACCEPT", answers
+    assert heard[-1]["question_id"] == "q1" and heard[-1]["verdict"] == "ACCEPT", heard
     summary = next(e["payload"] for e in events if e["kind"] == "monitoring_summary")
     assert summary["participants"] == ["signer", "agent"], summary
     qc = next(e["payload"] for e in events if e["kind"] == "qc_evaluated")
