@@ -284,3 +284,30 @@ def test_qc_face_presence_passes_two_known_faces_and_fails_a_third(service: Any)
         assert face["verdict"] == verdict and face["finding"] == "monitoring_with_agent", face
         identity = rules["identity_verified"]
         assert identity["verdict"] == "PASS" and identity["finding"] == "identity_verified_with_agent"
+
+
+def test_simulate_an_in_person_template_hears_the_agent_first() -> None:
+    from typer.testing import CliRunner
+
+    from dualsign.cli.main import app
+
+    answers = [
+        "我是模拟业务人员，工号A0000001",
+        *["是"] * 4,
+        "确认",
+        *["清楚"] * 3,
+        "没有",
+        "没有",
+        "是",
+        "是",
+    ]
+    result = CliRunner().invoke(
+        app,
+        ["simulate", "--template", "bank-loan-branch-zh", "--answers", ",".join(answers)],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.index("agent_intro · attempt 1") < out.index("q1 · attempt 1")
+    assert "请客户经理面向镜头" in out and "agent: 我是模拟业务人员" in out
+    assert "questions complete" in out
