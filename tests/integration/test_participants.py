@@ -77,6 +77,7 @@ def create(
         ({"agent": "not json"}, "agent", "JSON object"),
         ({"agent": None}, "agent", "agent_photo is given without agent"),
         ({"agent_photo": "cat"}, "agent_photo", "no face"),
+        ({"agent_photo": "obama2"}, "agent_photo", "same person as identity_photo"),  # the signer
         ({"template": "vision-check"}, "agent", "puts no agent on camera"),
     ],
 )

@@ -344,11 +344,11 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
             raise EngineUnavailable(
                 "vision", "the template requires identity checks and no face engine is configured"
             )
-        reference_embedding(
-            req.identity_photo.data, svc.vision
-        )  # exactly one face, or a 422 naming the field
+        signer = reference_embedding(req.identity_photo.data, svc.vision)  # one face, or a 422
         if req.agent is not None and req.agent.photo is not None:
-            reference_embedding(req.agent.photo.data, svc.vision, "agent_photo")
+            agent_face = reference_embedding(req.agent.photo.data, svc.vision, "agent_photo")
+            if agent_face.distance(signer) <= svc.vision.embedder.match_threshold:  # not their own agent
+                raise InvalidInput([FieldProblem("agent_photo", "shows the same person as identity_photo")])
     agent = _agent_record(template, req.agent)
     now = clock.now()
     idn = req.signer_id_number.strip().upper()
