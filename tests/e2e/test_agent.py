@@ -92,6 +92,8 @@ def test_a_session_with_the_agent_beside_the_signer_is_introduced_signed_and_pas
     try:
         consent(page)
         page.wait_for_selector("#step-identity", timeout=20_000)
+        heading = page.inner_text("#step-identity")  # both are asked to face the camera
+        assert heading.startswith("Identity check: the signer and the agent"), heading
         page.wait_for_selector("#step-liveness", timeout=30_000)
         shot(page, "agent-liveness")
         page.wait_for_selector("#subtitle", timeout=40_000)

@@ -265,6 +265,7 @@ class SignerState(BaseModel):
     consent_biometric: str = ""
     speech_rate: float = 1.0
     questions: int = 0  # how many questions the session asks (for a progress bar)
+    agent_on_camera: bool = False  # the template puts an agent on camera beside the signer
     question_number: int = 0  # 1-based number of the current question
     ended_reason: str | None = None  # how an unsigned session ended: identity, liveness, question, ...
     sealed: bool = False
@@ -294,6 +295,7 @@ def signer_state(view: SignerView, token: str) -> SignerState:
             "consent_biometric": t.consent.biometric,
             "speech_rate": t.speech.speech_rate,
             "questions": len(t.questions),
+            "agent_on_camera": t.has_agent,
         }
         if view.prompt is not None:
             ids = [q.id for q in t.questions]

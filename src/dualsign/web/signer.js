@@ -378,7 +378,7 @@ function stepNote(text, kind) {
   if (n) { n.textContent = text; n.dataset.kind = kind || ''; n.hidden = !text; cue(n); }
 }
 function identityScreen() {
-  show(el('div', {class: 'card'}, el('h3', {id: 'step-identity', text: t('identity')}),
+  show(el('div', {class: 'card'}, el('h3', {id: 'step-identity', text: t(S.agent_on_camera ? 'identityAgent' : 'identity')}),
     el('p', {class: 'muted', id: 'identity-wait', text: t('identityChecking')}), el('p', {class: 'step-note', id: 'step-note', hidden: ''})));
   askIdentity();
 }
