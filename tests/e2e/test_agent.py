@@ -45,11 +45,11 @@ AGENT = {"name": "Joe Biden", "number": "AG-0046"}
 @pytest.fixture(scope="module")
 def agent_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("agent-media")
-    # the introduction's window opens 25 to 40 s after the page asked for the microphone (consent,
-    # identity of both, one or two 8 s challenges, the prompt); the signer's question (five attempts)
-    # is asked again until its window hears "Yes."
-    said = [(2.0 + 3.0 * k, "I am Joe Biden.") for k in range(20)]
-    said += [(62.0 + 3.0 * k, "Yes.") for k in range(10)]
+    # the introduction's window opens 25 to 70 s after the page asked for the microphone (consent,
+    # identity of both, one to four challenges of 8 s, the prompt); the signer's question (five
+    # attempts, about 12 s apart) is asked again until its window hears "Yes." (71–89 s of the loop)
+    said = [(2.0 + 3.0 * k, "I am Joe Biden.") for k in range(23)]
+    said += [(71.0 + 3.0 * k, "Yes.") for k in range(7)]
     return {
         "pair": media.camera(tmp / "pair.y4m", [(["grace_hopper", "biden"], 30.0)]),
         "voices": media.microphone(tmp / "voices.wav", said, 92.0),
