@@ -8,7 +8,10 @@ obama.jpg, live frames obama2.jpg), the agent Biden. Pipeline tests of the real 
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -262,7 +265,7 @@ def qc_rules(client: TestClient, headers: dict[str, str], sid: str) -> dict[str,
     return {r["rule"]: r for r in qc["rules"]}
 
 
-def test_qc_face_presence_passes_two_known_faces_and_fails_a_third(service: Any) -> None:
+def test_qc_face_presence_passes_two_known_faces_and_fails_a_third(service: Any, tmp_path: Path) -> None:
     client, _, headers = service
     for extra_s, verdict in ((0, "PASS"), (3, "FAIL")):
         sid, token = opened(client, headers)
@@ -286,6 +289,20 @@ def test_qc_face_presence_passes_two_known_faces_and_fails_a_third(service: Any)
         assert face["verdict"] == verdict and face["finding"] == "monitoring_with_agent", face
         identity = rules["identity_verified"]
         assert identity["verdict"] == "PASS" and identity["finding"] == "identity_verified_with_agent"
+        if verdict == "PASS":  # the evidence report says who the agent was and who was on camera
+            text = report_text(client, headers, sid, tmp_path)
+            assert "Agent (agent)" in text and "Joe Biden AG-0046-2021" in text, text
+            assert "The agent against their photo: largest distance" in text
+            assert "On camera (monitored throughout): the signer and the agent" in text
+
+
+def report_text(client: TestClient, headers: dict[str, str], sid: str, tmp_path: Path) -> str:
+    bundle = client.get(f"/v1/sessions/{sid}/bundle", headers=headers)
+    assert bundle.status_code == 200, bundle.text
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as z:
+        (tmp_path / "report.pdf").write_bytes(z.read("report.pdf"))
+    out = subprocess.run(["pdftotext", "report.pdf", "-"], cwd=tmp_path, capture_output=True, text=True)
+    return " ".join(out.stdout.split())
 
 
 def test_simulate_an_in_person_template_hears_the_agent_first() -> None:
