@@ -35,8 +35,11 @@ def photo_landmarks(name: str) -> tuple[tuple[float, float], ...]:
     return DlibLandmarks().landmarks(image, box).points
 
 
-def edited(name: str, *, eyes_closed: bool = False, mouth_open: bool = False) -> tuple[str, PILImage.Image]:
-    """The photo with its eyes painted shut (skin over the eye, a dark lid line) and/or mouth opened."""
+def edited(
+    name: str, *, eyes_closed: bool = False, mouth_open: bool = False, gap_share: float = 0.45
+) -> tuple[str, PILImage.Image]:
+    """The photo with its eyes painted shut (skin over the eye, a dark lid line) and/or mouth opened
+    (by ``gap_share`` of the mouth's width)."""
     im = photo(name).copy()
     p = photo_landmarks(name)
     draw = ImageDraw.Draw(im)
@@ -52,7 +55,7 @@ def edited(name: str, *, eyes_closed: bool = False, mouth_open: bool = False) ->
     if mouth_open:  # the jaw drops: everything below the lips moves down, the gap is the dark mouth
         xs = [p[i][0] for i in range(48, 60)]
         lip_line = int(sum(p[i][1] for i in (61, 62, 63, 65, 66, 67)) / 6)
-        gap = int(0.45 * (max(xs) - min(xs)))
+        gap = int(gap_share * (max(xs) - min(xs)))
         left, right = int(min(xs) - 0.6 * (max(xs) - min(xs))), int(max(xs) + 0.6 * (max(xs) - min(xs)))
         bottom = min(im.height, int(p[8][1] + 0.3 * (max(xs) - min(xs))))
         lower = im.crop((left, lip_line, right, bottom - gap))
@@ -87,19 +90,22 @@ def frame(
     dy: int = 0,
     scale: float = 1.0,
     noise: float = 4.0,
+    shares: tuple[float, ...] | None = None,
 ) -> np.ndarray:
-    """A camera frame showing the named photo(s) (or an edited copy: (name, image)), or nobody."""
+    """A camera frame showing the named photo(s) (or an edited copy: (name, image)), or nobody; several
+    sit side by side in equal widths, or in the ``shares`` of the width given."""
     canvas = PILImage.new("RGB", (W, H), (118, 124, 130))
     items = [] if picture is None else picture if isinstance(picture, list) else [picture]
-    slot = W // max(1, len(items))
+    widths = [int(W * s) for s in shares] if shares else [W // max(1, len(items))] * len(items)
     for k, item in enumerate(items):
+        slot, left = widths[k], sum(widths[:k])
         name, pic = (item, photo(item)) if isinstance(item, str) else item
         head = pic.crop(head_box(name))
         target_h = int(H * 0.92 * scale)
         target_w = min(slot, int(head.width * target_h / head.height))
         target_h = int(head.height * target_w / head.width)
         resized = head.resize((target_w, target_h))
-        canvas.paste(resized, (k * slot + (slot - target_w) // 2 + dx, (H - target_h) // 2 + dy))
+        canvas.paste(resized, (left + (slot - target_w) // 2 + dx, (H - target_h) // 2 + dy))
     arr = np.asarray(canvas, dtype=np.float32)
     arr += np.random.default_rng(seed).normal(0, noise, arr.shape)
     return np.clip(arr, 0, 255).astype(np.uint8)

@@ -177,7 +177,7 @@ def test_the_trace_is_sealed_into_the_bundle_verifies_and_is_read_by_qc_and_the_
     assert detail["sealed"] is True, detail
     events = events_of(client, headers, sid)
     qc = next(e["payload"] for e in events if e["kind"] == "qc_evaluated")
-    assert qc["ruleset"] == "qc-2026.12.4"
+    assert qc["ruleset"] == "qc-2026.12.5"
     rule = next(r for r in qc["rules"] if r["rule"] == "operation_trace")
     assert rule["verdict"] == "PASS", rule
     assert rule["facts"]["batches"] == 3 and rule["facts"]["documents"] == 1

@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dualsign.api.schemas import signer_state
 from dualsign.application.perception.speech import AnswerCapture
-from dualsign.application.perception.vision import LiveMonitor, liveness_sample
+from dualsign.application.perception.vision import LiveMonitor, SignerFace, liveness_sample
 from dualsign.application.signer import camera as signer_vision
 from dualsign.application.signer import flow as signer
 from dualsign.application.signer.live_session import (
@@ -61,6 +61,8 @@ class LiveChannel:
     token: str
     live: LiveSession[AnswerCapture] = field(init=False)
     monitor: LiveMonitor | None = None
+    signer_face: SignerFace | None = None  # with an agent on camera: which face is the signer's
+    signer_face_known: bool = False
     frame_task: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
@@ -178,7 +180,12 @@ class LiveChannel:
 
     async def sample(self, image: Image, t: float) -> Sample:
         """The face's features in ``image`` for a challenge or a nod (``t``: seconds into either)."""
-        sample: Sample = await self.compute(self.c.live_vision, liveness_sample, image, t, self.c.vision)
+        if not self.signer_face_known:
+            self.signer_face = await self.call(signer_vision.signer_face)
+            self.signer_face_known = True
+        sample: Sample = await self.compute(
+            self.c.live_vision, liveness_sample, image, t, self.c.vision, self.signer_face
+        )
         return sample
 
     async def on_monitor(self, image: Image, t: float) -> None:

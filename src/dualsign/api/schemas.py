@@ -270,6 +270,7 @@ class PromptOut(BaseModel):
     question_text: str
     reminder: str | None
     expects_answer: bool
+    speaker: str = "signer"  # signer | agent (the agent's introduction)
 
     @classmethod
     def of(cls, p: Prompt | None) -> PromptOut | None:
@@ -283,6 +284,7 @@ class PromptOut(BaseModel):
             question_text=p.question_text,
             reminder=p.reminder,
             expects_answer=p.expects_answer,
+            speaker=p.speaker,
         )
 
 
@@ -314,6 +316,7 @@ class SignerState(BaseModel):
     consent_biometric: str = ""
     speech_rate: float = 1.0
     questions: int = 0  # how many questions the session asks (for a progress bar)
+    agent_on_camera: bool = False  # the template puts an agent on camera beside the signer
     question_number: int = 0  # 1-based number of the current question
     ended_reason: str | None = None  # how an unsigned session ended: identity, liveness, question, ...
     sealed: bool = False
@@ -344,6 +347,7 @@ def signer_state(view: SignerView, token: str) -> SignerState:
             "consent_biometric": t.consent.biometric,
             "speech_rate": t.speech.speech_rate,
             "questions": len(t.questions),
+            "agent_on_camera": t.has_agent,
         }
         if view.prompt is not None:
             ids = [q.id for q in t.questions]

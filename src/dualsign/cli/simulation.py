@@ -94,7 +94,8 @@ def simulate(
         position += 1
         if script is not None:
             given = str(item).strip()
-            shared.out.print(f"  [dim]signer:[/dim] {given or '(silence)'}", highlight=False)
+            who = prompt.speaker  # the agent answers their introduction
+            shared.out.print(f"  [dim]{who}:[/dim] {given or '(silence)'}", highlight=False)
             return AnswerInput(given or None, {"input": "scripted"})
         assert engines is not None  # noqa: S101 (set whenever files are)
         spoken = spoken_answer(Path(item).read_bytes(), tpl, prompt, engines.vad, engines.asr, executor)

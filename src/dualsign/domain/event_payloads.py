@@ -41,6 +41,15 @@ class OrganisationItem(TypedDict):
     authorisation_sha256: str | None  # the uploaded authorisation (a ``seal_authorisation`` artifact)
 
 
+class AgentRecord(TypedDict):
+    """The agent on camera with the signer (``domain.participants``): registered at session creation."""
+
+    label: str  # the template's role label (销售人员, 客户经理)
+    name: str
+    number: str  # licence or staff number (a resident ID number is kept masked)
+    photo_sha256: str  # the agent's photo, stored as the artifact ``agent_photo``
+
+
 class SessionDetails(TypedDict, total=False):
     """What the creator of a session records about it (the integrator's API, or ``simulate``)."""
 
@@ -57,6 +66,7 @@ class SessionDetails(TypedDict, total=False):
     simulation: bool  # ``dualsign simulate``: no tenant, no signer link
     time_zone: str  # IANA name of the signer's local time (the report's times); since 2026-12-06
     organisation: OrganisationItem  # whose seal the signer applies; only when the session names one
+    agent: AgentRecord  # the template declares an agent on camera; since 2026-12-06
 
 
 class DeclaredVariables(TypedDict, total=False):
@@ -84,6 +94,13 @@ class ConsentRefused(TypedDict):
 # --- identity and liveness -------------------------------------------------------------------------
 
 
+class AgentMatch(TypedDict):
+    """The agent's face against the agent's photo, on the same frames as the signer's."""
+
+    distances: list[float]
+    median_distance: float | None
+
+
 class IdentityCheck(TypedDict):
     """The 1:1 comparison of live frames with the ID photo (``application.vision``)."""
 
@@ -96,6 +113,7 @@ class IdentityCheck(TypedDict):
     good_frames: int
     median_distance: float | None
     snapshot_sha256: NotRequired[str]  # the best frame, stored as a face snapshot (when there was one)
+    agent: NotRequired[AgentMatch]  # with an agent on camera: their face against their photo
 
 
 class IdentityVerified(IdentityCheck):
@@ -318,6 +336,10 @@ class MonitoringFigures(TypedDict):
     frames: int
     warnings: dict[str, int]
     presence: list[list[float | str]]  # runs [start_s, end_s, who]
+    # with an agent on camera: who was expected, and the time one of them was missing; the present
+    # ratio is then of the time both were, several faces of a third face, mismatch of an unknown one
+    participants: NotRequired[list[str]]
+    missing_s: NotRequired[float]
 
 
 class MonitoringSummary(MonitoringFigures):

@@ -24,9 +24,12 @@ from dualsign.domain.qc_wording import finding_text
 from dualsign.domain.recording_time import monitoring_totals
 from dualsign.domain.session import Event, QuestionOutcome, SigningSession
 from dualsign.domain.states import EventKind, SessionState
+from dualsign.domain.templates import Participant
 from dualsign.domain.trace import TraceSummary
 
-RULESET_VERSION = "qc-2026.12.4"  # operation_trace: the page's trace covers the session
+# qc-2026.12.5: operation_trace (the page's trace covers the session); face_presence and identity follow
+# the declared participants
+RULESET_VERSION = "qc-2026.12.5"
 SYNC_TOLERANCE_S = 2.0  # recorded length vs. the session's own clock
 CLOCK_SKEW_S = 300.0  # signer clock vs. system time beyond this: time not trustworthy
 
@@ -171,6 +174,18 @@ def _identity(f: _Facts) -> Finding:
         distances = [float(d) for d in p.get("distances") or []]
         if not distances or p.get("threshold") is None:
             return _found(P, "identity_verified_no_figures")
+        if f.s.template.has_agent:
+            agent = [float(d) for d in (p.get("agent") or {}).get("distances") or []]
+            if not agent:
+                return _found(F, "agent_not_verified")
+            return _found(
+                P,
+                "identity_verified_with_agent",
+                distance=f"{max(distances):.3f}",
+                agent_distance=f"{max(agent):.3f}",
+                threshold=f"{float(p['threshold']):.3f}",
+                frames=len(distances),
+            )
         return _found(
             P,
             "identity_verified",
@@ -220,9 +235,25 @@ def _answers(f: _Facts) -> Finding:
     ]
     if typed and not f.s.template.typed_answers_allowed:
         return _found(F, "typed_not_allowed", questions=", ".join(typed))
+    unconfirmed = _introduction_unconfirmed(f)
+    if unconfirmed is not None:
+        return _found(R, "introduction_unconfirmed", question=unconfirmed[0], transcript=unconfirmed[1])
     if typed:
         return _found(P, "affirmed_some_typed", required=len(required), reasks=reasks, typed=", ".join(typed))
     return _found(P, "affirmed", required=len(required), reasks=reasks)
+
+
+def _introduction_unconfirmed(f: _Facts) -> tuple[str, str] | None:
+    """The agent's accepted introduction, when neither their name nor their number was recognised in it
+    (question id and what was heard); None when there is no agent or it was recognised."""
+    speakers = {q.id for q in f.s.template.questions if q.speaker is Participant.AGENT}
+    for e in f.all(EventKind.ANSWER_JUDGED):
+        p = e.payload
+        if p.get("question_id") in speakers and p.get("verdict") == "ACCEPT":
+            rule = (p.get("explanation") or {}).get("rule")
+            if rule == "introduction_unconfirmed":
+                return str(p["question_id"]), str(p.get("transcript") or "")
+    return None
 
 
 def _monitoring(f: _Facts) -> Finding:
@@ -233,6 +264,26 @@ def _monitoring(f: _Facts) -> Finding:
     observed, ratio = totals["observed_s"], totals["face_present_ratio"]
     several, mismatch = totals["several_faces_s"], totals["mismatch_s"]
     t = f.s.template.monitoring
+    if f.s.template.has_agent:
+        if any("agent" not in (e.payload.get("participants") or []) for e in summaries):
+            return _found(F, "monitoring_without_agent")  # watched for the signer alone: fail closed
+        missing = sum(float(e.payload.get("missing_s", 0)) for e in summaries)
+        figures = {
+            "present": f"{ratio:.1%}",
+            "observed_s": f"{observed:.1f}",
+            "min_present": f"{t.min_face_present_ratio:.0%}",
+            "missing_s": f"{missing:.1f}",
+            "extra_s": f"{several:.1f}",
+            "extra_limit_s": t.multiple_faces_seconds,
+            "other_s": f"{mismatch:.1f}",
+            "other_limit_s": t.mismatch_seconds,
+        }
+        passed = not (
+            ratio < t.min_face_present_ratio
+            or several > t.multiple_faces_seconds
+            or mismatch > t.mismatch_seconds
+        )
+        return _found(P if passed else F, "monitoring_with_agent", **figures)
     figures = {
         "present": f"{ratio:.1%}",
         "observed_s": f"{observed:.1f}",
@@ -468,7 +519,12 @@ RULES: tuple[RuleSpec, ...] = (
         "《人脸识别技术应用安全管理办法》: 本人现场操作 (活体检测)",
         _liveness,
     ),
-    RuleSpec("face_presence", "Signer on camera, no one else", f"{TRACE}: 现场同步录音录像", _monitoring),
+    RuleSpec(
+        "face_presence",
+        "Declared participants on camera, no one else",
+        f"{TRACE}: 现场同步录音录像",
+        _monitoring,
+    ),
     RuleSpec(
         "signed_on_camera",
         "Signing done on camera",

@@ -18,7 +18,7 @@ RULE_TITLES_ZH: dict[str, str] = {
     "identity_verified": "签署人身份核验",
     "answers_affirmed": "必答问题均获肯定答复",
     "liveness_passed": "活体检测通过",
-    "face_presence": "签署人全程在镜头前、无他人",
+    "face_presence": "约定人员全程在镜头前、无他人",
     "signed_on_camera": "签署过程在录像中",
     "recording_complete": "录像完整、连续、音画同步",
     "recording_reconciled": "录像复核与现场判断一致",
@@ -143,6 +143,21 @@ FINDINGS: dict[str, tuple[Wording, Wording]] = {  # code: (English, Chinese)
             "（小于阈值为同一人）"
         ),
     ),
+    "identity_verified_with_agent": (
+        lambda f: (
+            f"identity verified over {f['frames']} frames with the agent on camera (largest face "
+            f"distance: signer {f['distance']}, agent {f['agent_distance']}; threshold {f['threshold']})"
+        ),
+        lambda f: (
+            f"人脸比对通过：{f['frames']} 帧中签署人与业务人员分别与各自证件照比对，最大距离："
+            f"签署人 {f['distance']}，业务人员 {f['agent_distance']}；"
+            f"阈值 {f['threshold']}（小于阈值为同一人）"
+        ),
+    ),
+    "agent_not_verified": (
+        lambda f: "the template puts an agent on camera and the agent's face was not compared",
+        lambda f: "模板约定业务人员同框，但未对业务人员进行人脸比对",
+    ),
     "identity_verified_no_figures": (
         lambda f: "identity verified (no distances recorded)",
         lambda f: "身份核验通过（未记录比对距离）",
@@ -187,6 +202,33 @@ FINDINGS: dict[str, tuple[Wording, Wording]] = {  # code: (English, Chinese)
     "affirmed": (
         lambda f: f"{f['required']} required questions affirmed ({f['reasks']} re-asks)",
         lambda f: f"{f['required']} 个必答问题均获肯定答复（重问 {f['reasks']} 次）",
+    ),
+    "introduction_unconfirmed": (
+        lambda f: (
+            f"the agent's introduction ({f['question']}) was heard, but neither the registered name nor "
+            f"number was recognised in it (heard {f['transcript']!r}): a person checks the recording"
+        ),
+        lambda f: (
+            f"业务人员自我介绍（{f['question']}）已录制，但识别结果中未找到登记的姓名或证件编号"
+            f"（识别为“{f['transcript']}”），需人工核对录像"
+        ),
+    ),
+    "monitoring_without_agent": (
+        lambda f: "the template puts an agent on camera but faces were monitored for the signer alone",
+        lambda f: "模板约定业务人员同框，但人脸监测仅针对签署人一人",
+    ),
+    "monitoring_with_agent": (
+        lambda f: (
+            f"signer and agent both on camera {f['present']} of {f['observed_s']} s (minimum "
+            f"{f['min_present']}); one of them away {f['missing_s']} s; a third face {f['extra_s']} s "
+            f"(limit {f['extra_limit_s']} s); an unknown face {f['other_s']} s (limit {f['other_limit_s']} s)"
+        ),
+        lambda f: (
+            f"签署人与业务人员同时在画面中 {f['present']}"
+            f"（共 {f['observed_s']} 秒，最低 {f['min_present']}）；其中一人离开 {f['missing_s']} 秒；"
+            f"出现第三人 {f['extra_s']} 秒（上限 {f['extra_limit_s']} 秒）；"
+            f"出现身份不明的人 {f['other_s']} 秒（上限 {f['other_limit_s']} 秒）"
+        ),
     ),
     "no_monitoring_figures": (
         lambda f: "no face monitoring figures recorded",

@@ -42,6 +42,7 @@ from dualsign.domain.event_payloads import (
 )
 from dualsign.domain.events import Event as Event  # where the application has always imported it from
 from dualsign.domain.matching import MatchResult, Verdict
+from dualsign.domain.participants import Agent
 from dualsign.domain.session_evidence import SessionEvidence
 from dualsign.domain.session_recording import SessionRecording
 from dualsign.domain.session_trace import SessionTrace
@@ -77,6 +78,7 @@ class Prompt:
     question_text: str
     reminder: str | None
     expects_answer: bool
+    speaker: str = "signer"  # who answers: the agent for their introduction
 
 
 class SigningSession(SessionRecording, SessionTrace, SessionEvidence):
@@ -100,6 +102,7 @@ class SigningSession(SessionRecording, SessionTrace, SessionEvidence):
         self.ended_at: datetime | None = None  # when the session left the open states
         self.sealed = False  # evidence_sealed recorded: only AFTER_SEAL_EVENTS may follow
         self.variables: dict[str, str] = {}  # variable name → the words read aloud (from session_created)
+        self.agent: Agent | None = None  # the agent on camera with the signer (from session_created)
         self._chunks: dict[tuple[int, int], recording.Chunk] = {}  # the recording's, in arrival order
         self._recording_closed = False
         self._trace: dict[int, str] = {}  # operation trace: batch number → its SHA-256
@@ -143,8 +146,11 @@ class SigningSession(SessionRecording, SessionTrace, SessionEvidence):
                 self.ended_at = event.at
         match event.kind:
             case EventKind.SESSION_CREATED:
-                declared = ev.SESSION_CREATED.of(event).get("variables") or {}
+                created = ev.SESSION_CREATED.of(event)
+                declared = created.get("variables") or {}
                 self.variables = {str(k): str(v["spoken"]) for k, v in dict(declared).items()}
+                agent = created.get("agent")
+                self.agent = Agent.of(agent) if agent else None
             case EventKind.IDENTITY_ATTEMPT_FAILED | EventKind.IDENTITY_VERIFIED | EventKind.IDENTITY_FAILED:
                 self.identity_attempts += 1
             case EventKind.LIVENESS_ATTEMPT_FAILED | EventKind.LIVENESS_PASSED | EventKind.LIVENESS_FAILED:
@@ -226,7 +232,14 @@ class SigningSession(SessionRecording, SessionTrace, SessionEvidence):
         question_text = self.prompt_text(q)
         text = f"{reminder} {question_text}" if reminder else question_text
         return Prompt(
-            q.id, prog.attempts + 1, q.max_attempts, text, question_text, reminder, q.expects_answer
+            q.id,
+            prog.attempts + 1,
+            q.max_attempts,
+            text,
+            question_text,
+            reminder,
+            q.expects_answer,
+            q.speaker.value,
         )
 
     def prompt_text(self, question: Question) -> str:

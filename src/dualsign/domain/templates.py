@@ -86,6 +86,13 @@ class Expects(StrEnum):
     PHRASE = "phrase"
 
 
+class Participant(StrEnum):
+    """Who is on camera: the signer, and in person (面签, insurance 双录) the institution's agent."""
+
+    SIGNER = "signer"
+    AGENT = "agent"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -147,6 +154,10 @@ class Question(_Strict):
     reminder: Text | None = None
     answer_modes: tuple[AnswerMode, ...] = (AnswerMode.SPEECH,)
     prompt_audio: str | None = Field(default=None, description="sha256 of a prerecorded prompt")
+    speaker: Participant = Field(
+        default=Participant.SIGNER,
+        description="who answers: agent for the agent's introduction (name, licence number, ID shown)",
+    )
 
     @property
     def polarity(self) -> Expects:
@@ -160,6 +171,15 @@ class Question(_Strict):
 
     @model_validator(mode="after")
     def _answers_fit(self) -> Self:
+        if self.speaker is Participant.AGENT:
+            if not self.expects_answer or self.acceptable or self.rejections or self.expects is not None:
+                raise ValueError(
+                    "the agent's introduction expects the agent to speak and lists no answers "
+                    "(what is heard is compared with the registered name and number)"
+                )
+            if self.answer_modes != (AnswerMode.SPEECH,):
+                raise ValueError("the agent's introduction is spoken (answer_modes: [speech])")
+            return self
         uses_vocabulary = self.vocabulary and self.polarity is not Expects.PHRASE
         if self.expects_answer and not self.acceptable and not uses_vocabulary:
             raise ValueError(
@@ -281,6 +301,13 @@ class Retention(_Strict):
         return self
 
 
+class AgentRole(_Strict):
+    """The agent a template puts on camera with the signer: how the signer's page and the report name
+    them (销售人员, 客户经理)."""
+
+    label: Annotated[str, Field(min_length=1, max_length=20)]
+
+
 class Template(_Strict):
     kind: Literal["dualsign.template"] = TEMPLATE_KIND
     version: Literal[1] = TEMPLATE_SCHEMA_VERSION
@@ -300,11 +327,45 @@ class Template(_Strict):
     variables: tuple[Variable, ...] = Field(
         default=(), max_length=50, description="facts of the deal supplied at session creation"
     )
+    participants: tuple[Participant, ...] = Field(
+        default=(Participant.SIGNER,),
+        description="who is on camera: signer (remote, the default) or [signer, agent] (in person)",
+    )
+    agent: AgentRole | None = Field(default=None, description="the agent's role, when participants has one")
     typed_answers: bool | None = Field(
         default=None,
         description="whether the signer may type answers instead of speaking them; default: not for "
         "Mandarin templates (spoken confirmation), allowed for English ones",
     )
+
+    @field_validator("participants", mode="before")
+    @classmethod
+    def _one_or_several(cls, value: object) -> object:
+        return (value,) if isinstance(value, str) else value
+
+    @property
+    def has_agent(self) -> bool:
+        return Participant.AGENT in self.participants
+
+    @model_validator(mode="after")
+    def _participants_declared(self) -> Self:
+        if self.participants not in ((Participant.SIGNER,), (Participant.SIGNER, Participant.AGENT)):
+            raise ValueError("participants is signer, or [signer, agent]")
+        if self.has_agent != (self.agent is not None):
+            raise ValueError(
+                "an agent on camera needs its role (agent: {label: 销售人员}), and only then"
+                if self.has_agent
+                else "agent is given but participants declares no agent"
+            )
+        speakers = [i for i, q in enumerate(self.questions) if q.speaker is Participant.AGENT]
+        if self.has_agent and speakers != [0]:
+            raise ValueError(
+                "with an agent on camera the first question, and only it, is the agent's introduction "
+                "(speaker: agent)"
+            )
+        if not self.has_agent and speakers:
+            raise ValueError(f"questions.{speakers[0]} has speaker agent but participants declares none")
+        return self
 
     @property
     def needs_organisation(self) -> bool:
@@ -378,11 +439,18 @@ class Template(_Strict):
         """The parsed template as JSON; fields added after version 1 are left out while they hold their
         defaults, so a template that does not use them keeps its content hash."""
         doc = self.model_dump(mode="json")
-        for key in ("variables", "typed_answers"):
+        for key in ("variables", "typed_answers", "agent"):
             if doc.get(key) in ((), [], None):
                 doc.pop(key, None)
+        if doc.get("participants") == [Participant.SIGNER.value]:
+            doc.pop("participants")
         for q in doc["questions"]:
-            for key, default in (("clause", None), ("expects", None), ("vocabulary", True)):
+            for key, default in (
+                ("clause", None),
+                ("expects", None),
+                ("vocabulary", True),
+                ("speaker", Participant.SIGNER.value),
+            ):
                 if q.get(key, default) == default:
                     q.pop(key, None)
         for f in doc["documents"]["signature"]["fields"]:  # ``seal`` came after version 1

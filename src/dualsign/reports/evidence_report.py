@@ -42,6 +42,7 @@ from dualsign.reports.report_terms import (
     ACTIONS,
     EVENTS,
     INPUTS,
+    PRESENCE,
     ROLES,
     SEAL_ROLES,
     STATES,
@@ -89,6 +90,10 @@ LABELS = {
         "（距离小于阈值为同一人）",
         "identity_no_figures": "{outcome}（未记录比对距离）{reason}",
         "id_photo": "证件照（机构提供）",
+        "agent": "业务人员（{label}）",
+        "agent_line": "业务人员与其照片比对：最大距离 {distance}，阈值 {threshold}",
+        "agent_photo": "业务人员照片（机构提供）",
+        "on_camera": "出镜情况（全程监测）：{runs}",
         "snapshot": "现场人脸抓拍",
         "liveness_frame": "活体检测画面",
         "liveness": "活体检测",
@@ -142,6 +147,10 @@ LABELS = {
         "{distance}, threshold {threshold} (below the threshold: the same person)",
         "identity_no_figures": "{outcome} (no distances recorded) {reason}",
         "id_photo": "ID photo (from the institution)",
+        "agent": "Agent ({label})",
+        "agent_line": "The agent against their photo: largest distance {distance}, threshold {threshold}",
+        "agent_photo": "Agent's photo (from the institution)",
+        "on_camera": "On camera (monitored throughout): {runs}",
         "snapshot": "Live face snapshot",
         "liveness_frame": "Liveness frame",
         "liveness": "Liveness",
@@ -248,8 +257,14 @@ def render(d: ReportData) -> bytes:
 
     story: list[Flowable] = [p(t["title"], h1), p(f"{t['session']}: {d.session_id}", small)]
     story.append(p(t["times"].format(zone=d.time_zone, offset=_offset(d.time_zone, d.sealed_at)), small))
+    agent_rows: list[list[Flowable]] = (
+        [[p(t["agent"].format(label=d.agent["label"])), p(f"{d.agent['name']}  {d.agent['number']}")]]
+        if d.agent
+        else []
+    )
     head: list[list[Flowable]] = [
         [p(t["signer"]), p(f"{d.signer_name}  {d.signer_id_masked}")],
+        *agent_rows,
         [p(t["tenant"]), p(d.tenant)],
         [p(t["scenario"]), p(d.scenario)],
         [p(t["template"]), p(d.template, small)],
@@ -267,17 +282,30 @@ def render(d: ReportData) -> bytes:
         story.append(p(t["refused"].format(reason=d.consent_refused or t["none"])))
     story += [p(c) for c in d.consent] or ([] if d.consent_refused is not None else [p(t["none"])])
     story += [p(t["identity"], h2), p(_identity_line(d, t, lang))]
+    if d.agent is not None and d.agent.get("distance") is not None and d.identity:
+        distance, threshold = d.agent["distance"], d.identity.get("threshold")
+        story.append(p(t["agent_line"].format(distance=f"{distance:.3f}", threshold=threshold)))
+    if d.on_camera:
+        runs = ("；" if lang == "zh" else "; ").join(
+            f"{term(PRESENCE, lang, who)} {seconds} {'秒' if lang == 'zh' else 's'}"
+            for who, seconds in d.on_camera
+        )
+        story.append(p(t["on_camera"].format(runs=runs)))
     pictures = [
         (d.id_photo, t["id_photo"]),
+        (d.agent_photo, t["agent_photo"]),
         (d.face_snapshot, t["snapshot"]),
         (d.liveness_frame, t["liveness_frame"]),
     ]
-    shown = [(_picture(data), label) for data, label in pictures if data]
+    count = sum(1 for data, _ in pictures if data)
+    shown = [
+        (_picture(data, min(54 * mm, 172 * mm / count - 4 * mm)), label) for data, label in pictures if data
+    ]
     if shown:  # side by side: the court compares the ID photo with the live face at a glance
         story.append(
             Table(
                 [[img for img, _ in shown], [p(label, caption) for _, label in shown]],
-                colWidths=[58 * mm] * len(shown),
+                colWidths=[min(58 * mm, 176 * mm / len(shown))] * len(shown),
                 hAlign="LEFT",
             )
         )
@@ -406,8 +434,8 @@ def render(d: ReportData) -> bytes:
     return buf.getvalue()
 
 
-def _picture(data: bytes) -> Flowable:
-    return Image(io.BytesIO(data), width=54 * mm, height=40 * mm, kind="proportional")
+def _picture(data: bytes, width: float = 54 * mm) -> Flowable:
+    return Image(io.BytesIO(data), width=width, height=40 * mm, kind="proportional")
 
 
 def _organisation(d: ReportData, t: dict[str, str], lang: str, p: Callable[..., Flowable]) -> Flowable:

@@ -153,6 +153,9 @@ WARNINGS: dict[str, dict[str, str]] = {
         "face_too_small": "人脸过小",
         "too_dark": "光线过暗",
         "blurred": "画面模糊",
+        "party_missing": "签署人或业务人员离开画面",
+        "extra_face": "画面中出现第三人",
+        "unknown_face": "画面中有身份不明的人",
     },
     "en": {
         "no_face": "no face in view",
@@ -161,12 +164,16 @@ WARNINGS: dict[str, dict[str, str]] = {
         "face_too_small": "face too small",
         "too_dark": "too dark",
         "blurred": "blurred",
+        "party_missing": "the signer or the agent out of view",
+        "extra_face": "a third person in view",
+        "unknown_face": "an unknown person in view",
     },
 }
 
 ROLES: dict[str, dict[str, str]] = {
     "zh": {
         "identity_photo": "证件照",
+        "agent_photo": "业务人员照片",
         "document": "待签文件",
         "signed_document": "已签文件",
         "signature_mark": "手写签名",
@@ -182,6 +189,7 @@ ROLES: dict[str, dict[str, str]] = {
     },
     "en": {
         "identity_photo": "ID photo",
+        "agent_photo": "agent's photo",
         "document": "document",
         "signed_document": "signed document",
         "signature_mark": "handwritten signature",
@@ -201,6 +209,26 @@ ROLES: dict[str, dict[str, str]] = {
 SEAL_ROLES: dict[str, dict[str, str]] = {
     "zh": {"legal_representative": "法定代表人", "authorised_agent": "授权代理人"},
     "en": {"legal_representative": "legal representative", "authorised_agent": "authorised agent"},
+}
+
+# who was on camera (the monitoring's presence runs)
+PRESENCE: dict[str, dict[str, str]] = {
+    "zh": {
+        "signer": "签署人",
+        "both": "签署人与业务人员同框",
+        "agent": "仅业务人员",
+        "several": "多人（超出约定人员）",
+        "other": "身份不明的人",
+        "none": "无人",
+    },
+    "en": {
+        "signer": "the signer",
+        "both": "the signer and the agent",
+        "agent": "the agent alone",
+        "several": "more people than declared",
+        "other": "someone unknown",
+        "none": "nobody",
+    },
 }
 
 # how an answer was given

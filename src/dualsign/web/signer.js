@@ -385,7 +385,7 @@ function stepNote(text, kind) {
 }
 function identityScreen() {
   trace.screen('identity');
-  show(el('div', {class: 'card'}, el('h3', {id: 'step-identity', text: t('identity')}),
+  show(el('div', {class: 'card'}, el('h3', {id: 'step-identity', text: t(S.agent_on_camera ? 'identityAgent' : 'identity')}),
     el('p', {class: 'muted', id: 'identity-wait', text: t('identityChecking')}), el('p', {class: 'step-note', id: 'step-note', hidden: ''})));
   askIdentity();
 }
@@ -487,8 +487,10 @@ async function playPrompt(parts, p) {
 function showListening(on) {
   const b = $('listen-state');
   if (!b) return;
-  b.className = on ? 'listening' : ''; b.textContent = on ? t('listening') : '';
+  b.className = on ? 'listening' : ''; b.textContent = on ? listenText() : '';
 }
+// the agent's introduction is answered by the agent, not the signer
+const listenText = () => (S && S.prompt && S.prompt.speaker === 'agent' ? t('listeningAgent') : t('listening'));
 function showVerdict(m) {
   showListening(false);
   const v = $('verdict');
@@ -640,7 +642,7 @@ $('lang').onclick = () => {
     applyChrome();
     $('repeat').textContent = t('repeat');
     const b = $('listen-state');
-    if (b) b.textContent = listening ? t('listening') : playing ? t('speaking') : b.textContent && t('nextSoon');
+    if (b) b.textContent = listening ? listenText() : playing ? t('speaking') : b.textContent && t('nextSoon');
     return;
   }
   const s = S; S = null; if (s) onState(s); else applyChrome();

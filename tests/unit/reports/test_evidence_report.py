@@ -172,6 +172,22 @@ def test_the_id_photo_the_live_snapshot_and_a_liveness_frame_are_shown(tmp_path:
     assert len(images.stdout.strip().splitlines()) - 2 == 1
 
 
+def test_the_agent_is_named_matched_and_shown_and_who_was_on_camera_is_said(tmp_path: Path) -> None:
+    agent = {"label": "销售人员", "name": "李四", "number": "02000144000080002020000123", "distance": 0.3812}
+    on_camera = [("both", 412.5), ("signer", 6.0), ("several", 1.5)]
+    d = replace(data(), agent=agent, agent_photo=data().id_photo, on_camera=on_camera)
+    text = pdf_text(render(d), tmp_path).replace("\n", " ")
+    assert "业务人员（销售人员）" in text and "李四 02000144000080002020000123" in text
+    assert "业务人员与其照片比对：最大距离 0.381，阈值 0.6" in text
+    assert "签署人与业务人员同框 412.5 秒；签署人 6.0 秒；多人（超出约定人员） 1.5 秒" in text
+    path = tmp_path / "agent.pdf"
+    path.write_bytes(render(d))
+    images = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True)
+    assert len(images.stdout.strip().splitlines()) - 2 == 4  # the agent's photo beside the other three
+    english = pdf_text(render(replace(d, language="en")), tmp_path).replace("\n", " ")
+    assert "Agent (销售人员)" in english and "the signer and the agent 412.5 s" in english
+
+
 @pytest.mark.parametrize("rows", [1, 12, 25, 40, 60])
 def test_the_last_page_is_never_a_stray_line(rows: int, tmp_path: Path) -> None:
     """The seal, the assurance and the QR are kept together, so the last page carries at least them."""

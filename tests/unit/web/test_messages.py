@@ -61,6 +61,7 @@ SERVER_CODES = (
     + [w.value for w in WarningKind]
     + [a.value for a in LivenessAction]
     + ["identity_" + c for c in ("not_the_signer", "poor_frames", "several_faces", "failed")]
+    + ["identity_" + c for c in ("agent_missing", "extra_face", "not_the_agent")]  # an agent on camera
     + ["reason_" + c for c in REASON_CODES.values()]
     + ["err_token_invalid", "err_rate_limited", "err_generic", "err_network"]
 )

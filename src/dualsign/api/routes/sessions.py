@@ -26,6 +26,7 @@ from dualsign.api.schemas import (
 from dualsign.application.evidence.retention import RetentionView, delete_evidence, retention_of, set_hold
 from dualsign.application.evidence.sealing import SealingPending, Waiting, export_bundle, seal_session
 from dualsign.application.integrator.sessions import (
+    NewAgent,
     NewSession,
     Upload,
     cancel_session,
@@ -57,6 +58,31 @@ def _variables(raw: str | None) -> dict[str, object]:
     if not isinstance(parsed, dict):
         raise InvalidInput([FieldProblem("variables", "must be a JSON object of variable name to value")])
     return {str(k): v for k, v in parsed.items()}
+
+
+def _agent(raw: str | None, photo: Upload | None) -> NewAgent | None:
+    """The agent object (``{"name": …, "number": …}``) with its photo; None when neither is given."""
+    if not raw or not raw.strip():
+        if photo is not None:
+            raise InvalidInput([FieldProblem("agent", "agent_photo is given without agent (name, number)")])
+        return None
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise InvalidInput([FieldProblem("agent", 'must be a JSON object {"name": …, "number": …}')])
+    problems = [
+        FieldProblem(f"agent.{key}", "must be a string")
+        for key in ("name", "number")
+        if not isinstance(parsed.get(key), str)
+    ]
+    unknown = sorted(set(parsed) - {"name", "number"})
+    if unknown:
+        problems.append(FieldProblem("agent", f"unknown fields {unknown}; name and number are taken"))
+    if problems:
+        raise InvalidInput(problems)
+    return NewAgent(parsed["name"], parsed["number"], photo)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, name="create_session")
@@ -120,9 +146,20 @@ async def create(
         UploadFile | None,
         File(description="an authorised agent's authorisation (授权委托书) as PDF, JPEG or PNG"),
     ] = None,
+    agent: Annotated[
+        str | None,
+        Form(
+            description='the agent on camera with the signer, when the template declares one: {"name": '
+            '"李四", "number": "02000144000080002020000123"} (licence or staff number)'
+        ),
+    ] = None,
+    agent_photo: Annotated[
+        UploadFile | None, File(description="JPEG or PNG of the agent, one face (with agent)")
+    ] = None,
 ) -> SessionCreated:
     lim = c.upload_limits
     photo = await _read("identity_photo", identity_photo, lim.max_photo_bytes)
+    agent_pic = await _read("agent_photo", agent_photo, lim.max_photo_bytes) if agent_photo else None
     docs = [await _read(f"documents[{i}]", d, lim.max_document_bytes) for i, d in enumerate(documents or [])]
     authorisation = (
         await _read("authorisation_document", authorisation_document, lim.max_document_bytes)
@@ -150,6 +187,7 @@ async def create(
         seal_role=seal_role or None,
         authorisation_ref=authorisation_ref or None,
         authorisation_document=authorisation,
+        agent=_agent(agent, agent_pic),
     )
     created = create_session(c.new_uow(), c.session_services, tenant, req)
     view = get_session(c.new_uow(), tenant, created.session.id)

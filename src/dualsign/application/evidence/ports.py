@@ -84,3 +84,8 @@ class ReportData:
     # the page's operation trace summarised (None: the page sent none), or why it could not be read
     trace: TraceSummary | None = None
     trace_error: str | None = None
+    # the agent on camera with the signer: label, name, number, largest face distance; None: signer alone
+    agent: dict[str, Any] | None = None
+    agent_photo: bytes | None = None  # the agent's photo the integrator supplied
+    # who was on camera, from the monitoring's presence runs: (who, seconds), longest first
+    on_camera: list[tuple[str, float]] = field(default_factory=list)

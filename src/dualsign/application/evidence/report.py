@@ -54,6 +54,8 @@ def gather(
     organisation: dict[str, Any] | None = None
     digests: dict[str, str] = {}  # role: the digest the report shows (identity photo, snapshot, frame)
     qc: dict[str, Any] = {}
+    agent: dict[str, Any] | None = None
+    on_camera: dict[str, float] = {}
     for e in events:
         p = e.payload
         timeline.append((e.at, e.kind.value, str(p.get("question_id", p.get("reason", "")) or "")))
@@ -65,6 +67,9 @@ def gather(
             for name, v in dict(p.get("variables") or {}).items():
                 label = f"{name} — {labels[name]}" if labels.get(name) else str(name)
                 variables.append((label, str(v.get("value", "")), str(v.get("spoken", ""))))
+            if p.get("agent"):
+                agent = {k: p["agent"].get(k) for k in ("label", "name", "number")} | {"distance": None}
+                digests["agent_photo"] = str(p["agent"].get("photo_sha256"))
         elif e.kind is EventKind.ARTIFACT_STORED and p.get("role") == "identity_photo":
             digests.setdefault("identity_photo", str(p.get("sha256")))
         elif e.kind is EventKind.CONSENT_GIVEN:
@@ -78,6 +83,9 @@ def gather(
             EventKind.IDENTITY_WAIVED,
         ):
             identity = _identity(e.kind, p)
+            agent_distances = [float(d) for d in (p.get("agent") or {}).get("distances") or []]
+            if agent is not None:
+                agent["distance"] = max(agent_distances) if agent_distances else None
             if p.get("snapshot_sha256"):
                 digests["face_snapshot"] = str(p["snapshot_sha256"])
         elif e.kind.value.startswith("liveness_") and e.kind is not EventKind.LIVENESS_CHALLENGE_ISSUED:
@@ -105,6 +113,9 @@ def gather(
             )
         elif e.kind is EventKind.QC_EVALUATED:
             qc = dict(p)
+        elif e.kind is EventKind.MONITORING_SUMMARY:
+            for start, end, who in p.get("presence") or []:
+                on_camera[str(who)] = on_camera.get(str(who), 0.0) + float(end) - float(start)
         elif e.kind is EventKind.MONITORING_WARNING:
             after = p.get("after_s")  # how long the condition had lasted when the signer was warned
             warnings.append((e.at, str(p.get("warning")), float(after) if after is not None else None))
@@ -155,4 +166,7 @@ def gather(
         organisation_seal=image("organisation_seal"),
         trace=trace,
         trace_error=trace_error,
+        agent=agent,
+        agent_photo=image("agent_photo"),
+        on_camera=sorted(((w, round(s, 1)) for w, s in on_camera.items() if s > 0), key=lambda x: -x[1]),
     )

@@ -29,7 +29,8 @@ from dualsign.application.perception.vision import reference_embedding
 from dualsign.application.ports import BlobStore, Clock, IdFactory, UnitOfWork
 from dualsign.application.records import Artifact, SessionRecord, StoredEvent, TemplateVersion
 from dualsign.domain.errors import FieldProblem, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMedia
-from dualsign.domain.event_payloads import PlacementItem
+from dualsign.domain.event_payloads import AgentRecord, PlacementItem
+from dualsign.domain.participants import agent_record
 from dualsign.domain.session import SigningSession
 from dualsign.domain.states import EventKind
 from dualsign.domain.templates import AnswerMode, Template
@@ -44,6 +45,7 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
 _OTHER_ID = re.compile(r"^[A-Z0-9]{5,20}$")
+_AGENT_NUMBER = re.compile(r"^[A-Za-z0-9-]{4,40}$")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,15 @@ class Upload:
     filename: str
     media_type: str
     data: bytes
+
+
+@dataclass(frozen=True)
+class NewAgent:
+    """The agent on camera with the signer (销售人员, 客户经理), when the template declares one."""
+
+    name: str
+    number: str  # licence or staff number (执业证编号, 工号); a resident ID number is kept masked
+    photo: Upload | None  # exactly one face, like the signer's identity photo
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,7 @@ class NewSession:
     seal_role: str | None = None  # legal_representative | authorised_agent (法定代表人 | 授权代理人)
     authorisation_ref: str | None = None  # an agent's authorisation (授权委托书): its reference …
     authorisation_document: Upload | None = None  # … or the document itself (PDF, JPEG or PNG)
+    agent: NewAgent | None = None  # required when the template puts an agent on camera, refused otherwise
 
 
 @dataclass(frozen=True)
@@ -197,16 +209,9 @@ def _check_pdf(where: str, doc: Upload, pdfs: PdfInspector, allow_signed: bool) 
 def _check_uploads(
     req: NewSession, limits: UploadLimits, pdfs: PdfInspector | None = None, allow_signed: bool = False
 ) -> list[FieldProblem]:
-    photo = req.identity_photo
-    if len(photo.data) > limits.max_photo_bytes:
-        raise PayloadTooLarge(photo.field, limits.max_photo_bytes, len(photo.data))
-    if photo.media_type not in PHOTO_TYPES:
-        raise UnsupportedMedia(photo.field, photo.media_type, sorted(PHOTO_TYPES))
+    problems = _check_photo(req.identity_photo, limits)
     if len(req.documents) > limits.max_documents:
         raise PayloadTooLarge("documents", limits.max_documents)
-    problems: list[FieldProblem] = []
-    if not photo.data.startswith(PHOTO_TYPES[photo.media_type]):
-        problems.append(FieldProblem(photo.field, f"the bytes are not a {photo.media_type} image"))
     for i, doc in enumerate(req.documents):
         where = f"{doc.field}[{i}]"
         if len(doc.data) > limits.max_document_bytes:
@@ -228,6 +233,52 @@ def _check_uploads(
         if not auth.data.startswith(AUTHORISATION_TYPES[auth.media_type]):
             problems.append(FieldProblem(auth.field, f"the bytes are not a {auth.media_type} file"))
     return problems
+
+
+def _check_photo(photo: Upload, limits: UploadLimits) -> list[FieldProblem]:
+    if len(photo.data) > limits.max_photo_bytes:
+        raise PayloadTooLarge(photo.field, limits.max_photo_bytes, len(photo.data))
+    if photo.media_type not in PHOTO_TYPES:
+        raise UnsupportedMedia(photo.field, photo.media_type, sorted(PHOTO_TYPES))
+    if not photo.data.startswith(PHOTO_TYPES[photo.media_type]):
+        return [FieldProblem(photo.field, f"the bytes are not a {photo.media_type} image")]
+    return []
+
+
+def _check_agent(template: Template, agent: NewAgent | None, limits: UploadLimits) -> list[FieldProblem]:
+    """The agent the template declares (or none when it declares none), each field named on its own."""
+    if template.agent is None:
+        if agent is None:
+            return []
+        return [FieldProblem("agent", f"template {template.key} puts no agent on camera; leave agent out")]
+    label = template.agent.label
+    if agent is None:
+        return [
+            FieldProblem(
+                "agent",
+                f"template {template.key} puts the agent ({label}) on camera with the signer: give agent "
+                '({"name": …, "number": …}) and agent_photo',
+            )
+        ]
+    problems: list[FieldProblem] = []
+    if not agent.name.strip() or len(agent.name.strip()) > 100:
+        problems.append(FieldProblem("agent.name", "must be 1 to 100 characters"))
+    if not _AGENT_NUMBER.match(agent.number.strip()):
+        problems.append(FieldProblem("agent.number", "must be 4 to 40 letters, digits or hyphens"))
+    if agent.photo is None:
+        problems.append(FieldProblem("agent_photo", f"the {label}'s photo (one face) is required"))
+    else:
+        problems += _check_photo(agent.photo, limits)
+    return problems
+
+
+def _agent_record(template: Template, agent: NewAgent | None) -> AgentRecord | None:
+    if template.agent is None or agent is None or agent.photo is None:
+        return None
+    number = agent.number.strip().upper()
+    shown = mask_id(number) if valid_cn_resident_id(number) else number
+    digest = hashlib.sha256(agent.photo.data).hexdigest()
+    return agent_record(template.agent.label, agent.name.strip(), shown, digest)
 
 
 @dataclass(frozen=True)
@@ -304,8 +355,9 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
     )
     if organisation is not None:
         seal_problems += role_agreement(values, organisation)
-    if variable_problems or seal_problems:
-        raise InvalidInput(variable_problems + seal_problems)
+    agent_problems = _check_agent(template, req.agent, limits)
+    if variable_problems or seal_problems or agent_problems:
+        raise InvalidInput(variable_problems + seal_problems + agent_problems)
     warnings = speech_problems(template, svc.asr)
     if warnings and svc.speech_check != "warn":  # a signer would answer to a recogniser that cannot hear
         raise InvalidInput([FieldProblem("template", w) for w in warnings])
@@ -327,9 +379,12 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
             raise EngineUnavailable(
                 "vision", "the template requires identity checks and no face engine is configured"
             )
-        reference_embedding(
-            req.identity_photo.data, svc.vision
-        )  # exactly one face, or a 422 naming the field
+        signer = reference_embedding(req.identity_photo.data, svc.vision)  # one face, or a 422
+        if req.agent is not None and req.agent.photo is not None:
+            agent_face = reference_embedding(req.agent.photo.data, svc.vision, "agent_photo")
+            if agent_face.distance(signer) <= svc.vision.embedder.match_threshold:  # not their own agent
+                raise InvalidInput([FieldProblem("agent_photo", "shows the same person as identity_photo")])
+    agent = _agent_record(template, req.agent)
     now = clock.now()
     idn = req.signer_id_number.strip().upper()
     record = SessionRecord(
@@ -366,6 +421,7 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
                 # created although its answers cannot be recognised here (by the operator's option)
                 **({"speech_warnings": warnings} if warnings else {}),
                 **({"organisation": organisation} if organisation is not None else {}),
+                **({"agent": agent} if agent is not None else {}),
             },
             req.variables,
         )
@@ -373,6 +429,8 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
     uploads: list[tuple[str, Upload, list[PlacementItem] | None]] = [
         ("identity_photo", req.identity_photo, None)
     ]
+    if agent is not None and req.agent is not None and req.agent.photo is not None:
+        uploads.append(("agent_photo", req.agent.photo, None))
     uploads += [
         ("document", d, [p.to_payload() for p in placed])
         for d, placed in zip(req.documents, placements, strict=True)

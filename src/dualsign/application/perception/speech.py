@@ -21,7 +21,8 @@ from dualsign.domain import acoustic
 from dualsign.domain.endpointing import Endpoint, EndpointConfig, Endpointer, Signal
 from dualsign.domain.matching import match
 from dualsign.domain.normalization import LanguageFamily
-from dualsign.domain.templates import Question, Template, answers, scored_answers
+from dualsign.domain.participants import Agent
+from dualsign.domain.templates import Participant, Question, Template, answers, scored_answers
 from dualsign.engines.base import SAMPLE_RATE, AsrEngine, AsrHints, Audio, EngineFailed, Transcript, VadEngine
 
 # audio kept before and after the detected speech: the VAD confirms speech a little after it began, and
@@ -41,10 +42,13 @@ GENERIC_NEGATIVES = {
 }
 
 
-def answer_hints(question: Question, family: LanguageFamily) -> AsrHints:
+def answer_hints(question: Question, family: LanguageFamily, agent: Agent | None = None) -> AsrHints:
     """Phrases to bias recognition (the acceptable answers only ever together with their negatives), and
     the candidates to score against the audio: the listed answers with the commonest words of the
-    question's vocabulary, and their opposites. Whether to score is decided on the full vocabulary."""
+    question's vocabulary, and their opposites. Whether to score is decided on the full vocabulary.
+    The agent's introduction is biased toward their registered name and number, and never scored."""
+    if question.speaker is Participant.AGENT:
+        return AsrHints(tuple(x for x in (agent.name, agent.number) if "*" not in x) if agent else ())
     judged = answers(question, family)
     return hints_for(*scored_answers(question, family), family, question.polarity.value, judged=judged)
 

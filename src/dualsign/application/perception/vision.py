@@ -101,24 +101,23 @@ def analyze(
 
 
 @lru_cache(maxsize=256)
-def _photo_embedding(photo: bytes, engines: VisionEngines) -> Embedding:
+def _photo_embedding(photo: bytes, engines: VisionEngines, where: str) -> Embedding:
     try:
         image = decode_image(photo, max_width=1200)
     except ImageDecodeError as exc:
-        raise InvalidInput([FieldProblem("identity_photo", exc.reason)]) from None
+        raise InvalidInput([FieldProblem(where, exc.reason)]) from None
     faces = [b for b in engines.photo_detector.detect(image) if b.score >= MIN_SCORE]
     if not faces:
-        raise InvalidInput([FieldProblem("identity_photo", "no face found in the identity photo")])
+        raise InvalidInput([FieldProblem(where, "no face found in the identity photo")])
     if len(faces) > 1:
-        raise InvalidInput(
-            [FieldProblem("identity_photo", f"{len(faces)} faces in the identity photo; one expected")]
-        )
+        raise InvalidInput([FieldProblem(where, f"{len(faces)} faces in the identity photo; one expected")])
     return engines.embedder.embed(image, faces[0])
 
 
-def reference_embedding(photo: bytes, engines: VisionEngines) -> Embedding:
-    """The embedding of the one face in the integrator's identity photo (``InvalidInput`` otherwise)."""
-    return _photo_embedding(photo, engines)
+def reference_embedding(photo: bytes, engines: VisionEngines, where: str = "identity_photo") -> Embedding:
+    """The embedding of the one face in an identity photo (``InvalidInput`` naming ``where`` otherwise):
+    the signer's, or the agent's (``agent_photo``)."""
+    return _photo_embedding(photo, engines, where)
 
 
 @dataclass(frozen=True)
@@ -131,11 +130,13 @@ class IdentityOutcome:
     good_frames: int
     best_frame: int | None  # index of the closest good frame: the snapshot kept as evidence
     # what the signer is told: matched | not_the_signer (a clear face that is someone else) |
-    # poor_frames (too few usable frames: light, blur, distance) | several_faces
+    # poor_frames (too few usable frames: light, blur, distance) | several_faces; with an agent:
+    # agent_missing (one face only) | extra_face (a third) | not_the_agent
     code: str = "matched"
+    agent_distances: tuple[float, ...] | None = None  # with an agent on camera: theirs, frame by frame
 
     def to_payload(self) -> IdentityCheck:
-        return {
+        payload: IdentityCheck = {
             "method": "face_1to1",
             "code": self.code,
             "reason": self.reason,
@@ -143,8 +144,16 @@ class IdentityOutcome:
             "threshold": self.threshold,
             "frames": self.frames,
             "good_frames": self.good_frames,
-            "median_distance": round(statistics.median(self.distances), 4) if self.distances else None,
+            "median_distance": _median(self.distances),
         }
+        if self.agent_distances is not None:
+            agent = self.agent_distances
+            payload["agent"] = {"distances": list(agent), "median_distance": _median(agent)}
+        return payload
+
+
+def _median(values: tuple[float, ...]) -> float | None:
+    return round(statistics.median(values), 4) if values else None
 
 
 def verify_identity(
@@ -241,15 +250,21 @@ class LiveMonitor:
     engines: VisionEngines
     reference: Embedding | None
     embed_every_s: float = 3.0
+    agent_reference: Embedding | None = None  # an agent on camera too: two faces are expected
     monitor: FaceMonitor = field(init=False)
     _last_t: float | None = None
     _last_embed_t: float | None = None
     _last_box: FaceBox | None = None
     _last_count: int = -1
     _signature: np.ndarray | None = None
+    _signatures: list[np.ndarray] = field(default_factory=list)  # with the agent: each face's, by place
 
     def __post_init__(self) -> None:
-        self.monitor = FaceMonitor(self.thresholds)
+        self.monitor = FaceMonitor(self.thresholds, 1 if self.agent_reference is None else 2)
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        return ("signer",) if self.agent_reference is None else ("signer", "agent")
 
     def due(self, t: float) -> bool:
         return self._last_t is None or t - self._last_t >= 1.0 / self.thresholds.sample_fps - 1e-3
@@ -268,6 +283,8 @@ class LiveMonitor:
         return changed or t - self._last_embed_t >= self.embed_every_s or _moved(faces[0], self._last_box)
 
     def observe(self, image: Image, t: float) -> tuple[FrameAnalysis, list[FaceWarning]]:
+        if self.agent_reference is not None and self.reference is not None:
+            return self._observe_pair(image, t, self.reference, self.agent_reference)
         self._last_t = t
         a = analyze(image, self.engines)
         signer: bool | None = None
@@ -298,9 +315,99 @@ class LiveMonitor:
         )
         return a, self.monitor.observe(obs)
 
+    def _observe_pair(
+        self, image: Image, t: float, signer_ref: Embedding, agent_ref: Embedding
+    ) -> tuple[FrameAnalysis, list[FaceWarning]]:
+        """Two faces expected: each is compared with both photos when the faces come or go, jump, or
+        every ``embed_every_s``; which is whose is the pairing with the smaller distances."""
+        self._last_t = t
+        a = analyze(image, self.engines)
+        signer: bool | None = None
+        agent: bool | None = None
+        # left to right, so that each face is held against the one in its place before
+        signatures = [face_signature(image, b) for b in sorted(a.faces, key=lambda b: b.left)]
+        changed = len(signatures) != len(self._signatures) or any(
+            float((x * y).sum()) < SAME_FACE for x, y in zip(signatures, self._signatures, strict=False)
+        )
+        due = (
+            self._last_embed_t is None
+            or changed
+            or len(a.faces) != self._last_count
+            or t - self._last_embed_t >= self.embed_every_s
+            or (a.main is not None and self._last_box is not None and _moved(a.main, self._last_box))
+        )
+        if 1 <= len(a.faces) <= 2 and due:
+            embeddings = [self.engines.embedder.embed(image, box) for box in a.faces]
+            to_signer = [e.distance(signer_ref) for e in embeddings]
+            to_agent = [e.distance(agent_ref) for e in embeddings]
+            i, j = pair_faces(to_signer, to_agent)
+            threshold = self.engines.embedder.match_threshold
+            signer, agent = to_signer[i] <= threshold, to_agent[j] <= threshold
+            self._last_embed_t = t
+            self._signatures = signatures
+        self._last_box, self._last_count = a.main, len(a.faces)
+        q = a.quality
+        obs = Observation(
+            t=t,
+            faces=len(a.faces),
+            signer=signer,
+            agent=agent,
+            too_small=bool(q and q.too_small),
+            too_dark=bool(q and q.too_dark),
+            blurred=bool(q and q.blurred),
+        )
+        return a, self.monitor.observe(obs)
 
-def liveness_sample(image: Image, t: float, engines: VisionEngines) -> Sample:
-    a = analyze(image, engines, landmarks=True)
+
+def pair_faces(to_signer: list[float], to_agent: list[float]) -> tuple[int, int]:
+    """Which face is the signer's and which the agent's (indices): of two faces, the assignment whose
+    distances add up to less; one face is compared with both (0, 0)."""
+    if len(to_signer) < 2 or to_signer[0] + to_agent[1] <= to_signer[1] + to_agent[0]:
+        return 0, min(1, len(to_agent) - 1)
+    return 1, 0
+
+
+def liveness_sample(
+    image: Image, t: float, engines: VisionEngines, signer_face: SignerFace | None = None
+) -> Sample:
+    """The features of the signer's face for a challenge or a nod; with the agent on camera too
+    (``signer_face``), of the face that is the signer's, not of whichever is alone."""
+    a = analyze(image, engines, landmarks=signer_face is None)
+    if signer_face is not None:
+        box = signer_face.pick(image, a.faces)
+        marks = engines.landmarks.landmarks(image, box) if box is not None else None
+        feats = features(marks.points) if marks is not None and len(marks.points) == 68 else None
+        return Sample(t, feats, _face_digest(image, box) if box is not None else "")
     single = a.features if len(a.faces) == 1 else None
     # the face region's digest: an exact repeat betrays a replayed frame (only challenges need it)
     return Sample(t, single, _face_digest(image, a.main) if a.main is not None else "")
+
+
+@dataclass
+class SignerFace:
+    """Which face is the signer's while the agent is on camera too: compared with the signer's photo on
+    the first frame with faces (and again whenever it is lost), then followed by its position."""
+
+    engines: VisionEngines
+    reference: Embedding
+    _center: tuple[float, float] | None = None
+
+    @staticmethod
+    def _middle(box: FaceBox) -> tuple[float, float]:
+        return ((box.left + box.right) / 2, (box.top + box.bottom) / 2)
+
+    def pick(self, image: Image, faces: tuple[FaceBox, ...]) -> FaceBox | None:
+        if not faces:
+            self._center = None
+            return None
+        if self._center is None:
+            distances = [self.engines.embedder.embed(image, b).distance(self.reference) for b in faces]
+            best = faces[distances.index(min(distances))]
+        else:
+            cx, cy = self._center
+            best = min(faces, key=lambda b: (self._middle(b)[0] - cx) ** 2 + (self._middle(b)[1] - cy) ** 2)
+            if abs(self._middle(best)[0] - cx) > best.width:  # jumped: whose is it now? compare again
+                self._center = None
+                return self.pick(image, faces)
+        self._center = self._middle(best)
+        return best

@@ -121,10 +121,12 @@ def _analyse(session: SigningSession, svc: PostHocServices, photo: str | None) -
     live_faces = [e.payload for e in session.events if e.kind is EventKind.MONITORING_SUMMARY]
     vision = svc.vision if live_faces else None
     reference = _reference(vision, svc.blobs, photo, errors)
+    agent = session.agent
+    agent_reference = _reference(vision, svc.blobs, agent.photo_sha256, errors) if agent else None
     for segment, data in segments.items():
         if windows.get(segment) and svc.vad is not None and svc.asr is not None:
             try:
-                heard = rerecognize(data, windows[segment], session.template, svc.vad, svc.asr)
+                heard = rerecognize(data, windows[segment], session.template, svc.vad, svc.asr, agent)
             except AudioDecodeError as exc:
                 errors.append(f"segment {segment}: the audio cannot be decoded: {exc}"[:300])
                 heard = []
@@ -145,7 +147,7 @@ def _analyse(session: SigningSession, svc: PostHocServices, photo: str | None) -
                 )
         if vision is not None:
             try:
-                seen = analyze_recording(data, session.template, vision, reference)
+                seen = analyze_recording(data, session.template, vision, reference, agent_reference)
             except ImageDecodeError as exc:
                 errors.append(f"segment {segment}: the video cannot be decoded: {exc}"[:300])
                 continue

@@ -15,8 +15,9 @@ import numpy as np
 from dualsign.application.perception.judging import judge_answer
 from dualsign.application.perception.speech import answer_hints, heard_scores
 from dualsign.domain.matching import MatchResult
+from dualsign.domain.participants import Agent, judge_introduction
 from dualsign.domain.recording_time import AnswerWindow
-from dualsign.domain.templates import Template, answers
+from dualsign.domain.templates import Participant, Template, answers
 from dualsign.engines.base import SAMPLE_RATE, VAD_FRAME, AsrEngine, EngineFailed, Transcript, VadEngine
 from dualsign.media.audio import decode
 
@@ -42,7 +43,12 @@ def speech_only(audio: np.ndarray, vad: VadEngine, threshold: float = 0.5, pad_f
 
 
 def rerecognize(
-    recording: bytes, windows: Sequence[AnswerWindow], template: Template, vad: VadEngine, asr: AsrEngine
+    recording: bytes,
+    windows: Sequence[AnswerWindow],
+    template: Template,
+    vad: VadEngine,
+    asr: AsrEngine,
+    agent: Agent | None = None,  # the agent whose introduction is one of the windows
 ) -> list[Rerecognized]:
     audio = decode(recording)
     family = template.language.family
@@ -55,15 +61,18 @@ def rerecognize(
             continue
         q = template.question(w.question_id)
         try:  # heard and judged as live: the same hints, the same scored candidates
-            t = asr.transcribe(voiced, language=family, hints=answer_hints(q, family))
+            t = asr.transcribe(voiced, language=family, hints=answer_hints(q, family, agent))
         except EngineFailed as exc:
             out.append(Rerecognized(w, len(voiced) / SAMPLE_RATE, None, None, exc.reason))
             continue
         acceptable, rejections = answers(q, family)
         scores = heard_scores(t)
         heard = t.text.strip()
-        result = (
-            judge_answer(t.text, acceptable, rejections, family, scores, q.polarity.value) if heard else None
-        )
+        if not heard:
+            result = None
+        elif q.speaker is Participant.AGENT and agent is not None:
+            result = judge_introduction(t.text, agent, family)
+        else:
+            result = judge_answer(t.text, acceptable, rejections, family, scores, q.polarity.value)
         out.append(Rerecognized(w, round(len(voiced) / SAMPLE_RATE, 3), t, result))
     return out

@@ -26,16 +26,20 @@ class RecordingAnalysis:
 
 
 def analyze_recording(
-    recording: bytes, template: Template, engines: VisionEngines, reference: Embedding | None
+    recording: bytes,
+    template: Template,
+    engines: VisionEngines,
+    reference: Embedding | None,
+    agent_reference: Embedding | None = None,  # the agent on camera too: the rules for two faces
 ) -> RecordingAnalysis:
-    monitor = LiveMonitor(template.monitoring, engines, reference)
+    monitor = LiveMonitor(template.monitoring, engines, reference, agent_reference=agent_reference)
     warnings: list[FaceWarning] = []
     frames = 0
     for t, image in sample_frames(recording, fps=template.monitoring.sample_fps):
         frames += 1
         _, raised = monitor.observe(image, t)
         warnings += raised
-    return RecordingAnalysis(dict(monitor.monitor.stats.to_dict()), warnings, frames)
+    return RecordingAnalysis(dict(monitor.monitor.stats.to_dict(monitor.participants)), warnings, frames)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ VIEWABLE_ROLES = {
     "face_snapshot",
     "liveness_frame",
     "identity_photo",
+    "agent_photo",
     "document",
     "signed_document",
     "signature_mark",

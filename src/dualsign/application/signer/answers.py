@@ -13,9 +13,10 @@ from dualsign.application.perception.judging import Heard, judge_answer
 from dualsign.domain.errors import IllegalTransition
 from dualsign.domain.event_payloads import AnswerEvidence, PromptAudioItem
 from dualsign.domain.matching import MatchResult
+from dualsign.domain.participants import judge_introduction
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import EventKind, SessionState
-from dualsign.domain.templates import answers
+from dualsign.domain.templates import Participant, answers
 
 # Renders the audio of a prompt (reminder and question) and returns what to record of it.
 Renderer = Callable[[Prompt], Sequence[PromptAudioItem]]
@@ -28,6 +29,10 @@ def judge(session: SigningSession, transcript: str, scores: Heard | None = None)
     if q is None:
         raise IllegalTransition(session.current_state.value, EventKind.ANSWER_JUDGED.value)
     family = session.template.language.family
+    if q.speaker is Participant.AGENT:
+        if session.agent is None:
+            raise IllegalTransition(session.current_state.value, "agent introduction without an agent")
+        return judge_introduction(transcript, session.agent, family)
     acceptable, rejections = answers(q, family)
     return judge_answer(transcript, acceptable, rejections, family, scores, q.polarity.value)
 

@@ -13,7 +13,13 @@ from datetime import datetime
 
 from dualsign.application.artifacts import store_artifact
 from dualsign.application.event_store import load_aggregate, persist
-from dualsign.application.perception.vision import LiveMonitor, reference_embedding, verify_identity
+from dualsign.application.perception.agent_identity import verify_identity_with_agent
+from dualsign.application.perception.vision import (
+    LiveMonitor,
+    SignerFace,
+    reference_embedding,
+    verify_identity,
+)
 from dualsign.application.ports import UnitOfWork
 from dualsign.application.signer.answers import Renderer, ask_next
 from dualsign.application.signer.flow import SignerServices, SignerView, act, load_open
@@ -56,6 +62,13 @@ def signer_reference(uow: UnitOfWork, svc: SignerServices, s: SigningSession) ->
     return reference_embedding(svc.blobs.get(photo.sha256), _vision(svc))
 
 
+def agent_reference(svc: SignerServices, s: SigningSession) -> Embedding | None:
+    """The embedding of the agent's photo, when the session has an agent on camera."""
+    if s.agent is None:
+        return None
+    return reference_embedding(svc.blobs.get(s.agent.photo_sha256), _vision(svc), "agent_photo")
+
+
 def decode_frames(jpegs: Sequence[bytes]) -> list[Image]:
     images = []
     for data in jpegs:
@@ -75,9 +88,12 @@ def verify_identity_live(
     def decide(s: SigningSession, now: datetime, render: Renderer | None) -> list[Event]:
         if s.current_state is not SessionState.IDENTITY:
             raise IllegalTransition(s.current_state.value, EventKind.IDENTITY_VERIFIED.value)
-        outcome = verify_identity(
-            images, signer_reference(uow, svc, s), vision, s.template.identity.min_good_frames
-        )
+        reference, agent = signer_reference(uow, svc, s), agent_reference(svc, s)
+        good = s.template.identity.min_good_frames
+        if agent is not None:  # both faces, each against its own photo
+            outcome = verify_identity_with_agent(images, reference, agent, vision, good)
+        else:
+            outcome = verify_identity(images, reference, vision, good)
         events: list[Event] = []
         details = outcome.to_payload()
         if outcome.best_frame is not None:
@@ -148,7 +164,18 @@ def begin_monitoring(uow: UnitOfWork, svc: SignerServices, token: str) -> LiveMo
     with uow:
         _, s = load_open(uow, svc, token)
         reference = signer_reference(uow, svc, s)
-    return LiveMonitor(s.template.monitoring, vision, reference)
+    return LiveMonitor(s.template.monitoring, vision, reference, agent_reference=agent_reference(svc, s))
+
+
+def signer_face(uow: UnitOfWork, svc: SignerServices, token: str) -> SignerFace | None:
+    """With an agent on camera, what tells the signer's face from the agent's for a liveness challenge
+    or a nod; None when the signer is alone (the lone face is theirs)."""
+    vision = _vision(svc)
+    with uow:
+        _, s = load_open(uow, svc, token)
+        if s.agent is None:
+            return None
+        return SignerFace(vision, signer_reference(uow, svc, s))
 
 
 def record_warnings(
@@ -198,7 +225,7 @@ def summarize_monitoring(
         return
     # started_ms: the page's clock at t = 0
     stats: MonitoringSummary = {
-        **monitor.monitor.stats.to_dict(),
+        **monitor.monitor.stats.to_dict(monitor.participants),
         "started_ms": started_ms,
         "frames_skipped": frames_skipped,
     }

@@ -234,7 +234,7 @@ def begin_answer(uow: UnitOfWork, svc: SignerServices, token: str) -> AnswerCapt
         svc.asr,
         endpoint_config(session.template),
         language=family,
-        hints=answer_hints(q, family),
+        hints=answer_hints(q, family, session.agent),
         executor=svc.executor,
     )
 

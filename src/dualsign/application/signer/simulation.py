@@ -16,7 +16,8 @@ from dualsign.application.perception.judging import Heard
 from dualsign.application.perception.speech import AnswerCapture, answer_hints, endpoint_config, heard_scores
 from dualsign.application.ports import Clock
 from dualsign.application.signer.answers import Renderer, answer_and_continue, ask_next
-from dualsign.domain.event_payloads import AnswerEvidence
+from dualsign.domain.event_payloads import AnswerEvidence, SessionDetails
+from dualsign.domain.participants import agent_record
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import SessionState
 from dualsign.domain.templates import Template
@@ -24,6 +25,7 @@ from dualsign.engines.base import AsrEngine, VadEngine
 from dualsign.media.audio import decode
 
 WAIVER = "text-mode simulation: no camera, identity and liveness not checked"
+SIMULATED_AGENT = ("模拟业务人员", "A0000001")  # name and number of the agent of an agent template
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,10 @@ def simulate(
         for e in events:
             on_event(e)
 
-    emit([session.create(clock.now(), {"signer_name": signer_name, "simulation": True}, values)])
+    details: SessionDetails = {"signer_name": signer_name, "simulation": True}
+    if template.agent is not None:  # a sample agent, no photo (identity is waived in a simulation)
+        details["agent"] = agent_record(template.agent.label, SIMULATED_AGENT[0], SIMULATED_AGENT[1], "")
+    emit([session.create(clock.now(), details, values)])
     emit([session.open(clock.now(), {"client": "dualsign simulate"})])
     emit(session.give_consent(clock.now(), waive_vision_reason=WAIVER))
     emit(ask_next(session, clock.now(), render))
