@@ -58,6 +58,24 @@ class FrameAnalysis:
     quality: Quality | None
     features: FaceFeatures | None = None
     embedding: Embedding | None = None
+    signature: FaceSignature | None = None  # the lone face's, when it is compared with a signer
+
+
+def shows_the_same(a: FrameAnalysis, b: FrameAnalysis) -> bool:
+    """The monitoring rules would judge the two frames alike: as many faces, the same quality
+    problems, and a lone face that stayed in place (no jump, no change of size) and is the same face
+    (signatures ≥ ``SAME_FACE``; both without one when nobody is compared)."""
+    if len(a.faces) != len(b.faces) or _problems(a.quality) != _problems(b.quality):
+        return False
+    if a.main is None or b.main is None or len(a.faces) > 1:
+        return True
+    if a.signature is None or b.signature is None:
+        return a.signature is None and b.signature is None and not _moved(a.main, b.main)
+    return not _moved(a.main, b.main) and a.signature.similarity(b.signature) >= SAME_FACE
+
+
+def _problems(q: Quality | None) -> tuple[bool, bool, bool]:
+    return (False, False, False) if q is None else (q.too_small, q.too_dark, q.blurred)
 
 
 def _grey(image: Image) -> np.ndarray:
@@ -259,15 +277,24 @@ class LiveMonitor:
         changed = signature.similarity(self._signature) < SAME_FACE
         return changed or t - self._last_embed_t >= self.embed_every_s or _moved(faces[0], self._last_box)
 
-    def observe(self, image: Image, t: float) -> tuple[FrameAnalysis, list[FaceWarning]]:
-        self._last_t = t
+    def look(self, image: Image) -> FrameAnalysis:
+        """What the frame shows before any comparison: faces, quality, the lone face's signature."""
         a = analyze(image, self.engines)
+        # only a lone face is compared with the signer: with several, "several faces" is the warning
+        if a.main is not None and len(a.faces) == 1 and self.reference is not None:
+            a = replace(a, signature=self.engines.embedder.signature(image, a.main))
+        return a
+
+    def observe(
+        self, image: Image, t: float, look: FrameAnalysis | None = None
+    ) -> tuple[FrameAnalysis, list[FaceWarning]]:
+        """Judge the frame at ``t`` (``look``: what ``look`` already found in it)."""
+        self._last_t = t
+        a = look if look is not None else self.look(image)
         signer: bool | None = None
         distance = None
-        # only a lone face is compared with the signer: with several, "several faces" is the warning
         reference = self.reference
-        lone = a.main if len(a.faces) == 1 and reference is not None else None
-        signature = self.engines.embedder.signature(image, lone) if lone is not None else None
+        lone, signature = a.main, a.signature
         if (
             lone is not None
             and reference is not None
