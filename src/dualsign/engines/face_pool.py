@@ -55,7 +55,9 @@ class _Child:
     process: subprocess.Popen[bytes] | None = None
 
     def alive(self) -> subprocess.Popen[bytes]:
-        if self.process is None or self.process.poll() is not None:
+        if self.process is not None and self.process.poll() is not None:
+            self.stop()  # died since the last call: its pipes are closed, a new one starts
+        if self.process is None:
             self.process = subprocess.Popen(  # noqa: S603 (this interpreter, a module of this package)
                 [sys.executable, "-m", "dualsign.engines.face_worker", str(BACKGROUND_NICE)],
                 stdin=subprocess.PIPE,
@@ -68,6 +70,9 @@ class _Child:
         if process is not None:
             process.kill()
             process.wait()
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None:
+                    pipe.close()
 
 
 @dataclass
