@@ -68,14 +68,27 @@ def tree_cpu() -> float:
 
 
 class Run:
-    def __init__(self, n: int, latencies: list[float], wall: float, cpu: float, monitors: list[LiveMonitor]):
+    """One simulation: latencies, CPU per wall second (cores) and per session-second of frames sent
+    (every frame is analysed, however late, so the second does not depend on the machine's load)."""
+
+    def __init__(
+        self,
+        n: int,
+        seconds: float,
+        latencies: list[float],
+        wall: float,
+        cpu: float,
+        monitors: list[LiveMonitor],
+    ):
         self.n = n
         self.p50 = float(np.percentile(latencies, 50))
         self.p95 = float(np.percentile(latencies, 95))
         self.cores = cpu / wall
-        self.ms_per_session_s = cpu / (n * wall) * 1000
+        self.ms_per_session_s = cpu / (n * seconds) * 1000
         counted = [getattr(m, "embeddings", None) for m in monitors]
-        self.embeds = sum(c for c in counted if c is not None) / (n * wall) if None not in counted else None
+        self.embeds = (
+            sum(c for c in counted if c is not None) / (n * seconds) if None not in counted else None
+        )
         self.warnings = sum(sum(m.monitor.stats.warnings.values()) for m in monitors)
         self.load = os.getloadavg()[0]
 
@@ -129,7 +142,7 @@ def simulate(
         f.result()
     wall = time.perf_counter() - t0
     pool.shutdown()
-    return Run(n, latencies, wall, tree_cpu() - cpu0, monitors)
+    return Run(n, seconds, latencies, wall, tree_cpu() - cpu0, monitors)
 
 
 def main() -> None:
