@@ -101,16 +101,14 @@ class Run:
         wall: float,
         cpu: float,
         monitors: list[LiveMonitor],
+        embeddings: int,
     ):
         self.n = n
         self.p50 = float(np.percentile(latencies, 50))
         self.p95 = float(np.percentile(latencies, 95))
         self.cores = cpu / wall
         self.ms_per_session_s = cpu / (n * seconds) * 1000
-        counted = [getattr(m, "embeddings", None) for m in monitors]
-        self.embeds = (
-            sum(c for c in counted if c is not None) / (n * seconds) if None not in counted else None
-        )
+        self.embeds = embeddings / (n * seconds)
         self.warnings = sum(sum(m.monitor.stats.warnings.values()) for m in monitors)
         self.load = os.getloadavg()[0]
 
