@@ -3,9 +3,9 @@ interpreter, one process per core.
 
 dlib holds the GIL for the whole of a detection (~7 ms for a live frame) and of a descriptor (~60–140 ms
 a face): run in the server's threads, frames of every session queue behind one interpreter and one core,
-whatever the machine has. Measured before this pool (bench/vision.py): two detecting threads ran at
-0.86× one thread, and one descriptor process behind one lock served every session, so 16 sessions at
-2 fps already waited over a second per frame while the process used 0.2 cores.
+whatever the machine has. Before this pool, two threads detecting at once did 0.93× the detections
+of one (bench/vision.py; 2.06× through the pool), and one descriptor process behind one lock served
+every session: the frame threads waited on it while a core idled.
 
 ``FacePool`` keeps ``size`` child processes (``python -m dualsign.engines.face_worker NICE``, at the
 background priority of the live frames' threads), started on first use. A call takes an idle child (or
