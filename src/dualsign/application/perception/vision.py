@@ -246,7 +246,7 @@ class LiveMonitor:
     rate and compares the lone face with the signer only when the tracked face may have changed — it
     appears (after no face or several), jumps, changes size, or its signature no longer resembles the
     one of the last comparison (another person) — and every ``embed_every_s`` otherwise. An embedding
-    costs about eight detections; the signature a twentieth of one. ``embeddings`` counts them."""
+    costs about eight detections, the signature a fraction of one. ``embeddings`` counts them."""
 
     thresholds: Monitoring
     engines: VisionEngines
