@@ -6,7 +6,7 @@
 - The recording re-check looks at every other sampled frame (and at the one between two looks that
   differ): on a recording with a face swap, a second person and an absence it finds what analysing
   every frame finds.
-- The face worker processes: several at once, and a dead one replaced.
+- The face worker processes: several at once, a dead one replaced, how many a setting.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,12 +24,15 @@ import pytest
 
 from dualsign.application.perception.vision import SAME_FACE, LiveMonitor, reference_embedding
 from dualsign.application.qc.video_analysis import analyze_recording
+from dualsign.bootstrap.config import load_settings
+from dualsign.bootstrap.container import vision_from
 from dualsign.domain.templates import parse_template
 from dualsign.engines.base import EngineFailed
 from dualsign.engines.face_dlib import DlibEmbedder, DlibFaceDetector, DlibLandmarks
 from dualsign.engines.face_pool import FacePool
 from dualsign.engines.vision_base import VisionEngines
 from dualsign.media.video import sample_frames
+from dualsign.runtime import usable_cores
 from tests.vision_media import FACES, encode_video, frame
 
 ENGINES = VisionEngines(
@@ -142,3 +146,17 @@ def _dying() -> Any:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
+
+
+def test_the_number_of_face_workers_is_a_setting(tmp_path: Path) -> None:
+    env = {"DUALSIGN_DATA_DIR": str(tmp_path), "DUALSIGN_FACE_PROCESSES": "3"}
+    engines = vision_from(load_settings(env))
+    assert isinstance(engines.detector, DlibFaceDetector)
+    assert isinstance(engines.embedder, DlibEmbedder)
+    assert engines.detector.pool is engines.embedder.pool is FacePool.shared(3)
+    assert engines.detector.pool is not None and engines.detector.pool.size == 3
+    default = vision_from(load_settings({"DUALSIGN_DATA_DIR": str(tmp_path)}))
+    assert isinstance(default.detector, DlibFaceDetector)
+    assert default.detector.pool is not None and default.detector.pool.size == usable_cores()
+    with pytest.raises(SystemExit, match="DUALSIGN_FACE_PROCESSES"):
+        load_settings({**env, "DUALSIGN_FACE_PROCESSES": "two"})
