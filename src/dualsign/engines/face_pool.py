@@ -116,10 +116,10 @@ class FacePool:
         """One request to an idle child; ``read``: the answer's size, or None for a detection's."""
         child = self._idle.get()
         try:
-            process = child.alive()
-            assert process.stdin is not None  # noqa: S101 (pipes asked for)
-            assert process.stdout is not None  # noqa: S101
             try:
+                process = child.alive()
+                assert process.stdin is not None  # noqa: S101 (pipes asked for)
+                assert process.stdout is not None  # noqa: S101
                 process.stdin.write(request)
                 process.stdin.flush()
                 fd = process.stdout.fileno()
