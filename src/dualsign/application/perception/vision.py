@@ -19,7 +19,7 @@ from dualsign.domain.event_payloads import IdentityCheck
 from dualsign.domain.liveness import FaceFeatures, Sample, features
 from dualsign.domain.monitoring import FaceMonitor, FaceWarning, Observation
 from dualsign.domain.templates import Monitoring
-from dualsign.engines.vision_base import Embedding, FaceBox, Image, VisionEngines
+from dualsign.engines.vision_base import Embedding, FaceBox, FaceSignature, Image, VisionEngines
 from dualsign.media.video import ImageDecodeError, decode_image
 
 MIN_FACE_SHARE = 0.12  # face width / frame width below which the face is too small
@@ -58,6 +58,24 @@ class FrameAnalysis:
     quality: Quality | None
     features: FaceFeatures | None = None
     embedding: Embedding | None = None
+    signature: FaceSignature | None = None  # the lone face's, when it is compared with a signer
+
+
+def shows_the_same(a: FrameAnalysis, b: FrameAnalysis) -> bool:
+    """The monitoring rules would judge the two frames alike: as many faces, the same quality
+    problems, and a lone face that stayed in place (no jump, no change of size) and is the same face
+    (signatures ≥ ``SAME_FACE``; both without one when nobody is compared)."""
+    if len(a.faces) != len(b.faces) or _problems(a.quality) != _problems(b.quality):
+        return False
+    if a.main is None or b.main is None or len(a.faces) > 1:
+        return True
+    if a.signature is None or b.signature is None:
+        return a.signature is None and b.signature is None and not _moved(a.main, b.main)
+    return not _moved(a.main, b.main) and a.signature.similarity(b.signature) >= SAME_FACE
+
+
+def _problems(q: Quality | None) -> tuple[bool, bool, bool]:
+    return (False, False, False) if q is None else (q.too_small, q.too_dark, q.blurred)
 
 
 def _grey(image: Image) -> np.ndarray:
@@ -222,42 +240,36 @@ def _moved(a: FaceBox, b: FaceBox) -> bool:
     return shift > 0.25 * b.width or abs(a.width - b.width) > 0.25 * b.width
 
 
-def face_signature(image: Image, box: FaceBox, size: int = 8) -> np.ndarray:
-    """An 8×8 block-averaged, normalised grey thumbnail of the face: a cheap "still the same face?"."""
-    crop = _grey(image[box.top : box.bottom, box.left : box.right]).astype(np.float32)
-    if crop.shape[0] < size or crop.shape[1] < size:
-        return np.zeros((size, size), dtype=np.float32)
-    rows = np.linspace(0, crop.shape[0], size + 1).astype(int)[:-1]
-    cols = np.linspace(0, crop.shape[1], size + 1).astype(int)[:-1]
-    sums = np.add.reduceat(np.add.reduceat(crop, rows, axis=0), cols, axis=1)
-    counts = np.outer(np.diff([*rows, crop.shape[0]]), np.diff([*cols, crop.shape[1]]))
-    thumb: np.ndarray = sums / counts
-    thumb -= thumb.mean()
-    norm = float(np.linalg.norm(thumb))
-    return thumb / norm if norm else thumb
-
-
-SAME_FACE = 0.75  # signature correlation below which the face is compared with the signer again
+# signature similarity (``FaceSignature``: the face aligned by the embedder's landmarks) below which
+# the face is compared with the signer again: the same face moved, rescaled or re-noised measures
+# ≥ 0.97 on the test photos, other people ≤ 0.51 (tests/integration/test_face_tracking.py)
+SAME_FACE = 0.85
+# a lone face that stayed the same face (no jump, no change of size, signature ≥ SAME_FACE) is compared
+# again after this long all the same
+REFRESH_S = 10.0
 
 
 @dataclass
 class LiveMonitor:
-    """One per live connection: samples frames at the template's rate and compares the face with the
-    signer when it appears, jumps, changes size, or every ``embed_every_s`` otherwise (an embedding
-    costs about eight detections)."""
+    """One per live connection (and one per recording re-checked): samples frames at the template's
+    rate and compares the lone face with the signer only when the tracked face may have changed — it
+    appears (after no face or several), jumps, changes size, or its signature no longer resembles the
+    one of the last comparison (another person) — and every ``embed_every_s`` otherwise. An embedding
+    costs about eight detections, the signature a fraction of one. ``embeddings`` counts them."""
 
     thresholds: Monitoring
     engines: VisionEngines
     reference: Embedding | None
-    embed_every_s: float = 3.0
+    embed_every_s: float = REFRESH_S
     agent_reference: Embedding | None = None  # an agent on camera too: two faces are expected
     monitor: FaceMonitor = field(init=False)
+    embeddings: int = 0
     _last_t: float | None = None
     _last_embed_t: float | None = None
     _last_box: FaceBox | None = None
     _last_count: int = -1
-    _signature: np.ndarray | None = None
-    _signatures: list[np.ndarray] = field(default_factory=list)  # with the agent: each face's, by place
+    _signature: FaceSignature | None = None
+    _signatures: list[FaceSignature] = field(default_factory=list)  # with the agent: each face's, by place
 
     def __post_init__(self) -> None:
         self.monitor = FaceMonitor(self.thresholds, 1 if self.agent_reference is None else 2)
@@ -269,9 +281,7 @@ class LiveMonitor:
     def due(self, t: float) -> bool:
         return self._last_t is None or t - self._last_t >= 1.0 / self.thresholds.sample_fps - 1e-3
 
-    def _wants_embedding(self, t: float, faces: tuple[FaceBox, ...], signature: np.ndarray) -> bool:
-        if self.reference is None or len(faces) != 1:
-            return False
+    def _wants_embedding(self, t: float, faces: tuple[FaceBox, ...], signature: FaceSignature) -> bool:
         if (
             self._last_embed_t is None
             or self._last_box is None
@@ -279,28 +289,41 @@ class LiveMonitor:
             or self._signature is None
         ):
             return True
-        changed = float((signature * self._signature).sum()) < SAME_FACE
+        changed = signature.similarity(self._signature) < SAME_FACE
         return changed or t - self._last_embed_t >= self.embed_every_s or _moved(faces[0], self._last_box)
 
-    def observe(self, image: Image, t: float) -> tuple[FrameAnalysis, list[FaceWarning]]:
-        if self.agent_reference is not None and self.reference is not None:
-            return self._observe_pair(image, t, self.reference, self.agent_reference)
-        self._last_t = t
+    def look(self, image: Image) -> FrameAnalysis:
+        """What the frame shows before any comparison: faces, quality, the lone face's signature."""
         a = analyze(image, self.engines)
+        # only a lone face is compared with the signer: with several, "several faces" is the warning
+        if a.main is not None and len(a.faces) == 1 and self.reference is not None:
+            a = replace(a, signature=self.engines.embedder.signature(image, a.main))
+        return a
+
+    def observe(
+        self, image: Image, t: float, look: FrameAnalysis | None = None
+    ) -> tuple[FrameAnalysis, list[FaceWarning]]:
+        """Judge the frame at ``t`` (``look``: what ``look`` already found in it)."""
+        if self.agent_reference is not None and self.reference is not None:
+            return self._observe_pair(image, t, self.reference, self.agent_reference, look)
+        self._last_t = t
+        a = look if look is not None else self.look(image)
         signer: bool | None = None
         distance = None
-        signature = face_signature(image, a.main) if a.main is not None else None
+        reference = self.reference
+        lone, signature = a.main, a.signature
         if (
-            a.main is not None
+            lone is not None
+            and reference is not None
             and signature is not None
-            and self.reference is not None
             and self._wants_embedding(t, a.faces, signature)
         ):
-            embedding = self.engines.embedder.embed(image, a.main)
+            embedding = self.engines.embedder.embed(image, lone)
             a = replace(a, embedding=embedding)
+            self.embeddings += 1
             self._last_embed_t = t
             self._signature = signature
-            distance = embedding.distance(self.reference)
+            distance = embedding.distance(reference)
             signer = distance <= self.engines.embedder.match_threshold
         self._last_box, self._last_count = a.main, len(a.faces)
         q = a.quality
@@ -316,18 +339,25 @@ class LiveMonitor:
         return a, self.monitor.observe(obs)
 
     def _observe_pair(
-        self, image: Image, t: float, signer_ref: Embedding, agent_ref: Embedding
+        self,
+        image: Image,
+        t: float,
+        signer_ref: Embedding,
+        agent_ref: Embedding,
+        look: FrameAnalysis | None = None,
     ) -> tuple[FrameAnalysis, list[FaceWarning]]:
         """Two faces expected: each is compared with both photos when the faces come or go, jump, or
         every ``embed_every_s``; which is whose is the pairing with the smaller distances."""
         self._last_t = t
-        a = analyze(image, self.engines)
+        a = look if look is not None else analyze(image, self.engines)
         signer: bool | None = None
         agent: bool | None = None
         # left to right, so that each face is held against the one in its place before
-        signatures = [face_signature(image, b) for b in sorted(a.faces, key=lambda b: b.left)]
+        signatures = [
+            self.engines.embedder.signature(image, b) for b in sorted(a.faces, key=lambda b: b.left)
+        ]
         changed = len(signatures) != len(self._signatures) or any(
-            float((x * y).sum()) < SAME_FACE for x, y in zip(signatures, self._signatures, strict=False)
+            x.similarity(y) < SAME_FACE for x, y in zip(signatures, self._signatures, strict=False)
         )
         due = (
             self._last_embed_t is None
@@ -338,6 +368,7 @@ class LiveMonitor:
         )
         if 1 <= len(a.faces) <= 2 and due:
             embeddings = [self.engines.embedder.embed(image, box) for box in a.faces]
+            self.embeddings += len(embeddings)
             to_signer = [e.distance(signer_ref) for e in embeddings]
             to_agent = [e.distance(agent_ref) for e in embeddings]
             i, j = pair_faces(to_signer, to_agent)
