@@ -20,7 +20,7 @@ transcript + text matcher) and ``scored`` (the expected answers also scored agai
 Printed per mode: latency p50/p95 from the true end of speech (last voiced sample) to the verdict, the
 part spent waiting for the endpoint vs computing, decision accuracy, ACCEPT rate of positives, false
 ACCEPT count, CPU seconds per answer. Run:
-``.venv/bin/python bench/answer_latency.py [--lang en|zh] [--limit N] [--modes …] [--fast]``
+``.venv/bin/python bench/answer_latency.py [--lang en|zh] [--voice NAME] [--limit N] [--modes …] [--fast]``
 (``--fast`` streams as fast as it can: accuracy only, the latency figures then mean nothing).
 """
 
@@ -412,6 +412,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lang", choices=("en", "zh"), default="en")
     parser.add_argument("--limit", type=int, default=0, help="run only the first N answers")
+    parser.add_argument("--voice", default="", help="run only the answers of voices whose name contains this")
     parser.add_argument("--modes", default="", help="en: speculative,plain; zh: scored,text")
     parser.add_argument(
         "--window-s", type=float, default=0.0, help="Whisper encoder window (30 = full; default: en 15, zh 6)"
@@ -429,6 +430,8 @@ def main() -> None:
     zh = args.lang == "zh"
     modes = args.modes or ("scored,text" if zh else "speculative,plain")
     cases = zh_cases(args.wav_dir, args.wav_voice) if zh else espeak_cases() + recorded_cases()
+    if args.voice:
+        cases = [c for c in cases if args.voice in c.name.rsplit(":", 2)[0]]
     if args.limit:
         cases = cases[: args.limit]
     vad = SileroVad()

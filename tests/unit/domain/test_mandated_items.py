@@ -52,3 +52,14 @@ def test_a_template_missing_an_item_fails_the_check() -> None:
     )
     item = next(i for i in ITEMS["bank_loan"] if i["id"] == "payment_method")
     assert _covers(loan, item) and not _covers(without, item)
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: t.key)
+def test_the_consent_says_what_the_page_records(template: Template) -> None:
+    """The page's operation trace (屏幕操作过程) is described as it is kept: screens, document pages and
+    how long they were shown, the buttons pressed — and never what the signer types."""
+    text = template.consent.recording
+    if template.language.startswith("zh"):
+        assert "屏幕操作过程" in text and "文件每一页" in text and "不记录您输入的任何文字" in text
+    else:
+        assert "each document page" in text and "nothing you type is recorded" in text
