@@ -165,6 +165,19 @@ def sounds_negative(text: str) -> bool:
     return any(_HAN.match(ch) and syllable(ch) in ZH_NEGATION_SOUNDS for ch in normalize(text, "zh").tokens)
 
 
+def to_score(
+    text_result: MatchResult, transcript: str, family: LanguageFamily, cands: Candidates
+) -> tuple[str, ...]:
+    """What to score against the audio for this transcript: nothing after a heard no or doubt; for a yes
+    the matcher read (to a question that expects yes) only the negation probes, which alone can withdraw
+    it; else every candidate and the probes. Each text scored costs a decoder pass."""
+    if text_result.verdict is Verdict.ACCEPT and not cands.deny:
+        return probes(transcript, family, cands)
+    if not worth_scoring(text_result):
+        return ()
+    return (*cands.all, *probes(transcript, family, cands))
+
+
 def worth_scoring(text_result: MatchResult) -> bool:
     """Scores can change this verdict: an ACCEPT to confirm, or an UNCLEAR of misheard words."""
     return text_result.verdict is Verdict.ACCEPT or (
@@ -199,22 +212,21 @@ def decide(
     by_text = {s.text: s.logprob for s in scores}
     accept = [(p, by_text[p]) for p in cands.acceptable if p in by_text]
     oppose = [(p, by_text[p]) for p in cands.opposing if p in by_text]
-    if not accept:
-        return text_result
-    best_p, best = max(accept, key=lambda a: a[1])
+    best_p, best = max(accept, key=lambda a: a[1]) if accept else ("", float("-inf"))
     opp_p, opp = max(oppose, key=lambda a: a[1]) if oppose else ("", float("-inf"))
     probe_scores = [(p, by_text[p]) for p in probes(heard.text, family, cands) if p in by_text]
     probe_p, probe = max(probe_scores, key=lambda a: a[1]) if probe_scores else ("", float("-inf"))
     probe_gap = heard.logprob - probe
-    figures: dict[str, object] = {
-        "best_acceptable": best_p,
-        "best_acceptable_logprob": round(best, 3),
-        "best_opposing": opp_p,
-        "best_opposing_logprob": round(opp, 3) if oppose else None,
-        "transcript_logprob": round(heard.logprob, 3),
-        "margin_over_opposing": round(best - opp, 3) if oppose else None,
-        "gap_to_transcript": round(heard.logprob - best, 3),
-    }
+    figures: dict[str, object] = {"transcript_logprob": round(heard.logprob, 3)}
+    if accept:
+        figures |= {
+            "best_acceptable": best_p,
+            "best_acceptable_logprob": round(best, 3),
+            "best_opposing": opp_p,
+            "best_opposing_logprob": round(opp, 3) if oppose else None,
+            "margin_over_opposing": round(best - opp, 3) if oppose else None,
+            "gap_to_transcript": round(heard.logprob - best, 3),
+        }
     if probe_scores:
         figures |= {"negation_probe": probe_p, "probe_gap": round(probe_gap, 3)}
     negation_possible = bool(probe_scores) and probe_gap < PROBE_MARGIN
@@ -234,7 +246,7 @@ def decide(
                 f"almost as well ({probe:.2f} vs {heard.logprob:.2f}): a 不 may have been lost",
                 acoustic={"outcome": "negation_possible", **figures},
             )
-        if cands.deny and oppose and opp >= best:
+        if cands.deny and accept and oppose and opp >= best:
             return replace(
                 text_result,
                 verdict=Verdict.UNCLEAR,
@@ -244,6 +256,8 @@ def decide(
                 acoustic={"outcome": "disagrees", **figures},
             )
         return with_acoustic(text_result, "confirms")
+    if not accept:
+        return text_result
     if text_result.rule not in RESCUABLE_RULES:
         return with_acoustic(text_result, "doubt_in_text")
     said = normalize(heard.text, family).text

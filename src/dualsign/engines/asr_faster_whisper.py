@@ -204,11 +204,9 @@ class FasterWhisperAsr:
             parts = list(segments)
             text = "".join(s.text for s in parts).strip()
             scores: tuple[CandidateScore, ...] = ()
-            wanted = hints is not None and (hints.score_if is None or hints.score_if(text))
-            if hints and hints.candidates and wanted and model.window.encoded is not None:
-                probes = hints.probes(text) if hints.probes else ()
-                texts = (text, *hints.candidates, *probes)
-                scores = self._score(model, model.window.encoded, lang, texts, len(padded))
+            wanted = (hints.to_score(text) if hints.to_score else hints.candidates) if hints else ()
+            if wanted and model.window.encoded is not None:
+                scores = self._score(model, model.window.encoded, lang, (text, *wanted), len(padded))
             logprob = sum(s.avg_logprob for s in parts) / len(parts) if parts else -10.0
             no_speech = max((s.no_speech_prob for s in parts), default=1.0)
             shift = lead / SAMPLE_RATE

@@ -90,14 +90,12 @@ class AsrHints:
     """Phrases decoding may be biased toward. Built symmetric (positive and negative answers alike)."""
 
     phrases: tuple[str, ...] = ()
-    # answers to score against the audio (the question's acceptable answers and the opposing ones); an
-    # engine that can score them returns one ``CandidateScore`` each, in this order
+    # answers to score against the audio (the question's acceptable answers and the opposing ones)
     candidates: tuple[str, ...] = ()
-    # whether the transcript needs the candidates scored (None: always); decided by the caller's rules
-    score_if: Callable[[str], bool] | None = None
-    # more texts to score, made from the transcript itself (the transcript with a negation put in: was
-    # there a 不 the recogniser did not write?); scored after ``candidates``, in this order
-    probes: Callable[[str], tuple[str, ...]] | None = None
+    # which texts to score for this transcript (the candidates the verdict can use, the transcript with a
+    # negation put in …; empty: none), decided by the caller's rules; None: all ``candidates``. An engine
+    # that can score returns one ``CandidateScore`` each, in this order
+    to_score: Callable[[str], tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)

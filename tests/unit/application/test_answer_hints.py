@@ -24,6 +24,15 @@ def test_the_scored_set_stays_small_whatever_the_vocabulary() -> None:
 
 def test_scoring_is_decided_on_the_full_vocabulary() -> None:
     hints = answer_hints(CLEAR, "zh")
-    assert hints.score_if is not None
-    assert hints.score_if("了解")  # ACCEPT by text (了解 is not scored, but it is in the vocabulary)
-    assert not hints.score_if("不了解")  # REJECT: nothing to confirm
+    assert hints.to_score is not None
+    # ACCEPT by text (了解 is not scored, but it is in the vocabulary): only the negation probes
+    assert hints.to_score("了解") == ("不了解", "了不解")
+    assert hints.to_score("不了解") == ()  # REJECT: nothing to confirm
+    # misheard: every candidate, and the probes
+    rescue = hints.to_score("千注")
+    assert set(hints.candidates) <= set(rescue) and {"不千注", "千不注"} <= set(rescue)
+
+
+def test_a_yes_to_a_question_that_expects_no_is_scored_against_every_candidate() -> None:
+    hints = answer_hints(FORCED, "zh")
+    assert hints.to_score is not None and hints.to_score("没有") == hints.candidates

@@ -70,13 +70,11 @@ def hints_for(
         return AsrHints(tuple(dict.fromkeys(phrases)))
     judge_acceptable, judge_rejections = judged or (acceptable, rejections)
 
-    def score_if(transcript: str) -> bool:
-        return acoustic.worth_scoring(match(transcript, judge_acceptable, judge_rejections, family))
+    def to_score(transcript: str) -> tuple[str, ...]:
+        text_result = match(transcript, judge_acceptable, judge_rejections, family)
+        return acoustic.to_score(text_result, transcript, family, cands)
 
-    def probes(transcript: str) -> tuple[str, ...]:
-        return acoustic.probes(transcript, family, cands)
-
-    return AsrHints(tuple(dict.fromkeys(phrases)), candidates=cands.all, score_if=score_if, probes=probes)
+    return AsrHints(tuple(dict.fromkeys(phrases)), candidates=cands.all, to_score=to_score)
 
 
 def heard_scores(transcript: Transcript | None) -> Heard | None:
