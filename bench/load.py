@@ -414,11 +414,12 @@ async def session(i: int, who: Signer, stats: Stats) -> None:
 
 def sealed_after(
     url: str, headers: dict[str, str], sessions: list[str], limit_s: float = 900
-) -> tuple[list[dict[str, Any]], int, float]:
+) -> tuple[list[dict[str, Any]], int, float, list[dict[str, Any]]]:
     """Wait until every session is sealed (after its recording was re-checked); returns the analyses,
-    how many were sealed and how long after the bench's last session it took."""
+    how many were sealed, how long after the bench's last session it took, and each session's live
+    monitoring summaries (frames analysed and skipped)."""
     started = time.perf_counter()
-    pending, analysed, sealed = list(sessions), [], 0
+    pending, analysed, sealed, monitored = list(sessions), [], 0, []
     while pending and time.perf_counter() - started < limit_s:
         for sid in list(pending):
             events = httpx.get(f"{url}/v1/sessions/{sid}/events", headers=headers, timeout=30).json()
@@ -428,9 +429,10 @@ def sealed_after(
                 sealed += 1
                 if "recording_analysed" in kinds:
                     analysed.append(kinds["recording_analysed"])
+                monitored += [e["payload"] for e in events if e["kind"] == "monitoring_summary"]
         if pending:
             time.sleep(2)
-    return analysed, sealed, time.perf_counter() - started
+    return analysed, sealed, time.perf_counter() - started, monitored
 
 
 def pct(values: list[float], q: float) -> float:
@@ -548,9 +550,20 @@ def main() -> None:
     )
     counts = {k: stats.verdicts.count(k) for k in sorted(set(stats.verdicts))}
     print(f"verdicts            {counts}")
-    print(f"server CPU          {cores:.2f} cores of {os.cpu_count()} (its descriptor process included)")
+    print(f"server CPU          {cores:.2f} cores of {os.cpu_count()} (its face worker processes included)")
     print(f"simulated pages     {client_cores:.2f} cores (this process, on the same machine)")
-    analysed, sealed, waited = after
+    analysed, sealed, waited, monitored = after
+    rates = [m["frames"] / m["observed_s"] for m in monitored if m.get("observed_s")]
+    skipped = [int(m.get("frames_skipped", 0)) for m in monitored]
+    warned: dict[str, int] = {}
+    for m in monitored:
+        for kind, n in m.get("warnings", {}).items():
+            warned[kind] = warned.get(kind, 0) + int(n)
+    print(
+        f"live monitoring     {len(monitored)} connections: frames analysed per second min "
+        f"{min(rates, default=0):.2f} p50 {pct(rates, 0.5):.2f}; frames skipped {sum(skipped)} "
+        f"(most in one connection {max(skipped, default=0)}); warnings {warned}"
+    )
     compute = [float(a.get("compute_s", 0)) for a in analysed]
     failed = sum(1 for a in analysed if a.get("errors"))
     print(
