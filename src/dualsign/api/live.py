@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
@@ -50,6 +51,9 @@ from dualsign.domain.liveness import Sample
 from dualsign.engines.vision_base import Image
 from dualsign.media.audio import pcm16_to_float
 from dualsign.media.video import ImageDecodeError, decode_image
+
+log = logging.getLogger("dualsign.live")
+INTERNAL_ERROR_CLOSE = 1011  # WebSocket close code: the server met a condition it could not handle
 
 DRAIN_TIMEOUT_S = 2.0  # the longest a control message waits for the frames sent before it
 
@@ -122,9 +126,16 @@ class LiveChannel:
 
     async def frames(self, payload: bytes) -> None:
         next_payload: bytes | None = payload
-        while next_payload is not None:
-            await self.on_frame(next_payload)
-            next_payload = self.live.next_frame(time.monotonic())
+        try:
+            while next_payload is not None:
+                await self.on_frame(next_payload)
+                next_payload = self.live.next_frame(time.monotonic())
+        except Exception:
+            # a frame's failure ends the connection at once: the page reconnects and asks again, instead
+            # of waiting for a nod or challenge verdict that no frame will bring any more
+            log.exception("live channel: handling a frame failed; closing the connection")
+            await self.ws.close(code=INTERNAL_ERROR_CLOSE)
+            raise
 
     async def drain_frames(self) -> None:
         """Wait until the frames that arrived so far are handled (no new ones arrive meanwhile), for at
