@@ -4,25 +4,28 @@ A small model mishears short Mandarin answers (我同意 → 我尚意, 清楚 �
 leaves many clear answers UNCLEAR. The recogniser therefore also scores, on the same audio, each
 acceptable answer, each *opposing* answer (the acceptable ones negated, the template's rejections, the
 generic negatives — or, for a question that expects "no", the affirmatives — and common doubts: 可能吧,
-什么意思, 再说一遍 …), and its own free transcript (the null hypothesis). This module decides with
-those numbers, fail-safe first:
+什么意思, 再说一遍 …), its own free transcript (the null hypothesis) and *negation probes* (the
+transcript with a 不 put in: was there a 不 it did not write?). This module decides, fail-safe first:
 
-1. The text verdict is judged first; a REJECT stays REJECT (a heard negation is never outvoted).
-2. An ACCEPT from text stays ACCEPT only if no opposing answer explains the audio at least as well as
-   the best acceptable one (else UNCLEAR: ``acoustic_disagrees``).
-3. An UNCLEAR from text becomes ACCEPT (``acoustic_match``) only when the transcript showed nothing
-   that means doubt (no question, hedge, condition, negation, "didn't understand": only ``no_match``
-   or ``extra_content``), the transcript is not itself an opposing answer, and the best acceptable answer
-   - beats every opposing answer by ``OPPOSING_MARGIN`` (log-probability, natural log), and
-   - comes within ``NULL_MARGIN`` of the free transcript (it explains the audio about as well as what
-     the recogniser heard), and
-   - is not much shorter than the transcript (it covers the whole answer, not a prefix of it);
-   and, for Mandarin, the transcript is mostly Chinese characters (a recogniser that wrote digits or
-   Latin letters did not hear Mandarin words, and a score cannot stand in for that).
-   Anything else stays UNCLEAR, with the winning hypothesis and the margins in the explanation.
+1. The text verdict is judged first; a REJECT stays REJECT (a heard negation is never outvoted). A
+   transcript that loops (one word ``LOOP_REPEATS`` times) is never an answer.
+2. An ACCEPT from text stands unless a negation probe explains the audio within ``PROBE_MARGIN`` of the
+   transcript (for a question that expects "no": unless an affirmation explains it as well as the best
+   acceptable answer) — else UNCLEAR (``acoustic_disagrees``).
+3. An UNCLEAR from text may become ACCEPT only when the transcript showed nothing that means doubt (only
+   ``no_match`` or ``extra_content``), is not itself an opposing answer, is mostly Chinese characters
+   (Mandarin), no negation probe comes within ``PROBE_MARGIN``, and (for a yes-question) no character
+   reads bu / mei / bie. Then:
+   - ``acoustic_match``: the best acceptable answer beats every opposing one by ``OPPOSING_MARGIN``
+     (natural-log probability), comes within ``NULL_MARGIN`` of the transcript and accounts for all but
+     ``EXTRA_TOKENS`` of its characters; or
+   - ``sound_match`` (Mandarin): the transcript sounds like an acceptable answer (``domain.phonetic``,
+     ≤ ``SOUND_DISTANCE``), ``SOUND_MARGIN`` nearer it than any opposing one, and the audio scores the
+     acceptable answers at least as high as the opposing ones.
+   Anything else stays UNCLEAR, with the hypotheses and margins in the explanation.
 
-Margins were set on the espeak-ng voices of bench/answer_corpus_zh (docs/speech.md has the table).
-Pure functions, no I/O.
+Thresholds were set on the espeak-ng tuning voices of bench/answer_latency and checked on held-out
+voices and answers (docs/speech.md has the table). Pure functions, no I/O.
 """
 
 from __future__ import annotations
