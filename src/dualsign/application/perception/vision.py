@@ -325,18 +325,7 @@ class LiveMonitor:
             self._signature = signature
             distance = embedding.distance(reference)
             signer = distance <= self.engines.embedder.match_threshold
-        self._last_box, self._last_count = a.main, len(a.faces)
-        q = a.quality
-        obs = Observation(
-            t=t,
-            faces=len(a.faces),
-            signer=signer,
-            distance=distance,
-            too_small=bool(q and q.too_small),
-            too_dark=bool(q and q.too_dark),
-            blurred=bool(q and q.blurred),
-        )
-        return a, self.monitor.observe(obs)
+        return a, self._judge(a, t, signer=signer, distance=distance)
 
     def _observe_pair(
         self,
@@ -376,18 +365,31 @@ class LiveMonitor:
             signer, agent = to_signer[i] <= threshold, to_agent[j] <= threshold
             self._last_embed_t = t
             self._signatures = signatures
+        return a, self._judge(a, t, signer=signer, agent=agent)
+
+    def _judge(
+        self,
+        a: FrameAnalysis,
+        t: float,
+        *,
+        signer: bool | None,
+        distance: float | None = None,
+        agent: bool | None = None,
+    ) -> list[FaceWarning]:
+        """The monitoring rules on what the frame showed (and whose the faces are, when compared)."""
         self._last_box, self._last_count = a.main, len(a.faces)
         q = a.quality
         obs = Observation(
             t=t,
             faces=len(a.faces),
             signer=signer,
+            distance=distance,
             agent=agent,
             too_small=bool(q and q.too_small),
             too_dark=bool(q and q.too_dark),
             blurred=bool(q and q.blurred),
         )
-        return a, self.monitor.observe(obs)
+        return self.monitor.observe(obs)
 
 
 def pair_faces(to_signer: list[float], to_agent: list[float]) -> tuple[int, int]:

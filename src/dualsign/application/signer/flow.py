@@ -76,6 +76,16 @@ def session_organisation(session: SigningSession) -> OrganisationItem | None:
     return ev.SESSION_CREATED.of(created).get("organisation") if created is not None else None
 
 
+def load_linked(uow: UnitOfWork, svc: SignerServices, token: str) -> SigningSession:
+    """The session behind an unexpired signer link, in whatever state (the recording's chunks and the
+    operation trace may still arrive after it ended)."""
+    claim = svc.links.verify_signature(token)
+    if claim.expired(svc.clock.now()):
+        raise TokenInvalid("the signer link has expired")
+    _record, session = load_aggregate(uow, claim.session_id)
+    return session
+
+
 def load_open(
     uow: UnitOfWork, svc: SignerServices, token: str, *, ended_ok: bool = False
 ) -> tuple[SessionRecord, SigningSession]:

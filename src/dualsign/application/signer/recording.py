@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from dualsign.application.artifacts import store_recording_chunk
-from dualsign.application.event_store import load_aggregate, persist
+from dualsign.application.event_store import persist
 from dualsign.application.ports import BlobStore, UnitOfWork
-from dualsign.application.signer.flow import SignerServices
+from dualsign.application.signer.flow import SignerServices, load_linked
 from dualsign.domain import recording
-from dualsign.domain.errors import FieldProblem, InvalidInput, TokenInvalid
+from dualsign.domain.errors import FieldProblem, InvalidInput
 from dualsign.domain.event_payloads import SegmentMediaItem
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import ENDED_STATES
@@ -38,14 +38,6 @@ class ChunkAck:
     sha256: str
     size: int
     duplicate: bool  # True: this exact chunk was already stored (a retry)
-
-
-def _load(uow: UnitOfWork, svc: SignerServices, token: str) -> SigningSession:
-    claim = svc.links.verify_signature(token)
-    if claim.expired(svc.clock.now()):
-        raise TokenInvalid("the signer link has expired")
-    _record, session = load_aggregate(uow, claim.session_id)
-    return session
 
 
 def upload_chunk(
@@ -70,7 +62,7 @@ def upload_chunk(
             "recording chunk",
         )
     with uow:
-        session = _load(uow, svc, token)
+        session = load_linked(uow, svc, token)
         chunk = recording.Chunk(segment, index, actual, len(data), started_ms, ended_ms)
         if not session.chunk_is_new(chunk):  # checked before the bytes are kept
             return ChunkAck(segment, index, actual, len(data), True)
@@ -83,7 +75,7 @@ def upload_chunk(
 def status(uow: UnitOfWork, svc: SignerServices, token: str) -> dict[str, Any]:
     """What the server holds, so that a reloaded page resumes where it stopped."""
     with uow:
-        session = _load(uow, svc, token)
+        session = load_linked(uow, svc, token)
     segments: dict[int, list[int]] = {}
     for seg, idx in sorted(session.recording_chunks()):
         segments.setdefault(seg, []).append(idx)
@@ -122,7 +114,7 @@ def media_check(session: SigningSession, blobs: BlobStore) -> list[SegmentMediaI
 def finish(uow: UnitOfWork, svc: SignerServices, token: str, declared: dict[int, int]) -> dict[str, Any]:
     """The page has uploaded everything it recorded: assess and close the recording."""
     with uow:
-        session = _load(uow, svc, token)
+        session = load_linked(uow, svc, token)
         media = media_check(session, svc.blobs)
         event = session.close_recording(svc.clock.now(), by="signer", declared=declared, media=media)
         persist(uow, session, [event])

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from dualsign.application.artifacts import store_trace_batch
-from dualsign.application.event_store import load_aggregate, persist
+from dualsign.application.event_store import persist
 from dualsign.application.ports import BlobStore, UnitOfWork
-from dualsign.application.signer.flow import SignerServices
+from dualsign.application.signer.flow import SignerServices, load_linked
 from dualsign.domain import trace
-from dualsign.domain.errors import TokenInvalid
 from dualsign.domain.session import SigningSession
 from dualsign_verify.canonical import canonical_json
 
@@ -32,21 +31,13 @@ class BatchAck:
     duplicate: bool  # True: this exact batch was already stored (a retry)
 
 
-def _load(uow: UnitOfWork, svc: SignerServices, token: str) -> SigningSession:
-    claim = svc.links.verify_signature(token)
-    if claim.expired(svc.clock.now()):
-        raise TokenInvalid("the signer link has expired")
-    _record, session = load_aggregate(uow, claim.session_id)
-    return session
-
-
 def upload_batch(uow: UnitOfWork, svc: SignerServices, token: str, number: int, body: bytes) -> BatchAck:
     """Keep one batch of the trace (``body``: the page's JSON, checked before anything is read)."""
     trace.check_batch_number(number)
     batch = trace.parse_batch(body)
     data = canonical_json(batch.to_json())
     with uow:
-        session = _load(uow, svc, token)
+        session = load_linked(uow, svc, token)
         stored = store_trace_batch(uow, svc.blobs, svc.ids, session, svc.clock.now(), number, batch, data)
         if stored is None:
             return BatchAck(number, session.trace_batches()[number], len(batch.entries), True)
@@ -58,7 +49,7 @@ def upload_batch(uow: UnitOfWork, svc: SignerServices, token: str, number: int, 
 def status(uow: UnitOfWork, svc: SignerServices, token: str) -> dict[str, Any]:
     """The batch numbers held, so that a reloaded page (or another device) numbers on from there."""
     with uow:
-        session = _load(uow, svc, token)
+        session = load_linked(uow, svc, token)
     held = sorted(session.trace_batches())
     return {"batches": held, "next_batch": (held[-1] + 1) if held else 0, "accepting": not session.sealed}
 
