@@ -8,6 +8,7 @@ Screenshots go to test-artifacts/e2e/ (seal-*.png).
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -79,9 +80,24 @@ def test_a_bid_is_signed_by_the_agent_and_sealed_with_the_bidders_seal(
     created = httpx.post(f"{url}/v1/sessions", headers=headers, data=form, files=files, timeout=30)
     assert created.status_code == 201, created.text
     sid = created.json()["id"]
-    page = launch(devices["camera"], devices["yes"], created.json()["signer_url"])
+    signer_url = created.json()["signer_url"]
+    page = launch(devices["camera"], devices["yes"], signer_url)
+    channels: list[Any] = []  # the page's live channel, passed through to the service
+
+    def through(channel: Any) -> None:
+        channel.connect_to_server()
+        channels.append(channel)
+
+    page.route_web_socket("**/signer/v1/live*", through)
     try:
         consent(page)
+        # the live channel's first state can arrive after the consent's answer (a busy service): the
+        # same question again, while it is read, must not keep the page from listening for the answer
+        page.wait_for_selector("#subtitle", timeout=30_000)
+        token = {"X-Signer-Token": signer_url.rsplit("/", 1)[1]}
+        again = httpx.get(f"{url}/signer/v1/session", headers=token).json()
+        assert again["state"] == "questions" and channels, again
+        channels[-1].send(json.dumps({"type": "state", **again}))
         page.wait_for_selector(".verdict-ACCEPT", timeout=90_000)
         page.wait_for_selector("#read-done", timeout=90_000)
         page.wait_for_timeout(500)

@@ -51,6 +51,17 @@ LONG_QUESTION = (
 )
 
 # raw keys, codes and nulls that must never reach the signer's screen
+# when the verdict appeared and when the next screen replaced it, by the page's clock (ms)
+WATCH_VERDICT = """() => {
+  new MutationObserver((_, observer) => {
+    const now = performance.now();
+    if (!window.verdictShownAt && document.querySelector('#verdict span')) window.verdictShownAt = now;
+    if (window.verdictShownAt && !document.querySelector('#verdict span')) {
+      window.verdictLeftAt = now;
+      observer.disconnect();
+    }
+  }).observe(document.body, {childList: true, subtree: true});
+}"""
 RAW = re.compile(
     r"\b(null|undefined|NaN|NO_SPEECH|ENGINE_FAILED|UNCLEAR|REJECT|ACCEPT)\b|\b[a-z]+_[a-z_]+\b|\{\w+\}"
 )
@@ -203,13 +214,14 @@ def test_an_english_long_question_in_large_text_keeps_its_cue_on_screen(
     wait_screen(page, ".listening", 120)
     assert in_viewport(page, "#listen-state")
     shot(page, "en-question-listening")
+    page.evaluate(WATCH_VERDICT)  # the page's own clock: the test's polling adds its delays to neither end
     page.wait_for_selector("#verdict span", timeout=90_000)
-    shown = time.monotonic()
     assert in_viewport(page, "#verdict")
     shot(page, "en-question-verdict")
     assert_clean(page, "en", "verdict")
     page.wait_for_selector("#read-done", timeout=60_000)
-    assert time.monotonic() - shown >= 2.4, "the verdict left the screen too soon"
+    on_screen = page.evaluate("() => window.verdictLeftAt - window.verdictShownAt")
+    assert on_screen >= 2400, f"the verdict left the screen after {on_screen:.0f} ms"
     # documents: rendered for the phone's pixels, zoomable, larger in Large text
     natural = "(w) => { const i = document.querySelector('img.page'); return i && i.naturalWidth > w; }"
     page.wait_for_function(natural, arg=0)  # a function, not an expression: the page's CSP has no eval

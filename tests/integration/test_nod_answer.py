@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import struct
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,37 +53,50 @@ questions:
 
 
 class NoddingLandmarks:
-    """Canonical landmarks whose nose tip dips while ``nodding`` is set (the test's cue)."""
+    """Canonical landmarks whose nose tip dips as far as the frame says: the frame carries its nod phase
+    in a grey corner (see ``marker_face``), as a camera frame carries the head's position. The server
+    handles frames after they arrive, so the phase cannot be a flag the test sets while sending."""
 
     name = "nodding"
     licence = "test double"
 
-    def __init__(self) -> None:
+    def __init__(self, delay_s: float = 0.0) -> None:
         self.base = MarkerLandmarks()
-        self.phase: float | None = None
+        self.delay_s = delay_s  # a busy server: each frame takes this long
 
     def is_available(self) -> Availability:
         return Availability.yes("test double")
 
     def landmarks(self, image: np.ndarray, box: FaceBox) -> Landmarks:
+        time.sleep(self.delay_s)
         points = list(self.base.landmarks(image, box).points)
-        if self.phase is not None:
-            dy = 0.12 * box.height * math.sin(math.pi * min(self.phase, 1.0))
+        level = float(image[:PHASE_BOX, :PHASE_BOX].mean())
+        if level > 20:  # a phase of 0 is drawn as 40, 1 as 240
+            phase = (level - 40) / 200
+            dy = 0.12 * box.height * math.sin(math.pi * min(max(phase, 0.0), 1.0))
             points[27:36] = [(x, y + dy) for x, y in points[27:36]]
         return Landmarks(tuple(points), self.name)
 
 
-def marker_face(seed: int = 0) -> np.ndarray:
+PHASE_BOX = 32  # the corner of a frame that says how far into the nod it is (black: no nod)
+
+
+def marker_face(seed: int = 0, phase: float | None = None) -> np.ndarray:
     image = np.full((480, 640, 3), 120, np.int16)
     image[100:360, 200:440] = (0, 255, 0)
     image[222:238, 312:328] = (180, 40, 40)
     noise = np.random.default_rng(seed).integers(-4, 5, image.shape)  # a camera never repeats a frame
-    return np.clip(image + noise, 0, 255).astype(np.uint8)
+    image = np.clip(image + noise, 0, 255)
+    image[:PHASE_BOX, :PHASE_BOX] = 0 if phase is None else 40 + round(200 * phase)
+    return image.astype(np.uint8)
 
 
-@pytest.fixture
-def service(tmp_path: Path, clock: FixedClock) -> Iterator[tuple[TestClient, Container, NoddingLandmarks]]:
-    landmarks = NoddingLandmarks()
+@pytest.fixture(params=[0.0, 0.15], ids=["frames-in-time", "frames-lagging"])
+def service(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock
+) -> Iterator[tuple[TestClient, Container]]:
+    # lagging: the nod's frames are looked at seconds after the window's 8 s of silence arrived
+    landmarks = NoddingLandmarks(request.param)
     vision = VisionEngines(MarkerFaceDetector(), MarkerFaceDetector(), landmarks, MarkerEmbedder())  # type: ignore[arg-type]
     speech = SpeechEngines(tts=FakeTts(), vad=EnergyVad(), asr=ScriptedAsr(queue=["yes", "no"]))
     settings = load_settings(
@@ -94,12 +108,12 @@ def service(tmp_path: Path, clock: FixedClock) -> Iterator[tuple[TestClient, Con
     )
     c = build_container(settings, clock=clock, speech=speech, vision=vision)
     with TestClient(create_app(c)) as client:
-        yield client, c, landmarks
+        yield client, c
     c.close()
 
 
 def test_a_nod_answers_a_question_that_allows_it(service: Any) -> None:
-    client, container, landmarks = service
+    client, container = service
     headers = tenant_headers(container, "Care Bank")
     client.post("/v1/templates", headers={**headers, "Content-Type": "application/yaml"}, content=TEMPLATE)
     r = client.post(
@@ -118,11 +132,11 @@ def test_a_nod_answers_a_question_that_allows_it(service: Any) -> None:
         assert ws.receive_json() == {"type": "listening", "nod_allowed": True}
         for i in range(30):  # 3 s at 10 fps: still, then a nod from 1.0 s to 2.0 s
             t = i / 10
-            landmarks.phase = (t - 1.0) if 1.0 <= t <= 2.0 else None
-            ws.send_bytes(b"V" + struct.pack("<Q", i * 100) + jpeg(marker_face(i)))
+            phase = (t - 1.0) if 1.0 <= t <= 2.0 else None
+            ws.send_bytes(b"V" + struct.pack("<Q", i * 100) + jpeg(marker_face(i, phase)))
             if i >= 20:
                 break
-        # the page streams its microphone all along: had the nod been missed, the window would end as
+        # the page streams its microphone all along: were the nod missed, the window would end as
         # NO_SPEECH after 8 s of silence and the assertion below fail, instead of waiting for ever
         for _ in range(450):
             ws.send_bytes(b"A" + bytes(640))  # 20 ms of silence, 16 kHz PCM16

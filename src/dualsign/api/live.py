@@ -11,7 +11,8 @@ be skipped) are ``LiveSession``'s; this class receives, runs the use cases and e
 Heavy work runs in thread pools, never on the event loop: audio on the container's speech pool, frames
 on its vision pool (lower CPU priority). Frames are handled by a task of their own, so a spoken answer
 never waits behind face analysis; other control messages than ``listen``/``stop``/``repeat`` first let
-the frames sent before them be handled, for at most ``DRAIN_TIMEOUT_S``.
+the frames sent before them be handled, for at most ``DRAIN_TIMEOUT_S``; so does the silent end of an
+answer window a nod may answer (a nod in frames still waiting is not lost), for ``NOD_DRAIN_TIMEOUT_S``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ log = logging.getLogger("dualsign.live")
 INTERNAL_ERROR_CLOSE = 1011  # WebSocket close code: the server met a condition it could not handle
 
 DRAIN_TIMEOUT_S = 2.0  # the longest a control message waits for the frames sent before it
+NOD_DRAIN_TIMEOUT_S = 10.0  # the longest a silent end of a nod window waits for the frames before it
 
 
 @dataclass
@@ -101,6 +103,12 @@ class LiveChannel:
         if any(s.signal is Signal.STARTED for s in signals):
             await self.send([self.live.speech_started(capture.elapsed_ms)])
         if capture.ended:
+            if self.live.in_nod_window:
+                # silence ended a window a nod may answer: the frames sent meanwhile are looked at
+                # first (under load they lag behind the audio), so a nod they hold is not lost
+                await self.drain_frames(NOD_DRAIN_TIMEOUT_S)
+                if self.live.capture is not capture:
+                    return  # a nod answered
             self.live.take_capture()
             await self.submit(capture)
 
@@ -137,12 +145,12 @@ class LiveChannel:
             await self.ws.close(code=INTERNAL_ERROR_CLOSE)
             raise
 
-    async def drain_frames(self) -> None:
+    async def drain_frames(self, timeout_s: float = DRAIN_TIMEOUT_S) -> None:
         """Wait until the frames that arrived so far are handled (no new ones arrive meanwhile), for at
-        most ``DRAIN_TIMEOUT_S``: a control message is not held up longer by a backlog of frames."""
+        most ``timeout_s``: a control message is not held up longer by a backlog of frames."""
         task = self.frame_task
         if task is not None and not task.done():
-            done, _ = await asyncio.wait({task}, timeout=DRAIN_TIMEOUT_S)
+            done, _ = await asyncio.wait({task}, timeout=timeout_s)
             if done:
                 task.result()
 

@@ -69,6 +69,9 @@ let S = null;            // the last signer state from the server
 let media = null;        // the camera + microphone stream
 let ws = null, wsReady = false, listening = false, challengeUntil = 0, playing = false, needListen = false;
 let ended = false, endResolve = null, holdUntil = 0;
+// the question screen on show: a state message carrying the same prompt again (the live channel's first
+// state and the consent's answer can arrive in either order) keeps it; a repeat or the next prompt ends it
+let promptShown = 0;
 const RECORDING_STATES = ['identity', 'liveness', 'questions', 'document_review', 'signing'];
 const ENDED = ['signed', 'sealed', 'failed', 'refused', 'cancelled', 'expired'];
 
@@ -221,6 +224,8 @@ function connect() {
   ws.onmessage = (e) => { if (typeof e.data === 'string') onLive(JSON.parse(e.data)); };
 }
 function sendControl(obj) { if (wsReady) ws.send(JSON.stringify(obj)); }
+// a listen asked while the channel is (re)connecting is sent with the channel's first state, never lost
+function askListen() { if (wsReady) sendControl({type: 'listen'}); else needListen = true; }
 
 let warnTimer = null;
 function onLive(m) {
@@ -439,7 +444,8 @@ function cue(node) {
   if (r.top < 0 || r.bottom > window.innerHeight) node.scrollIntoView({block: 'center', behavior: 'smooth'});
 }
 function questionScreen() {
-  const p = S.prompt, n = S.question_number || 1, total = S.questions || 1;
+  const p = S.prompt, n = S.question_number || 1, total = S.questions || 1, shown = ++promptShown;
+  const current = () => S.state === 'questions' && shown === promptShown;
   trace.screen('question', {question: p.question_id, attempt: p.attempt});
   trace.shown('question-text', p.text, {question: p.question_id, attempt: p.attempt});
   const repeat = el('button', {id: 'repeat', text: t('repeat'), onclick: () => { listening = false; sendControl({type: 'repeat'}); S = {...S, prompt: null}; }});
@@ -454,13 +460,13 @@ function questionScreen() {
   // the question starts at the top of the screen; the camera is small meanwhile
   requestAnimationFrame(() => subtitle.scrollIntoView({block: 'start'}));
   playPrompt(S.prompt_audio || [], p).then(async (played) => {
-    if (S.state !== 'questions' || S.prompt !== p) return;  // repeated or moved on meanwhile
+    if (!current()) return;  // repeated or moved on meanwhile
     // the server records how much of each part was played (the quality check judges "played in full")
     const report = {question_id: p.question_id, attempt: p.attempt, parts: played, rate: elderly ? 0.85 : 1.0};
     let next = null;
     try { next = await api('POST', '/prompt/played', report); } catch (_) { /* recorded as unreported */ }
     if (!p.expects_answer) { if (next) onState(next); return; }  // a statement passes once played in full
-    if (S.state === 'questions' && S.prompt === p) sendControl({type: 'listen'});
+    if (current()) askListen();
   });
 }
 const player = new Audio();
