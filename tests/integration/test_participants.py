@@ -108,6 +108,28 @@ def test_the_agent_is_recorded_in_the_chain_and_the_photo_is_an_artifact(service
     assert "agent_photo" in {a["role"] for a in r.json()["artifacts"]}
 
 
+def test_the_sellers_name_and_number_read_aloud_are_the_registered_agents(service: Any) -> None:
+    """insurance-epolicy-inperson-zh reads the seller's name and licence number: they come from the
+    agent registered with the session, given once; given again, they must agree."""
+    client, _, headers = service
+    seller = {"name": "李四", "number": "02000144000080002020000123"}
+    r = create(client, headers, agent=seller, template="insurance-epolicy-inperson-zh")
+    assert r.status_code == 201, r.text
+    events = client.get(f"/v1/sessions/{r.json()['id']}/events", headers=headers).json()
+    values = events[0]["payload"]["variables"]
+    assert values["seller_name"]["value"] == "李四"
+    assert values["seller_license"]["spoken"].startswith("零二零零零一四四")
+    form = session_form(template="insurance-epolicy-inperson-zh")
+    other = {**json.loads(form["variables"]), "seller_name": "王五"}
+    form |= {"agent": json.dumps(seller), "variables": json.dumps(other, ensure_ascii=False)}
+    files = session_files(photo=(FACES / "obama.jpg").read_bytes())
+    files.append(("agent_photo", ("agent.jpg", (FACES / "biden.jpg").read_bytes(), "image/jpeg")))
+    refused = client.post("/v1/sessions", headers=headers, data=form, files=files)
+    assert refused.status_code == 422, refused.text
+    problems = {p["field"]: p["reason"] for p in refused.json()["errors"]}
+    assert "taken from agent.name ('李四')" in problems["variables.seller_name"], problems
+
+
 def test_a_resident_id_number_given_as_the_agents_number_is_kept_masked(service: Any) -> None:
     client, _, headers = service
     r = create(client, headers, agent={"name": "Joe", "number": "11010519491231002X"})

@@ -357,6 +357,11 @@ class Template(_Strict):
                 if self.has_agent
                 else "agent is given but participants declares no agent"
             )
+        from_agent = [v.name for v in self.variables if v.source is not None]
+        if from_agent and not self.has_agent:
+            raise ValueError(
+                f"variables {from_agent} are taken from the agent, and participants declares none"
+            )
         speakers = [i for i, q in enumerate(self.questions) if q.speaker is Participant.AGENT]
         if self.has_agent and speakers != [0]:
             raise ValueError(
@@ -428,8 +433,9 @@ class Template(_Strict):
         return questions
 
     def example_values(self) -> dict[str, str]:
-        """The declared variables' sample values (simulation, the demo session, documentation)."""
-        return {v.name: v.example for v in self.variables if v.example is not None}
+        """The declared variables' sample values (simulation, the demo session, documentation); those
+        taken from the agent come with the agent, not here."""
+        return {v.name: v.example for v in self.variables if v.example is not None and v.source is None}
 
     def content_hash(self) -> str:
         """sha256 (hex) of the canonical JSON of the parsed template: the template's version id."""
@@ -442,6 +448,9 @@ class Template(_Strict):
         for key in ("variables", "typed_answers", "agent"):
             if doc.get(key) in ((), [], None):
                 doc.pop(key, None)
+        for v in doc.get("variables", ()):  # ``source`` came after variables
+            if v.get("source") is None:
+                v.pop("source", None)
         if doc.get("participants") == [Participant.SIGNER.value]:
             doc.pop("participants")
         for q in doc["questions"]:

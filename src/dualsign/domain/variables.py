@@ -34,6 +34,9 @@ class VariableType(StrEnum):
     ENUM = "enum"
 
 
+AgentSource = Literal["agent.name", "agent.number"]
+
+
 class Variable(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -59,11 +62,18 @@ class Variable(BaseModel):
     example: Annotated[str | None, Field(max_length=MAX_TEXT)] = Field(
         default=None, description="a sample value (simulation, demo, documentation)"
     )
+    source: AgentSource | None = Field(
+        default=None,
+        description="text: taken from the agent registered with the session (agent.name, agent.number), "
+        "so the integrator gives it once; a value given as well must be the same",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.spell and self.type is not VariableType.TEXT:
             raise ValueError("spell applies to text variables")
+        if self.source and self.type is not VariableType.TEXT:
+            raise ValueError("source applies to text variables")
         if (self.type is VariableType.ENUM) != bool(self.values):
             raise ValueError("an enum variable lists its values, and only an enum does")
         if self.type is VariableType.TEXT and self.format:
@@ -111,7 +121,9 @@ def validate_values(
         raw = supplied.get(var.name)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             if var.required:
-                problems.append(FieldProblem(f"variables.{var.name}", f"is required ({var.type.value})"))
+                comes = f", taken from {var.source}" if var.source else ""
+                reason = f"is required ({var.type.value}{comes})"
+                problems.append(FieldProblem(f"variables.{var.name}", reason))
             continue
         if isinstance(raw, bool) or not isinstance(raw, str | int | float):
             problems.append(FieldProblem(f"variables.{var.name}", "must be a string or a number"))
@@ -121,6 +133,31 @@ def validate_values(
             problems.append(FieldProblem(f"variables.{var.name}", problem))
         else:
             out[var.name] = value
+    return out, problems
+
+
+def with_agent(
+    declared: Sequence[Variable], supplied: Mapping[str, object], agent_name: str, agent_number: str
+) -> tuple[dict[str, object], list[FieldProblem]]:
+    """``supplied`` with the variables the template takes from the agent filled in (``source``); one
+    the integrator gave as well must say the same (a prompt naming one seller while the camera shows
+    another would be evidence against the signer's own record)."""
+    out = dict(supplied)
+    problems: list[FieldProblem] = []
+    taken = {"agent.name": agent_name.strip(), "agent.number": agent_number.strip().upper()}
+    for var in declared:
+        if var.source is None:
+            continue
+        value = taken[var.source]
+        given = supplied.get(var.name)
+        if given is not None and str(given).strip() and str(given).strip().upper() != value.upper():
+            problems.append(
+                FieldProblem(
+                    f"variables.{var.name}",
+                    f"is taken from {var.source} ({value!r}); leave it out or give the same value",
+                )
+            )
+        out[var.name] = value
     return out, problems
 
 

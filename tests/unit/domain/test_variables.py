@@ -20,6 +20,7 @@ from dualsign.domain.variables import (
     render,
     spoken,
     validate_values,
+    with_agent,
 )
 
 AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
@@ -221,3 +222,29 @@ def test_numbers_in_text_can_be_read_digit_by_digit() -> None:
     assert spoken(Variable(name="t", type="text"), "0200", "zh") == "0200"
     with pytest.raises(ValueError, match="spell applies to text"):
         Variable(name="n", type="integer", spell=True)
+
+
+def test_a_variable_taken_from_the_agent_is_given_once_and_must_agree() -> None:
+    declared = [
+        Variable(name="seller_name", type="text", source="agent.name"),
+        Variable(name="seller_license", type="text", source="agent.number", spell=True),
+        Variable(name="insurer", type="text"),
+    ]
+    filled, problems = with_agent(declared, {"insurer": "示例人寿"}, " 李四 ", "ag-0046")
+    assert problems == []
+    assert filled == {"insurer": "示例人寿", "seller_name": "李四", "seller_license": "AG-0046"}
+    given = {"seller_name": "王五", "seller_license": "AG-0046"}
+    _, problems = with_agent(declared, given, "李四", "ag-0046")
+    assert [p.path for p in problems] == ["variables.seller_name"]
+    assert "taken from agent.name ('李四')" in problems[0].reason
+    _, missing = validate_values(declared, {"insurer": "示例人寿"})  # no agent registered
+    assert "taken from agent.name" in {p.path: p.reason for p in missing}["variables.seller_name"]
+
+
+def test_only_a_template_with_an_agent_takes_text_variables_from_it() -> None:
+    with pytest.raises(ValueError, match="source applies to text"):
+        Variable(name="premium", type="money", source="agent.number")
+    doc = _loan_template()
+    doc["variables"].append({"name": "officer", "type": "text", "source": "agent.name"})  # type: ignore[attr-defined]
+    with pytest.raises(TemplateInvalid, match="taken from the agent"):
+        parse_template(doc)

@@ -34,7 +34,7 @@ from dualsign.domain.participants import agent_record
 from dualsign.domain.session import SigningSession
 from dualsign.domain.states import EventKind
 from dualsign.domain.templates import AnswerMode, Template
-from dualsign.domain.variables import validate_values
+from dualsign.domain.variables import validate_values, with_agent
 from dualsign.engines.base import AsrEngine, EngineUnavailable
 from dualsign.engines.vision_base import VisionEngines
 
@@ -342,7 +342,13 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
         raise InvalidInput(problems)
     version = resolve_template(uow, tenant_id, req.template_key, req.template_version)
     template = template_of(version)
-    values, variable_problems = validate_values(template.variables, req.variables)
+    supplied, variable_problems = (
+        with_agent(template.variables, req.variables, req.agent.name, req.agent.number)
+        if req.agent is not None and template.agent is not None
+        else (req.variables, [])
+    )
+    values, value_problems = validate_values(template.variables, supplied)
+    variable_problems += value_problems
     auth_doc = req.authorisation_document
     organisation, seal_problems = seal_authority(
         uow,
@@ -423,7 +429,7 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
                 **({"organisation": organisation} if organisation is not None else {}),
                 **({"agent": agent} if agent is not None else {}),
             },
-            req.variables,
+            supplied,
         )
     ]
     uploads: list[tuple[str, Upload, list[PlacementItem] | None]] = [

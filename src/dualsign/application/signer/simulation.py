@@ -21,6 +21,7 @@ from dualsign.domain.participants import agent_record
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import SessionState
 from dualsign.domain.templates import Template
+from dualsign.domain.variables import with_agent
 from dualsign.engines.base import AsrEngine, VadEngine
 from dualsign.media.audio import decode
 
@@ -57,7 +58,9 @@ def simulate(
 ) -> SimulationResult:
     """``variables``: the template's variables (default: the examples the template declares)."""
     session = SigningSession("simulation", template)
-    values = template.example_values() if variables is None else variables
+    values: Mapping[str, object] = template.example_values() if variables is None else variables
+    if template.agent is not None:  # the seller's name and number read aloud are the sample agent's
+        values, _ = with_agent(template.variables, values, *SIMULATED_AGENT)
 
     def emit(events: list[Event]) -> None:
         for e in events:
