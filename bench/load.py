@@ -21,8 +21,13 @@ the target is p95 ≤ 1.0 s, as for one signer), the verdicts, the server's CPU 
 the post-hoc analysis: recordings re-checked, their compute time, and how long after the last session
 the last one was sealed.
 
-Run: ``.venv/bin/python bench/load.py [--sessions 20]`` (``DUALSIGN_BENCH_LOG=FILE`` keeps the
-server's log). Traffic stays on 127.0.0.1;
+``--scale-out``: the same sessions on two API processes and two workers sharing PostgreSQL, Redis (RQ)
+and an S3 server (bench/load_cluster.py says what it starts); signer i uses API process i % 2 for all
+it sends, as a sticky balancer would, and the integrator's calls take turns. Printed besides: the API
+processes' CPU and the workers' apart, sessions per core, and the bucket's bytes per recorded minute.
+
+Run: ``.venv/bin/python bench/load.py [--sessions 20] [--scale-out]`` (``DUALSIGN_BENCH_LOG=FILE``
+keeps the server's log; with ``--scale-out`` each process's in ``FILE.<name>``). Traffic stays on 127.0.0.1;
 every loop is bounded by the session's questions and a deadline.
 """
 
@@ -31,7 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import io
 import itertools
 import json
 import os
@@ -42,26 +46,26 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import websockets
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from load_cluster import cluster, figures  # noqa: E402
+from load_media import ANSWERS, answer_pcm, camera_frames, webm_chunks  # noqa: E402
 from proc_cpu import children_cpu, cpu_seconds  # noqa: E402
 from tests.integration.helpers import PDF, PHOTO, VALID_ID  # noqa: E402
 
 from dualsign.domain.templates import parse_template  # noqa: E402
-from dualsign.media.audio import decode  # noqa: E402
 
 DUALSIGN = Path(sys.executable).parent / "dualsign"
-FACE = ROOT / "tests" / "assets" / "faces" / "grace_hopper.jpg"
 SHORT_TEMPLATE = """
 kind: dualsign.template
 version: 1
@@ -88,7 +92,6 @@ questions:
 """
 SHIPPED = ROOT / "src" / "dualsign" / "scenarios" / "insurance-epolicy-en.yaml"
 SHIPPED_ZH = ROOT / "src" / "dualsign" / "scenarios" / "insurance-epolicy-zh.yaml"
-ANSWERS = {"en": ("en-us", "Yes, I agree."), "zh": ("cmn-latn-pinyin", "知道")}
 
 
 def bench_template(script: str, lang: str = "en") -> str:
@@ -140,92 +143,6 @@ def _free_port() -> int:
         return port
 
 
-def _camera_frames(count: int = 24) -> list[bytes]:
-    """What the page sends: 640×480 JPEGs at quality 75 of a face that moves slightly, with noise."""
-    from PIL import Image
-
-    face = Image.open(FACE).convert("RGB")
-    face.thumbnail((400, 400))
-    rng = np.random.default_rng(7)
-    out = []
-    for k in range(count):
-        canvas = Image.new("RGB", (640, 480), (118, 112, 104))
-        canvas.paste(face, (120 + int(12 * np.sin(k / 3)), 40 + int(6 * np.cos(k / 4))))
-        pixels = np.asarray(canvas, dtype=np.int16) + rng.integers(-6, 7, (480, 640, 3))
-        buffer = io.BytesIO()
-        Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=75)
-        out.append(buffer.getvalue())
-    return out
-
-
-CLUSTER_ID = b"\x1f\x43\xb6\x75"  # a Matroska cluster: where MediaRecorder's 2 s chunks begin
-
-
-def _recording(jpegs: list[bytes], pcm: bytes, seconds: float = 180.0) -> list[bytes]:
-    """A page's recording cut into its 2-second chunks: a live webm (VP8 at 10 fps of the camera frames,
-    Opus audio with the answer spoken every 4 s), one cluster per chunk, the header with the first."""
-    import av
-    from PIL import Image
-
-    pictures = [np.asarray(Image.open(io.BytesIO(j)).convert("RGB")) for j in jpegs]
-    said = np.frombuffer(pcm, dtype="<i2")
-    audio = np.zeros(int(seconds * 16000), dtype=np.int16)
-    for start in range(16000, len(audio) - len(said), 4 * 16000):
-        audio[start : start + len(said)] = said
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="webm", options={"live": "1"}) as out:
-        video = out.add_stream("libvpx", rate=10)
-        video.width, video.height, video.pix_fmt = 640, 480, "yuv420p"
-        video.codec_context.gop_size = 20  # a key frame, so a cluster, every 2 s
-        sound = out.add_stream("libopus", rate=48000, layout="mono")
-        resample = av.AudioResampler(format=sound.codec_context.format.name, layout="mono", rate=48000)
-        step = 16000 // 10
-        for k in range(int(seconds * 10)):
-            frame = av.VideoFrame.from_ndarray(pictures[k % len(pictures)], format="rgb24")
-            frame.pts = k
-            for packet in video.encode(frame):
-                out.mux(packet)
-            piece = av.AudioFrame.from_ndarray(audio[k * step : (k + 1) * step].reshape(1, -1), layout="mono")
-            piece.sample_rate = 16000
-            for resampled in resample.resample(piece):
-                for packet in sound.encode(resampled):
-                    out.mux(packet)
-        for stream in (video, sound):
-            for packet in stream.encode(None):
-                out.mux(packet)
-    data = buffer.getvalue()
-    starts: list[int] = []
-    at = data.find(CLUSTER_ID)
-    while at != -1:
-        starts.append(at)
-        at = data.find(CLUSTER_ID, at + 1)
-    # a chunk begins at the first cluster of each 2 s (a cluster's timecode follows its ID and size)
-    bounds, slot = [0], 0
-    for at in starts[1:]:
-        size_len = 9 - int(data[at + 4]).bit_length()
-        tc = at + 4 + size_len
-        if data[tc] != 0xE7:
-            continue  # those bytes only looked like a cluster ID
-        ms = int.from_bytes(data[tc + 2 : tc + 2 + (data[tc + 1] & 0x7F)], "big")
-        if ms // 2000 > slot:
-            slot = ms // 2000
-            bounds.append(at)
-    bounds.append(len(data))
-    return [data[a:b] for a, b in itertools.pairwise(bounds)]
-
-
-def _answer_pcm(tmp: Path, lang: str = "en") -> tuple[bytes, float]:
-    """The spoken answer as 16 kHz PCM, and the seconds of silence espeak-ng leaves after its last
-    voiced sample (latency is counted from that sample, as in bench/answer_latency)."""
-    wav = tmp / "yes.wav"
-    voice, text = ANSWERS[lang]
-    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(wav), text], check=True)
-    audio = decode(wav.read_bytes())
-    voiced = np.flatnonzero(np.abs(audio) > 0.02)
-    tail_s = (len(audio) - 1 - int(voiced[-1])) / 16000 if len(voiced) else 0.0
-    return (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes(), tail_s
-
-
 async def guarded(run: Any, stats: Stats) -> None:
     """One signer's run; a dropped live channel is an error of that signer, not the end of the bench."""
     try:
@@ -247,6 +164,7 @@ class Signer:
     jpegs: list[bytes]  # camera frames
     recording: list[bytes] | None  # the recording's chunks (None: random bytes)
     variables: str = ""  # the template's variables as the API takes them (its examples)
+    integrator: Iterator[str] | None = None  # where the integrator's calls go, in turn (None: url)
 
 
 async def signer(i: int, who: Signer, stats: Stats, rounds: int) -> None:
@@ -259,18 +177,23 @@ async def signer(i: int, who: Signer, stats: Stats, rounds: int) -> None:
 async def session(i: int, who: Signer, stats: Stats) -> None:
     url, headers, pcm, tail_s = who.url, who.headers, who.pcm, who.tail_s
     jpegs, recording = who.jpegs, who.recording
+
+    def api() -> str:  # the API process of the integrator's next call
+        return url if who.integrator is None else next(who.integrator)
+
     rng = random.Random(i)
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
 
         async def call(method: str, path: str, **kw: object) -> httpx.Response | None:
             stats.requests += 1
+            where = httpx.URL(path).path
             try:
                 r = await http.request(method, path, **kw)  # type: ignore[arg-type]
             except httpx.HTTPError as exc:
-                stats.errors.append(f"{method} {path.split('?')[0]}: {type(exc).__name__}")
+                stats.errors.append(f"{method} {where}: {type(exc).__name__}")
                 return None
             if not r.is_success:
-                stats.errors.append(f"{method} {path.split('?')[0]}: HTTP {r.status_code} {r.text[:120]}")
+                stats.errors.append(f"{method} {where}: HTTP {r.status_code} {r.text[:120]}")
             return r
 
         form = {
@@ -284,7 +207,7 @@ async def session(i: int, who: Signer, stats: Stats) -> None:
             ("identity_photo", ("id.jpg", PHOTO, "image/jpeg")),
             ("documents", ("d.pdf", PDF, "application/pdf")),
         ]
-        created = await call("POST", "/v1/sessions", headers=headers, data=form, files=files)
+        created = await call("POST", f"{api()}/v1/sessions", headers=headers, data=form, files=files)
         if created is None or not created.is_success:
             return
         sid, token = created.json()["id"], created.json()["signer_url"].rsplit("/", 1)[1]
@@ -409,19 +332,21 @@ async def session(i: int, who: Signer, stats: Stats) -> None:
                     t.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
         await call("POST", "/signer/v1/recording/finish", headers=h, json={"segments": {"0": chunks}})
-        await call("POST", f"/v1/sessions/{sid}/cancel", headers=headers, json={"reason": "load test done"})
+        cancel = f"{api()}/v1/sessions/{sid}/cancel"
+        await call("POST", cancel, headers=headers, json={"reason": "load test done"})
 
 
 def sealed_after(
-    url: str, headers: dict[str, str], sessions: list[str], limit_s: float = 900
+    urls: list[str], headers: dict[str, str], sessions: list[str], limit_s: float = 900
 ) -> tuple[list[dict[str, Any]], int, float, list[dict[str, Any]]]:
     """Wait until every session is sealed (after its recording was re-checked); returns the analyses,
     how many were sealed, how long after the bench's last session it took, and each session's live
-    monitoring summaries (frames analysed and skipped)."""
-    started = time.perf_counter()
+    monitoring summaries (frames analysed and skipped). The API processes are asked in turn."""
+    started, turn = time.perf_counter(), itertools.cycle(urls)
     pending, analysed, sealed, monitored = list(sessions), [], 0, []
     while pending and time.perf_counter() - started < limit_s:
         for sid in list(pending):
+            url = next(turn)
             events = httpx.get(f"{url}/v1/sessions/{sid}/events", headers=headers, timeout=30).json()
             kinds = {e["kind"]: e["payload"] for e in events}
             if "evidence_sealed" in kinds:
@@ -442,6 +367,26 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def publish(url: str, headers: dict[str, str], template: str) -> str:
+    """Publish the bench's template; returns its variables as the API takes them (its examples)."""
+    r = httpx.post(
+        f"{url}/v1/templates", headers={**headers, "Content-Type": "application/yaml"}, content=template
+    )
+    r.raise_for_status()
+    values = parse_template(yaml.safe_load(template), "load-check").example_values()
+    return json.dumps(values, ensure_ascii=False) if values else ""
+
+
+def drive(whos: list[Signer], stats: Stats, args: argparse.Namespace) -> None:
+    """Every signer's place; signer i on the API process of ``whos[i % len(whos)]``."""
+    runs = [guarded(signer(i, whos[i % len(whos)], stats, args.rounds), stats) for i in range(args.sessions)]
+
+    async def everything() -> None:
+        await asyncio.wait_for(asyncio.gather(*runs), timeout=DEADLINE_S * args.rounds)
+
+    asyncio.run(everything())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=20)
@@ -459,11 +404,24 @@ def main() -> None:
     parser.add_argument(
         "--server-env", action="append", default=[], metavar="NAME=VALUE", help="a setting of the server"
     )
+    parser.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="2 serve + 2 worker processes on PostgreSQL, Redis (RQ) and S3 (moto): bench/load_cluster.py",
+    )
+    parser.add_argument(
+        "--pg-admin",
+        default="postgresql://postgres@127.0.0.1:5432/test",
+        help="--scale-out: where to create (and drop) the run's PostgreSQL database",
+    )
     args = parser.parse_args()
-    jpegs = _camera_frames()
+    jpegs = camera_frames()
     with tempfile.TemporaryDirectory() as scratch:
-        pcm, tail_s = _answer_pcm(Path(scratch), args.lang)
-    recording = _recording(jpegs, pcm) if args.recording == "webm" else None
+        pcm, tail_s = answer_pcm(Path(scratch), args.lang)
+    recording = webm_chunks(jpegs, pcm) if args.recording == "webm" else None
+    if args.scale_out:
+        scale_out(args, pcm, tail_s, jpegs, recording)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
@@ -498,31 +456,58 @@ def main() -> None:
                         break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            r = httpx.post(
-                f"{url}/v1/templates",
-                headers={**headers, "Content-Type": "application/yaml"},
-                content=bench_template(args.script, args.lang),
-            )
-            r.raise_for_status()
+            variables = publish(url, headers, bench_template(args.script, args.lang))
             stats = Stats()
-            template = bench_template(args.script, args.lang)
-            values = parse_template(yaml.safe_load(template), "load-check").example_values()
-            variables = json.dumps(values, ensure_ascii=False) if values else ""
             who = Signer(url, headers, pcm, tail_s, jpegs, recording, variables)
             cpu0, t0, own0 = cpu_seconds(server.pid), time.perf_counter(), time.process_time()
-            runs = [guarded(signer(i, who, stats, args.rounds), stats) for i in range(args.sessions)]
-
-            async def everything() -> None:
-                await asyncio.wait_for(asyncio.gather(*runs), timeout=DEADLINE_S * args.rounds)
-
-            asyncio.run(everything())
+            drive([who], stats, args)
             wall = time.perf_counter() - t0
             cores = (cpu_seconds(server.pid) - cpu0 + children_cpu(server.pid)) / wall
             client_cores = (time.process_time() - own0) / wall
-            after = sealed_after(url, headers, stats.sessions)
+            after = sealed_after([url], headers, stats.sessions)
         finally:
             server.terminate()
             server.wait(timeout=20)
+    cpu = [f"server CPU          {cores:.2f} cores of {os.cpu_count()} (its face worker processes included)"]
+    report(args, stats, wall, client_cores, after, cpu, [])
+
+
+def scale_out(
+    args: argparse.Namespace, pcm: bytes, tail_s: float, jpegs: list[bytes], recording: list[bytes] | None
+) -> None:
+    """The same sessions on two API processes and two workers (bench/load_cluster.py): signer i on API
+    process i % 2 (its live channel and chunks too, as a sticky balancer sends them), the integrator's
+    calls in turn on each."""
+    settings = dict(item.split("=", 1) for item in args.server_env)
+    with cluster(settings, args.pg_admin, os.environ.get("DUALSIGN_BENCH_LOG")) as c:
+        variables = publish(c.urls[0], c.headers, bench_template(args.script, args.lang))
+        turn = itertools.cycle(c.urls)
+        whos = [Signer(u, c.headers, pcm, tail_s, jpegs, recording, variables, turn) for u in c.urls]
+        stats = Stats()
+        cpu0, t0, own0 = c.cpu(), time.perf_counter(), time.process_time()
+        drive(whos, stats, args)
+        wall = time.perf_counter() - t0
+        cpu1, client_cores = c.cpu(), (time.process_time() - own0) / wall
+        after = sealed_after(c.urls, c.headers, stats.sessions)
+        c.settle()
+        cpu2, stored, started = c.cpu(), c.stored(), c.described
+    run = [b - a for a, b in zip(cpu0, cpu1, strict=True)]
+    total = [b - a for a, b in zip(cpu0, cpu2, strict=True)]
+    cpu, storage = figures(run, total, wall, args.sessions, stored, len(stats.chunk_s))
+    print("\n".join(started))
+    report(args, stats, wall, client_cores, after, cpu, storage, where="the workers")
+
+
+def report(
+    args: argparse.Namespace,
+    stats: Stats,
+    wall: float,
+    client_cores: float,
+    after: tuple[list[dict[str, Any]], int, float, list[dict[str, Any]]],
+    cpu: list[str],
+    extra: list[str],
+    where: str = "the server's worker",
+) -> None:
     v, c = stats.verdict_s, stats.chunk_s
     questions = len(yaml.safe_load(bench_template(args.script, args.lang))["questions"])
     print(
@@ -550,7 +535,8 @@ def main() -> None:
     )
     counts = {k: stats.verdicts.count(k) for k in sorted(set(stats.verdicts))}
     print(f"verdicts            {counts}")
-    print(f"server CPU          {cores:.2f} cores of {os.cpu_count()} (its face worker processes included)")
+    for line in cpu:
+        print(line)
     print(f"simulated pages     {client_cores:.2f} cores (this process, on the same machine)")
     analysed, sealed, waited, monitored = after
     rates = [m["frames"] / m["observed_s"] for m in monitored if m.get("observed_s")]
@@ -568,12 +554,15 @@ def main() -> None:
     failed = sum(1 for a in analysed if a.get("errors"))
     print(
         f"post-hoc analysis   {len(analysed)} recordings re-checked ({failed} with errors), "
-        f"compute p50 {pct(compute, 0.5):.1f} s p95 {pct(compute, 0.95):.1f} s each (in the server's worker)"
+        f"compute p50 {pct(compute, 0.5):.1f} s p95 {pct(compute, 0.95):.1f} s each (in {where})"
     )
     print(
         f"sealed              {sealed} of {len(stats.sessions)}, the last {waited:.0f} s after the last "
         "session ended"
     )
+
+    for line in extra:
+        print(line)
 
 
 if __name__ == "__main__":

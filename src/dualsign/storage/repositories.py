@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from dualsign.application.records import (
@@ -444,8 +445,15 @@ class SqlPromptCache:
         )
 
     def add(self, prompt: RenderedPrompt) -> None:
-        self.db.merge(RenderedPromptRow(**prompt.__dict__))  # two renderers racing store the same row
-        self.db.flush()
+        """Store a rendered prompt, replacing a row of the same key. One statement (INSERT … ON CONFLICT
+        DO UPDATE), because another process may store that key between our look and our write: two API
+        processes rendering one new prompt at once (a merge, a SELECT then an INSERT, failed the second
+        with a unique violation on PostgreSQL, which closed that signer's live channel)."""
+        values = dict(prompt.__dict__)
+        dialect = postgresql if self.db.get_bind().dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(RenderedPromptRow).values(**values)
+        changed = {name: insert.excluded[name] for name in values if name != "cache_key"}
+        self.db.execute(insert.on_conflict_do_update(index_elements=["cache_key"], set_=changed))
 
 
 class SqlSeals:
