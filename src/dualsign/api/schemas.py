@@ -197,20 +197,22 @@ class SessionDetail(SessionOut):
     outcome_reason: str | None = Field(
         None,
         description="why an unsigned session ended: identity | liveness | question | refused | "
-        "cancelled | expired | other (the reason_code of the session.failed webhook)",
+        "cancelled | expired | organisation_revoked | other (the reason_code of the session.failed "
+        "webhook)",
     )
     sealed: bool = Field(False, description="the evidence is sealed (true for any outcome once sealed)")
 
     @classmethod
     def of_view(cls, view: SessionView) -> SessionDetail:
         kinds = [EventKind(e.kind) for e in view.events]
+        ended = [(EventKind(e.kind), e.payload) for e in view.events]
         state = SessionState(view.session.status)
         return cls(
             **SessionOut.of(view.session, view.template).model_dump(),
             artifacts=[ArtifactOut.of(a) for a in view.artifacts],
             events=len(view.events),
             outcome=outcome(state),
-            outcome_reason=ending_reason(kinds),
+            outcome_reason=ending_reason(ended),
             sealed=EventKind.EVIDENCE_SEALED in kinds,
         )
 

@@ -133,7 +133,7 @@ def act(
     with uow:
         record, session = load_open(uow, svc, token, ended_ok=look_only_if_ended)
         if not session.current_state.is_open:
-            return _view(record, session, [])
+            return view_of(record, session, [])
         render: Renderer | None = None
         tts = svc.tts
         if tts is not None:
@@ -148,10 +148,11 @@ def act(
             uow.commit()
             if svc.sealer is not None and session.current_state in ENDED_STATES:
                 svc.sealer.seal_ended(session.id)
-        return _view(record, session, events)
+        return view_of(record, session, events)
 
 
-def _view(record: SessionRecord, session: SigningSession, events: list[Event]) -> SignerView:
+def view_of(record: SessionRecord, session: SigningSession, events: list[Event]) -> SignerView:
+    """What the signer's page is told after an action that added ``events``."""
     return SignerView(
         record,
         session.current_state.value,
@@ -159,7 +160,7 @@ def _view(record: SessionRecord, session: SigningSession, events: list[Event]) -
         _prompt_audio(session),
         events,
         session.template,
-        None if session.current_state.is_open else ending_reason(e.kind for e in session.events),
+        None if session.current_state.is_open else ending_reason((e.kind, e.payload) for e in session.events),
         session.sealed,
         session_organisation(session),
     )
