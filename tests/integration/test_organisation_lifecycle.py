@@ -1,7 +1,8 @@
 """An organisation's certificate renewed and the organisation revoked through the API (SQLite and
 PostgreSQL): new seals use the new certificate while documents sealed with the old one still verify
-offline; after a revocation new sessions are refused naming ``organisation``, an open session fails at
-signing with the reason on record (nothing signed), the CRL lists it, and it is never renewed."""
+offline; after a revocation new sessions are refused naming ``organisation``, an open session fails with
+the reason on record (nothing signed) at the signer's next step — opening the link, consent, an answer,
+the document review — or at the latest at signing, the CRL lists it, and it is never renewed."""
 
 from __future__ import annotations
 
@@ -347,4 +348,126 @@ def test_a_revocation_waits_for_a_signing_that_read_the_organisation(
         with c.new_uow() as after:
             standing = seal_standing(after, org["id"], clock.now())
         assert standing.block is not None and standing.block.final
+    c.close()
+
+
+# --- an open session learns of the revocation at the signer's next step, not after the recording ------
+
+
+def _revoke(client: TestClient, headers: dict[str, str], org_id: str) -> None:
+    r = client.post(f"/v1/organisations/{org_id}/revoke", headers=headers, json={"reason": "key_compromise"})
+    assert r.status_code == 200, r.text
+
+
+def _shown_revoked(shown: dict[str, Any]) -> None:
+    """What the signer page is told: failed, with a reason it has words for in the session's language."""
+    assert (shown["state"], shown["ended_reason"]) == ("failed", "organisation_revoked"), shown
+    messages = json.loads((Path(__file__).parents[2] / "src/dualsign/web/messages.json").read_text("utf-8"))
+    lang = "en" if shown["language"].startswith("en") else "zh-CN"
+    assert messages[lang]["reason_organisation_revoked"]
+
+
+def _failed_on_record(client: TestClient, headers: dict[str, str], sid: str, where: str) -> list[str]:
+    """The session failed with the code on record, its evidence sealed, nothing signed; its event kinds."""
+    detail = client.get(f"/v1/sessions/{sid}", headers=headers).json()
+    assert (detail["outcome"], detail["outcome_reason"], detail["sealed"]) == (
+        "failed",
+        "organisation_revoked",
+        True,
+    )
+    events = client.get(f"/v1/sessions/{sid}/events", headers=headers).json()
+    (failed,) = [e["payload"] for e in events if e["kind"] == "session_failed"]
+    assert failed["code"] == "organisation_revoked" and "revoked" in failed["reason"]
+    assert where in failed["reason"] and "nothing was signed" in failed["reason"]
+    kinds = [e["kind"] for e in events]
+    assert "document_signed" not in kinds and "signature_applied" not in kinds
+    return kinds
+
+
+def _nothing_more(client: TestClient, headers: dict[str, str], signer: dict[str, str], sid: str) -> None:
+    """Every later step is refused and records nothing; the page still shows how the session ended."""
+    count = len(client.get(f"/v1/sessions/{sid}/events", headers=headers).json())
+    for path, body in (
+        ("/signer/v1/consent", {"agree": True}),
+        ("/signer/v1/answers", {"text": "yes"}),
+        ("/signer/v1/documents/0/viewed", {"page": 1}),
+        ("/signer/v1/signature", STROKES),
+    ):
+        assert client.post(path, headers=signer, json=body).status_code == 401, path
+    _shown_revoked(client.get("/signer/v1/session", headers=signer).json())
+    _shown_revoked(client.post("/signer/v1/open", headers=signer).json())  # opened again: shown, no event
+    assert len(client.get(f"/v1/sessions/{sid}/events", headers=headers).json()) == count
+
+
+def test_a_session_whose_organisation_was_revoked_fails_when_the_signer_opens_the_link(
+    tmp_path: Path, database_url: str, receiver: tuple[str, Receiver]
+) -> None:
+    url, state = receiver
+    clock = FixedClock(datetime.now(UTC))
+    c: Container = make_container(tmp_path, database_url, clock, DUALSIGN_WEBHOOK_ALLOW_NETWORKS=LOOPBACK)
+    with TestClient(create_app(c)) as client:
+        from tests.integration.helpers import tenant_headers
+
+        headers = tenant_headers(c, "Example Bidding Platform")
+        publish(client, headers)
+        org = register(client, headers).json()
+        created = _bid(client, headers, org["id"], callback_url=url)
+        signer, sid = signer_headers(created), created["id"]
+        # before the link is opened, the session is only looked at: nothing is recorded
+        assert client.get("/signer/v1/session", headers=signer).json()["state"] == "created"
+        clock.advance(60)
+        _revoke(client, headers, org["id"])
+        assert client.get("/signer/v1/session", headers=signer).json()["state"] == "created"
+
+        opened = client.post("/signer/v1/open", headers=signer)
+        assert opened.status_code == 200, opened.text
+        _shown_revoked(opened.json())
+        assert opened.json()["prompt"] is None and opened.json()["language"] == "en-US"
+        kinds = _failed_on_record(client, headers, sid, "when the signer opened the link")
+        assert kinds[-4:] == ["signer_opened", "session_failed", "qc_evaluated", "evidence_sealed"], kinds
+        _nothing_more(client, headers, signer, sid)
+        c.job_runner().run_due()
+        hooks = [json.loads(b) for h, b in state.received if h["x-dualsign-event"] == "session.failed"]
+        assert [(h["session_id"], h["reason_code"]) for h in hooks] == [(sid, "organisation_revoked")]
+    c.close()
+
+
+@pytest.mark.parametrize("step", ["consent", "questions", "document_review"])
+def test_a_revocation_during_a_session_fails_it_at_the_signers_next_step(
+    tmp_path: Path, database_url: str, step: str
+) -> None:
+    clock = FixedClock(datetime.now(UTC))
+    c: Container = make_container(tmp_path, database_url, clock, DUALSIGN_WORKER="off")
+    with TestClient(create_app(c)) as client:
+        from tests.integration.helpers import tenant_headers
+
+        headers = tenant_headers(c, "Example Bidding Platform")
+        publish(client, headers)
+        org = register(client, headers).json()
+        created = _bid(client, headers, org["id"])
+        signer, sid = signer_headers(created), created["id"]
+        assert client.post("/signer/v1/open", headers=signer).json()["state"] == "consent"
+        if step != "consent":
+            shown = client.post("/signer/v1/consent", headers=signer, json={"agree": True}).json()
+            assert shown["state"] == "questions" and shown["prompt"] is not None
+        if step == "document_review":
+            shown = client.post("/signer/v1/answers", headers=signer, json={"text": "yes"}).json()
+            assert shown["state"] == "document_review"
+        clock.advance(30)
+        _revoke(client, headers, org["id"])
+        before = len(client.get(f"/v1/sessions/{sid}/events", headers=headers).json())
+
+        # the signer's next step: consenting, answering, reading a page of the document
+        path, body = {
+            "consent": ("/signer/v1/consent", {"agree": True}),
+            "questions": ("/signer/v1/answers", {"text": "yes"}),
+            "document_review": ("/signer/v1/documents/0/viewed", {"page": 1}),
+        }[step]
+        r = client.post(path, headers=signer, json=body)
+        assert r.status_code == 200, r.text
+        _shown_revoked(r.json())
+        kinds = _failed_on_record(client, headers, sid, f"at the {step} step")
+        # the step was not taken: the failure, then what follows any ending (QC, the seal)
+        assert kinds[before:] == ["session_failed", "qc_evaluated", "evidence_sealed"], kinds
+        _nothing_more(client, headers, signer, sid)
     c.close()

@@ -91,7 +91,8 @@ async def revoke(org_id: str, body: OrganisationRevokeIn, key: CallerKey, c: Con
     """Revoke the organisation for good, with a reason (422 naming ``reason`` or ``comment``): its
     certificates still in their term go on the issuing CA's CRL (``/pki/ca.crl``) with the time and
     reason; new sessions naming it are refused (422 naming ``organisation``); an open session that
-    would apply its seal fails when the signer signs (``session.failed``, reason_code
+    would apply its seal fails at the signer's next step: opening the link, consent, an answer, the
+    document review, at the latest the signing (``session.failed``, reason_code
     ``organisation_revoked``). Revoking it again, or renewing it, is 409 ``organisation_revoked``."""
     req = Revocation(body.reason, body.comment)
     org = await run_in_threadpool(

@@ -10,7 +10,8 @@ Renewing issues another key and certificate, which the organisation seals with f
 ones are kept (seals made with them stay valid). Revoking is final: every certificate of the
 organisation still in its term goes on the issuing CA's revocation list (``/pki/ca.crl``) with the time
 and the reason, no new session may name the organisation, an open session that would apply its seal
-fails when the signer signs, and the organisation is never renewed (409 ``organisation_revoked``; the
+fails at the signer's next step (opening the link, consent, an answer, the document review, at the
+latest the signing), and the organisation is never renewed (409 ``organisation_revoked``; the
 tenant may register the credit code again, as a new organisation).
 """
 
@@ -242,11 +243,14 @@ class SealStanding:
     reason: str = ""
 
 
-def seal_standing(uow: UnitOfWork, org_id: str, at: datetime) -> SealStanding:
+def seal_standing(
+    uow: UnitOfWork, org_id: str, at: datetime, *, lock: Literal["share"] | None = "share"
+) -> SealStanding:
     """Read the organisation a signing seals for, inside the signing's unit of work, under a shared lock:
     signings run side by side, a renewal or revocation waits until they are committed (and they for it).
-    An organisation that is gone counts as revoked."""
-    org = uow.organisations.get(org_id, lock="share")
+    An organisation that is gone counts as revoked. ``lock=None``: a look without a lock (a signer's
+    step before the signing, which only ends a session whose organisation is revoked for good)."""
+    org = uow.organisations.get(org_id, lock=lock)
     if org is None:
         return SealStanding("", SealBlock.REVOKED, f"organisation {org_id} is not registered any more")
     found = _block(org, at)

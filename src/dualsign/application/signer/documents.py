@@ -8,7 +8,8 @@ signer's PAdES signature (event certificate, handwriting and optional name seal)
 organisation the session names at its seal spots (that organisation's current certificate, applied by
 the signer under the authority recorded at creation) and the institution's counter-signature
 (organisation certificate and seal) are applied as incremental revisions. An organisation revoked since
-the session was created fails the session instead (recorded, nothing signed); one whose certificate is
+the session was created fails the session instead (recorded, nothing signed; the signer's earlier steps
+fail it already, ``flow.act``: this is the check under the lock); one whose certificate is
 out of its term refuses the signing (409) until it is renewed. Each
 signature is a ``document_signed`` event carrying the digest of the revision it produced and the head of
 the evidence chain it was bound to (that head is also inside the signature, in ``/Reason``). The final
