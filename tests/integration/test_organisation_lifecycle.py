@@ -1,8 +1,9 @@
-"""An organisation's certificate renewed and the organisation revoked through the API (SQLite and
-PostgreSQL): new seals use the new certificate while documents sealed with the old one still verify
-offline; after a revocation new sessions are refused naming ``organisation``, an open session fails with
-the reason on record (nothing signed) at the signer's next step — opening the link, consent, an answer,
-the document review — or at the latest at signing, the CRL lists it, and it is never renewed."""
+"""An organisation's certificate renewed and the organisation revoked through the API and the command
+line (SQLite and PostgreSQL): new seals use the new certificate while documents sealed with the old one
+still verify offline; after a revocation new sessions are refused naming ``organisation``, an open
+session fails with the reason on record (nothing signed) at the signer's next step — opening the link,
+consent, an answer, the document review — or at the latest at signing, the CRL lists it, and it is never
+renewed; ``dualsign keys revoke`` refuses an organisation's certificate."""
 
 from __future__ import annotations
 
@@ -471,3 +472,69 @@ def test_a_revocation_during_a_session_fails_it_at_the_signers_next_step(
         assert kinds[before:] == ["session_failed", "qc_evaluated", "evidence_sealed"], kinds
         _nothing_more(client, headers, signer, sid)
     c.close()
+
+
+def test_the_operator_renews_and_revokes_an_organisation_from_the_command_line(
+    tmp_path: Path, database_url: str
+) -> None:
+    # the same use cases as the API; `dualsign keys revoke` refuses an organisation's certificate (the
+    # CRL alone would leave the organisation active and its sessions failing unrecorded at the seal)
+    from typer.testing import CliRunner
+
+    from dualsign.cli.main import app
+
+    runner = CliRunner()
+    env = {"DUALSIGN_DATA_DIR": str(tmp_path), "DATABASE_URL": database_url, "COLUMNS": "250"}
+    tenant = json.loads(runner.invoke(app, ["tenant", "create", "Example Bank"], env=env).stdout)["tenant_id"]
+    made = runner.invoke(app, ["tenant", "organisation", tenant, BIDDER, CODE], env=env)
+    assert made.exit_code == 0, made.output
+    org_id = json.loads(made.stdout)["organisation_id"]
+
+    nobody = runner.invoke(app, ["organisation", "renew", "org_nobody"], env=env)
+    assert nobody.exit_code == 2 and "org_nobody" in nobody.stderr
+    renewed = runner.invoke(app, ["organisation", "renew", org_id], env=env)
+    assert renewed.exit_code == 0, renewed.output
+    shown = json.loads(renewed.stdout)
+    first, current = (x["serial"] for x in shown["certificates"])
+    assert shown["certificate_serial"] == current and [x["status"] for x in shown["certificates"]] == [
+        "superseded",
+        "current",
+    ]
+
+    for serial in (current, first, current.upper()):  # any certificate of it, however it is written
+        refused = runner.invoke(app, ["keys", "revoke", serial], env=env)
+        assert refused.exit_code == 2, refused.output
+        said = " ".join(refused.stderr.split())
+        assert org_id in said and f"dualsign organisation revoke {org_id} --reason" in said
+        assert f"POST /v1/organisations/{org_id}/revoke" in said
+    ca_crl = tmp_path / "pki" / "ca.crl"
+    listed = x509.load_der_x509_crl(ca_crl.read_bytes()) if ca_crl.exists() else None
+    assert listed is None or listed.get_revoked_certificate_by_serial_number(int(current, 16)) is None
+
+    wrong = runner.invoke(app, ["organisation", "revoke", org_id, "--reason", "stolen"], env=env)
+    assert wrong.exit_code == 2 and "reason" in wrong.stderr and "key_compromise" in wrong.stderr
+    revoked = runner.invoke(
+        app,
+        ["organisations", "revoke", org_id, "--reason", "key_compromise", "--comment", "USB key lost"],
+        env=env,
+    )
+    assert revoked.exit_code == 0, revoked.output
+    after = json.loads(revoked.stdout)
+    assert after["revocation_reason"] == "key_compromise" and after["revoked_at"]
+    assert [x["status"] for x in after["certificates"]] == ["revoked", "revoked"]
+    crl = x509.load_der_x509_crl(ca_crl.read_bytes())
+    for serial in (first, current):
+        assert crl.get_revoked_certificate_by_serial_number(int(serial, 16)) is not None
+
+    for again in (
+        ["organisation", "renew", org_id],
+        ["organisation", "revoke", org_id, "--reason", "unspecified"],
+    ):
+        refused = runner.invoke(app, again, env=env)
+        assert refused.exit_code == 2 and "revoked" in refused.stderr, refused.output
+    listed_again = runner.invoke(app, ["keys", "revoke", current], env=env)
+    assert listed_again.exit_code == 2 and "the CRL lists it already" in " ".join(listed_again.stderr.split())
+    listing = runner.invoke(app, ["tenant", "organisations", tenant], env=env)
+    assert "key_compromise" in listing.stdout
+    other = runner.invoke(app, ["keys", "revoke", "abc123"], env=env)  # not an organisation's: listed
+    assert other.exit_code == 0 and "revoked abc123" in other.stdout, other.output

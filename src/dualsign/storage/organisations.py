@@ -131,6 +131,14 @@ class SqlOrganisations:
         )
         return self._orgs([row])[0] if row else None
 
+    def by_certificate(self, serial: str) -> Organisation | None:
+        org_id = self.db.scalar(
+            select(OrganisationCertificateRow.organisation_id).where(
+                OrganisationCertificateRow.serial == serial
+            )
+        )
+        return self.get(org_id) if org_id is not None else None
+
     def list_for(self, tenant_id: str) -> Sequence[Organisation]:
         rows = self.db.scalars(
             select(OrganisationRow)

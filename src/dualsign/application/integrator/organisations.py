@@ -142,6 +142,21 @@ def _own(
     return org
 
 
+def find_organisation(uow: UnitOfWork, org_id: str) -> Organisation:
+    """The operator's look-up: the organisation of this id, whatever its tenant ('not found' if none)."""
+    with uow:
+        org = uow.organisations.get(org_id)
+    if org is None:
+        raise NotFound("organisation", org_id)
+    return org
+
+
+def certificate_holder(uow: UnitOfWork, serial: int) -> Organisation | None:
+    """The organisation (of any tenant) that was issued the certificate of this serial, if one was."""
+    with uow:
+        return uow.organisations.by_certificate(format(serial, "x"))
+
+
 def get_organisation(uow: UnitOfWork, tenant_id: str, org_id: str) -> Organisation:
     """A tenant's own organisation; another tenant's id is 'not found'."""
     with uow:
