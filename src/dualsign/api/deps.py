@@ -8,7 +8,8 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dualsign.api.rate_counters import RateLimiter
-from dualsign.application.integrator.tenants import authenticate
+from dualsign.application.integrator.tenants import authenticate_key
+from dualsign.application.records import ApiKey
 from dualsign.bootstrap.container import Container
 from dualsign.domain.errors import TokenInvalid, Unauthorized
 
@@ -29,13 +30,20 @@ def get_rate_limiter(request: Request) -> RateLimiter:
     return limiter
 
 
-def current_tenant(
+def current_key(
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
+) -> ApiKey:
     if credentials is None:
         raise Unauthorized("an API key is required: Authorization: Bearer dsk_…")
-    return authenticate(container.new_uow(), credentials.credentials)
+    return authenticate_key(container.new_uow(), credentials.credentials)
+
+
+CallerKey = Annotated[ApiKey, Depends(current_key)]  # the calling API key (who acted: its id)
+
+
+def current_tenant(key: CallerKey) -> str:
+    return key.tenant_id
 
 
 TenantId = Annotated[str, Depends(current_tenant)]

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from dualsign.application.event_store import iso_time
+from dualsign.application.integrator.organisations import certificate_status
 from dualsign.application.integrator.sessions import SessionView
 from dualsign.application.records import (
     ApiKey,
     Artifact,
     Organisation,
+    OrganisationCertificateEntry,
     SessionRecord,
     StoredEvent,
     TemplateVersion,
 )
 from dualsign.application.signer.flow import SignerView
+from dualsign.domain.organisations import CertificateStatus
 from dualsign.domain.outcome import ending_reason, outcome
 from dualsign.domain.session import Prompt
 from dualsign.domain.states import EventKind, SessionState
@@ -52,6 +55,51 @@ class OrganisationIn(BaseModel):
     )
 
 
+class CertificateOut(BaseModel):
+    serial: str = Field(description="hex serial")
+    subject: str
+    sha256: str = Field(description="fingerprint: SHA-256 of the certificate's DER, hex")
+    not_before: datetime
+    not_after: datetime
+    issued_at: datetime
+    issued_by: str | None = Field(description="api_key:<key id> | operator; null before this was recorded")
+    superseded_at: datetime | None = Field(description="when a renewal replaced it")
+    status: Literal["current", "superseded", "expired", "revoked"]
+
+    @classmethod
+    def of(cls, c: OrganisationCertificateEntry, status: CertificateStatus) -> CertificateOut:
+        return cls(
+            serial=c.serial,
+            subject=c.subject,
+            sha256=c.sha256,
+            not_before=c.not_before,
+            not_after=c.not_after,
+            issued_at=c.issued_at,
+            issued_by=c.issued_by,
+            superseded_at=c.superseded_at,
+            status=status.value,
+        )
+
+
+class RevocationOut(BaseModel):
+    revoked_at: datetime
+    reason: str = Field(
+        description="key_compromise | affiliation_changed | cessation_of_operation | privilege_withdrawn "
+        "| unspecified"
+    )
+    comment: str | None
+    by: str | None = Field(description="who revoked it: api_key:<key id>")
+
+
+class OrganisationRevokeIn(BaseModel):
+    reason: str = Field(
+        max_length=100,
+        description="key_compromise | affiliation_changed | cessation_of_operation | privilege_withdrawn | "
+        "unspecified (RFC 5280's reasons; written to the issuing CA's CRL)",
+    )
+    comment: str | None = Field(default=None, max_length=2000, description="kept with the revocation")
+
+
 class OrganisationOut(BaseModel):
     id: str
     name: str
@@ -59,13 +107,38 @@ class OrganisationOut(BaseModel):
     seal_text: str | None
     seal_sha256: str = Field(description="SHA-256 of the seal picture (PNG)")
     seal_url: str = Field(description="the seal picture, with the same API key")
-    certificate_serial: str = Field(description="hex serial of the organisation's certificate")
+    status: Literal["active", "certificate_expired", "revoked"] = Field(
+        description="active: it may seal | certificate_expired: renew it (POST …/certificate) | revoked: "
+        "for good (no session may name it)"
+    )
+    certificate_serial: str = Field(description="hex serial of the organisation's current certificate")
     certificate_subject: str
     certificate_pem: str = Field(description="issued by the platform's issuing CA (/pki/ca.pem)")
+    certificate: CertificateOut | None = Field(description="the current certificate")
+    certificates: list[CertificateOut] = Field(
+        description="every certificate issued to it, oldest first (the current one included)"
+    )
+    revocation: RevocationOut | None = Field(description="when, why and by whom it was revoked")
     created_at: datetime
 
     @classmethod
-    def of(cls, org: Organisation) -> OrganisationOut:
+    def of(cls, org: Organisation, at: datetime) -> OrganisationOut:
+        statuses = certificate_status(org, at)
+        history = [CertificateOut.of(c, statuses[c.serial]) for c in org.certificates]
+        current = next((h for h in history if h.serial == org.certificate_serial), None)
+        status: Literal["active", "certificate_expired", "revoked"] = (
+            "revoked" if org.revoked_at else "active"
+        )
+        if current is not None and current.status == "expired" and not org.revoked_at:
+            status = "certificate_expired"
+        revocation = None
+        if org.revoked_at is not None:
+            revocation = RevocationOut(
+                revoked_at=org.revoked_at,
+                reason=org.revocation_reason or "unspecified",
+                comment=org.revocation_comment,
+                by=org.revoked_by,
+            )
         return cls(
             id=org.id,
             name=org.name,
@@ -73,9 +146,13 @@ class OrganisationOut(BaseModel):
             seal_text=org.seal_text,
             seal_sha256=org.seal_sha256,
             seal_url=f"/v1/organisations/{org.id}/seal.png",
+            status=status,
             certificate_serial=org.certificate_serial,
             certificate_subject=org.certificate_subject,
             certificate_pem=org.certificate_pem,
+            certificate=current,
+            certificates=history,
+            revocation=revocation,
             created_at=org.created_at,
         )
 
@@ -197,20 +274,22 @@ class SessionDetail(SessionOut):
     outcome_reason: str | None = Field(
         None,
         description="why an unsigned session ended: identity | liveness | question | refused | "
-        "cancelled | expired | other (the reason_code of the session.failed webhook)",
+        "cancelled | expired | organisation_revoked | other (the reason_code of the session.failed "
+        "webhook)",
     )
     sealed: bool = Field(False, description="the evidence is sealed (true for any outcome once sealed)")
 
     @classmethod
     def of_view(cls, view: SessionView) -> SessionDetail:
         kinds = [EventKind(e.kind) for e in view.events]
+        ended = [(EventKind(e.kind), e.payload) for e in view.events]
         state = SessionState(view.session.status)
         return cls(
             **SessionOut.of(view.session, view.template).model_dump(),
             artifacts=[ArtifactOut.of(a) for a in view.artifacts],
             events=len(view.events),
             outcome=outcome(state),
-            outcome_reason=ending_reason(kinds),
+            outcome_reason=ending_reason(ended),
             sealed=EventKind.EVIDENCE_SEALED in kinds,
         )
 

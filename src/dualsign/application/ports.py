@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Literal, Protocol, Self
 
 from dualsign.application.records import (
     ApiKey,
@@ -19,6 +19,7 @@ from dualsign.application.records import (
     BlobRef,
     Job,
     Organisation,
+    OrganisationCertificateEntry,
     RenderedPrompt,
     Reviewer,
     Seal,
@@ -57,10 +58,27 @@ class TenantRepository(Protocol):
 
 
 class OrganisationRepository(Protocol):
-    def add(self, org: Organisation) -> None: ...
-    def get(self, org_id: str) -> Organisation | None: ...
+    def add(self, org: Organisation) -> None:
+        """The organisation and its certificates (``org.certificates``)."""
+        ...
+
+    def get(self, org_id: str, *, lock: Literal["share", "update"] | None = None) -> Organisation | None:
+        """With ``lock``, the row stays locked until the unit of work ends (PostgreSQL: ``FOR SHARE`` for
+        signings, which run side by side; ``FOR UPDATE`` for a renewal or a revocation, which waits for
+        the signings that read it, and they for it)."""
+        ...
+
     def by_code(self, tenant_id: str, credit_code: str) -> Organisation | None: ...
+    def by_certificate(self, serial: str) -> Organisation | None:
+        """The organisation (of any tenant) that was issued the certificate of this hex serial."""
+        ...
+
     def list_for(self, tenant_id: str) -> Sequence[Organisation]: ...
+    def renew(self, org_id: str, cert: OrganisationCertificateEntry, at: datetime) -> None:
+        """``cert`` becomes the current certificate; the one it replaces is superseded at ``at``."""
+        ...
+
+    def revoke(self, org_id: str, at: datetime, reason: str, comment: str | None, by: str) -> None: ...
 
 
 class ApiKeyRepository(Protocol):

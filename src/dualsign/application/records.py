@@ -17,20 +17,46 @@ class Tenant:
 
 
 @dataclass(frozen=True)
+class OrganisationCertificateEntry:
+    """One certificate issued to an organisation (at registration or a renewal), kept for good."""
+
+    serial: str  # hex
+    subject: str  # RFC 4514
+    pem: str
+    sha256: str  # the fingerprint: SHA-256 of the certificate's DER
+    not_before: datetime
+    not_after: datetime
+    issued_at: datetime
+    issued_by: str | None = None  # "api_key:<id>", "operator"; None: not recorded (issued before 0008)
+    superseded_at: datetime | None = None  # when a renewal replaced it
+
+
+@dataclass(frozen=True)
 class Organisation:
-    """An organisation of a tenant that seals documents: its certificate (issued by the platform's
-    issuing CA, its key kept with the platform's signing keys) and its seal picture (a blob)."""
+    """An organisation of a tenant that seals documents: its current certificate (issued by the
+    platform's issuing CA, its key kept with the platform's signing keys), every certificate it had, its
+    seal picture (a blob) and, once revoked, when, why and by whom."""
 
     id: str
     tenant_id: str
     name: str
     credit_code: str  # 统一社会信用代码 (GB 32100)
     seal_text: str | None  # the seal's horizontal text, e.g. 合同专用章
-    certificate_serial: str  # hex
+    certificate_serial: str  # hex: the current certificate's
     certificate_subject: str  # RFC 4514
     certificate_pem: str
     seal_sha256: str
     created_at: datetime
+    certificates: tuple[OrganisationCertificateEntry, ...] = ()  # oldest first, the current one included
+    revoked_at: datetime | None = None
+    revocation_reason: str | None = None  # a ``domain.organisations.RevocationReason``
+    revocation_comment: str | None = None
+    revoked_by: str | None = None
+
+    @property
+    def certificate(self) -> OrganisationCertificateEntry | None:
+        """The current certificate's entry."""
+        return next((c for c in self.certificates if c.serial == self.certificate_serial), None)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from dualsign.application.integrator.organisations import certificate_holder
 from dualsign.bootstrap.admin import KEY_ALGORITHMS, encrypted_blobs, init_keys, revoke_certificate
 from dualsign.bootstrap.config import load_settings
 from dualsign.bootstrap.container import pki_folder
@@ -37,13 +38,28 @@ def keys_init(
 
 @app.command("revoke")
 def keys_revoke(serial: str) -> None:
-    """Revoke a certificate issued by the issuing CA (hex serial) and re-issue its CRL."""
+    """Revoke a certificate issued by the issuing CA (hex serial) and re-issue its CRL. An
+    organisation's certificate is refused: revoke the organisation (``dualsign organisation revoke``)."""
     settings = load_settings()
     try:
         number = int(serial, 16)
     except ValueError:
         shared.err.print(f"[red]{serial!r} is not a hexadecimal serial number[/red]")
         raise typer.Exit(2) from None
+    with shared.service() as c:
+        holder = certificate_holder(c.new_uow(), number)
+    if holder is not None:  # the CRL alone would leave the organisation active: refused, said how
+        who = f"{serial} is a certificate of organisation {holder.id} ({holder.name})"
+        if holder.revoked_at is not None:
+            said = f"{who}, revoked at {holder.revoked_at:%Y-%m-%d %H:%M:%S} UTC: the CRL lists it already"
+        else:
+            said = (
+                f"{who}: revoke the organisation instead, so that its sessions stop and the revocation is "
+                f"on record: dualsign organisation revoke {holder.id} --reason <reason> "
+                f"(or POST /v1/organisations/{holder.id}/revoke)"
+            )
+        shared.err.print(said, style="red", markup=False, highlight=False)
+        raise typer.Exit(2)
     pki = revoke_certificate(settings, number)
     shared.out.print(f"revoked {serial}; the CA's CRL lists {len(list(pki.ca_crl))} certificate(s)")
 

@@ -12,7 +12,17 @@ import typer
 
 from dualsign.bootstrap.config import load_settings
 from dualsign.bootstrap.container import build_container
-from dualsign.cli import keys, matching, models, reviewers, shared, simulation, templates, tenants
+from dualsign.cli import (
+    keys,
+    matching,
+    models,
+    organisations,
+    reviewers,
+    shared,
+    simulation,
+    templates,
+    tenants,
+)
 from dualsign.domain.transitions import mermaid_diagram
 from dualsign.observability import logs
 
@@ -23,6 +33,8 @@ app = typer.Typer(
 )
 app.add_typer(keys.app, name="keys")
 app.add_typer(tenants.app, name="tenant")
+app.add_typer(organisations.app, name="organisation")
+app.add_typer(organisations.app, name="organisations", hidden=True)  # the plural, as operators type it
 app.add_typer(templates.app, name="template")
 app.add_typer(reviewers.app, name="reviewer")
 app.add_typer(models.app, name="models")

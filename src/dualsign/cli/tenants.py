@@ -57,7 +57,11 @@ def tenant_organisation(
         if get_tenant(c.new_uow(), tenant_id) is None:
             raise NotFound("tenant", tenant_id)
         org = register_organisation(
-            c.new_uow(), c.organisation_services, tenant_id, NewOrganisation(name, credit_code, seal_text)
+            c.new_uow(),
+            c.organisation_services,
+            tenant_id,
+            NewOrganisation(name, credit_code, seal_text),
+            by="operator",
         )
     shared.out.print_json(
         data={
@@ -75,7 +79,8 @@ def tenant_organisations(tenant_id: str) -> None:
     """A tenant's organisations."""
     with shared.service() as c:
         rows = list_organisations(c.new_uow(), tenant_id)
-    table = Table("id", "name", "credit code", "seal text", "certificate serial")
+    table = Table("id", "name", "credit code", "seal text", "certificate serial", "revoked")
     for o in rows:
-        table.add_row(o.id, o.name, o.credit_code, o.seal_text or "", o.certificate_serial)
+        revoked = f"{o.revoked_at:%Y-%m-%d %H:%M} ({o.revocation_reason})" if o.revoked_at else ""
+        table.add_row(o.id, o.name, o.credit_code, o.seal_text or "", o.certificate_serial, revoked)
     shared.out.print(table)

@@ -62,6 +62,46 @@ class OrganisationExists(Conflict):
         return {"credit_code": self.credit_code, "organisation_id": self.existing_id}
 
 
+class OrganisationRevoked(Conflict):
+    """The organisation was revoked: it is never renewed, and revoking it again changes nothing."""
+
+    code = "organisation_revoked"
+    title = "Organisation revoked"
+
+    def __init__(self, organisation_id: str, revoked_at: str, reason: str) -> None:
+        self.organisation_id = organisation_id
+        self.revoked_at = revoked_at
+        self.reason = reason
+        super().__init__(
+            f"organisation {organisation_id} was revoked at {revoked_at} ({reason}); a revoked "
+            "organisation is never renewed: register it again (POST /v1/organisations, a new id, key and "
+            "certificate) if it is to seal again"
+        )
+
+    def extra(self) -> dict[str, object]:
+        return {
+            "field": "organisation",
+            "organisation_id": self.organisation_id,
+            "revoked_at": self.revoked_at,
+            "revocation_reason": self.reason,
+        }
+
+
+class OrganisationCertificateInvalid(Conflict):
+    """The organisation's current certificate cannot seal now (expired, or not yet valid)."""
+
+    code = "organisation_certificate_invalid"
+    title = "The organisation's certificate cannot seal now"
+
+    def __init__(self, organisation_id: str, block: str, detail: str) -> None:
+        self.organisation_id = organisation_id
+        self.block = block
+        super().__init__(detail)
+
+    def extra(self) -> dict[str, object]:
+        return {"field": "organisation", "organisation_id": self.organisation_id, "block": self.block}
+
+
 class TypedAnswersNotAllowed(Conflict):
     """The signer typed an answer where the template asks for spoken confirmation."""
 

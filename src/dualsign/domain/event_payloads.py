@@ -461,6 +461,7 @@ class ReviewDecided(TypedDict):
 
 class SessionFailed(TypedDict):
     reason: str
+    code: NotRequired[str]  # one of ``outcome.FAILURE_CODES`` when the failure has its own reason code
 
 
 class SessionCancelled(TypedDict):

@@ -5,11 +5,18 @@ characters from 31 (the digits and the capitals without I, O, Z, S, V), the last
 the first 17 (weights 3^i mod 31). The person who applies the seal in a session acts as the
 organisation's legal representative (法定代表人) or as its authorised agent (授权代理人), who must name
 or upload the authorisation (授权委托书).
+
+The organisation seals with its current certificate. A renewal issues a new one and supersedes the old
+(seals made with it stay valid: they are timestamped within its term). A revocation is final: every
+certificate of the organisation still in its term is revoked, no session may name it, no seal is applied
+for it any more, and it is never renewed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
@@ -96,3 +103,93 @@ class SealAuthority:
                 )
             )
         return out
+
+
+# --- the organisation's certificates: renewal and revocation ------------------------------------------
+
+
+class RevocationReason(StrEnum):
+    """Why an organisation's certificates are revoked: RFC 5280's reason codes that fit an organisation
+    (``superseded`` is what a renewal does, and a renewal revokes nothing)."""
+
+    UNSPECIFIED = "unspecified"  # written to the CRL without a reason code, as RFC 5280 asks
+    KEY_COMPROMISE = "key_compromise"  # the key may be known to someone else
+    AFFILIATION_CHANGED = "affiliation_changed"  # the organisation is no longer the tenant's to seal for
+    CESSATION_OF_OPERATION = "cessation_of_operation"  # dissolved or deregistered (注销)
+    PRIVILEGE_WITHDRAWN = "privilege_withdrawn"  # its right to seal through this platform is withdrawn
+
+
+MAX_REVOCATION_COMMENT: Final = 500
+
+
+def revocation_problems(reason: str, comment: str | None) -> list[tuple[str, str]]:
+    """(field, reason) for a revocation request that cannot be taken as it is."""
+    out: list[tuple[str, str]] = []
+    if reason not in {r.value for r in RevocationReason}:
+        out.append(("reason", f"must be one of {', '.join(r.value for r in RevocationReason)}"))
+    if comment is not None and not 1 <= len(comment.strip()) <= MAX_REVOCATION_COMMENT:
+        out.append(("comment", f"must be 1 to {MAX_REVOCATION_COMMENT} characters"))
+    return out
+
+
+class CertificateStatus(StrEnum):
+    CURRENT = "current"  # the one the organisation seals with
+    SUPERSEDED = "superseded"  # replaced by a renewal: seals made with it stay valid, no new seal uses it
+    EXPIRED = "expired"  # its term ended
+    REVOKED = "revoked"  # on the issuing CA's revocation list since the organisation was revoked
+
+
+@dataclass(frozen=True)
+class CertificateTerm:
+    """One of the organisation's certificates: when it is valid and whether a renewal replaced it."""
+
+    serial: str
+    not_before: datetime
+    not_after: datetime
+    superseded_at: datetime | None = None
+
+    def status(self, at: datetime, revoked_at: datetime | None) -> CertificateStatus:
+        """Its status at ``at``: a certificate still in its term when the organisation was revoked is
+        revoked (superseded ones too: no key of a revoked organisation is trusted after it)."""
+        if revoked_at is not None and self.not_after > revoked_at:
+            return CertificateStatus.REVOKED
+        if at > self.not_after:
+            return CertificateStatus.EXPIRED
+        if self.superseded_at is not None:
+            return CertificateStatus.SUPERSEDED
+        return CertificateStatus.CURRENT
+
+
+def to_revoke(terms: Sequence[CertificateTerm], at: datetime) -> list[str]:
+    """The serials a revocation at ``at`` puts on the revocation list: every certificate not yet expired,
+    the current one and those renewals superseded (an expired certificate is no longer listed)."""
+    return [t.serial for t in terms if t.not_after > at]
+
+
+class SealBlock(StrEnum):
+    """Why the organisation's seal cannot be applied now."""
+
+    REVOKED = "organisation_revoked"  # for good: a revoked organisation is never renewed
+    EXPIRED = "certificate_expired"  # its current certificate's term ended: a renewal lifts it
+    NOT_YET_VALID = "certificate_not_yet_valid"  # the clock is before its term: a clock problem
+
+    @property
+    def final(self) -> bool:
+        """Nothing the integrator can do makes this organisation's seal possible again."""
+        return self is SealBlock.REVOKED
+
+
+def seal_block(
+    revoked_at: datetime | None, current: CertificateTerm | None, at: datetime
+) -> SealBlock | None:
+    """Whether the organisation may seal at ``at`` with its current certificate (None: it may; with no
+    certificate on record it may not, until a renewal gives it one)."""
+    if revoked_at is not None:
+        return SealBlock.REVOKED
+    if current is None:
+        return SealBlock.EXPIRED
+    if at < current.not_before:
+        return SealBlock.NOT_YET_VALID
+    if at > current.not_after:
+        return SealBlock.EXPIRED
+    return None

@@ -26,6 +26,13 @@ REASON_CODES: Mapping[EventKind, str] = {
 }
 FAILURE_EVENTS = frozenset(REASON_CODES)
 
+# the codes a ``session_failed`` event may name (its payload's ``code``), said instead of "other"
+FAILURE_CODES = frozenset(
+    {
+        "organisation_revoked",  # the organisation whose seal the signer was to apply was revoked
+    }
+)
+
 # the outcome of an ended session, whatever happened to its evidence afterwards (sealing)
 OUTCOMES: Mapping[SessionState, str] = {
     S.SIGNED: "completed",
@@ -37,17 +44,20 @@ OUTCOMES: Mapping[SessionState, str] = {
 }
 
 
-def reason_code(kind: EventKind) -> str | None:
-    """The reason code of an ending event (None for an event that does not end a session unsigned)."""
+def reason_code(kind: EventKind, payload: Mapping[str, object] | None = None) -> str | None:
+    """The reason code of an ending event (None for an event that does not end a session unsigned); a
+    ``session_failed`` event that names one of ``FAILURE_CODES`` has that code."""
+    if kind is E.SESSION_FAILED and payload is not None and payload.get("code") in FAILURE_CODES:
+        return str(payload["code"])
     return REASON_CODES.get(kind)
 
 
-def ending_reason(kinds: Iterable[EventKind]) -> str | None:
-    """The reason code of the session whose event kinds are ``kinds`` (None while open or when signed)."""
+def ending_reason(events: Iterable[tuple[EventKind, Mapping[str, object]]]) -> str | None:
+    """The reason code of the session whose events (kind, payload) are ``events`` (None while open or
+    when signed)."""
     found = None
-    for k in kinds:
-        if k in REASON_CODES:
-            found = REASON_CODES[k]
+    for kind, payload in events:
+        found = reason_code(kind, payload) or found
     return found
 
 

@@ -37,6 +37,7 @@ from dualsign.domain.event_payloads import (
     QuestionPassed,
     SessionCreated,
     SessionDetails,
+    SessionFailed,
     SignatureApplied,
     WarningDetails,
 )
@@ -529,5 +530,8 @@ class SigningSession(SessionRecording, SessionTrace, SessionEvidence):
     def expire(self, at: datetime) -> Event:
         return self._emit(ev.SESSION_EXPIRED.new(at, {}))
 
-    def fail(self, at: datetime, *, reason: str) -> Event:
-        return self._emit(ev.SESSION_FAILED.new(at, {"reason": reason}))
+    def fail(self, at: datetime, *, reason: str, code: str | None = None) -> Event:
+        payload: SessionFailed = {"reason": reason}
+        if code is not None:
+            payload["code"] = code
+        return self._emit(ev.SESSION_FAILED.new(at, payload))

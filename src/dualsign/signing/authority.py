@@ -12,7 +12,10 @@ code; it signs the institution's counter-signature with the organisation's seal.
 A tenant's organisations (``/v1/organisations``) get theirs when they are registered
 (``register_organisation``): subject ``C=CN, O=<name>, CN=<name>, organizationIdentifier=NTRCN-<credit
 code>`` (ETSI EN 319 412-1's semantics for a legal person), kept under ``<data>/pki/orgs/<org id>``; a
-seal spot of the organisation is signed with it.
+seal spot of the organisation is signed with it. A renewal (``renew_organisation``) adds another key and
+certificate, ``<data>/pki/orgs/<org id>-<serial>``; the earlier ones stay. A seal is made with the
+certificate the caller names by its serial (``organisation_key``), never another. Revoking
+(``revoke``) lists certificates on the issuing CA's CRL with the time and reason and re-issues it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ from dualsign.signing.pki import (
     issue,
     new_key,
     private_pem,
+    publish_ca_crl,
+    revoke,
+    revoked_entries,
     write_key,
 )
 
@@ -61,7 +67,8 @@ class IssuingAuthority:
         self.pki = pki
         self.crl = crl_point(public_url, "ca.crl")
         self.chain = (pki.ca_cert, pki.root_cert)
-        self._orgs: dict[str, IssuedKey] = {}
+        self._orgs: dict[str, IssuedKey] = {}  # institutions' (tenants'), by tenant id
+        self._registered: dict[tuple[str, str], IssuedKey] = {}  # registered organisations', by (id, serial)
 
     def _certificate(
         self, subject: x509.Name, key: CaKey, now: dt.datetime, validity: dt.timedelta
@@ -123,42 +130,78 @@ class IssuingAuthority:
         self._orgs[tenant_id] = issued
         return issued
 
-    def _org_paths(self, org_id: str) -> tuple[Path, Path]:
+    def _org_folder(self, org_id: str) -> Path:
         if not _SAFE_ID.match(org_id):
             raise ValueError(f"not an organisation id: {org_id!r}")
         folder = self.pki.folder / "orgs"
         folder.mkdir(exist_ok=True)
-        return folder / f"{org_id}.key", folder / f"{org_id}.pem"
+        return folder
+
+    def _keep(self, org_id: str, stem: Path, name: str, credit_code: str, now: dt.datetime) -> IssuedKey:
+        """A new key and certificate for the organisation, written as ``<stem>-<serial>`` (or ``<stem>``
+        for the first: a stem without the placeholder)."""
+        key = new_key(self.pki.algorithm)
+        cert = self._certificate(org_subject(name, credit_code), key, now, ORG_VALIDITY)
+        serial = format(cert.serial_number, "x")
+        stem = stem.with_name(stem.name.replace("{serial}", serial))
+        write_key(stem.with_suffix(".key"), private_pem(key))
+        stem.with_suffix(".pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        issued = IssuedKey(key, cert, self.chain)
+        self._registered[(org_id, serial)] = issued
+        return issued
 
     def register_organisation(self, org_id: str, name: str, credit_code: str, now: dt.datetime) -> IssuedKey:
         """A new key and certificate for a registered organisation, written beside the other keys."""
-        key_path, cert_path = self._org_paths(org_id)
-        if key_path.exists():
+        folder = self._org_folder(org_id)
+        if (folder / f"{org_id}.key").exists():
             raise ValueError(f"organisation {org_id} already has a key")
-        key = new_key(self.pki.algorithm)
-        cert = self._certificate(org_subject(name, credit_code), key, now, ORG_VALIDITY)
-        write_key(key_path, private_pem(key))
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        issued = IssuedKey(key, cert, self.chain)
-        self._orgs[org_id] = issued
-        return issued
+        return self._keep(org_id, folder / org_id, name, credit_code, now)
 
-    def organisation_key(self, org_id: str) -> IssuedKey:
-        """A registered organisation's key and certificate; ``FileNotFoundError`` when it has none (its
-        seal cannot be applied: fail closed, never with another key)."""
-        cached = self._orgs.get(org_id)
+    def renew_organisation(self, org_id: str, name: str, credit_code: str, now: dt.datetime) -> IssuedKey:
+        """Another key and certificate for a registered organisation (``<org id>-<serial>``); the keys
+        and certificates it had are kept."""
+        folder = self._org_folder(org_id)
+        if not (folder / f"{org_id}.key").exists():
+            raise ValueError(f"organisation {org_id} was never registered here")
+        return self._keep(org_id, folder / f"{org_id}-{{serial}}", name, credit_code, now)
+
+    def organisation_key(self, org_id: str, serial: str) -> IssuedKey:
+        """A registered organisation's key and certificate with this (hex) serial; ``FileNotFoundError``
+        when there is none, ``ValueError`` when the files on disk are not that certificate and its key
+        (its seal cannot be applied: fail closed, never with another key)."""
+        cached = self._registered.get((org_id, serial))
         if cached is not None:
             return cached
-        key_path, cert_path = self._org_paths(org_id)
+        folder = self._org_folder(org_id)
+        stem = folder / f"{org_id}-{serial}"  # a renewal's; the registration's is <org id>.key/.pem
+        if not stem.with_suffix(".pem").exists():
+            stem = folder / org_id
+        key_path, cert_path = stem.with_suffix(".key"), stem.with_suffix(".pem")
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        if format(cert.serial_number, "x") != serial:
+            raise FileNotFoundError(f"organisation {org_id} has no certificate with serial {serial}")
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
         if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
             raise ValueError(f"{key_path} is not an ECDSA or RSA key")
         if key.public_key().public_numbers() != cert.public_key().public_numbers():  # type: ignore[union-attr]
             raise ValueError(f"{key_path} does not belong to the certificate {cert_path}")
         issued = IssuedKey(key, cert, self.chain)
-        self._orgs[org_id] = issued
+        self._registered[(org_id, serial)] = issued
         return issued
+
+    def is_revoked(self, serial: int) -> bool:
+        """Whether the issuing CA's revocation list has this certificate (read from disk: any process, or
+        the operator's ``dualsign keys revoke``, may have listed it)."""
+        return any(r.serial == serial for r in revoked_entries(self.pki.folder, "ca"))
+
+    def revoke(
+        self, serials: list[int], at: dt.datetime, reason: str | None
+    ) -> x509.CertificateRevocationList:
+        """List these certificates on the issuing CA's CRL, revoked at ``at`` for ``reason`` (an RFC 5280
+        reason by ``x509.ReasonFlags`` name; None: none given), and publish the CRL again now."""
+        for serial in serials:
+            revoke(self.pki.folder, serial, at=at, reason=reason)
+        return publish_ca_crl(self.pki, at)
 
 
 def org_subject(name: str, credit_code: str) -> x509.Name:

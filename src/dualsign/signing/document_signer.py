@@ -103,14 +103,19 @@ class PadesDocumentSigner:
         placed: Placed | None,
         field_name: str,
         organisation_id: str,
+        certificate_serial: str,
         seal: bytes,
         reason: str,
         at: dt.datetime,
     ) -> SignedPdf:
         placement = _placement(pdf, field, "signer", placed)
-        issued = self.authority.organisation_key(organisation_id)
+        issued = self.authority.organisation_key(organisation_id, certificate_serial)
         if not issued.cert.not_valid_before_utc <= at <= issued.cert.not_valid_after_utc:
             raise ValueError(f"the certificate of organisation {organisation_id} is not valid at {at}")
+        if self.authority.is_revoked(issued.cert.serial_number):  # a second guard: never seal under it
+            raise ValueError(
+                f"the certificate {certificate_serial} of organisation {organisation_id} is revoked"
+            )
         spec = SignatureSpec(field_name, placement, _appearance([seal], placement), reason)
         return _signed(self.pades.sign(pdf, issued, spec), field_name, placement, issued, self.level)
 

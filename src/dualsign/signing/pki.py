@@ -167,21 +167,32 @@ def issue(
     return builder.sign(issuer_key, hashes.SHA256())
 
 
+@dataclass(frozen=True)
+class Revoked:
+    """A certificate on a CA's revocation list: since when and why."""
+
+    serial: int
+    at: dt.datetime | None = None  # None: listed before times were kept (the CRL gives its issue time)
+    reason: str | None = None  # an ``x509.ReasonFlags`` name (key_compromise …); None: no reason code
+
+
 def make_crl(
-    issuer: x509.Certificate, key: CaKey, revoked: list[int], now: dt.datetime
+    issuer: x509.Certificate, key: CaKey, revoked: list[Revoked], now: dt.datetime, number: int | None = None
 ) -> x509.CertificateRevocationList:
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuer.subject)
         .last_update(now - dt.timedelta(minutes=5))
         .next_update(now + dt.timedelta(days=CRL_DAYS))
-        .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+        .add_extension(x509.CRLNumber(number or int(now.timestamp())), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
     )
-    for serial in revoked:
-        builder = builder.add_revoked_certificate(
-            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now).build()
-        )
+    for entry in revoked:
+        revoked_cert = x509.RevokedCertificateBuilder().serial_number(entry.serial)
+        revoked_cert = revoked_cert.revocation_date(entry.at or now)
+        if entry.reason is not None and entry.reason != "unspecified":  # RFC 5280: omit "unspecified"
+            revoked_cert = revoked_cert.add_extension(x509.CRLReason(x509.ReasonFlags[entry.reason]), False)
+        builder = builder.add_revoked_certificate(revoked_cert.build())
     return builder.sign(key, hashes.SHA256())
 
 
@@ -269,20 +280,68 @@ def _load_ca_key(path: Path) -> CaKey:
     return key
 
 
-def revoked_serials(folder: Path) -> dict[str, list[int]]:
+def revoked_entries(folder: Path, by: str) -> list[Revoked]:
+    """The certificates on a CA's list (``root`` or ``ca``), with the time and reason kept for each."""
     path = folder / "revoked.json"
-    if not path.exists():
-        return {"root": [], "ca": []}
-    data: dict[str, list[int]] = json.loads(path.read_text())
-    return data
+    data = json.loads(path.read_text()) if path.exists() else {}
+    details = data.get("details", {}).get(by, {})
+    out = []
+    for serial in data.get(by, []):
+        d = details.get(str(serial), {})
+        at = dt.datetime.fromisoformat(d["at"]) if d.get("at") else None
+        out.append(Revoked(serial, at, d.get("reason")))
+    return out
 
 
-def revoke(folder: Path, serial: int, by: str = "ca") -> None:
-    """Add a certificate to its CA's revocation list; the CRLs are re-issued on the next load."""
-    revoked = revoked_serials(folder)
-    if serial not in revoked[by]:
-        revoked[by].append(serial)
-    (folder / "revoked.json").write_text(json.dumps(revoked))
+def revoke(
+    folder: Path, serial: int, by: str = "ca", *, at: dt.datetime | None = None, reason: str | None = None
+) -> None:
+    """Add a certificate to its CA's revocation list, revoked at ``at`` (default now) for ``reason`` (an
+    ``x509.ReasonFlags`` name, checked here); the CRLs are re-issued on the next load
+    (``publish_ca_crl`` does it at once). A certificate listed already keeps its first time and reason."""
+    if reason is not None and reason not in x509.ReasonFlags.__members__:
+        raise ValueError(f"not an RFC 5280 revocation reason: {reason!r}")
+    path = folder / "revoked.json"
+    data = json.loads(path.read_text()) if path.exists() else {"root": [], "ca": []}
+    data.setdefault(by, [])
+    if serial not in data[by]:
+        data[by].append(serial)
+        when = (at or dt.datetime.now(dt.UTC)).isoformat()
+        data.setdefault("details", {}).setdefault(by, {})[str(serial)] = {"at": when, "reason": reason}
+    tmp = folder / f".revoked.json.{os.getpid()}"  # atomic: other processes read it
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)
+
+
+def _write_crl(folder: Path, name: str, crl: x509.CertificateRevocationList) -> None:
+    tmp = folder / f".{name}.{os.getpid()}"  # atomic: other processes read it
+    tmp.write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    tmp.replace(folder / name)
+
+
+def _crl_number(folder: Path, name: str, now: dt.datetime) -> int:
+    """The next CRL number: the time in seconds, above the number of the list published last."""
+    number = int(now.timestamp())
+    try:
+        last = x509.load_der_x509_crl((folder / name).read_bytes())
+        previous = last.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    except (OSError, ValueError, x509.ExtensionNotFound):
+        return number
+    return max(number, previous + 1)
+
+
+def publish_ca_crl(pki: PlatformPki, now: dt.datetime) -> x509.CertificateRevocationList:
+    """Issue the issuing CA's CRL again from the revocation list and publish it (``ca.crl``, which
+    ``/pki/ca.crl`` serves): a revocation is public at once, in every process."""
+    crl = make_crl(
+        pki.ca_cert,
+        pki.ca_key,
+        revoked_entries(pki.folder, "ca"),
+        now,
+        _crl_number(pki.folder, "ca.crl", now),
+    )
+    _write_crl(pki.folder, "ca.crl", crl)
+    return crl
 
 
 def load_or_create(
@@ -306,13 +365,12 @@ def load_or_create(
         raise ValueError(f"the keys in {folder} are not of the expected types")
     root, ca = load_cert("root.pem"), load_cert("ca.pem")
     root_key, ca_key = _load_ca_key(folder / "root.key"), _load_ca_key(folder / "ca.key")
-    revoked = revoked_serials(folder)
-    root_crl = make_crl(root, root_key, revoked["root"], now)
-    ca_crl = make_crl(ca, ca_key, revoked["ca"], now)
-    for name, crl in (("root.crl", root_crl), ("ca.crl", ca_crl)):  # atomic: other processes read them
-        tmp = folder / f".{name}.{os.getpid()}"
-        tmp.write_bytes(crl.public_bytes(serialization.Encoding.DER))
-        tmp.replace(folder / name)
+    root_crl = make_crl(
+        root, root_key, revoked_entries(folder, "root"), now, _crl_number(folder, "root.crl", now)
+    )
+    ca_crl = make_crl(ca, ca_key, revoked_entries(folder, "ca"), now, _crl_number(folder, "ca.crl", now))
+    for name, crl in (("root.crl", root_crl), ("ca.crl", ca_crl)):
+        _write_crl(folder, name, crl)
     algorithm = json.loads((folder / "pki.json").read_text())["algorithm"]
     return PlatformPki(
         root,

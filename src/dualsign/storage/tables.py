@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -21,10 +32,20 @@ class TenantRow(Base):
 
 
 class OrganisationRow(Base):
-    """A tenant's organisation that seals documents (one per credit code and tenant)."""
+    """A tenant's organisation that seals documents (one not revoked per credit code and tenant), with its
+    current certificate and, once revoked, when, why and by whom."""
 
     __tablename__ = "organisations"
-    __table_args__ = (UniqueConstraint("tenant_id", "credit_code", name="uq_organisation_code"),)
+    __table_args__ = (
+        Index(
+            "uq_organisation_code_active",
+            "tenant_id",
+            "credit_code",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -35,6 +56,26 @@ class OrganisationRow(Base):
     certificate_pem: Mapped[str] = mapped_column(Text)
     seal_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revocation_reason: Mapped[str | None] = mapped_column(String(40))
+    revocation_comment: Mapped[str | None] = mapped_column(String(500))
+    revoked_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class OrganisationCertificateRow(Base):
+    """Every certificate issued to an organisation (registration, renewals), kept for good."""
+
+    __tablename__ = "organisation_certificates"
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    serial: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(500))
+    pem: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    not_before: Mapped[datetime]
+    not_after: Mapped[datetime]
+    issued_at: Mapped[datetime]
+    issued_by: Mapped[str | None] = mapped_column(String(80))
+    superseded_at: Mapped[datetime | None]
 
 
 class ApiKeyRow(Base):

@@ -12,7 +12,7 @@ import pytest
 
 from dualsign.domain.matching import Verdict
 from dualsign.domain.monitoring import WarningKind
-from dualsign.domain.outcome import REASON_CODES
+from dualsign.domain.outcome import FAILURE_CODES, REASON_CODES
 from dualsign.domain.templates import LivenessAction
 
 WEB = resources.files("dualsign.web")
@@ -62,7 +62,7 @@ SERVER_CODES = (
     + [a.value for a in LivenessAction]
     + ["identity_" + c for c in ("not_the_signer", "poor_frames", "several_faces", "failed")]
     + ["identity_" + c for c in ("agent_missing", "extra_face", "not_the_agent")]  # an agent on camera
-    + ["reason_" + c for c in REASON_CODES.values()]
+    + ["reason_" + c for c in [*REASON_CODES.values(), *FAILURE_CODES]]
     + ["err_token_invalid", "err_rate_limited", "err_generic", "err_network"]
 )
 

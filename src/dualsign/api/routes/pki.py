@@ -21,8 +21,13 @@ router = APIRouter(prefix="/pki", tags=["pki"])
     responses={200: {"content": {"application/pkix-crl": {}}}},
 )
 def crl(name: Literal["root", "ca"], c: ContainerDep) -> Response:
+    """The list as last published by any process (a revocation through the API re-issues ``ca.crl`` at
+    once); the one this process issued at start when the file is missing."""
     if c.pki is None:
         raise NotFound("revocation list", name)
+    published = c.pki.folder / f"{name}.crl"
+    if published.is_file():
+        return Response(published.read_bytes(), media_type="application/pkix-crl")
     lst = c.pki.root_crl if name == "root" else c.pki.ca_crl
     return Response(lst.public_bytes(serialization.Encoding.DER), media_type="application/pkix-crl")
 

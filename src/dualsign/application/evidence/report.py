@@ -70,6 +70,9 @@ def gather(
             if p.get("agent"):
                 agent = {k: p["agent"].get(k) for k in ("label", "name", "number")} | {"distance": None}
                 digests["agent_photo"] = str(p["agent"].get("photo_sha256"))
+        elif e.kind is EventKind.DOCUMENT_SIGNED and p.get("role") == "organisation" and organisation:
+            # the certificate the seal was made with (a renewal after the session's creation changes it)
+            organisation["certificate_serial"] = str(p["certificate_serial"])
         elif e.kind is EventKind.ARTIFACT_STORED and p.get("role") == "identity_photo":
             digests.setdefault("identity_photo", str(p.get("sha256")))
         elif e.kind is EventKind.CONSENT_GIVEN:

@@ -1,28 +1,52 @@
 """A tenant's organisations that seal documents (统一社会信用代码, certificate, seal picture).
 
 Registering one validates everything first (name, credit code with its GB 32100 check character, the
-seal's text), refuses a credit code the tenant already registered (409), then issues the organisation's
-certificate from the platform's issuing CA (its key kept with the platform's signing keys), draws the
-round seal, stores the picture as a blob and the organisation as a row, in one unit of work.
+seal's text), refuses a credit code the tenant already registered and has not revoked (409), then issues
+the organisation's certificate from the platform's issuing CA (its key kept with the platform's signing
+keys), draws the round seal, stores the picture as a blob and the organisation as a row, in one unit of
+work.
+
+Renewing issues another key and certificate, which the organisation seals with from then on; the old
+ones are kept (seals made with them stay valid). Revoking is final: every certificate of the
+organisation still in its term goes on the issuing CA's revocation list (``/pki/ca.crl``) with the time
+and the reason, no new session may name the organisation, an open session that would apply its seal
+fails at the signer's next step (opening the link, consent, an answer, the document review, at the
+latest the signing), and the organisation is never renewed (409 ``organisation_revoked``; the
+tenant may register the credit code again, as a new organisation).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
 
-from dualsign.application.integrator.ports import OrganisationKeys
+from dualsign.application.integrator.ports import OrganisationCertificate, OrganisationKeys
 from dualsign.application.ports import BlobStore, Clock, IdFactory, UnitOfWork
-from dualsign.application.records import Organisation
-from dualsign.domain.errors import FieldProblem, InvalidInput, NotFound, OrganisationExists
+from dualsign.application.records import Organisation, OrganisationCertificateEntry
+from dualsign.domain.errors import (
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    OrganisationCertificateInvalid,
+    OrganisationExists,
+    OrganisationRevoked,
+)
 from dualsign.domain.event_payloads import OrganisationItem
 from dualsign.domain.organisations import (
     MAX_NAME,
     MAX_SEAL_TEXT,
     ROLE_CHOICES,
+    CertificateStatus,
+    CertificateTerm,
     SealAuthority,
+    SealBlock,
     credit_code_problem,
+    revocation_problems,
+    seal_block,
     seal_role,
+    to_revoke,
 )
 from dualsign.domain.templates import Template
 
@@ -58,8 +82,21 @@ def _problems(req: NewOrganisation) -> list[FieldProblem]:
     return problems
 
 
+def _entry(cert: OrganisationCertificate, at: datetime, by: str | None) -> OrganisationCertificateEntry:
+    return OrganisationCertificateEntry(
+        serial=cert.serial,
+        subject=cert.subject,
+        pem=cert.pem,
+        sha256=cert.sha256,
+        not_before=cert.not_before,
+        not_after=cert.not_after,
+        issued_at=at,
+        issued_by=by,
+    )
+
+
 def register_organisation(
-    uow: UnitOfWork, svc: OrganisationServices, tenant_id: str, req: NewOrganisation
+    uow: UnitOfWork, svc: OrganisationServices, tenant_id: str, req: NewOrganisation, by: str | None = None
 ) -> Organisation:
     problems = _problems(req)
     if problems:
@@ -89,19 +126,158 @@ def register_organisation(
             certificate_pem=cert.pem,
             seal_sha256=seal.sha256,
             created_at=now,
+            certificates=(_entry(cert, now, by),),
         )
         uow.organisations.add(org)
         uow.commit()
     return org
 
 
-def get_organisation(uow: UnitOfWork, tenant_id: str, org_id: str) -> Organisation:
-    """A tenant's own organisation; another tenant's id is 'not found'."""
-    with uow:
-        org = uow.organisations.get(org_id)
+def _own(
+    uow: UnitOfWork, tenant_id: str, org_id: str, *, lock: Literal["update"] | None = None
+) -> Organisation:
+    org = uow.organisations.get(org_id, lock=lock)
     if org is None or org.tenant_id != tenant_id:
         raise NotFound("organisation", org_id)
     return org
+
+
+def find_organisation(uow: UnitOfWork, org_id: str) -> Organisation:
+    """The operator's look-up: the organisation of this id, whatever its tenant ('not found' if none)."""
+    with uow:
+        org = uow.organisations.get(org_id)
+    if org is None:
+        raise NotFound("organisation", org_id)
+    return org
+
+
+def certificate_holder(uow: UnitOfWork, serial: int) -> Organisation | None:
+    """The organisation (of any tenant) that was issued the certificate of this serial, if one was."""
+    with uow:
+        return uow.organisations.by_certificate(format(serial, "x"))
+
+
+def get_organisation(uow: UnitOfWork, tenant_id: str, org_id: str) -> Organisation:
+    """A tenant's own organisation; another tenant's id is 'not found'."""
+    with uow:
+        return _own(uow, tenant_id, org_id)
+
+
+def _when(at: datetime) -> str:
+    return at.isoformat(timespec="seconds")
+
+
+def _refuse_if_revoked(org: Organisation) -> None:
+    if org.revoked_at is not None:
+        raise OrganisationRevoked(org.id, _when(org.revoked_at), org.revocation_reason or "unspecified")
+
+
+def renew_certificate(
+    uow: UnitOfWork, svc: OrganisationServices, tenant_id: str, org_id: str, by: str
+) -> Organisation:
+    """A new key and certificate for the organisation, its current one from now on; the one it replaces
+    is kept, superseded. A revoked organisation is never renewed (409 ``organisation_revoked``)."""
+    with uow:
+        org = _own(uow, tenant_id, org_id, lock="update")
+        _refuse_if_revoked(org)
+        now = svc.clock.now()
+        cert = svc.keys.renew(org.id, org.name, org.credit_code, now)
+        uow.organisations.renew(org.id, _entry(cert, now, by), now)
+        uow.commit()
+    return get_organisation(uow, tenant_id, org_id)
+
+
+@dataclass(frozen=True)
+class Revocation:
+    reason: str  # a ``domain.organisations.RevocationReason``
+    comment: str | None = None
+
+
+def revoke_organisation(
+    uow: UnitOfWork, svc: OrganisationServices, tenant_id: str, org_id: str, req: Revocation, by: str
+) -> Organisation:
+    """Revoke the organisation for good: its certificates still in their term go on the issuing CA's
+    revocation list (published at once) with the time and reason, and the time, reason, comment and who
+    revoked it are kept. Revoking it again is 409 ``organisation_revoked`` (the first revocation stands)."""
+    problems = revocation_problems(req.reason, req.comment)
+    if problems:
+        raise InvalidInput([FieldProblem(f, r) for f, r in problems])
+    comment = req.comment.strip() if req.comment else None
+    with uow:
+        org = _own(uow, tenant_id, org_id, lock="update")
+        _refuse_if_revoked(org)
+        now = svc.clock.now()
+        uow.organisations.revoke(org.id, now, req.reason, comment, by)
+        svc.keys.revoke(to_revoke(_terms(org), now), now, req.reason)  # then commit: listed, never lost
+        uow.commit()
+    return get_organisation(uow, tenant_id, org_id)
+
+
+def _term(c: OrganisationCertificateEntry) -> CertificateTerm:
+    return CertificateTerm(c.serial, c.not_before, c.not_after, c.superseded_at)
+
+
+def _terms(org: Organisation) -> list[CertificateTerm]:
+    return [_term(c) for c in org.certificates]
+
+
+def certificate_status(org: Organisation, at: datetime) -> dict[str, CertificateStatus]:
+    """Each of the organisation's certificates (hex serial) → its status at ``at``."""
+    return {t.serial: t.status(at, org.revoked_at) for t in _terms(org)}
+
+
+def _block(org: Organisation, at: datetime) -> tuple[SealBlock, str] | None:
+    """Why the organisation cannot seal at ``at``, in words that name it (None: it can)."""
+    who = f"organisation {org.id} ({org.name})"
+    current = org.certificate
+    block = seal_block(org.revoked_at, _term(current) if current is not None else None, at)
+    if block is None:
+        return None
+    if org.revoked_at is not None:
+        reason = org.revocation_reason or "unspecified"
+        return (
+            block,
+            f"{who} was revoked at {_when(org.revoked_at)} ({reason}): its seal can no longer be applied",
+        )
+    renew = f"renew it (POST /v1/organisations/{org.id}/certificate)"
+    if current is None:  # every certificate is on record since migration 0008
+        return block, f"{who} has no certificate on record: {renew}"
+    cert = f"the certificate of {who} (serial {current.serial})"
+    if block is SealBlock.EXPIRED:
+        return block, f"{cert} expired at {_when(current.not_after)}: {renew}"
+    return block, f"{cert} is valid only from {_when(current.not_before)}"
+
+
+@dataclass(frozen=True)
+class SealStanding:
+    """What a signing about to apply the organisation's seal must know: the certificate it seals with,
+    or why it may not seal (a final block is recorded as the session's failure)."""
+
+    certificate_serial: str
+    block: SealBlock | None = None
+    reason: str = ""
+
+
+def seal_standing(
+    uow: UnitOfWork, org_id: str, at: datetime, *, lock: Literal["share"] | None = "share"
+) -> SealStanding:
+    """Read the organisation a signing seals for, inside the signing's unit of work, under a shared lock:
+    signings run side by side, a renewal or revocation waits until they are committed (and they for it).
+    An organisation that is gone counts as revoked. ``lock=None``: a look without a lock (a signer's
+    step before the signing, which only ends a session whose organisation is revoked for good)."""
+    org = uow.organisations.get(org_id, lock=lock)
+    if org is None:
+        return SealStanding("", SealBlock.REVOKED, f"organisation {org_id} is not registered any more")
+    found = _block(org, at)
+    if found is None:
+        return SealStanding(org.certificate_serial)
+    return SealStanding(org.certificate_serial, found[0], found[1])
+
+
+def refuse_unless_final(org_id: str, standing: SealStanding) -> None:
+    """A block the integrator can lift (a renewal) is refused as a 409, recording nothing."""
+    if standing.block is not None and not standing.block.final:
+        raise OrganisationCertificateInvalid(org_id, standing.block.value, standing.reason)
 
 
 def list_organisations(uow: UnitOfWork, tenant_id: str) -> list[Organisation]:
@@ -117,10 +293,12 @@ def seal_authority(
     role: str | None,
     authorisation_ref: str | None,
     authorisation_sha256: str | None,
+    now: datetime,
 ) -> tuple[OrganisationItem | None, list[FieldProblem]]:
     """The organisation a new session names and the signer's authority to apply its seal, as the
     ``session_created`` event records them; or the problems, each naming its field. A template with a
-    required organisation seal spot needs one; a template with no such spot takes none."""
+    required organisation seal spot needs one; a template with no such spot takes none; a revoked
+    organisation, or one whose certificate is out of its term at ``now``, is refused."""
     problems: list[FieldProblem] = []
     if organisation is None:
         if template.needs_organisation:
@@ -144,6 +322,10 @@ def seal_authority(
         org = uow.organisations.get(organisation)
     if org is None or org.tenant_id != tenant_id:
         problems.append(FieldProblem("organisation", f"no organisation {organisation!r} of this tenant"))
+    else:
+        blocked = _block(org, now)
+        if blocked is not None:
+            problems.append(FieldProblem("organisation", blocked[1]))
     parsed = seal_role(role or "")
     if parsed is None:
         problems.append(FieldProblem("seal_role", f"must be one of {', '.join(ROLE_CHOICES)}"))

@@ -1,6 +1,6 @@
 """The integrator capability's ports: opening an uploaded PDF and placing the template's signature
-fields in it, as signing will (``signing.pdf_inspect`` implements them); an organisation's certificate
-and seal picture (``signing.org_seals``)."""
+fields in it, as signing will (``signing.pdf_inspect`` implements them); an organisation's certificates
+(issued, renewed, revoked) and seal picture (``signing.org_seals``)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,9 @@ class OrganisationCertificate:
     serial: str  # hex
     subject: str  # RFC 4514
     pem: str
+    sha256: str  # SHA-256 of the DER: the fingerprint
+    not_before: datetime
+    not_after: datetime
 
 
 class OrganisationKeys(Protocol):
@@ -59,6 +62,16 @@ class OrganisationKeys(Protocol):
     def issue(self, org_id: str, name: str, credit_code: str, at: datetime) -> OrganisationCertificate:
         """A new key for the organisation, kept with the platform's signing keys, and its certificate
         from the platform's issuing CA."""
+        ...
+
+    def renew(self, org_id: str, name: str, credit_code: str, at: datetime) -> OrganisationCertificate:
+        """Another new key and certificate for a registered organisation; the keys and certificates it
+        had are kept."""
+        ...
+
+    def revoke(self, serials: Sequence[str], at: datetime, reason: str) -> None:
+        """Put these certificates (hex serials) on the issuing CA's revocation list with the time and the
+        reason (a ``RevocationReason``), and publish the list again at once."""
         ...
 
     def seal_picture(self, name: str, credit_code: str, seal_text: str | None) -> bytes:

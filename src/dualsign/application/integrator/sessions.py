@@ -358,6 +358,7 @@ def create_session(uow: UnitOfWork, svc: SessionServices, tenant_id: str, req: N
         req.seal_role,
         req.authorisation_ref,
         hashlib.sha256(auth_doc.data).hexdigest() if auth_doc is not None else None,
+        clock.now(),
     )
     if organisation is not None:
         seal_problems += role_agreement(values, organisation)

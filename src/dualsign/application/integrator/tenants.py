@@ -81,6 +81,12 @@ def revoke_api_key(uow: UnitOfWork, clock: Clock, tenant_id: str, key_id: str) -
 
 def authenticate(uow: UnitOfWork, presented: str) -> str:
     """The tenant id a presented API key belongs to; ``Unauthorized`` for anything else."""
+    return authenticate_key(uow, presented).tenant_id
+
+
+def authenticate_key(uow: UnitOfWork, presented: str) -> ApiKey:
+    """The API key presented (its id names who acted in records and logs); ``Unauthorized`` for a key
+    that is malformed, unknown or revoked."""
     m = _KEY_FORMAT.match(presented.strip())
     if not m:
         raise Unauthorized("malformed API key")
@@ -90,4 +96,4 @@ def authenticate(uow: UnitOfWork, presented: str) -> str:
         raise Unauthorized("unknown API key")
     if key.revoked_at is not None:
         raise Unauthorized("API key revoked")
-    return key.tenant_id
+    return key

@@ -85,7 +85,7 @@ def enqueue_milestones(uow: UnitOfWork, session_id: str, stored: list[StoredEven
             "payload": {k: v for k, v in e.payload.items() if k in PUBLIC_FIELDS},
         }
         if body["event"] == "session.failed":
-            body["reason_code"] = reason_code(EventKind(e.kind))
+            body["reason_code"] = reason_code(EventKind(e.kind), e.payload)
         key = f"webhook:{session_id}:{e.seq}"
         uow.jobs.enqueue(
             DELIVER_WEBHOOK,

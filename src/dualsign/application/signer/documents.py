@@ -5,9 +5,12 @@ the template's rules hold (every document read to its last page, the minimum tim
 
 Signing: the signer's handwritten mark is stored as an artifact; then, document by document, the
 signer's PAdES signature (event certificate, handwriting and optional name seal), the seal of the
-organisation the session names at its seal spots (that organisation's certificate, applied by the signer
-under the authority recorded at creation) and the institution's counter-signature (organisation
-certificate and seal) are applied as incremental revisions. Each
+organisation the session names at its seal spots (that organisation's current certificate, applied by
+the signer under the authority recorded at creation) and the institution's counter-signature
+(organisation certificate and seal) are applied as incremental revisions. An organisation revoked since
+the session was created fails the session instead (recorded, nothing signed; the signer's earlier steps
+fail it already, ``flow.act``: this is the check under the lock); one whose certificate is
+out of its term refuses the signing (409) until it is renewed. Each
 signature is a ``document_signed`` event carrying the digest of the revision it produced and the head of
 the evidence chain it was bound to (that head is also inside the signature, in ``/Reason``). The final
 PDF is stored as a ``signed_document`` artifact, ``signature_applied`` ends the session and sealing
@@ -19,18 +22,27 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from dualsign.application.artifacts import store_artifact
 from dualsign.application.event_store import persist
+from dualsign.application.integrator.organisations import refuse_unless_final, seal_standing
 from dualsign.application.integrator.ports import PdfInspector, Placed
 from dualsign.application.integrator.sessions import artifacts_in_order
 from dualsign.application.ports import UnitOfWork
-from dualsign.application.records import Artifact
-from dualsign.application.signer.flow import SignerServices, SignerView, act, load_open, session_organisation
+from dualsign.application.records import Artifact, SessionRecord
+from dualsign.application.signer.flow import (
+    SignerServices,
+    SignerView,
+    act,
+    load_open,
+    session_organisation,
+    view_of,
+)
 from dualsign.application.signer.ports import DocumentSigner, PageRenderer, SignedPdf
 from dualsign.domain.errors import FieldProblem, IllegalTransition, InvalidInput, NotFound
 from dualsign.domain.event_payloads import SealedFor
-from dualsign.domain.organisations import SealRole
+from dualsign.domain.organisations import SealBlock, SealRole
 from dualsign.domain.session import Event, SigningSession
 from dualsign.domain.states import EventKind, SessionState
 from dualsign.domain.templates import SignatureField
@@ -176,6 +188,26 @@ def _binding(session_id: str, head: str) -> str:
     return f"DualSign session {session_id}; evidence chain {head}"
 
 
+def _fail_closed(
+    uow: UnitOfWork,
+    svc: DocumentServices,
+    record: SessionRecord,
+    session: SigningSession,
+    now: datetime,
+    block: SealBlock,
+    reason: str,
+) -> SignerView:
+    """The organisation's seal can never be applied (it was revoked): the session fails with the reason
+    on record (``session_failed``, code ``organisation_revoked``), nothing is signed (not the signer's
+    signature either, and no other seal in its place), and the ended session is sealed as any other."""
+    failed = session.fail(now, reason=f"{reason}; nothing was signed", code=block.value)
+    persist(uow, session, [failed])
+    uow.commit()
+    if svc.signer.sealer is not None:
+        svc.signer.sealer.seal_ended(session.id)
+    return view_of(record, session, [failed])
+
+
 def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mark | None) -> SignerView:
     blobs, clock = svc.signer.blobs, svc.signer.clock
     with uow:
@@ -185,6 +217,17 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
         step = session.template.documents.signature
         png = _mark_png(svc, mark, step.handwriting)
         now = clock.now()
+        org = session_organisation(session)
+        org_fields: list[SignatureField | None] = [
+            f for f in step.fields if f.signs_as == "organisation" and org is not None
+        ]
+        seal_serial = ""  # the organisation's current certificate, read (and locked) now
+        if org is not None and org_fields:
+            standing = seal_standing(uow, org["id"], now)
+            refuse_unless_final(org["id"], standing)  # 409, nothing recorded: a renewal lifts it
+            if standing.block is not None:
+                return _fail_closed(uow, svc, record, session, now, standing.block, standing.reason)
+            seal_serial = standing.certificate_serial
         added: list[Event] = []
         last = uow.events.last(session.id)
         chain = {"head": last.sha256 if last is not None else ""}
@@ -205,10 +248,6 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
         organisation = tenant.name if tenant is not None else record.tenant_id
         signer_fields: list[SignatureField | None] = [f for f in step.fields if f.signs_as == "signer"] or [
             None
-        ]
-        org = session_organisation(session)
-        org_fields: list[SignatureField | None] = [
-            f for f in step.fields if f.signs_as == "organisation" and org is not None
         ]
         institution_fields: list[SignatureField | None] = [f for f in step.fields if f.role == "institution"]
         org_seal = blobs.get(org["seal_sha256"]) if org is not None else b""
@@ -232,6 +271,7 @@ def sign_documents(uow: UnitOfWork, svc: DocumentServices, token: str, mark: Mar
                         placed=placed.get((role, n)),
                         field_name=f"Organisation{n}_{session.id}",
                         organisation_id=org["id"],
+                        certificate_serial=seal_serial,
                         seal=org_seal,
                         reason=f"Seal of {org['name']} ({org['credit_code']}) applied by "
                         f"{record.signer_name}, {role_en}. {binding}",

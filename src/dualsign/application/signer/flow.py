@@ -3,6 +3,11 @@
 Every call re-checks the session's stored state: an expired session is marked expired (an event) and
 refused; a cancelled or finished one is refused. Typed and spoken answers go through the same answer
 flow; every prompt asked is rendered to audio (when a voice is configured) and its digest recorded.
+
+Every step (opening the link included) first looks at the organisation whose seal the session applies:
+revoked since the session was created, the session fails there (``session_failed``, code
+``organisation_revoked``) instead of taking the step, so that the signer is not taken through a
+recording that can never be signed (the signing checks it again, under its lock).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 
 from dualsign.application.artifacts import store_artifact
 from dualsign.application.event_store import load_aggregate, persist
+from dualsign.application.integrator.organisations import SealStanding, seal_standing
 from dualsign.application.integrator.prompts import render_prompt
 from dualsign.application.integrator.signer_links import SignerLinks
 from dualsign.application.perception.speech import (
@@ -35,7 +41,7 @@ from dualsign.domain.event_payloads import AnswerEvidence, OrganisationItem, Pro
 from dualsign.domain.matching import MatchResult, Verdict
 from dualsign.domain.outcome import ending_reason
 from dualsign.domain.session import Event, Prompt, SigningSession
-from dualsign.domain.states import ENDED_STATES, EventKind
+from dualsign.domain.states import ENDED_STATES, EventKind, SessionState
 from dualsign.domain.templates import AnswerMode, Template
 from dualsign.engines.base import AsrEngine, TtsEngine, VadEngine
 from dualsign.engines.vision_base import VisionEngines
@@ -74,6 +80,23 @@ def session_organisation(session: SigningSession) -> OrganisationItem | None:
     """The organisation whose seal the signer applies, as the session's creation recorded it."""
     created = next((e for e in session.events if e.kind is EventKind.SESSION_CREATED), None)
     return ev.SESSION_CREATED.of(created).get("organisation") if created is not None else None
+
+
+def sealing_organisation(session: SigningSession) -> OrganisationItem | None:
+    """The organisation whose seal this session's signing applies (None: the session applies none)."""
+    org = session_organisation(session)
+    return org if org is not None and session.template.takes_organisation else None
+
+
+def revoked_standing(uow: UnitOfWork, session: SigningSession, at: datetime) -> SealStanding | None:
+    """Why the organisation whose seal the session applies can never seal again (revoked, or gone),
+    looked at without a lock; None when it may still seal (a certificate out of its term is not final:
+    the signing refuses it until a renewal)."""
+    org = sealing_organisation(session)
+    if org is None:
+        return None
+    standing = seal_standing(uow, org["id"], at, lock=None)
+    return standing if standing.block is not None and standing.block.final else None
 
 
 def load_linked(uow: UnitOfWork, svc: SignerServices, token: str) -> SigningSession:
@@ -123,17 +146,45 @@ def _prompt_audio(session: SigningSession) -> Sequence[Mapping[str, Any]]:
 Action = Callable[[SigningSession, datetime, Renderer | None], list[Event]]
 
 
+def _where(state: SessionState) -> str:
+    return (
+        "when the signer opened the link" if state is SessionState.CREATED else f"at the {state.value} step"
+    )
+
+
 def act(
-    uow: UnitOfWork, svc: SignerServices, token: str, action: Action, *, look_only_if_ended: bool = False
+    uow: UnitOfWork,
+    svc: SignerServices,
+    token: str,
+    action: Action,
+    *,
+    look_only_if_ended: bool = False,
+    opens: bool = False,
 ) -> SignerView:
     """Load the open session behind ``token``, run ``action`` at the current time, store its events.
 
     ``look_only_if_ended``: a session that has ended is shown as it is (no action): a signer who opens
-    a finished link again sees how it ended, in the session's language, rather than an error."""
+    a finished link again sees how it ended, in the session's language, rather than an error.
+
+    A session whose organisation was revoked fails instead of taking the step (``opens``: the action
+    opens the link, recorded first: a session fails only once opened); the page is shown how it ended."""
     with uow:
         record, session = load_open(uow, svc, token, ended_ok=look_only_if_ended)
         if not session.current_state.is_open:
-            return _view(record, session, [])
+            return view_of(record, session, [])
+        now = svc.clock.now()
+        state = session.current_state
+        may_fail = opens or state is not SessionState.CREATED  # a session fails only once opened
+        revoked = revoked_standing(uow, session, now) if may_fail else None
+        if revoked is not None and revoked.block is not None:
+            ended = action(session, now, None) if opens else []
+            reason = f"{revoked.reason}; the session ended {_where(state)}, nothing was signed"
+            ended.append(session.fail(now, reason=reason, code=revoked.block.value))
+            persist(uow, session, ended)
+            uow.commit()
+            if svc.sealer is not None:
+                svc.sealer.seal_ended(session.id)
+            return view_of(record, session, ended)
         render: Renderer | None = None
         tts = svc.tts
         if tts is not None:
@@ -148,10 +199,11 @@ def act(
             uow.commit()
             if svc.sealer is not None and session.current_state in ENDED_STATES:
                 svc.sealer.seal_ended(session.id)
-        return _view(record, session, events)
+        return view_of(record, session, events)
 
 
-def _view(record: SessionRecord, session: SigningSession, events: list[Event]) -> SignerView:
+def view_of(record: SessionRecord, session: SigningSession, events: list[Event]) -> SignerView:
+    """What the signer's page is told after an action that added ``events``."""
     return SignerView(
         record,
         session.current_state.value,
@@ -159,14 +211,14 @@ def _view(record: SessionRecord, session: SigningSession, events: list[Event]) -
         _prompt_audio(session),
         events,
         session.template,
-        None if session.current_state.is_open else ending_reason(e.kind for e in session.events),
+        None if session.current_state.is_open else ending_reason((e.kind, e.payload) for e in session.events),
         session.sealed,
         session_organisation(session),
     )
 
 
 def open_session(uow: UnitOfWork, svc: SignerServices, token: str, client: dict[str, str]) -> SignerView:
-    return act(uow, svc, token, lambda s, now, _r: [s.open(now, client)], look_only_if_ended=True)
+    return act(uow, svc, token, lambda s, now, _r: [s.open(now, client)], look_only_if_ended=True, opens=True)
 
 
 def consent(uow: UnitOfWork, svc: SignerServices, token: str, *, agree: bool, reason: str = "") -> SignerView:

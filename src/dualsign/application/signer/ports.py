@@ -61,12 +61,14 @@ class DocumentSigner(Protocol):
         placed: Placed | None,
         field_name: str,
         organisation_id: str,
+        certificate_serial: str,
         seal: bytes,
         reason: str,
         at: datetime,
     ) -> SignedPdf:
-        """The organisation's seal picture at its spot, signed with the organisation's certificate (the
-        signature's signer is the organisation); fails when the organisation has no key."""
+        """The organisation's seal picture at its spot, signed with the organisation's certificate of
+        this serial (the signature's signer is the organisation); fails when the organisation has no such
+        certificate and key, or the certificate is not valid at ``at`` (never with another key)."""
         ...
 
     def countersign(
