@@ -13,6 +13,8 @@ import json
 import logging
 import subprocess
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,12 +31,30 @@ from dualsign_verify.bundle import read_bundle
 from dualsign_verify.trust import TrustPolicy
 from dualsign_verify.verifier import Status, verify
 from tests.conftest import FixedClock, make_container
+from tests.integration.helpers import tenant_headers
 from tests.integration.test_organisation_seal import BIDDER, CODE, bid_letter, create_bid, publish, register
 from tests.integration.test_signing import STROKES, signer_headers
 from tests.integration.test_webhooks import LOOPBACK, Receiver
 from tests.integration.test_webhooks import receiver as receiver  # the fixture
 
 PROBLEM = "application/problem+json"
+
+
+HOOKS = {"DUALSIGN_WEBHOOK_ALLOW_NETWORKS": LOOPBACK}  # the test's webhook receiver is on this machine
+
+
+@contextmanager
+def platform(
+    tmp_path: Path, database_url: str, **env: str
+) -> Iterator[tuple[TestClient, Container, FixedClock, dict[str, str], dict[str, Any]]]:
+    """The service on its own database, the bidding template published and the bidder registered: the
+    client, the container, the clock, the tenant's headers and the organisation."""
+    clock = FixedClock(datetime.now(UTC))
+    c = make_container(tmp_path, database_url, clock, **env)
+    with TestClient(create_app(c)) as client:
+        headers = tenant_headers(c, "Example Bidding Platform")
+        publish(client, headers)
+        yield client, c, clock, headers, register(client, headers).json()
 
 
 def _der_sha256(pem: str) -> str:
@@ -95,14 +115,7 @@ def _verifies(bundle: bytes, trust: TrustPolicy) -> None:
 def test_a_renewed_organisation_seals_with_its_new_certificate_and_old_seals_still_verify(
     tmp_path: Path, database_url: str
 ) -> None:
-    clock = FixedClock(datetime.now(UTC))
-    c: Container = make_container(tmp_path, database_url, clock)
-    with TestClient(create_app(c)) as client:
-        from tests.integration.helpers import tenant_headers
-
-        headers = tenant_headers(c, "Example Bidding Platform")
-        publish(client, headers)
-        org = register(client, headers).json()
+    with platform(tmp_path, database_url) as (client, c, clock, headers, org):
         first = org["certificate"]
         assert org["status"] == "active" and [x["status"] for x in org["certificates"]] == ["current"]
         assert first["serial"] == org["certificate_serial"] and first["sha256"] == _der_sha256(
@@ -168,14 +181,7 @@ def test_a_revoked_organisation_is_refused_at_creation_and_an_open_session_fails
     tmp_path: Path, database_url: str, receiver: tuple[str, Receiver], caplog: pytest.LogCaptureFixture
 ) -> None:
     url, state = receiver
-    clock = FixedClock(datetime.now(UTC))
-    c: Container = make_container(tmp_path, database_url, clock, DUALSIGN_WEBHOOK_ALLOW_NETWORKS=LOOPBACK)
-    with TestClient(create_app(c)) as client:
-        from tests.integration.helpers import tenant_headers
-
-        headers = tenant_headers(c, "Example Bidding Platform")
-        publish(client, headers)
-        org = register(client, headers).json()
+    with platform(tmp_path, database_url, **HOOKS) as (client, c, clock, headers, org):
         sealed_before = _bid(client, headers, org["id"])
         _signed(client, clock, sealed_before)
         open_one = _bid(client, headers, org["id"], callback_url=url)
@@ -283,14 +289,7 @@ def test_a_revoked_organisation_is_refused_at_creation_and_an_open_session_fails
 def test_an_expired_certificate_refuses_new_sessions_until_the_organisation_is_renewed(
     tmp_path: Path, database_url: str
 ) -> None:
-    clock = FixedClock(datetime.now(UTC))
-    c: Container = make_container(tmp_path, database_url, clock, DUALSIGN_WORKER="off")
-    with TestClient(create_app(c)) as client:
-        from tests.integration.helpers import tenant_headers
-
-        headers = tenant_headers(c, "Example Bidding Platform")
-        publish(client, headers)
-        org = register(client, headers).json()
+    with platform(tmp_path, database_url, DUALSIGN_WORKER="off") as (client, c, clock, headers, org):
         clock.at = datetime.fromisoformat(org["certificate"]["not_after"]) + timedelta(days=1)
         shown = client.get(f"/v1/organisations/{org['id']}", headers=headers).json()
         assert (shown["status"], shown["certificate"]["status"]) == ("certificate_expired", "expired")
@@ -316,13 +315,8 @@ def test_a_revocation_waits_for_a_signing_that_read_the_organisation(
     import threading
 
     from dualsign.application.integrator.organisations import Revocation, revoke_organisation, seal_standing
-    from tests.integration.helpers import tenant_headers
 
-    clock = FixedClock(datetime.now(UTC))
-    c: Container = make_container(tmp_path, database_url_pg, clock, DUALSIGN_WORKER="off")
-    with TestClient(create_app(c)) as client:
-        headers = tenant_headers(c, "Example Bidding Platform")
-        org = register(client, headers).json()
+    with platform(tmp_path, database_url_pg, DUALSIGN_WORKER="off") as (_, c, clock, _headers, org):
         with c.new_uow() as uow:
             record = uow.organisations.get(org["id"])
         assert record is not None
@@ -404,14 +398,7 @@ def test_a_session_whose_organisation_was_revoked_fails_when_the_signer_opens_th
     tmp_path: Path, database_url: str, receiver: tuple[str, Receiver]
 ) -> None:
     url, state = receiver
-    clock = FixedClock(datetime.now(UTC))
-    c: Container = make_container(tmp_path, database_url, clock, DUALSIGN_WEBHOOK_ALLOW_NETWORKS=LOOPBACK)
-    with TestClient(create_app(c)) as client:
-        from tests.integration.helpers import tenant_headers
-
-        headers = tenant_headers(c, "Example Bidding Platform")
-        publish(client, headers)
-        org = register(client, headers).json()
+    with platform(tmp_path, database_url, **HOOKS) as (client, c, clock, headers, org):
         created = _bid(client, headers, org["id"], callback_url=url)
         signer, sid = signer_headers(created), created["id"]
         # before the link is opened, the session is only looked at: nothing is recorded
@@ -437,14 +424,7 @@ def test_a_session_whose_organisation_was_revoked_fails_when_the_signer_opens_th
 def test_a_revocation_during_a_session_fails_it_at_the_signers_next_step(
     tmp_path: Path, database_url: str, step: str
 ) -> None:
-    clock = FixedClock(datetime.now(UTC))
-    c: Container = make_container(tmp_path, database_url, clock, DUALSIGN_WORKER="off")
-    with TestClient(create_app(c)) as client:
-        from tests.integration.helpers import tenant_headers
-
-        headers = tenant_headers(c, "Example Bidding Platform")
-        publish(client, headers)
-        org = register(client, headers).json()
+    with platform(tmp_path, database_url, DUALSIGN_WORKER="off") as (client, c, clock, headers, org):
         created = _bid(client, headers, org["id"])
         signer, sid = signer_headers(created), created["id"]
         assert client.post("/signer/v1/open", headers=signer).json()["state"] == "consent"

@@ -20,7 +20,7 @@ from dualsign.application.records import (
     TemplateVersion,
 )
 from dualsign.application.signer.flow import SignerView
-from dualsign.domain.organisations import CertificateStatus
+from dualsign.domain.organisations import CertificateStatus, RevocationReason
 from dualsign.domain.outcome import ending_reason, outcome
 from dualsign.domain.session import Prompt
 from dualsign.domain.states import EventKind, SessionState
@@ -81,12 +81,12 @@ class CertificateOut(BaseModel):
         )
 
 
+REASONS = " | ".join(r.value for r in RevocationReason)
+
+
 class RevocationOut(BaseModel):
     revoked_at: datetime
-    reason: str = Field(
-        description="key_compromise | affiliation_changed | cessation_of_operation | privilege_withdrawn "
-        "| unspecified"
-    )
+    reason: str = Field(description=REASONS)
     comment: str | None
     by: str | None = Field(description="who revoked it: api_key:<key id>")
 
@@ -94,8 +94,7 @@ class RevocationOut(BaseModel):
 class OrganisationRevokeIn(BaseModel):
     reason: str = Field(
         max_length=100,
-        description="key_compromise | affiliation_changed | cessation_of_operation | privilege_withdrawn | "
-        "unspecified (RFC 5280's reasons; written to the issuing CA's CRL)",
+        description=f"{REASONS} (RFC 5280's reasons; written to the issuing CA's CRL)",
     )
     comment: str | None = Field(default=None, max_length=2000, description="kept with the revocation")
 

@@ -5,7 +5,6 @@ listing stay under ``dualsign tenant organisation`` / ``organisations``."""
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
@@ -25,7 +24,6 @@ from dualsign.domain.organisations import RevocationReason
 app = typer.Typer(
     help="An organisation's certificate renewed, or the organisation revoked (final).", no_args_is_help=True
 )
-audit = logging.getLogger("dualsign.audit")
 BY = "operator"
 REASONS = ", ".join(r.value for r in RevocationReason)
 
@@ -54,14 +52,6 @@ def organisation_renew(org_id: str) -> None:
     with shared.errors(), shared.service() as c:
         tenant = find_organisation(c.new_uow(), org_id).tenant_id
         org = renew_certificate(c.new_uow(), c.organisation_services, tenant, org_id, BY)
-        audit.info(
-            "organisation certificate renewed: %s (tenant %s), serial %s, by %s",
-            org.id,
-            org.tenant_id,
-            org.certificate_serial,
-            BY,
-            extra={"organisation_id": org.id, "tenant_id": org.tenant_id, "serial": org.certificate_serial},
-        )
         shared.out.print_json(data=_shown(c, org))
 
 
@@ -78,14 +68,5 @@ def organisation_revoke(
         tenant = find_organisation(c.new_uow(), org_id).tenant_id
         org = revoke_organisation(
             c.new_uow(), c.organisation_services, tenant, org_id, Revocation(reason, comment), BY
-        )
-        audit.warning(
-            "organisation revoked: %s (tenant %s), reason %s, certificates %s, by %s",
-            org.id,
-            org.tenant_id,
-            org.revocation_reason,
-            ", ".join(x.serial for x in org.certificates),
-            BY,
-            extra={"organisation_id": org.id, "tenant_id": org.tenant_id, "reason": org.revocation_reason},
         )
         shared.out.print_json(data=_shown(c, org))

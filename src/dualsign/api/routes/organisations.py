@@ -3,7 +3,6 @@ the certificates; renew the certificate, revoke the organisation (both logged on
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -23,7 +22,6 @@ from dualsign.application.integrator.organisations import (
 from dualsign.domain.errors import NotFound
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"])
-audit = logging.getLogger("dualsign.audit")
 
 
 def _by(key: CallerKey) -> str:
@@ -38,14 +36,6 @@ async def create(body: OrganisationIn, key: CallerKey, c: ContainerDep) -> Organ
     req = NewOrganisation(body.name, body.credit_code, body.seal_text)
     org = await run_in_threadpool(
         register_organisation, c.new_uow(), c.organisation_services, key.tenant_id, req, _by(key)
-    )
-    audit.info(
-        "organisation registered: %s (tenant %s), serial %s, by %s",
-        org.id,
-        org.tenant_id,
-        org.certificate_serial,
-        _by(key),
-        extra={"organisation_id": org.id, "tenant_id": org.tenant_id, "serial": org.certificate_serial},
     )
     return OrganisationOut.of(org, c.clock.now())
 
@@ -73,16 +63,6 @@ async def renew(org_id: str, key: CallerKey, c: ContainerDep) -> OrganisationOut
     org = await run_in_threadpool(
         renew_certificate, c.new_uow(), c.organisation_services, key.tenant_id, org_id, _by(key)
     )
-    superseded = [x.serial for x in org.certificates if x.superseded_at is not None]
-    audit.info(
-        "organisation certificate renewed: %s (tenant %s), serial %s, superseding %s, by %s",
-        org.id,
-        org.tenant_id,
-        org.certificate_serial,
-        superseded[-1] if superseded else "-",
-        _by(key),
-        extra={"organisation_id": org.id, "tenant_id": org.tenant_id, "serial": org.certificate_serial},
-    )
     return OrganisationOut.of(org, c.clock.now())
 
 
@@ -97,15 +77,6 @@ async def revoke(org_id: str, body: OrganisationRevokeIn, key: CallerKey, c: Con
     req = Revocation(body.reason, body.comment)
     org = await run_in_threadpool(
         revoke_organisation, c.new_uow(), c.organisation_services, key.tenant_id, org_id, req, _by(key)
-    )
-    audit.warning(
-        "organisation revoked: %s (tenant %s), reason %s, certificates %s, by %s",
-        org.id,
-        org.tenant_id,
-        org.revocation_reason,
-        ", ".join(x.serial for x in org.certificates),
-        _by(key),
-        extra={"organisation_id": org.id, "tenant_id": org.tenant_id, "reason": org.revocation_reason},
     )
     return OrganisationOut.of(org, c.clock.now())
 

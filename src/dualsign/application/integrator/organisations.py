@@ -17,6 +17,7 @@ tenant may register the credit code again, as a new organisation).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,6 +53,8 @@ from dualsign.domain.templates import Template
 
 SEAL_ROLE = "organisation_seal"  # a session's artifact: the seal picture the signer applies
 AUTHORISATION_ROLE = "seal_authorisation"  # an agent's uploaded authorisation (授权委托书)
+
+audit = logging.getLogger("dualsign.audit")  # who registered, renewed or revoked what, from any entry point
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,16 @@ def register_organisation(
         )
         uow.organisations.add(org)
         uow.commit()
+    if by is None:  # registered at set-up (the demo tenant, tests), not by a caller
+        return org
+    audit.info(
+        "organisation registered: %s (tenant %s), serial %s, by %s",
+        org.id,
+        org.tenant_id,
+        org.certificate_serial,
+        by,
+        extra={"organisation_id": org.id, "tenant_id": org.tenant_id, "serial": org.certificate_serial},
+    )
     return org
 
 
@@ -184,7 +197,17 @@ def renew_certificate(
         cert = svc.keys.renew(org.id, org.name, org.credit_code, now)
         uow.organisations.renew(org.id, _entry(cert, now, by), now)
         uow.commit()
-    return get_organisation(uow, tenant_id, org_id)
+    renewed = get_organisation(uow, tenant_id, org_id)
+    audit.info(
+        "organisation certificate renewed: %s (tenant %s), serial %s, superseding %s, by %s",
+        renewed.id,
+        renewed.tenant_id,
+        renewed.certificate_serial,
+        org.certificate_serial,
+        by,
+        extra={"organisation_id": org.id, "tenant_id": org.tenant_id, "serial": renewed.certificate_serial},
+    )
+    return renewed
 
 
 @dataclass(frozen=True)
@@ -210,6 +233,15 @@ def revoke_organisation(
         uow.organisations.revoke(org.id, now, req.reason, comment, by)
         svc.keys.revoke(to_revoke(_terms(org), now), now, req.reason)  # then commit: listed, never lost
         uow.commit()
+    audit.warning(
+        "organisation revoked: %s (tenant %s), reason %s, certificates %s, by %s",
+        org.id,
+        org.tenant_id,
+        req.reason,
+        ", ".join(x.serial for x in org.certificates),
+        by,
+        extra={"organisation_id": org.id, "tenant_id": org.tenant_id, "reason": req.reason},
+    )
     return get_organisation(uow, tenant_id, org_id)
 
 
