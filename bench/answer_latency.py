@@ -2,8 +2,9 @@
 
 Corpus (50 answers): espeak-ng English answers (positive, negative, doubtful; two voices, two speeds)
 and the real recorded English speech of Debian's pocketsphinx-testdata (cards, go-forward, LibriVox,
-digits). Each answer is streamed in 20 ms chunks at real time into the same ``AnswerCapture`` the live
-channel uses (Silero VAD → endpointer → Whisper tiny.en → matcher). Two modes run side by side:
+digits). Each answer is streamed in 50 ms pieces (as the signer page sends them) at real time into
+the same ``AnswerCapture`` the live channel uses (Silero VAD → endpointer → Whisper tiny.en →
+matcher). Two modes run side by side:
 
 - speculative: recognition starts during the closing silence (what the product does);
 - plain: recognition starts only once the end of the answer is confirmed (the baseline).
@@ -17,10 +18,19 @@ its own environment: one WAV per answer, ``<question>__<text>.wav``). Modes ``te
 transcript + text matcher) and ``scored`` (the expected answers also scored against the audio,
 ``domain.acoustic``: what the product does) run side by side.
 
-Printed per mode: latency p50/p95 from the true end of speech (last voiced sample) to the verdict, the
-part spent waiting for the endpoint vs computing, decision accuracy, ACCEPT rate of positives, false
-ACCEPT count, CPU seconds per answer. Run:
-``.venv/bin/python bench/answer_latency.py [--lang en|zh] [--voice NAME] [--limit N] [--modes …] [--fast]``
+Printed per mode: latency p50/p95 from the true end of speech (last voiced sample) to the verdict the
+signer sees (the preview the live channel shows once the speculative transcript is judged in the closing
+silence; in ``plain`` mode, which never previews, the recorded verdict) and to the recorded verdict (the
+end of the answer confirmed), the part spent waiting for the endpoint vs computing, previews withdrawn
+(the signer spoke again) and previews that differ from the recorded verdict, decision accuracy, ACCEPT
+rate of positives, false ACCEPT count (of the shown and of the recorded verdicts), CPU seconds per answer.
+
+``--pauses``: instead, answers that go on after a pause ("Yes. … but I have a question." / "是的。……但是
+我还有个问题。", pauses 0.2–1.5 s, two voices): printed per pause, how many were cut off (judged on the first
+half: the recorded verdict ACCEPT), how many showed an ACCEPT preview, and how many of those were
+withdrawn when the signer went on. Run:
+``.venv/bin/python bench/answer_latency.py [--lang en|zh] [--voice NAME] [--limit N] [--modes …] [--fast]
+[--pauses]``
 (``--fast`` streams as fast as it can: accuracy only, the latency figures then mean nothing).
 """
 
@@ -40,9 +50,10 @@ from dualsign.application.perception.speech import AnswerCapture, answer_hints, 
 from dualsign.bootstrap.config import load_settings
 from dualsign.domain.endpointing import EndpointConfig
 from dualsign.domain.matching import MatchResult, Verdict
+from dualsign.domain.normalization import LanguageFamily
 from dualsign.domain.templates import Expects, Question, QuestionCategory, answers
 from dualsign.engines.asr_faster_whisper import FasterWhisperAsr
-from dualsign.engines.base import SAMPLE_RATE
+from dualsign.engines.base import SAMPLE_RATE, Transcript
 from dualsign.engines.vad_silero import SileroVad
 from dualsign.media.audio import decode
 
@@ -328,9 +339,52 @@ def _why(judged: MatchResult | None) -> str:
     )
 
 
+PAUSES_S = (0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.5)
+PAUSED = {
+    "en": [
+        ("en-us", 160, "Yes.", "But I have a question."),
+        ("en-gb-x-rp+f3", 130, "Yes.", "But I have a question."),
+    ],
+    "zh": [
+        ("cmn-latn-pinyin", 150, "是的。", "但是我还有个问题。"),
+        ("cmn-latn-pinyin", 120, "是的。", "但是我还有个问题。"),
+    ],
+}
+
+
+def paused_cases(lang: str) -> list[Case]:
+    """A clear yes, a pause, then words that make the whole answer doubtful: never to be ACCEPTed."""
+    import subprocess
+    import tempfile
+
+    def say(voice: str, wpm: int, text: str) -> np.ndarray:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "a.wav"
+            subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-w", str(out), text], check=True)
+            audio = decode(out.read_bytes())
+        loud = np.nonzero(np.abs(audio) > 0.01)[0]  # trimmed: the pause is what the case says
+        return audio[loud[0] : loud[-1] + 1] if len(loud) else audio
+
+    cases = []
+    for voice, wpm, first, then in PAUSED[lang]:
+        a, b = say(voice, wpm, first), say(voice, wpm, then)
+        for pause in PAUSES_S:
+            audio = np.concatenate([a, np.zeros(int(pause * SAMPLE_RATE), np.float32), b])
+            q = zh_question("know") if lang == "zh" else None
+            name = f"{voice}@{wpm}:pause {pause:g} s:{first}…{then}"
+            cases.append(
+                Case(name, audio, list(ZH_QUESTIONS["know"][0]) if q else YES, False, (), "paused", False, q)
+            )
+    return cases
+
+
 @dataclass
 class Outcome:
-    latency_s: float
+    latency_s: float  # true end of speech → the verdict shown (the preview, else the recorded one)
+    recorded_s: float  # true end of speech → the recorded verdict
+    previewed: str | None  # the verdict of the last preview shown and not withdrawn
+    withdrawn: int  # previews withdrawn because the speech went on
+    accepted_preview: bool  # an ACCEPT was shown at some point
     wait_s: float
     compute_s: float
     verdict: str
@@ -351,9 +405,14 @@ def run_case(
     family: str = "en",
     scored: bool = False,
     fast: bool = False,
+    end_silence_ms: int = 0,
+    speculate_ms: int = 0,
 ) -> Outcome:
-    config = EndpointConfig() if speculative else EndpointConfig(speculate_after_ms=599)
-    fam = "zh" if family == "zh" else "en"
+    silence_ms = end_silence_ms or EndpointConfig().end_silence_ms
+    speculate = (speculate_ms or min(192, silence_ms // 3)) if speculative else silence_ms - 1
+    preview = max(speculate, EndpointConfig().preview_after_ms) if speculative else speculate  # plain: none
+    config = EndpointConfig(end_silence_ms=silence_ms, speculate_after_ms=speculate, preview_after_ms=preview)
+    fam: LanguageFamily = "zh" if family == "zh" else "en"
     q = case.question
     if not scored:
         hints = None
@@ -366,35 +425,57 @@ def run_case(
     )
     true_end = 0.5 + voiced_end(case.audio)
     cap = AnswerCapture(vad, asr, config, language=fam, hints=hints, executor=pool)
-    step = SAMPLE_RATE // 50  # 20 ms
+    step = SAMPLE_RATE // 20  # 50 ms: the signer page's pieces (web/pcm-worklet.js)
     cpu0 = time.process_time()
     t0 = time.perf_counter()
-    verdict_at = None
+
+    def judge(t: Transcript | None) -> MatchResult | None:
+        text = t.text if t else ""
+        scores = heard_scores(t) if scored else None
+        if not text:
+            return None
+        if q is not None:
+            return judge_answer(text, *answers(q, fam), fam, scores, expects=q.polarity.value)
+        return judge_answer(text, case.expected, case.rejections, fam, scores)
+
+    # the live channel's preview: the speculative transcript judged as soon as it is ready, shown while
+    # the signer is still silent, withdrawn if the speech goes on (api/live.py)
+    shown: tuple[float, str] | None = None
+    accepted_preview = False
     for i in range(0, len(stream), step):
         due = t0 + i / SAMPLE_RATE
         pause = due - time.perf_counter()
         if pause > 0 and not fast:
             time.sleep(pause)
         cap.feed(stream[i : i + step])
+        if cap.take_withdrawal():
+            shown = None
+        spec = cap.speculation
+        if speculative and spec is not None and spec.done() and shown is None and cap.previewed_ms is None:
+            heard = cap.preview(spec)
+            early = judge(heard) if heard is not None else None
+            if early is not None and cap.mark_previewed(spec):
+                shown = (time.perf_counter(), early.verdict.value)
+                accepted_preview |= early.verdict is Verdict.ACCEPT
         if cap.result is not None:
             break
     result = cap.finish_now()
     text = result.transcript.text if result.transcript else ""
-    t = result.transcript
-    scores = heard_scores(t) if scored else None
-    if q is not None:
-        judged = judge_answer(text, *answers(q, fam), fam, scores, expects=q.polarity.value) if text else None
-    else:
-        judged = judge_answer(text, case.expected, case.rejections, fam, scores) if text else None
+    judged = judge(result.transcript)
     verdict = judged.verdict if judged else None
     verdict_at = time.perf_counter()
-    latency = verdict_at - (t0 + true_end)
-    wait = min(latency, result.decided_at_ms / 1000 - true_end)  # chunking: the decision lands ≤20 ms early
+    recorded = verdict_at - (t0 + true_end)
+    latency = shown[0] - (t0 + true_end) if shown is not None else recorded
+    wait = min(recorded, result.decided_at_ms / 1000 - true_end)  # pieces: the decision lands ≤50 ms early
     accepted = verdict is Verdict.ACCEPT
     return Outcome(
         latency,
+        recorded,
+        shown[1] if shown is not None else None,
+        result.withdrawals,
+        accepted_preview,
         wait,
-        latency - wait,
+        recorded - wait,
         verdict.value if verdict else "NO_SPEECH",
         text,
         _why(judged),
@@ -423,13 +504,26 @@ def main() -> None:
         "--wav-dir", type=Path, help="zh: a held-out voice made elsewhere, <question>__<text>.wav"
     )
     parser.add_argument("--wav-voice", default="external", help="the name of the --wav-dir voice")
+    parser.add_argument("--pauses", action="store_true", help="answers that go on after a pause (cut-offs)")
+    parser.add_argument(
+        "--speculate-ms",
+        type=int,
+        default=0,
+        help="silence before recognition starts (default: the product's)",
+    )
+    parser.add_argument(
+        "--end-silence-ms", type=int, default=0, help="silence that confirms the end (default: the product's)"
+    )
     parser.add_argument(
         "--en-model", choices=("tiny.en", "base"), default="tiny.en", help="en: the bundled model to measure"
     )
     args = parser.parse_args()
     zh = args.lang == "zh"
     modes = args.modes or ("scored,text" if zh else "speculative,plain")
-    cases = zh_cases(args.wav_dir, args.wav_voice) if zh else espeak_cases() + recorded_cases()
+    if args.pauses:
+        cases = paused_cases(args.lang)
+    else:
+        cases = zh_cases(args.wav_dir, args.wav_voice) if zh else espeak_cases() + recorded_cases()
     if args.voice:
         cases = [c for c in cases if args.voice in c.name.rsplit(":", 2)[0]]
     if args.limit:
@@ -446,14 +540,23 @@ def main() -> None:
     def run(case: Case, mode: str) -> Outcome:
         speculative = mode != "plain"
         return run_case(
-            case, vad, asr, pool, speculative, family=args.lang, scored=mode == "scored", fast=args.fast
+            case,
+            vad,
+            asr,
+            pool,
+            speculative,
+            family=args.lang,
+            scored=mode == "scored",
+            fast=args.fast,
+            end_silence_ms=args.end_silence_ms,
+            speculate_ms=args.speculate_ms,
         )
 
     run(cases[0], modes.split(",")[0])  # warm-up, not counted
     print(
         f"answers: {len(cases)} ({sum(c.name.startswith('espeak') for c in cases)} espeak-ng, "
         f"{sum(c.name.startswith('recorded') for c in cases)} recorded), "
-        + ("streamed as fast as possible" if args.fast else "streamed at real time (20 ms chunks)")
+        + ("streamed as fast as possible" if args.fast else "streamed at real time (50 ms pieces)")
     )
     print(
         f"engines: Silero VAD ({vad.model_path.name if vad.model_path else '?'}), {asr.model_id}, int8, "
@@ -467,17 +570,45 @@ def main() -> None:
         wrong = [
             (c.name, f"“{o.heard}” → {o.verdict}") for c, o in zip(cases, outs, strict=True) if not o.right
         ]
+        rec = [o.recorded_s for o in outs]
         print(f"\n[{mode}]")
         print(
-            f"  end of speech → verdict: p50 {pct(lat, 50):.3f} s, p95 {pct(lat, 95):.3f} s, "
+            f"  end of answer confirmed after {args.end_silence_ms or EndpointConfig().end_silence_ms} ms "
+            "of silence"
+            + (" (the answers' true end is after the pause: latencies do not apply)" if args.pauses else "")
+        )
+        print(
+            f"  end of speech → verdict shown: p50 {pct(lat, 50):.3f} s, p95 {pct(lat, 95):.3f} s, "
             f"max {max(lat):.3f} s"
         )
+        print(
+            f"  end of speech → verdict recorded: p50 {pct(rec, 50):.3f} s, p95 {pct(rec, 95):.3f} s, "
+            f"max {max(rec):.3f} s"
+        )
+        differ = sum(o.previewed is not None and o.previewed != o.verdict for o in outs)
+        wrong_accept = sum(o.accepted_preview and not c.accept for c, o in zip(cases, outs, strict=True))
+        print(
+            f"  previews shown: {sum(o.previewed is not None for o in outs)}; withdrawn (speech went on): "
+            f"{sum(o.withdrawn for o in outs)}; shown ≠ recorded: {differ}; "
+            f"an ACCEPT shown for a wrong answer: {wrong_accept}"
+        )
+        if args.pauses:
+            for pause in PAUSES_S:
+                group = [o for c, o in zip(cases, outs, strict=True) if f":pause {pause:g} s:" in c.name]
+                cut = sum(o.verdict == "ACCEPT" for o in group)
+                print(
+                    f"    pause {pause:g} s: cut off (recorded ACCEPT) {cut}/{len(group)}; "
+                    f"ACCEPT shown {sum(o.accepted_preview for o in group)}, "
+                    f"withdrawn {sum(o.withdrawn for o in group)}"
+                )
         print(
             f"  waiting for the endpoint: p50 {statistics.median(o.wait_s for o in outs):.3f} s; "
             f"computing after it: p50 {statistics.median(o.compute_s for o in outs):.3f} s, "
             f"p95 {pct([o.compute_s for o in outs], 95):.3f} s"
         )
-        print(f"  share waiting: {sum(o.wait_s for o in outs) / sum(lat):.0%} of the total latency")
+        print(
+            f"  share waiting: {sum(o.wait_s for o in outs) / sum(rec):.0%} of the time to the recorded one"
+        )
         print(
             f"  decisions right: {sum(o.right for o in outs)}/{len(outs)}; "
             f"false ACCEPT: {sum(o.false_accept for o in outs)}"

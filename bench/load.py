@@ -8,7 +8,7 @@ recording, VP8 + Opus, as MediaRecorder cuts it, so the server re-checks it afte
 640×480 JPEG camera frame (quality 0.75, as the page's canvas makes them; the test face, moving a few
 pixels with sensor noise, so no two frames are alike) every 0.5 s on the live channel, and answers
 each question at the page's pace: fetches the prompt's audio and waits while it plays, reports the
-playback, sends ``listen``, streams an espeak-ng "Yes, I agree." (``--lang zh``: 知道) as 20 ms PCM
+playback, sends ``listen``, streams an espeak-ng "Yes, I agree." (``--lang zh``: 知道) as 50 ms PCM
 frames at real time, then silence until the verdict, which it shows for 1.5 s. After the questions it
 reads and signs for 15 s (still recorded), ends the live channel, closes the recording and the
 integrator cancels the session, so it is sealed like any ended one. One signer opens a link every
@@ -16,10 +16,10 @@ second until all N are in; each place runs ``--rounds`` sessions one after anoth
 round's live sessions share the machine with the first round's post-hoc analysis, as in steady use).
 
 Printed: sessions, wall time, requests, errors (any non-2xx answer or failed connection), chunk
-upload latency p50/p95, answer verdict latency p50/p95 (last voiced sample sent → verdict received;
-the target is p95 ≤ 1.0 s, as for one signer), the verdicts, the server's CPU use (cores), and then
-the post-hoc analysis: recordings re-checked, their compute time, and how long after the last session
-the last one was sealed.
+upload latency p50/p95, answer verdict latency p50/p95 (last voiced sample sent → the first verdict
+received: the preview shown in the closing silence, else the recorded one; then the recorded one), the
+verdicts, the server's CPU use (cores), and then the post-hoc analysis: recordings re-checked, their
+compute time, and how long after the last session the last one was sealed.
 
 ``--scale-out``: the same sessions on two API processes and two workers sharing PostgreSQL, Redis (RQ)
 and an S3 server (bench/load_cluster.py says what it starts); signer i uses API process i % 2 for all
@@ -119,6 +119,8 @@ def bench_template(script: str, lang: str = "en") -> str:
 
 DEADLINE_S = 300
 STAGGER_S = 1.0  # one signer opens a link every second until all N are in
+PIECE_S = 0.05  # the signer page sends its microphone in 50 ms pieces (web/pcm-worklet.js)
+PIECE = int(16000 * PIECE_S) * 2  # bytes of 16 kHz 16-bit PCM
 HOLD_S = 1.5  # how long the page shows a verdict before the next prompt (signer.js holdUntil)
 REVIEW_S = 15.0  # after the questions: the document is read and signed while the recording goes on
 LAST_ERROR: dict[str, Any] = {}  # the last error the server sent before closing a channel
@@ -129,7 +131,8 @@ class Stats:
     requests: int = 0
     errors: list[str] = field(default_factory=list)
     chunk_s: list[float] = field(default_factory=list)
-    verdict_s: list[float] = field(default_factory=list)
+    verdict_s: list[float] = field(default_factory=list)  # last voiced sample → first verdict shown
+    recorded_s: list[float] = field(default_factory=list)  # last voiced sample → verdict recorded
     verdicts: list[str] = field(default_factory=list)
     endpoint_ms: list[float] = field(default_factory=list)  # the server's: end of speech → end confirmed
     compute_ms: list[float] = field(default_factory=list)  # the server's: end confirmed → transcript
@@ -301,23 +304,27 @@ async def session(i: int, who: Signer, stats: Stats) -> None:
                     if await next_of({"listening"}, 15) is None:
                         stats.errors.append("live: not listening within 15 s")
                         break
-                    for k in range(0, len(pcm), 640):  # 20 ms frames at real time
-                        await ws.send(b"A" + pcm[k : k + 640])
-                        await asyncio.sleep(0.02)
+                    for k in range(0, len(pcm), PIECE):  # at real time, in the page's pieces
+                        await ws.send(b"A" + pcm[k : k + PIECE])
+                        await asyncio.sleep(PIECE_S)
                     spoke = time.perf_counter() - tail_s  # the last voiced sample was sent then
 
                     async def silence() -> None:
                         while True:
-                            await ws.send(b"A" + b"\0" * 640)
-                            await asyncio.sleep(0.02)
+                            await ws.send(b"A" + b"\0" * PIECE)
+                            await asyncio.sleep(PIECE_S)
 
                     quiet = asyncio.create_task(silence())
-                    verdict = await next_of({"verdict"}, 15)
+                    verdict = await next_of({"verdict"}, 15)  # the preview, or the recorded verdict
+                    shown = time.perf_counter() - spoke
+                    while verdict is not None and verdict.get("provisional"):
+                        verdict = await next_of({"verdict"}, 15)  # the silence goes on: recorded
                     quiet.cancel()
                     if verdict is None:
                         stats.errors.append("live: no verdict within 15 s")
                         break
-                    stats.verdict_s.append(time.perf_counter() - spoke)
+                    stats.verdict_s.append(shown)
+                    stats.recorded_s.append(time.perf_counter() - spoke)
                     stats.verdicts.append(str(verdict.get("verdict")))
                     stats.endpoint_ms.append(float(verdict.get("endpoint_wait_ms") or 0))
                     stats.compute_ms.append(float(verdict.get("compute_ms") or 0))
@@ -526,8 +533,10 @@ def report(
     )
     print(
         f"verdict latency     p50 {pct(v, 0.5):.3f} s  p95 {pct(v, 0.95):.3f} s  "
-        f"max {max(v, default=0):.3f} s  ({len(v)} answers; target p95 ≤ 1.0 s)"
+        f"max {max(v, default=0):.3f} s  ({len(v)} answers; the first shown, the preview when there is one)"
     )
+    r = stats.recorded_s
+    print(f"  recorded verdict   p50 {pct(r, 0.5):.3f} s  p95 {pct(r, 0.95):.3f} s (the end confirmed)")
     e, k = stats.endpoint_ms, stats.compute_ms
     print(
         f"  of which (server) endpoint silence p50 {pct(e, 0.5):.0f} ms p95 {pct(e, 0.95):.0f} ms; "

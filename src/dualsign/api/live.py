@@ -22,7 +22,7 @@ import functools
 import logging
 import time
 from collections.abc import Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,7 @@ from dualsign.bootstrap.container import Container
 from dualsign.domain.endpointing import Signal
 from dualsign.domain.errors import DualSignError, TokenInvalid
 from dualsign.domain.liveness import Sample
+from dualsign.engines.base import EngineFailed, Transcript
 from dualsign.engines.vision_base import Image
 from dualsign.media.audio import pcm16_to_float
 from dualsign.media.video import ImageDecodeError, decode_image
@@ -58,6 +59,7 @@ INTERNAL_ERROR_CLOSE = 1011  # WebSocket close code: the server met a condition 
 
 DRAIN_TIMEOUT_S = 2.0  # the longest a control message waits for the frames sent before it
 NOD_DRAIN_TIMEOUT_S = 10.0  # the longest a silent end of a nod window waits for the frames before it
+PREVIEW_POLL_S = 0.01  # how often a ready preview looks whether the silence is long enough yet
 
 
 @dataclass
@@ -70,6 +72,7 @@ class LiveChannel:
     signer_face: SignerFace | None = None  # with an agent on camera: which face is the signer's
     signer_face_known: bool = False
     frame_task: asyncio.Task[None] | None = None
+    preview_task: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
         self.live = LiveSession(self.c.vision is not None, self.c.settings.live_frame_lag_s)
@@ -102,6 +105,12 @@ class LiveChannel:
         signals = await self.compute(self.c.live_speech, capture.feed, pcm16_to_float(pcm), wait=False)
         if any(s.signal is Signal.STARTED for s in signals):
             await self.send([self.live.speech_started(capture.elapsed_ms)])
+        if capture.take_withdrawal():
+            await self.send([self.live.withdrawn()])
+        speculation = capture.speculation
+        if any(s.signal is Signal.SPECULATE for s in signals) and speculation is not None:
+            # shown as soon as it is ready; a task, so the audio meanwhile is heard (and may withdraw it)
+            self.preview_task = asyncio.create_task(self.preview(capture, speculation))
         if capture.ended:
             if self.live.in_nod_window:
                 # silence ended a window a nod may answer: the frames sent meanwhile are looked at
@@ -111,6 +120,31 @@ class LiveChannel:
                     return  # a nod answered
             self.live.take_capture()
             await self.submit(capture)
+
+    async def preview(self, capture: AnswerCapture, speculation: Future[Transcript]) -> None:
+        """Show the verdict of the speculative transcript while the signer is still silent, once the
+        silence is long enough to trust (``EndpointConfig.preview_after_ms``)."""
+        try:
+            await asyncio.wrap_future(speculation)
+        except (asyncio.CancelledError, EngineFailed):
+            return  # the signer spoke again, or recognition failed: the confirmed end decides
+        while not capture.preview_due:
+            if capture.speculation is not speculation or capture.ended:
+                return
+            await asyncio.sleep(PREVIEW_POLL_S)  # the audio arriving meanwhile lengthens the silence
+        transcript = capture.preview(speculation)
+        if transcript is None:
+            return
+        started = time.perf_counter()
+        try:
+            preview = await self.call(signer.preview_spoken_answer, transcript)
+        except DualSignError:
+            return  # the session moved on meanwhile: the confirmed end (or its refusal) is what counts
+        message = self.live.previewed(capture, preview) if preview is not None else None
+        if message is not None and capture.mark_previewed(speculation):
+            await self.send([message])
+            waited = (capture.previewed_ms or 0) / 1000  # the end of speech → the transcript ready
+            self.c.metrics.preview.observe(waited + time.perf_counter() - started)
 
     async def submit(self, capture: AnswerCapture) -> None:
         started = time.perf_counter()
@@ -162,6 +196,9 @@ class LiveChannel:
             task.result()
 
     async def stop_frames(self) -> None:
+        preview, self.preview_task = self.preview_task, None
+        if preview is not None and not preview.done():
+            preview.cancel()
         task, self.frame_task = self.frame_task, None
         self.live.drop_frames()
         if task is not None and not task.done():

@@ -3,7 +3,9 @@
 Pure logic over the VAD's output (one probability per 32 ms window), so that the rules — minimum speech,
 end-of-speech silence, no-speech timeout, maximum answer length — are the same whatever engine scores
 the audio, and testable without audio. ``SPECULATE`` fires part-way into the closing silence so the
-recogniser can start early; ``RESUMED`` withdraws it if the signer goes on speaking.
+recogniser can start early; ``RESUMED`` withdraws it if the signer goes on speaking. Once the silence
+reaches ``preview_after_ms`` the speculative verdict may be shown (``preview_due``), before
+``end_silence_ms`` confirms the end.
 """
 
 from __future__ import annotations
@@ -28,16 +30,17 @@ class EndpointConfig:
     speech_threshold: float = 0.5
     silence_threshold: float = 0.35
     min_speech_ms: int = 160
-    end_silence_ms: int = 600
+    end_silence_ms: int = 1000
     speculate_after_ms: int = 192
+    preview_after_ms: int = 256
     no_speech_timeout_ms: int = 8000
     max_answer_ms: int = 15000
 
     def __post_init__(self) -> None:
         if not 0 < self.silence_threshold <= self.speech_threshold < 1:
             raise ValueError("thresholds must satisfy 0 < silence_threshold <= speech_threshold < 1")
-        if self.speculate_after_ms >= self.end_silence_ms:
-            raise ValueError("speculate_after_ms must be shorter than end_silence_ms")
+        if not self.speculate_after_ms <= self.preview_after_ms < self.end_silence_ms:
+            raise ValueError("speculate_after_ms <= preview_after_ms < end_silence_ms must hold")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,17 @@ class Endpointer:
         self._silence_ms = 0
         self._speculated = False
         self.done = False
+
+    @property
+    def preview_due(self) -> bool:
+        """Speech was heard and the silence since is long enough to show its verdict (not yet ended)."""
+        started = self.start_ms is not None and not self.done
+        return started and self._silence_ms >= self.config.preview_after_ms
+
+    @property
+    def speech_end_ms(self) -> int | None:
+        """When the speech heard so far ended (None: it has not started)."""
+        return None if self.start_ms is None else self.now_ms - self._silence_ms
 
     def push(self, probability: float) -> Endpoint | None:
         """One window's speech probability; returns what it decided, if anything."""

@@ -230,6 +230,8 @@ class AnswerEvidence(TypedDict, total=False):
     speech_start_ms: int | None
     speech_end_ms: int | None
     endpoint_wait_ms: int
+    previewed_ms: int  # end of speech → the same verdict shown to the signer, before the end was confirmed
+    previews_withdrawn: int  # verdicts shown, then withdrawn because the signer spoke again
     engine: str
     model: str
     confidence: float

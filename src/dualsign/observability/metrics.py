@@ -51,6 +51,12 @@ class Metrics:
             registry=self.registry,
             buckets=LATENCY_BUCKETS,
         )
+        self.preview = Histogram(
+            "dualsign_answer_preview_seconds",
+            "End of the signer's speech to the verdict previewed, before the end is confirmed",
+            registry=self.registry,
+            buckets=LATENCY_BUCKETS,
+        )
         self.engine = Histogram(
             "dualsign_engine_seconds",
             "Engine call time by engine and what it did",

@@ -1,4 +1,5 @@
-// Microphone audio as 16 kHz mono 16-bit PCM, posted in ~100 ms pieces (the live channel's format).
+// Microphone audio as 16 kHz mono 16-bit PCM, posted in 50 ms pieces (the live channel's format;
+// the end of an answer is seen at most one piece late).
 class Pcm16k extends AudioWorkletProcessor {
   constructor() { super(); this.ratio = sampleRate / 16000; this.pos = 0; this.out = []; }
   process(inputs) {
@@ -13,7 +14,7 @@ class Pcm16k extends AudioWorkletProcessor {
       this.pos += this.ratio;
     }
     this.pos -= ch.length;
-    if (this.out.length >= 1600) {
+    if (this.out.length >= 800) {
       const pcm = Int16Array.from(this.out);
       this.out = [];
       this.port.postMessage(pcm.buffer, [pcm.buffer]);

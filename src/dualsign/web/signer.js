@@ -68,7 +68,7 @@ async function api(method, path, body, raw) {
 let S = null;            // the last signer state from the server
 let media = null;        // the camera + microphone stream
 let ws = null, wsReady = false, listening = false, challengeUntil = 0, playing = false, needListen = false;
-let ended = false, endResolve = null, holdUntil = 0;
+let ended = false, endResolve = null, holdUntil = 0, shownVerdict = null;
 // the question screen on show: a state message carrying the same prompt again (the live channel's first
 // state and the consent's answer can arrive in either order) keeps it; a repeat or the next prompt ends it
 let promptShown = 0;
@@ -259,7 +259,27 @@ function onLive(m) {
     case 'listening': listening = true; showListening(true); cue($('listen-state')); break;
     case 'speech_started': break;
     // the verdict stays until the next prompt starts (and at least 2.5 s)
-    case 'verdict': listening = false; showVerdict(m); holdUntil = Date.now() + 2500; break;
+    // a provisional verdict is shown at once while the end of the answer is confirmed (the page keeps
+    // listening: speaking again withdraws it); the final one keeps it on screen if it is the same
+    case 'verdict': {
+      if (m.provisional) {
+        if (!listening) break;  // that answer window closed already
+        shownVerdict = m.verdict; showVerdict(m); holdUntil = Date.now() + 2500; break;
+      }
+      listening = false;
+      if (shownVerdict !== m.verdict || !$('verdict') || !$('verdict').dataset.verdict) {
+        showVerdict(m); holdUntil = Date.now() + 2500;
+      }
+      shownVerdict = null;
+      break;
+    }
+    case 'verdict_withdrawn': {
+      shownVerdict = null; holdUntil = 0;
+      const v = $('verdict');
+      if (v) { v.replaceChildren(); v.dataset.verdict = ''; }
+      if (listening) showListening(true);
+      break;
+    }
     case 'ended': ended = true; if (endResolve) endResolve(); break;
     case 'error': note(errText({status: 1, data: {code: m.code}})); break;
   }
@@ -648,7 +668,7 @@ $('lang').onclick = () => {
     applyChrome();
     $('repeat').textContent = t('repeat');
     const b = $('listen-state');
-    if (b) b.textContent = listening ? listenText() : playing ? t('speaking') : b.textContent && t('nextSoon');
+    if (b) b.textContent = listening && !shownVerdict ? listenText() : playing ? t('speaking') : b.textContent && t('nextSoon');
     return;
   }
   const s = S; S = null; if (s) onState(s); else applyChrome();

@@ -187,12 +187,14 @@ def test_the_spoken_verdict_is_the_judged_answer_with_the_waits() -> None:
     message = session().spoken_verdict(view(SessionState.QUESTIONS, judged, asked), 600, 12.5)
     assert message == {
         "type": "verdict",
+        "provisional": False,
         "question_id": "q1",
         "attempt": 2,
         "transcript": "是的",
         "verdict": "ACCEPT",
         "explanation": {"rule": "a"},
         "endpoint_wait_ms": 600,
+        "previewed_ms": None,
         "compute_ms": 12.5,
     }
 

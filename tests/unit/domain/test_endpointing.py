@@ -17,16 +17,31 @@ def frames(ms: int, p: float) -> list[float]:
 
 
 def test_answer_start_and_end_are_found_after_the_closing_silence() -> None:
-    events = run(frames(640, 0.0) + frames(960, 0.9) + frames(800, 0.05))
+    events = run(frames(640, 0.0) + frames(960, 0.9) + frames(1200, 0.05))
     assert [e.signal for e in events] == [Signal.STARTED, Signal.SPECULATE, Signal.ENDED]
-    started, _, ended = events
+    started, speculate, ended = events
     assert started.speech_start_ms == 640
+    assert speculate.at_ms - 640 - 960 == 192  # recognition starts 192 ms into the silence
     assert ended.speech_end_ms == 640 + 960
-    assert ended.at_ms - ended.speech_end_ms == 608  # the configured 600 ms, in whole windows
+    assert ended.at_ms - ended.speech_end_ms == 1024  # the configured 1000 ms, in whole windows
+
+
+def test_the_verdict_may_be_shown_once_the_silence_is_long_enough_and_until_the_end() -> None:
+    ep = Endpointer()
+    for p in frames(640, 0.9) + frames(224, 0.0):
+        ep.push(p)
+    assert not ep.preview_due  # 224 ms of silence: a pause inside the answer, as likely as its end
+    ep.push(0.0)
+    assert ep.preview_due  # 256 ms
+    ep.push(0.9)
+    assert not ep.preview_due  # speaking again
+    for p in frames(1024, 0.0):
+        ep.push(p)
+    assert ep.done and not ep.preview_due  # ended: the recorded verdict follows
 
 
 def test_a_pause_inside_the_answer_withdraws_the_speculation() -> None:
-    events = run(frames(320, 0.9) + frames(320, 0.1) + frames(320, 0.9) + frames(700, 0.0))
+    events = run(frames(320, 0.9) + frames(320, 0.1) + frames(320, 0.9) + frames(1100, 0.0))
     assert [e.signal for e in events] == [
         Signal.STARTED,
         Signal.SPECULATE,
@@ -58,7 +73,7 @@ def test_endless_speech_is_cut_at_the_maximum_length() -> None:
 
 def test_nothing_after_the_end() -> None:
     ep = Endpointer()
-    for p in frames(500, 0.9) + frames(700, 0.0):
+    for p in frames(500, 0.9) + frames(1100, 0.0):
         ep.push(p)
     assert ep.done
     assert ep.push(0.9) is None
@@ -67,5 +82,7 @@ def test_nothing_after_the_end() -> None:
 def test_inconsistent_configuration_is_refused() -> None:
     with pytest.raises(ValueError, match="speculate"):
         EndpointConfig(speculate_after_ms=700, end_silence_ms=600)
+    with pytest.raises(ValueError, match="preview"):
+        EndpointConfig(preview_after_ms=600, end_silence_ms=600)
     with pytest.raises(ValueError, match="thresholds"):
         EndpointConfig(silence_threshold=0.6, speech_threshold=0.5)

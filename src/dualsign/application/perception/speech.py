@@ -4,10 +4,17 @@
 the VAD, lets the domain's ``Endpointer`` decide start and end, and transcribes only the audio the VAD
 marked as speech. Recognition starts speculatively during the closing silence, so that when the end is
 confirmed the transcript is usually ready already; if the signer goes on speaking it is discarded.
+
+The speculative transcript is also the *preview*: once it is ready and the signer is still silent, the
+live channel shows its verdict at once (``preview``), well before the end of the answer is confirmed.
+The recorded verdict is still decided when the end is confirmed, on the same transcript; if the signer
+speaks again first, the preview is withdrawn (``withdrawals``) and the whole answer is judged, so an
+answer that goes on after a pause ("是的……但是我还有个问题") is never judged on its first half.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -89,10 +96,11 @@ def heard_scores(transcript: Transcript | None) -> Heard | None:
 
 def endpoint_config(template: Template) -> EndpointConfig:
     s = template.speech
-    speculate = min(192, s.end_silence_ms // 3)
+    defaults = EndpointConfig()
     return EndpointConfig(
         end_silence_ms=s.end_silence_ms,
-        speculate_after_ms=speculate,
+        speculate_after_ms=min(defaults.speculate_after_ms, s.end_silence_ms // 3),
+        preview_after_ms=min(defaults.preview_after_ms, s.end_silence_ms // 3 * 2),
         no_speech_timeout_ms=int(s.no_speech_timeout_s * 1000),
         max_answer_ms=int(s.max_answer_s * 1000),
     )
@@ -111,6 +119,8 @@ class CapturedAnswer:
     waited_ms: int  # end of speech → end confirmed (the endpoint's silence)
     extra_compute_ms: float  # end confirmed → transcript ready (0 when speculation had finished)
     error: str | None = None  # recogniser failure: recorded, never turned into a verdict
+    previewed_ms: int | None = None  # end of speech → its verdict previewed (None: not previewed)
+    withdrawals: int = 0  # previews withdrawn because the signer spoke again
 
 
 class AnswerCapture:
@@ -134,6 +144,10 @@ class AnswerCapture:
         self._samples = 0
         self._speculation: tuple[int, Future[Transcript]] | None = None
         self._ended: tuple[Endpoint, int, int] | None = None  # the end, before its transcript is ready
+        self._previewed: tuple[int, int] | None = None  # (speech end, stream time) of the shown preview
+        self._withdrawn = False  # a preview was withdrawn and the page not told yet
+        self.withdrawals = 0
+        self._lock = threading.Lock()  # the preview is marked on the event loop, withdrawn on a speech thread
         self.started = False
         self.result: CapturedAnswer | None = None
 
@@ -172,6 +186,47 @@ class AnswerCapture:
             self.result = self._finish(e, start, end)
         return self.result
 
+    @property
+    def speculation(self) -> Future[Transcript] | None:
+        """The speculative recognition of the answer so far, while the signer is silent (None: none)."""
+        return self._speculation[1] if self._speculation is not None else None
+
+    def preview(self, speculation: Future[Transcript]) -> Transcript | None:
+        """The transcript of ``speculation`` if its verdict may be shown now: it is done and still the
+        current one (the signer has not spoken again), and the silence is long enough (``preview_due``)."""
+        with self._lock:
+            current = self._speculation
+            if current is None or current[1] is not speculation or not self.preview_due:
+                return None
+        if not speculation.done() or speculation.cancelled() or speculation.exception() is not None:
+            return None
+        return speculation.result()
+
+    @property
+    def preview_due(self) -> bool:
+        """The silence after the speech is long enough to show the verdict (the end is not confirmed)."""
+        return not self.ended and self._endpointer.preview_due
+
+    def mark_previewed(self, speculation: Future[Transcript]) -> bool:
+        """The preview of ``speculation`` is being shown, if it still may be (False: the signer spoke
+        again meanwhile, or the answer ended). From now on, speech withdraws it."""
+        with self._lock:
+            current = self._speculation
+            if current is None or current[1] is not speculation or self.ended:
+                return False
+            self._previewed = (current[0], self.elapsed_ms)
+            return True
+
+    @property
+    def previewed_ms(self) -> int | None:
+        """End of speech → the preview's transcript ready (stream time; None: no preview shown)."""
+        return None if self._previewed is None else self._previewed[1] - self._previewed[0]
+
+    def take_withdrawal(self) -> bool:
+        """The signer spoke again after a preview was shown: True once, to tell the page."""
+        withdrawn, self._withdrawn = self._withdrawn, False
+        return withdrawn
+
     def _segment(self, start_ms: int, end_ms: int) -> Audio:
         audio = np.concatenate(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
         self._chunks = [audio]
@@ -187,9 +242,14 @@ class AnswerCapture:
             future = self._executor.submit(self._transcribe, segment)
             self._speculation = (e.speech_end_ms, future)
         elif e.signal is Signal.RESUMED:
-            if self._speculation:
-                self._speculation[1].cancel()
-            self._speculation = None
+            with self._lock:
+                if self._speculation:
+                    self._speculation[1].cancel()
+                self._speculation = None
+                if self._previewed is not None:
+                    self._previewed = None
+                    self._withdrawn = True
+                    self.withdrawals += 1
         elif e.signal is Signal.NO_SPEECH:
             self.result = CapturedAnswer(
                 "no_speech", np.zeros(0, np.float32), None, None, None, e.at_ms, 0, 0.0
@@ -216,8 +276,20 @@ class AnswerCapture:
             error = exc.reason
         extra = (time.perf_counter() - confirmed) * 1000
         waited = e.at_ms - end_ms
+        shown = self._previewed
+        previewed = shown[1] - end_ms if shown is not None and shown[0] == end_ms else None
         return CapturedAnswer(
-            "speech", segment, transcript, start_ms, end_ms, e.at_ms, waited, round(extra, 1), error
+            "speech",
+            segment,
+            transcript,
+            start_ms,
+            end_ms,
+            e.at_ms,
+            waited,
+            round(extra, 1),
+            error,
+            previewed,
+            self.withdrawals,
         )
 
     def finish_now(self) -> CapturedAnswer:
@@ -232,8 +304,10 @@ class AnswerCapture:
                 "no_speech", np.zeros(0, np.float32), None, None, None, self.elapsed_ms, 0, 0.0
             )
         else:
-            end = self.elapsed_ms
-            self.result = self._finish(Endpoint(Signal.ENDED, end, start, end), start, end)
+            # the end of speech so far: during a silence, its start (the speculation's, so a preview
+            # shown is what is recorded)
+            now, end = self.elapsed_ms, self._endpointer.speech_end_ms or self.elapsed_ms
+            self.result = self._finish(Endpoint(Signal.ENDED, now, start, end), start, end)
         return self.result
 
 

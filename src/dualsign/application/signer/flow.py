@@ -33,7 +33,7 @@ from dualsign.application.perception.speech import (
 )
 from dualsign.application.ports import BlobStore, Clock, UnitOfWork
 from dualsign.application.records import SessionRecord
-from dualsign.application.signer.answers import Renderer, answer_and_continue, ask_next
+from dualsign.application.signer.answers import Renderer, answer_and_continue, ask_next, judge
 from dualsign.application.signer.ports import Sealer
 from dualsign.domain import events as ev
 from dualsign.domain.errors import IllegalTransition, TokenInvalid, TypedAnswersNotAllowed
@@ -43,7 +43,7 @@ from dualsign.domain.outcome import ending_reason
 from dualsign.domain.session import Event, Prompt, SigningSession
 from dualsign.domain.states import ENDED_STATES, EventKind, SessionState
 from dualsign.domain.templates import AnswerMode, Template
-from dualsign.engines.base import AsrEngine, TtsEngine, VadEngine
+from dualsign.engines.base import AsrEngine, Transcript, TtsEngine, VadEngine
 from dualsign.engines.vision_base import VisionEngines
 from dualsign.media.audio import to_wav
 
@@ -74,6 +74,17 @@ class SignerView:
     ended_reason: str | None = None  # how an unsigned session ended (``domain.outcome`` reason code)
     sealed: bool = False  # the evidence is sealed (whatever the state it was sealed in)
     organisation: OrganisationItem | None = None  # whose seal the signer applies, and as what
+
+
+@dataclass(frozen=True)
+class AnswerPreview:
+    """The verdict an answer would get as heard so far (``preview_spoken_answer``): shown, not recorded."""
+
+    question_id: str
+    attempt: int
+    transcript: str
+    verdict: str
+    explanation: dict[str, object]
 
 
 def session_organisation(session: SigningSession) -> OrganisationItem | None:
@@ -330,6 +341,10 @@ def submit_spoken_answer(
                     "endpoint_wait_ms": captured.waited_ms,
                 }
             )
+            if captured.previewed_ms is not None:
+                evidence["previewed_ms"] = captured.previewed_ms
+            if captured.withdrawals:
+                evidence["previews_withdrawn"] = captured.withdrawals
         t = captured.transcript
         if t is not None:
             evidence.update(
@@ -348,6 +363,21 @@ def submit_spoken_answer(
         return events
 
     return act(uow, svc, token, record)
+
+
+def preview_spoken_answer(
+    uow: UnitOfWork, svc: SignerServices, token: str, transcript: Transcript
+) -> AnswerPreview | None:
+    """The verdict the answer heard so far would get, recorded nowhere: what the page may show while
+    the end of the answer is being confirmed (None: nothing to judge, or no answer is awaited)."""
+    with uow:
+        _, s = load_open(uow, svc, token)
+    q = s.current_question
+    if q is None or not s.awaiting_answer or not transcript.text.strip():
+        return None
+    result = judge(s, transcript.text, heard_scores(transcript))
+    attempt = s.progress[q.id].attempts + 1
+    return AnswerPreview(q.id, attempt, transcript.text, result.verdict.value, result.to_dict())
 
 
 def allows_nod(uow: UnitOfWork, svc: SignerServices, token: str) -> bool:

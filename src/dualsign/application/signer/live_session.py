@@ -13,7 +13,10 @@ What it decides:
   is not a JSON object of at most ``MAX_CONTROL_CHARS`` is answered and the connection closed (1007);
   an unknown type is answered and the connection stays (so is ``stop`` with no answer window open).
 - An answer window, opened by ``listen`` with the capture that hears it. While no speech has started in
-  a window whose question allows a nod, frames are sampled for one (``domain.liveness.nods``).
+  a window whose question allows a nod, frames are sampled for one (``domain.liveness.nods``). The
+  verdict of the answer heard so far is previewed (``provisional``) as soon as the capture's
+  speculative transcript is ready in the closing silence, withdrawn if the signer speaks again, and
+  recorded (the final ``verdict``) when the end of the answer is confirmed.
 - Identity, only in the identity state: the template's minimum of good frames and
   ``IDENTITY_EXTRA_FRAMES`` more are collected, then verified together.
 - A liveness challenge: its clock starts at the first frame after it was issued; every frame before the
@@ -36,7 +39,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar, Generic, Protocol, TypeVar
 
-from dualsign.application.signer.flow import SignerView
+from dualsign.application.signer.flow import AnswerPreview, SignerView
 from dualsign.domain.liveness import ChallengeStep, Sample, nods
 from dualsign.domain.monitoring import FaceWarning
 from dualsign.domain.states import RECORDING_STATES, EventKind, SessionState
@@ -243,16 +246,38 @@ class LiveSession(Generic[C]):
     def repeat(self) -> None:
         self._window = None
 
+    def previewed(self, capture: C, preview: AnswerPreview) -> Message | None:
+        """The verdict of the answer heard so far, shown while its end is confirmed (``provisional``);
+        None when that window is no longer open."""
+        if self._window is None or self._window.capture is not capture:
+            return None
+        return {
+            "type": "verdict",
+            "provisional": True,
+            "question_id": preview.question_id,
+            "attempt": preview.attempt,
+            "transcript": preview.transcript,
+            "verdict": preview.verdict,
+            "explanation": preview.explanation,
+        }
+
+    @staticmethod
+    def withdrawn() -> Message:
+        """The signer spoke again after a preview: the answer goes on, the shown verdict does not hold."""
+        return {"type": "verdict_withdrawn"}
+
     def spoken_verdict(self, view: SignerView, endpoint_wait_ms: int, compute_ms: float) -> Message:
         verdict = next((dict(e.payload) for e in view.events if e.kind is EventKind.ANSWER_JUDGED), {})
         return {
             "type": "verdict",
+            "provisional": False,
             "question_id": verdict.get("question_id"),
             "attempt": verdict.get("attempt"),
             "transcript": verdict.get("transcript"),
             "verdict": verdict.get("verdict"),
             "explanation": verdict.get("explanation"),
             "endpoint_wait_ms": endpoint_wait_ms,
+            "previewed_ms": verdict.get("previewed_ms"),
             "compute_ms": compute_ms,
         }
 
