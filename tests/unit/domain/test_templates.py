@@ -30,11 +30,15 @@ def test_every_product_scenario_has_a_chinese_template_and_key_scenarios_an_engl
 
 def test_insurance_opens_with_the_recording_notice_then_the_seller() -> None:
     q1, q2 = builtin("insurance-epolicy-zh").questions[:2]
-    assert q1.prompt.startswith("此次录音录像过程对于今后您维护权益非常关键")
+    assert q1.prompt.startswith(
+        "此次录音录像过程对于今后您维护权益非常关键，请您认真阅读您签署文件的具体内容"
+    )
     assert "知晓" in q1.acceptable
-    # the notice is the product's wording, not a sentence a rule prescribes: not marked verbatim
-    assert q1.category.value != "verbatim_regulatory"
+    # the reminder 保监消保〔2017〕265号 prescribes, read word for word (test_mandated_items checks the text)
+    assert q1.category.value == "verbatim_regulatory" and "265号" in (q1.clause or "")
     assert all(w in q2.prompt for w in ("{seller_name}", "{seller_license}", "{seller_institution}"))
+    english = builtin("insurance-epolicy-en").questions[0]
+    assert english.category.value == "informed_confirmation"  # a translation is not the prescribed text
 
 
 def test_bank_loan_reads_amount_term_and_rate() -> None:
