@@ -26,14 +26,19 @@ PAIR_SHARES = (0.38, 0.62)
 PAIR_GAP = 0.6
 
 
+def _subsampled(c: np.ndarray) -> np.ndarray:
+    """A chroma plane at half the width and height (4:2:0)."""
+    out: np.ndarray = c.reshape(H // 2, 2, W // 2, 2).mean(axis=(1, 3))
+    return out
+
+
 def _yuv420(rgb: np.ndarray) -> bytes:
     f = rgb.astype(np.float32)
     r, g, b = f[..., 0], f[..., 1], f[..., 2]
     y = 0.299 * r + 0.587 * g + 0.114 * b
     u = (b - y) * 0.564 + 128
     v = (r - y) * 0.713 + 128
-    sub = lambda c: c.reshape(H // 2, 2, W // 2, 2).mean(axis=(1, 3))  # noqa: E731
-    planes = [y, sub(u), sub(v)]
+    planes = [y, _subsampled(u), _subsampled(v)]
     return b"".join(np.clip(p, 0, 255).astype(np.uint8).tobytes() for p in planes)
 
 
