@@ -281,6 +281,16 @@ def finish_documents_and_sign(page: Any, name: str) -> None:
     page.click("#sign")
 
 
+def report_text(service: Service, sid: str, tmp_path: Path) -> str:
+    """The text (pdftotext) of the court report in the session's sealed bundle."""
+    bundle = httpx.get(f"{service.url}/v1/sessions/{sid}/bundle", headers=service.headers, timeout=60).content
+    with zipfile.ZipFile(io.BytesIO(bundle)) as z:
+        (tmp_path / "report.pdf").write_bytes(z.read("report.pdf"))
+    return subprocess.run(
+        ["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
 def wait_sealed(service: Service, sid: str, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -618,12 +628,7 @@ def test_a_mandarin_session_on_the_default_engines_is_reasked_then_signed_and_se
     assert verdicts["answers_affirmed"] == "PASS", qc
     assert service.status(sid) == "sealed"
     # the court's report of this session is in Chinese, in the signer's time, with the faces side by side
-    bundle = httpx.get(f"{service.url}/v1/sessions/{sid}/bundle", headers=service.headers, timeout=60).content
-    with zipfile.ZipFile(io.BytesIO(bundle)) as z:
-        (tmp_path / "report.pdf").write_bytes(z.read("report.pdf"))
-    text = subprocess.run(
-        ["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    text = report_text(service, sid, tmp_path)
     flat = text.replace("\n", "")
     for words in (
         "出证报告",

@@ -19,11 +19,8 @@ of document reading, and the analysis of the 12-minute recording before the sess
 
 from __future__ import annotations
 
-import io
 import json
-import subprocess
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -217,12 +214,7 @@ def check_events(events: list[dict[str, Any]], kinds: dict[str, str]) -> None:
 
 
 def check_report(svc: Service, sid: str, tmp_path: Path) -> None:
-    bundle = httpx.get(f"{svc.url}/v1/sessions/{sid}/bundle", headers=svc.headers, timeout=60).content
-    with zipfile.ZipFile(io.BytesIO(bundle)) as z:
-        (tmp_path / "report.pdf").write_bytes(z.read("report.pdf"))
-    text = subprocess.run(
-        ["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    text = browser.report_text(svc, sid, tmp_path)
     flat = text.replace("\n", "")
     for words in (*REPORT_TERMS, AGENT["name"], AGENT["number"], "业务人员与其照片比对"):
         assert words in flat, (words, text)
