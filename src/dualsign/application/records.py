@@ -205,3 +205,4 @@ class Job:
     max_attempts: int
     run_after: datetime
     last_error: str | None
+    lease: str | None = None  # the claim a worker holds while the job runs (None when not running)

@@ -28,6 +28,7 @@ def _job(row: JobRow) -> Job:
         row.max_attempts,
         utc(row.run_after),
         row.last_error,
+        row.lease_id if row.state == "running" else None,
     )
 
 
@@ -62,6 +63,7 @@ class SqlJobs:
         row.kind, row.version, row.payload = kind, version, payload
         row.state, row.attempts, row.max_attempts = "queued", 0, max_attempts
         row.run_after, row.locked_until, row.last_error, row.finished_at = run_after, None, None, None
+        row.lease_id = None
         self.db.flush()
         return True
 
@@ -100,20 +102,44 @@ class SqlJobs:
             return None
         row.state, row.attempts = "running", row.attempts + 1
         row.locked_until = now + timedelta(seconds=lease_seconds)
+        row.lease_id = uuid.uuid4().hex
         self.db.flush()
         return _job(row)
 
-    def _set(self, job_id: str, **values: Any) -> None:
-        self.db.execute(update(JobRow).where(JobRow.id == job_id).values(**values))
+    def _set(self, job_id: str, lease: str | None, **values: Any) -> bool:
+        query = update(JobRow).where(JobRow.id == job_id)
+        if lease is not None:
+            query = query.where(JobRow.lease_id == lease, JobRow.state == "running")
+        result = self.db.execute(query.values(**values))
+        return bool(getattr(result, "rowcount", 0))
 
-    def finish(self, job_id: str, now: datetime) -> None:
-        self._set(job_id, state="done", locked_until=None, finished_at=now)
+    def renew(self, job_id: str, lease: str, until: datetime) -> bool:
+        return self._set(job_id, lease, locked_until=until)
 
-    def retry(self, job_id: str, run_after: datetime, error: str) -> None:
-        self._set(job_id, state="queued", locked_until=None, run_after=run_after, last_error=error[:2000])
+    def finish(self, job_id: str, now: datetime, *, lease: str | None = None) -> bool:
+        return self._set(job_id, lease, state="done", locked_until=None, lease_id=None, finished_at=now)
 
-    def bury(self, job_id: str, now: datetime, error: str) -> None:
-        self._set(job_id, state="dead", locked_until=None, finished_at=now, last_error=error[:2000])
+    def retry(self, job_id: str, run_after: datetime, error: str, *, lease: str | None = None) -> bool:
+        return self._set(
+            job_id,
+            lease,
+            state="queued",
+            locked_until=None,
+            lease_id=None,
+            run_after=run_after,
+            last_error=error[:2000],
+        )
+
+    def bury(self, job_id: str, now: datetime, error: str, *, lease: str | None = None) -> bool:
+        return self._set(
+            job_id,
+            lease,
+            state="dead",
+            locked_until=None,
+            lease_id=None,
+            finished_at=now,
+            last_error=error[:2000],
+        )
 
     def counts(self) -> dict[tuple[str, str], int]:
         rows = self.db.execute(

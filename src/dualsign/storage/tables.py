@@ -220,7 +220,8 @@ class JobRow(Base):
     """A durable job: enqueued in the same transaction as the event that needs it, run at least once.
 
     ``key`` makes enqueueing idempotent (one live job per key); a running job holds a lease
-    (``locked_until``) so a crashed worker's job is taken again when the lease runs out.
+    (``lease_id`` until ``locked_until``, renewed while its worker runs it) so a crashed worker's job
+    is taken again when the lease runs out, and only the lease's holder can end it.
     """
 
     __tablename__ = "jobs"
@@ -235,6 +236,7 @@ class JobRow(Base):
     max_attempts: Mapped[int] = mapped_column(Integer)
     run_after: Mapped[datetime]
     locked_until: Mapped[datetime | None]
+    lease_id: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]

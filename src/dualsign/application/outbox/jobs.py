@@ -4,14 +4,20 @@ the evidence report, the recording's analysis, webhook deliveries).
 A job is enqueued in the same transaction as the event that calls for it, keyed so that enqueueing
 twice queues it once. A worker claims one due job at a time under a lease, runs its handler, and marks
 it done, or schedules the next attempt with exponential backoff, or — after ``max_attempts`` — buries
-it as ``dead`` with the last error (visible to operators; nothing is dropped silently). A worker that
-dies mid-job leaves a lease that runs out, and another worker takes the job again: handlers are
-idempotent. ``version`` is the payload's format; a handler refuses versions it does not know.
+it as ``dead`` with the last error (visible to operators; nothing is dropped silently). While the
+handler runs, the worker renews its lease every third of the lease's length, so a job that runs longer
+than the lease (a long recording's analysis) is not taken by a second worker. A worker that dies
+mid-job stops renewing: its lease runs out and another worker takes the job again (handlers are
+idempotent). A worker that stalled past its lease and lost the job to another ends nothing: its
+outcome is logged and dropped, because the job now belongs to the new lease.
+``version`` is the payload's format; a handler refuses versions it does not know.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +28,8 @@ from dualsign.application.records import Job
 SEAL_SESSION = "seal_session"
 RENDER_REPORT = "render_report"
 ANALYSE_RECORDING = "analyse_recording"
+
+_log = logging.getLogger("dualsign.jobs")
 
 
 class UnknownJobVersion(Exception):
@@ -109,16 +117,19 @@ class JobRunner:
 
     def _execute(self, job: Job) -> None:
         try:
-            later = self.handlers[job.kind](job)
+            with _LeaseKeeper(self, job):
+                later = self.handlers[job.kind](job)
         except Exception as exc:  # a failed job is rescheduled or buried with its reason, never lost
             self._failed(job, f"{type(exc).__name__}: {exc}")
             return
         with self.new_uow() as uow:
             if later is not None:
-                uow.jobs.retry(job.id, later.at, f"waiting: {later.reason}")
+                held = uow.jobs.retry(job.id, later.at, f"waiting: {later.reason}", lease=job.lease)
             else:
-                uow.jobs.finish(job.id, self.clock.now())
+                held = uow.jobs.finish(job.id, self.clock.now(), lease=job.lease)
             uow.commit()
+        if not held:
+            _lost(job, "done" if later is None else f"run again at {later.at.isoformat()}")
 
     def run_due(self, limit: int = 100) -> int:
         """Run due jobs until none is due (or ``limit``); returns how many ran."""
@@ -131,10 +142,63 @@ class JobRunner:
         now = self.clock.now()
         with self.new_uow() as uow:
             if job.attempts >= job.max_attempts:
-                uow.jobs.bury(job.id, now, error)
+                held = uow.jobs.bury(job.id, now, error, lease=job.lease)
             else:
-                uow.jobs.retry(job.id, now + self.backoff.delay(job.attempts + 1), error)
+                later = now + self.backoff.delay(job.attempts + 1)
+                held = uow.jobs.retry(job.id, later, error, lease=job.lease)
             uow.commit()
+        if not held:
+            _lost(job, f"failed: {error}")
+
+
+def _lost(job: Job, outcome: str) -> None:
+    _log.warning(
+        "job %s (%s, attempt %d) lost its lease while running; another worker holds it now, so this "
+        "outcome is dropped: %s",
+        job.id,
+        job.kind,
+        job.attempts,
+        outcome,
+    )
+
+
+class _LeaseKeeper:
+    """Renews a running job's lease every third of its length until the handler returns. It stops
+    when the lease is no longer held (the job belongs to another worker now); a renewal that fails
+    (the database is away for a moment) is tried again at the next beat."""
+
+    def __init__(self, runner: JobRunner, job: Job) -> None:
+        self.runner, self.job = runner, job
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _LeaseKeeper:
+        if self.job.lease is not None:
+            self._thread = threading.Thread(
+                target=self._run, args=(self.job.lease,), name=f"lease-{self.job.id}", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self, lease: str) -> None:
+        seconds = self.runner.lease_seconds
+        while not self._stop.wait(seconds / 3):
+            try:
+                with self.runner.new_uow() as uow:
+                    until = self.runner.clock.now() + dt.timedelta(seconds=seconds)
+                    held = uow.jobs.renew(self.job.id, lease, until)
+                    uow.commit()
+            except Exception:  # the next beat tries again; the lease has two more beats to run
+                _log.exception("job %s: could not renew its lease", self.job.id)
+                continue
+            if not held:
+                _log.warning("job %s: its lease ran out and another worker holds it", self.job.id)
+                return
 
 
 def check_version(job: Job, known: int) -> Mapping[str, Any]:
