@@ -20,6 +20,7 @@ of document reading, and the analysis of the 12-minute recording before the sess
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ import httpx
 import pytest
 import yaml
 
+from dualsign.domain.normalization import simplified
 from dualsign.domain.participants import INTRODUCTION_RULES
 from dualsign.domain.templates import Expects, Participant, parse_template
 from dualsign.scenarios import builtin_sources
@@ -128,9 +130,24 @@ def through_questions(page: Any, kinds: dict[str, str], timeout_s: float = 1800)
             if kind and f"{kind}-{cue}" not in done and page.query_selector(selector) is not None:
                 shot(page, f"inperson-zh-{kind}-{cue}")
                 assert_clean(page, "zh", f"{asked} {cue}")
+                check_question_screen(page, kind, len(kinds) - 1)
                 done.add(f"{kind}-{cue}")
         page.wait_for_timeout(300)
     raise AssertionError("the questions did not end in time")
+
+
+def check_question_screen(page: Any, kind: str, signer_questions: int) -> None:
+    """The seller's introduction is named as the seller's (the template's 销售人员), not counted as the
+    customer's question 1; what the page says it heard is in simplified characters."""
+    header = page.inner_text(".card.question p.muted")
+    if kind == "intro":
+        assert header.startswith("销售人员自我介绍 · "), header
+    else:
+        assert re.match(rf"问题 \d+ / {signer_questions} · ", header), header
+    heard = page.query_selector("#verdict .heard")
+    if heard is not None:
+        text = heard.inner_text()
+        assert simplified(text) == text, text
 
 
 def test_an_in_branch_insurance_session_with_the_seller_is_answered_in_mandarin_signed_and_sealed(
@@ -151,7 +168,7 @@ def test_an_in_branch_insurance_session_with_the_seller_is_answered_in_mandarin_
         assert_clean(page, "zh", "consent")
         consent(page)
         page.wait_for_selector("#step-identity", timeout=20_000)
-        assert page.inner_text("#step-identity").startswith("身份核验：请签署人和")
+        assert page.inner_text("#step-identity").startswith("身份核验：请签署人和销售人员")
         shot(page, "inperson-zh-identity")
         assert_clean(page, "zh", "identity")
         page.wait_for_selector("#step-liveness", timeout=60_000)

@@ -196,6 +196,7 @@ def test_both_identities_then_liveness_with_the_agent_beside_then_the_introducti
     assert state["state"] == "questions"
     assert state["prompt"]["question_id"] == "intro"  # the agent's introduction comes first
     assert state["prompt"]["speaker"] == "agent" and state["agent_on_camera"] is True
+    assert state["agent_label"] == "agent"  # the page names the agent as the template does
     said = "Good morning, I am Joe Biden, licence number AG 0046 2021, here is my card."
     signer = {"X-Signer-Token": token}
     after = client.post("/signer/v1/answers", headers=signer, json={"text": said}).json()

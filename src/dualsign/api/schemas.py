@@ -395,6 +395,7 @@ class SignerState(BaseModel):
     speech_rate: float = 1.0
     questions: int = 0  # how many questions the session asks (for a progress bar)
     agent_on_camera: bool = False  # the template puts an agent on camera beside the signer
+    agent_label: str | None = None  # how the page names that agent (the template's 销售人员, 客户经理)
     question_number: int = 0  # 1-based number of the current question
     ended_reason: str | None = None  # how an unsigned session ended: identity, liveness, question, ...
     sealed: bool = False
@@ -426,6 +427,7 @@ def signer_state(view: SignerView, token: str) -> SignerState:
             "speech_rate": t.speech.speech_rate,
             "questions": len(t.questions),
             "agent_on_camera": t.has_agent,
+            "agent_label": t.agent.label if t.agent is not None else None,
         }
         if view.prompt is not None:
             ids = [q.id for q in t.questions]

@@ -55,6 +55,7 @@ from dualsign.domain.normalization import (
     fuzzy_syllable,
     normalize,
     phrase_tokens,
+    simplified,
     syllable,
     syllables,
 )
@@ -405,3 +406,17 @@ def _leftover(segments: list[tuple[str, ...]], family: LanguageFamily, allow_aff
         return "".join(rest)
     allowed = EN_PARTICLES | (EN_AFFIRMATIVES if allow_affirmatives else frozenset())
     return " ".join(t for seg in segments for t in seg if t not in allowed)
+
+
+def heard_text(transcript: str | None, verdict: str | None, explanation: object) -> str | None:
+    """What the signer is told was heard, beside the verdict: the transcript in simplified characters;
+    but for an answer accepted on how it sounds (``via`` pinyin, fuzzy pinyin or the audio scored against
+    the expected answers), the answer it was accepted as — the free transcript of a short Mandarin
+    answer is often a homophone or nonsense (对的 → 對的, 是的 → 屁股), and showing it beside 已确认 tells
+    the signer something other than what was decided. The evidence keeps the transcript as recognised."""
+    if verdict == Verdict.ACCEPT and isinstance(explanation, Mapping):
+        phrase, via = explanation.get("matched_phrase"), explanation.get("via")
+        if isinstance(phrase, str) and phrase and via not in (None, "exact"):
+            return phrase
+    text = simplified(transcript).strip() if transcript else ""
+    return text or None

@@ -49,6 +49,11 @@ def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+def simplified(text: str) -> str:
+    """``text`` with traditional characters written simplified (Whisper writes either); other text as is."""
+    return str(_t2s().convert(text))
+
+
 def _is_punct_or_space(ch: str) -> bool:
     cat = unicodedata.category(ch)
     return cat[0] in ("P", "S", "Z", "C")

@@ -21,7 +21,11 @@ const t = (k, vars) => {
   const c = catalogue();
   let s = c && typeof c[k] === 'string' ? c[k] : null;
   if (s == null) { missing.push(k); s = c ? c.missing : ''; }
-  for (const [n, v] of Object.entries(vars || {})) s = s.replace('{' + n + '}', v);
+  // the agent on camera is named as the template names them (agent.label), in the template's
+  // language; the page switched to the other language says it in that one
+  const own = S && S.agent_label && (S.language || '').startsWith(lang === 'en' ? 'en' : 'zh');
+  const agent = own ? S.agent_label : (c && c.agentDefault) || '';
+  for (const [n, v] of Object.entries({agent, ...(vars || {})})) s = s.replaceAll('{' + n + '}', v);
   return s;
 };
 // what to tell the signer about a failed request: by the problem's code, never its English detail
@@ -464,15 +468,18 @@ function cue(node) {
   if (r.top < 0 || r.bottom > window.innerHeight) node.scrollIntoView({block: 'center', behavior: 'smooth'});
 }
 function questionScreen() {
-  const p = S.prompt, n = S.question_number || 1, total = S.questions || 1, shown = ++promptShown;
+  const p = S.prompt, shown = ++promptShown;
+  // the agent's introduction (first, when an agent is on camera) is not one of the signer's questions
+  const intro = S.agent_on_camera ? 1 : 0, byAgent = p.speaker === 'agent';
+  const n = Math.max((S.question_number || 1) - intro, 1), total = Math.max((S.questions || 1) - intro, 1);
   const current = () => S.state === 'questions' && shown === promptShown;
   trace.screen('question', {question: p.question_id, attempt: p.attempt});
   trace.shown('question-text', p.text, {question: p.question_id, attempt: p.attempt});
   const repeat = el('button', {id: 'repeat', text: t('repeat'), onclick: () => { listening = false; sendControl({type: 'repeat'}); S = {...S, prompt: null}; }});
   const subtitle = el('p', {class: 'subtitle', id: 'subtitle', text: p.text});
   show(el('div', {class: 'card question'},
-    progressBar((n - 1) / total),
-    el('p', {class: 'muted', text: `${t('question')} ${n} ${t('of')} ${total} · ${t('attempt', {a: p.attempt, m: p.max_attempts})}`}),
+    progressBar(byAgent ? 0 : (n - 1) / total),
+    el('p', {class: 'muted', text: `${byAgent ? t('agentIntro') : `${t('question')} ${n} ${t('of')} ${total}`} · ${t('attempt', {a: p.attempt, m: p.max_attempts})}`}),
     subtitle),
   el('div', {class: 'cuebar', id: 'cue', role: 'status', 'aria-live': 'assertive'},
     el('p', {id: 'listen-state', class: 'speaking', text: t('speaking')}), el('p', {id: 'verdict'}), repeat));
@@ -524,7 +531,7 @@ function showVerdict(m) {
   const verdict = has(m.verdict) ? m.verdict : 'UNCLEAR';  // an unknown verdict is never shown raw
   v.dataset.verdict = m.verdict || '';
   v.replaceChildren(...present([el('span', {class: 'verdict-' + verdict, text: t(verdict)}),
-    typeof m.transcript === 'string' && m.transcript.trim() ? el('span', {class: 'heard', text: ` · ${t('heard')}: “${m.transcript.trim()}”`}) : null]));
+    typeof m.heard === 'string' && m.heard.trim() ? el('span', {class: 'heard', text: ` · ${t('heard')}: “${m.heard.trim()}”`}) : null]));
   const b = $('listen-state');
   if (b) { b.className = 'muted'; b.textContent = t('nextSoon'); }
   cue(v);

@@ -191,6 +191,7 @@ def test_the_spoken_verdict_is_the_judged_answer_with_the_waits() -> None:
         "question_id": "q1",
         "attempt": 2,
         "transcript": "是的",
+        "heard": "是的",
         "verdict": "ACCEPT",
         "explanation": {"rule": "a"},
         "endpoint_wait_ms": 600,

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dualsign.domain.matching import Verdict, match
+from dualsign.domain.matching import Verdict, heard_text, match
 
 CORPUS_PATH = Path(__file__).parents[2] / "data" / "answer_corpus.yaml"
 CORPUS: list[dict[str, Any]] = yaml.safe_load(CORPUS_PATH.read_text(encoding="utf-8"))["cases"]
@@ -142,3 +142,27 @@ def test_arbitrary_text_never_crashes_and_needs_the_phrase_to_accept(text: str) 
     result = match(text, ["知道"], (), "zh")
     if result.verdict is Verdict.ACCEPT:
         assert result.matched_phrase == "知道"
+
+
+# --- what the signer is told was heard -------------------------------------------------------------
+
+
+def test_the_signer_is_told_the_words_in_simplified_characters() -> None:
+    said = match("對的。", ["对的"], (), "zh")
+    assert heard_text("對的。", said.verdict, said.to_dict()) == "对的。"
+    assert heard_text(" Yes, I do. ", "ACCEPT", {"via": "exact"}) == "Yes, I do."
+
+
+def test_an_answer_accepted_on_its_sound_is_shown_as_the_answer_it_was_accepted_as() -> None:
+    # 屁股 for 是的 (Whisper base on a short answer): the page says it heard 是的, the evidence keeps 屁股
+    said = {"verdict": "ACCEPT", "matched_phrase": "是的", "via": "acoustic"}
+    assert heard_text("屁股", "ACCEPT", said) == "是的"
+    assert heard_text("是得", "ACCEPT", {"matched_phrase": "是的", "via": "pinyin"}) == "是的"
+
+
+def test_an_answer_not_accepted_is_shown_as_heard_and_silence_as_nothing() -> None:
+    # the signer sees what was misheard and can say it again; a refusal is never turned into a phrase
+    unclear = {"verdict": "UNCLEAR", "matched_phrase": "是的", "via": "acoustic"}
+    assert heard_text("名余", "UNCLEAR", unclear) == "名余"
+    assert heard_text("不是", "REJECT", {"matched_phrase": "不是", "via": "exact"}) == "不是"
+    assert heard_text("", "UNCLEAR", {}) is None and heard_text(None, "UNCLEAR", None) is None

@@ -41,6 +41,7 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 
 from dualsign.application.signer.flow import AnswerPreview, SignerView
 from dualsign.domain.liveness import ChallengeStep, Sample, nods
+from dualsign.domain.matching import heard_text
 from dualsign.domain.monitoring import FaceWarning
 from dualsign.domain.states import RECORDING_STATES, EventKind, SessionState
 from dualsign.engines.vision_base import Image
@@ -257,6 +258,7 @@ class LiveSession(Generic[C]):
             "question_id": preview.question_id,
             "attempt": preview.attempt,
             "transcript": preview.transcript,
+            "heard": heard_text(preview.transcript, preview.verdict, preview.explanation),
             "verdict": preview.verdict,
             "explanation": preview.explanation,
         }
@@ -268,13 +270,15 @@ class LiveSession(Generic[C]):
 
     def spoken_verdict(self, view: SignerView, endpoint_wait_ms: int, compute_ms: float) -> Message:
         verdict = next((dict(e.payload) for e in view.events if e.kind is EventKind.ANSWER_JUDGED), {})
+        transcript, judged = verdict.get("transcript"), verdict.get("verdict")
         return {
             "type": "verdict",
             "provisional": False,
             "question_id": verdict.get("question_id"),
             "attempt": verdict.get("attempt"),
-            "transcript": verdict.get("transcript"),
-            "verdict": verdict.get("verdict"),
+            "transcript": transcript,
+            "heard": heard_text(transcript, judged, verdict.get("explanation")),
+            "verdict": judged,
             "explanation": verdict.get("explanation"),
             "endpoint_wait_ms": endpoint_wait_ms,
             "previewed_ms": verdict.get("previewed_ms"),
