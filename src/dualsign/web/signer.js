@@ -531,7 +531,7 @@ function showVerdict(m) {
   const verdict = has(m.verdict) ? m.verdict : 'UNCLEAR';  // an unknown verdict is never shown raw
   v.dataset.verdict = m.verdict || '';
   v.replaceChildren(...present([el('span', {class: 'verdict-' + verdict, text: t(verdict)}),
-    typeof m.heard === 'string' && m.heard.trim() ? el('span', {class: 'heard', text: ` · ${t('heard')}: “${m.heard.trim()}”`}) : null]));
+    typeof m.heard === 'string' && m.heard.trim() ? el('span', {class: 'heard', text: ` · ${t('heard', {text: m.heard.trim()})}`}) : null]));
   const b = $('listen-state');
   if (b) { b.className = 'muted'; b.textContent = t('nextSoon'); }
   cue(v);
