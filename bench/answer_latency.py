@@ -409,7 +409,8 @@ def run_case(
     speculate_ms: int = 0,
 ) -> Outcome:
     silence_ms = end_silence_ms or EndpointConfig().end_silence_ms
-    speculate = (speculate_ms or min(192, silence_ms // 3)) if speculative else silence_ms - 1
+    product = min(EndpointConfig().speculate_after_ms, silence_ms // 3)
+    speculate = (speculate_ms or product) if speculative else silence_ms - 1
     preview = max(speculate, EndpointConfig().preview_after_ms) if speculative else speculate  # plain: none
     config = EndpointConfig(end_silence_ms=silence_ms, speculate_after_ms=speculate, preview_after_ms=preview)
     fam: LanguageFamily = "zh" if family == "zh" else "en"
@@ -509,7 +510,7 @@ def main() -> None:
         "--speculate-ms",
         type=int,
         default=0,
-        help="silence before recognition starts (default: the product's)",
+        help="silence before recognition starts (default: the product's, 192)",
     )
     parser.add_argument(
         "--end-silence-ms", type=int, default=0, help="silence that confirms the end (default: the product's)"
@@ -575,6 +576,11 @@ def main() -> None:
         print(
             f"  end of answer confirmed after {args.end_silence_ms or EndpointConfig().end_silence_ms} ms "
             "of silence"
+            + (
+                f", recognition from {args.speculate_ms or EndpointConfig().speculate_after_ms} ms"
+                if mode != "plain"
+                else ""
+            )
             + (" (the answers' true end is after the pause: latencies do not apply)" if args.pauses else "")
         )
         print(
