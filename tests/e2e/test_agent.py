@@ -101,6 +101,8 @@ def test_a_session_with_the_agent_beside_the_signer_is_introduced_signed_and_pas
         shot(page, "agent-introduction-listening")
         cue = page.inner_text("#listen-state")  # the introduction is the agent's to answer
         assert cue.startswith("Agent, please answer"), cue
+        header = page.inner_text(".card.question p.muted")  # not the signer's "Question 1 / 2"
+        assert header.startswith("The agent introduces themselves · attempt 1 of"), header
         finish_documents_and_sign(page, "agent")
         page.wait_for_selector("#evidence-id", timeout=60_000)
         send_held_ends(page)

@@ -25,7 +25,8 @@ const t = (k, vars) => {
   // language; the page switched to the other language says it in that one
   const own = S && S.agent_label && (S.language || '').startsWith(lang === 'en' ? 'en' : 'zh');
   const agent = own ? S.agent_label : (c && c.agentDefault) || '';
-  for (const [n, v] of Object.entries({agent, ...(vars || {})})) s = s.replaceAll('{' + n + '}', v);
+  const Agent = agent.charAt(0).toUpperCase() + agent.slice(1);  // {Agent} opens an English sentence
+  for (const [n, v] of Object.entries({agent, Agent, ...(vars || {})})) s = s.replaceAll('{' + n + '}', v);
   return s;
 };
 // what to tell the signer about a failed request: by the problem's code, never its English detail
