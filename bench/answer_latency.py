@@ -40,7 +40,7 @@ import argparse
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -408,11 +408,13 @@ def run_case(
     end_silence_ms: int = 0,
     speculate_ms: int = 0,
 ) -> Outcome:
-    silence_ms = end_silence_ms or EndpointConfig().end_silence_ms
-    product = min(EndpointConfig().speculate_after_ms, silence_ms // 3)
-    speculate = (speculate_ms or product) if speculative else silence_ms - 1
-    preview = max(speculate, EndpointConfig().preview_after_ms) if speculative else speculate  # plain: none
-    config = EndpointConfig(end_silence_ms=silence_ms, speculate_after_ms=speculate, preview_after_ms=preview)
+    config = EndpointConfig.ending_after(end_silence_ms or EndpointConfig().end_silence_ms)  # the product's
+    if not speculative:  # plain: recognition once the end is confirmed, no preview
+        late = config.end_silence_ms - 1
+        config = replace(config, speculate_after_ms=late, preview_after_ms=late)
+    elif speculate_ms:
+        preview = max(speculate_ms, config.preview_after_ms)
+        config = replace(config, speculate_after_ms=speculate_ms, preview_after_ms=preview)
     fam: LanguageFamily = "zh" if family == "zh" else "en"
     q = case.question
     if not scored:

@@ -42,6 +42,18 @@ class EndpointConfig:
         if not self.speculate_after_ms <= self.preview_after_ms < self.end_silence_ms:
             raise ValueError("speculate_after_ms <= preview_after_ms < end_silence_ms must hold")
 
+    @classmethod
+    def ending_after(cls, end_silence_ms: int, **settings: int) -> EndpointConfig:
+        """The end confirmed after ``end_silence_ms`` of silence, recognition and the preview at their
+        usual moments but never later than a third and two thirds of that silence."""
+        defaults = cls()
+        return cls(
+            end_silence_ms=end_silence_ms,
+            speculate_after_ms=min(defaults.speculate_after_ms, end_silence_ms // 3),
+            preview_after_ms=min(defaults.preview_after_ms, end_silence_ms // 3 * 2),
+            **settings,
+        )
+
 
 @dataclass(frozen=True)
 class Endpoint:

@@ -116,30 +116,18 @@ class SqlJobs:
     def renew(self, job_id: str, lease: str, until: datetime) -> bool:
         return self._set(job_id, lease, locked_until=until)
 
+    def _release(self, job_id: str, lease: str | None, state: str, **values: Any) -> bool:
+        """End the running job's lease and put it in ``state``."""
+        return self._set(job_id, lease, state=state, locked_until=None, lease_id=None, **values)
+
     def finish(self, job_id: str, now: datetime, *, lease: str | None = None) -> bool:
-        return self._set(job_id, lease, state="done", locked_until=None, lease_id=None, finished_at=now)
+        return self._release(job_id, lease, "done", finished_at=now)
 
     def retry(self, job_id: str, run_after: datetime, error: str, *, lease: str | None = None) -> bool:
-        return self._set(
-            job_id,
-            lease,
-            state="queued",
-            locked_until=None,
-            lease_id=None,
-            run_after=run_after,
-            last_error=error[:2000],
-        )
+        return self._release(job_id, lease, "queued", run_after=run_after, last_error=error[:2000])
 
     def bury(self, job_id: str, now: datetime, error: str, *, lease: str | None = None) -> bool:
-        return self._set(
-            job_id,
-            lease,
-            state="dead",
-            locked_until=None,
-            lease_id=None,
-            finished_at=now,
-            last_error=error[:2000],
-        )
+        return self._release(job_id, lease, "dead", finished_at=now, last_error=error[:2000])
 
     def counts(self) -> dict[tuple[str, str], int]:
         rows = self.db.execute(

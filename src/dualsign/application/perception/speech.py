@@ -96,11 +96,8 @@ def heard_scores(transcript: Transcript | None) -> Heard | None:
 
 def endpoint_config(template: Template) -> EndpointConfig:
     s = template.speech
-    defaults = EndpointConfig()
-    return EndpointConfig(
-        end_silence_ms=s.end_silence_ms,
-        speculate_after_ms=min(defaults.speculate_after_ms, s.end_silence_ms // 3),
-        preview_after_ms=min(defaults.preview_after_ms, s.end_silence_ms // 3 * 2),
+    return EndpointConfig.ending_after(
+        s.end_silence_ms,
         no_speech_timeout_ms=int(s.no_speech_timeout_s * 1000),
         max_answer_ms=int(s.max_answer_s * 1000),
     )
