@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from dualsign.application.perception.vision import SAME_FACE, LiveMonitor, reference_embedding
+from dualsign.application.perception.vision import REFRESH_S, SAME_FACE, LiveMonitor, reference_embedding
 from dualsign.application.qc.video_analysis import analyze_recording
 from dualsign.bootstrap.config import load_settings
 from dualsign.bootstrap.container import vision_from
@@ -79,7 +79,8 @@ def test_the_signature_tells_the_same_face_from_another_person() -> None:
 
 def every_frame(recording: bytes, reference: Any) -> tuple[dict[str, Any], list[str]]:
     """The rules run on every sampled frame, as before looking at every other one."""
-    monitor = LiveMonitor(TEMPLATE.monitoring, ENGINES, reference)
+    # the refreshes at the re-check's moments, so that both see the same comparisons
+    monitor = LiveMonitor(TEMPLATE.monitoring, ENGINES, reference, first_refresh_s=REFRESH_S)
     kinds = []
     for t, image in sample_frames(recording, fps=TEMPLATE.monitoring.sample_fps):
         kinds += [w.kind.value for w in monitor.observe(image, t)[1]]

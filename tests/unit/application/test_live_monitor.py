@@ -8,6 +8,10 @@ compared on the first frame they show, and the warnings come as soon as the temp
 
 from __future__ import annotations
 
+import functools
+import itertools
+import random
+
 import numpy as np
 
 from dualsign.application.perception.vision import REFRESH_S, LiveMonitor
@@ -22,6 +26,7 @@ OTHER = (60, 60, 220)
 Face = tuple[tuple[int, int, int], int, int]  # who, left, top
 
 
+@functools.lru_cache(maxsize=256)  # the same frames for every monitor of a test (read only)
 def scene(*faces: Face, seed: int = 0, size: int = 200) -> np.ndarray:
     """A 640×480 frame with sensor noise and a green square per face, its centre the person's colour."""
     image = np.full((480, 640, 3), 120.0)
@@ -53,12 +58,28 @@ def run(timeline: list[tuple[float, list[Face]]], monitor: LiveMonitor) -> list[
 
 
 def test_a_steady_signer_is_compared_when_they_appear_then_every_refresh_only() -> None:
-    monitor = LiveMonitor(Monitoring(), ENGINES, reference())
+    monitor = LiveMonitor(Monitoring(), ENGINES, reference(), first_refresh_s=REFRESH_S)
     frames = run([(30.0, [(SIGNER, 220, 140)])], monitor)
     compared_at = [t for t, kind, compared in frames if compared and not kind]
     assert compared_at == [0.0, REFRESH_S, 2 * REFRESH_S]  # 3 embeddings in 30 s, not one a frame
     assert monitor.embeddings == 3
     assert monitor.monitor.stats.mismatch_s == 0 and not monitor.monitor.stats.warnings
+
+
+def test_sessions_that_begin_together_refresh_at_different_moments_never_later_than_the_refresh() -> None:
+    random.seed(3)
+    times = []
+    for _ in range(16):  # a room of signers whose monitoring began in the same half second
+        monitor = LiveMonitor(Monitoring(), ENGINES, reference())
+        frames = run([(25.0, [(SIGNER, 220, 140)])], monitor)
+        compared_at = [t for t, kind, compared in frames if compared and not kind]
+        gaps = [b - a for a, b in itertools.pairwise(compared_at)]
+        assert compared_at[0] == 0.0 and max(gaps) <= REFRESH_S  # the check is never rarer than before
+        assert all(gap == REFRESH_S for gap in gaps[1:])  # only the first refresh comes earlier
+        times.append(compared_at[1])
+    assert min(times) >= REFRESH_S / 2
+    # their ~70 ms comparisons would otherwise queue together every 10 s: spread over ≥ 2.5 s here
+    assert max(times) - min(times) >= REFRESH_S / 4 and len(set(times)) >= 5
 
 
 def test_another_person_in_the_signers_place_is_compared_on_their_first_frame() -> None:

@@ -8,6 +8,7 @@ state of a live session (when to embed, which frames belong to a challenge).
 from __future__ import annotations
 
 import hashlib
+import random
 import statistics
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -247,6 +248,10 @@ SAME_FACE = 0.85
 # a lone face that stayed the same face (no jump, no change of size, signature ≥ SAME_FACE) is compared
 # again after this long all the same
 REFRESH_S = 10.0
+# the first of those comparisons comes after a share of REFRESH_S drawn from [FIRST_REFRESH_SHARE, 1]
+# (never later than REFRESH_S): sessions that began together (a room of signers, a load test) would
+# otherwise all ask for their ~70 ms embedding in the same second, every REFRESH_S
+FIRST_REFRESH_SHARE = 0.5
 
 
 @dataclass
@@ -255,17 +260,23 @@ class LiveMonitor:
     rate and compares the lone face with the signer only when the tracked face may have changed — it
     appears (after no face or several), jumps, changes size, or its signature no longer resembles the
     one of the last comparison (another person) — and every ``embed_every_s`` otherwise. An embedding
-    costs about eight detections, the signature a fraction of one. ``embeddings`` counts them."""
+    costs about eight detections, the signature a fraction of one. ``embeddings`` counts them.
+    ``first_refresh_s``: when the first of the every-``embed_every_s`` comparisons comes, after the
+    first comparison (drawn from the last half of ``embed_every_s`` unless given), so that the
+    sessions' refreshes spread out instead of queueing together."""
 
     thresholds: Monitoring
     engines: VisionEngines
     reference: Embedding | None
     embed_every_s: float = REFRESH_S
     agent_reference: Embedding | None = None  # an agent on camera too: two faces are expected
+    first_refresh_s: float | None = None
     monitor: FaceMonitor = field(init=False)
     embeddings: int = 0
     _last_t: float | None = None
     _last_embed_t: float | None = None
+    _interval: float = REFRESH_S  # from the last comparison to the next refresh
+    _refresh_after: float = REFRESH_S  # what ``_interval`` becomes at the next comparison
     _last_box: FaceBox | None = None
     _last_count: int = -1
     _signature: FaceSignature | None = None
@@ -273,6 +284,15 @@ class LiveMonitor:
 
     def __post_init__(self) -> None:
         self.monitor = FaceMonitor(self.thresholds, 1 if self.agent_reference is None else 2)
+        if self.first_refresh_s is None:
+            share = random.uniform(FIRST_REFRESH_SHARE, 1.0)  # noqa: S311 (spreading load, not a secret)
+            self.first_refresh_s = share * self.embed_every_s
+        self._refresh_after = self.first_refresh_s  # after the next comparison: the next refresh
+
+    def _compared(self, t: float) -> None:
+        """A comparison was made at ``t``: the next refresh is due ``_interval`` later."""
+        self._last_embed_t = t
+        self._interval, self._refresh_after = self._refresh_after, self.embed_every_s
 
     @property
     def participants(self) -> tuple[str, ...]:
@@ -290,7 +310,7 @@ class LiveMonitor:
         ):
             return True
         changed = signature.similarity(self._signature) < SAME_FACE
-        return changed or t - self._last_embed_t >= self.embed_every_s or _moved(faces[0], self._last_box)
+        return changed or t - self._last_embed_t >= self._interval or _moved(faces[0], self._last_box)
 
     def look(self, image: Image) -> FrameAnalysis:
         """What the frame shows before any comparison: faces, quality, the lone face's signature."""
@@ -321,7 +341,7 @@ class LiveMonitor:
             embedding = self.engines.embedder.embed(image, lone)
             a = replace(a, embedding=embedding)
             self.embeddings += 1
-            self._last_embed_t = t
+            self._compared(t)
             self._signature = signature
             distance = embedding.distance(reference)
             signer = distance <= self.engines.embedder.match_threshold
@@ -352,7 +372,7 @@ class LiveMonitor:
             self._last_embed_t is None
             or changed
             or len(a.faces) != self._last_count
-            or t - self._last_embed_t >= self.embed_every_s
+            or t - self._last_embed_t >= self._interval
             or (a.main is not None and self._last_box is not None and _moved(a.main, self._last_box))
         )
         if 1 <= len(a.faces) <= 2 and due:
@@ -363,7 +383,7 @@ class LiveMonitor:
             i, j = pair_faces(to_signer, to_agent)
             threshold = self.engines.embedder.match_threshold
             signer, agent = to_signer[i] <= threshold, to_agent[j] <= threshold
-            self._last_embed_t = t
+            self._compared(t)
             self._signatures = signatures
         return a, self._judge(a, t, signer=signer, agent=agent)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dualsign.application.perception.vision import FrameAnalysis, LiveMonitor, shows_the_same
+from dualsign.application.perception.vision import REFRESH_S, FrameAnalysis, LiveMonitor, shows_the_same
 from dualsign.domain.monitoring import FaceWarning
 from dualsign.domain.templates import Template
 from dualsign.engines.vision_base import Embedding, Image, VisionEngines
@@ -41,7 +41,10 @@ def analyze_recording(
     reference: Embedding | None,
     agent_reference: Embedding | None = None,  # the agent on camera too: the rules for two faces
 ) -> RecordingAnalysis:
-    monitor = LiveMonitor(template.monitoring, engines, reference, agent_reference=agent_reference)
+    # one recording at a time: its refreshes need no spreading, and the same recording gives the same figures
+    monitor = LiveMonitor(
+        template.monitoring, engines, reference, agent_reference=agent_reference, first_refresh_s=REFRESH_S
+    )
     warnings: list[FaceWarning] = []
     frames = looked_at = 0
     last: FrameAnalysis | None = None  # the last frame looked at
