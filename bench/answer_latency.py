@@ -656,7 +656,7 @@ def main() -> None:
             print(f"    not as expected: {name} → {verdict}")
         if args.show:
             for c, o in zip(cases, outs, strict=True):
-                print(f"    {c.name}: “{o.heard}” → {o.verdict} ({o.why})")
+                print(f"    {c.name}: “{o.heard}” → {o.verdict} ({o.why}), shown after {o.latency_s:.3f} s")
     if "scored" in summary and "text" in summary:
         print(f"\np95 ratio scored/text: {summary['scored'] / summary['text']:.2f}")
     if "speculative" in summary and "plain" in summary:

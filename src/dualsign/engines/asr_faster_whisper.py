@@ -64,6 +64,11 @@ FRAMES_PER_S = 100
 # or another word, for short answers cut close to the speech (知道 → 吃的 with 0.2 s, 知道 with 0.5 s)
 ZH_SILENCE_PAD = SAMPLE_RATE // 2
 MAX_TOKENS = 220  # within Whisper's 448-token context, with room for the prompt
+# The candidates are scored on the encoder's output for the (padded) answer and this many positions
+# (20 ms each) after it, not on the whole window: the decoder's cross-attention is computed afresh for
+# every candidate, so the silence that fills the rest of the 6 s window was most of the scoring's cost
+# (bench/answer_latency, zh corpus: 0.381 against 0.487 CPU-s per answer, the same verdicts but one)
+SCORE_TAIL_POSITIONS = 25
 
 
 def bundled_model_dir() -> Path | None:
@@ -253,7 +258,8 @@ class FasterWhisperAsr:
             return tuple(CandidateScore(t, float("-inf"), 0) for t in texts)
         tokens = [tokenizer.encode(v if lang == "zh" else " " + v) for _, v in forms]
         frames = min(FULL_WINDOW_FRAMES, math.ceil(samples / SAMPLE_RATE * FRAMES_PER_S))
-        batch = np.repeat(np.asarray(encoded), len(tokens), axis=0)
+        positions = np.asarray(encoded)[:, : frames // 2 + SCORE_TAIL_POSITIONS, :]  # 2 mel frames each
+        batch = np.repeat(positions, len(tokens), axis=0)
         results = model.model.align(
             ctranslate2.StorageView.from_array(batch),
             [*tokenizer.sot_sequence, tokenizer.no_timestamps],
