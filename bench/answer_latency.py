@@ -407,14 +407,26 @@ def run_case(
     fast: bool = False,
     end_silence_ms: int = 0,
     speculate_ms: int = 0,
+    early_ms: int = -1,
 ) -> Outcome:
     config = EndpointConfig.ending_after(end_silence_ms or EndpointConfig().end_silence_ms)  # the product's
     if not speculative:  # plain: recognition once the end is confirmed, no preview
         late = config.end_silence_ms - 1
-        config = replace(config, speculate_after_ms=late, preview_after_ms=late)
-    elif speculate_ms:
-        preview = max(speculate_ms, config.preview_after_ms)
-        config = replace(config, speculate_after_ms=speculate_ms, preview_after_ms=preview)
+        config = replace(
+            config, early_speculate_after_ms=late, speculate_after_ms=late, preview_after_ms=late
+        )
+    else:
+        if speculate_ms:
+            preview = max(speculate_ms, config.preview_after_ms)
+            early = min(config.early_speculate_after_ms, speculate_ms)
+            config = replace(
+                config,
+                early_speculate_after_ms=early,
+                speculate_after_ms=speculate_ms,
+                preview_after_ms=preview,
+            )
+        if early_ms >= 0:  # 0: never early
+            config = replace(config, early_speculate_after_ms=early_ms or config.speculate_after_ms)
     fam: LanguageFamily = "zh" if family == "zh" else "en"
     q = case.question
     if not scored:
@@ -515,6 +527,13 @@ def main() -> None:
         help="silence before recognition starts (default: the product's, 192)",
     )
     parser.add_argument(
+        "--early-ms",
+        type=int,
+        default=-1,
+        help="silence before recognition starts when nothing else is recognised (default: the product's, "
+        "96; 0: never earlier than --speculate-ms). One answer at a time here: always early",
+    )
+    parser.add_argument(
         "--end-silence-ms", type=int, default=0, help="silence that confirms the end (default: the product's)"
     )
     parser.add_argument(
@@ -553,6 +572,7 @@ def main() -> None:
             fast=args.fast,
             end_silence_ms=args.end_silence_ms,
             speculate_ms=args.speculate_ms,
+            early_ms=args.early_ms,
         )
 
     run(cases[0], modes.split(",")[0])  # warm-up, not counted
@@ -566,6 +586,9 @@ def main() -> None:
         f"encoder window {args.window_s:g} s"
     )
     summary = {}
+    speculate = args.speculate_ms or EndpointConfig().speculate_after_ms
+    early = args.early_ms if args.early_ms >= 0 else EndpointConfig().early_speculate_after_ms
+    early = min(early or speculate, speculate)
     for mode in modes.split(","):
         outs = [run(c, mode) for c in cases]
         lat = [o.latency_s for o in outs]
@@ -579,7 +602,7 @@ def main() -> None:
             f"  end of answer confirmed after {args.end_silence_ms or EndpointConfig().end_silence_ms} ms "
             "of silence"
             + (
-                f", recognition from {args.speculate_ms or EndpointConfig().speculate_after_ms} ms"
+                f", recognition from {early} ms (nothing else being recognised; else from {speculate} ms)"
                 if mode != "plain"
                 else ""
             )

@@ -107,8 +107,8 @@ class LiveChannel:
             await self.send([self.live.speech_started(capture.elapsed_ms)])
         if capture.take_withdrawal():
             await self.send([self.live.withdrawn()])
-        speculation = capture.speculation
-        if any(s.signal is Signal.SPECULATE for s in signals) and speculation is not None:
+        speculation = capture.take_new_speculation()
+        if speculation is not None:
             # shown as soon as it is ready; a task, so the audio meanwhile is heard (and may withdraw it)
             self.preview_task = asyncio.create_task(self.preview(capture, speculation))
         if capture.ended:

@@ -3,7 +3,8 @@
 Pure logic over the VAD's output (one probability per 32 ms window), so that the rules — minimum speech,
 end-of-speech silence, no-speech timeout, maximum answer length — are the same whatever engine scores
 the audio, and testable without audio. ``SPECULATE`` fires part-way into the closing silence so the
-recogniser can start early; ``RESUMED`` withdraws it if the signer goes on speaking. Once the silence
+recogniser can start early (``SPECULATE_EARLY`` before it, for a recogniser with nothing else to do);
+``RESUMED`` withdraws it if the signer goes on speaking. Once the silence
 reaches ``preview_after_ms`` the speculative verdict may be shown (``preview_due``), before
 ``end_silence_ms`` confirms the end.
 """
@@ -18,6 +19,7 @@ FRAME_MS = 32
 
 class Signal(StrEnum):
     STARTED = "started"
+    SPECULATE_EARLY = "speculate_early"
     SPECULATE = "speculate"
     RESUMED = "resumed"
     ENDED = "ended"
@@ -31,6 +33,10 @@ class EndpointConfig:
     silence_threshold: float = 0.35
     min_speech_ms: int = 160
     end_silence_ms: int = 1000
+    # recognition may start after this much silence when it would wait for nothing else; otherwise at
+    # ``speculate_after_ms``. A pause inside an answer that long throws the recognition away: on a busy
+    # recogniser such throw-aways would queue before the answers that count
+    early_speculate_after_ms: int = 96
     speculate_after_ms: int = 192
     preview_after_ms: int = 256
     no_speech_timeout_ms: int = 8000
@@ -41,15 +47,19 @@ class EndpointConfig:
             raise ValueError("thresholds must satisfy 0 < silence_threshold <= speech_threshold < 1")
         if not self.speculate_after_ms <= self.preview_after_ms < self.end_silence_ms:
             raise ValueError("speculate_after_ms <= preview_after_ms < end_silence_ms must hold")
+        if not 0 < self.early_speculate_after_ms <= self.speculate_after_ms:
+            raise ValueError("0 < early_speculate_after_ms <= speculate_after_ms must hold")
 
     @classmethod
     def ending_after(cls, end_silence_ms: int, **settings: int) -> EndpointConfig:
         """The end confirmed after ``end_silence_ms`` of silence, recognition and the preview at their
         usual moments but never later than a third and two thirds of that silence."""
         defaults = cls()
+        speculate = min(defaults.speculate_after_ms, end_silence_ms // 3)
         return cls(
             end_silence_ms=end_silence_ms,
-            speculate_after_ms=min(defaults.speculate_after_ms, end_silence_ms // 3),
+            early_speculate_after_ms=min(defaults.early_speculate_after_ms, speculate),
+            speculate_after_ms=speculate,
             preview_after_ms=min(defaults.preview_after_ms, end_silence_ms // 3 * 2),
             **settings,
         )
@@ -71,6 +81,7 @@ class Endpointer:
         self._run_ms = 0  # consecutive speech before the start is confirmed
         self._silence_ms = 0
         self._speculated = False
+        self._early = False  # SPECULATE_EARLY sent in this silence
         self.done = False
 
     @property
@@ -106,8 +117,8 @@ class Endpointer:
             self._silence_ms += FRAME_MS
         elif self._silence_ms and probability >= c.speech_threshold:
             self._silence_ms = 0
-            if self._speculated:
-                self._speculated = False
+            if self._speculated or self._early:
+                self._speculated = self._early = False
                 return Endpoint(Signal.RESUMED, self.now_ms, self.start_ms)
         end_ms = self.now_ms - self._silence_ms
         if self._silence_ms >= c.end_silence_ms:
@@ -119,4 +130,8 @@ class Endpointer:
         if self._silence_ms >= c.speculate_after_ms and not self._speculated:
             self._speculated = True
             return Endpoint(Signal.SPECULATE, self.now_ms, self.start_ms, end_ms)
+        early = c.early_speculate_after_ms < c.speculate_after_ms
+        if early and self._silence_ms >= c.early_speculate_after_ms and not self._early:
+            self._early = True
+            return Endpoint(Signal.SPECULATE_EARLY, self.now_ms, self.start_ms, end_ms)
         return None

@@ -18,10 +18,17 @@ def frames(ms: int, p: float) -> list[float]:
 
 def test_answer_start_and_end_are_found_after_the_closing_silence() -> None:
     events = run(frames(640, 0.0) + frames(960, 0.9) + frames(1200, 0.05))
-    assert [e.signal for e in events] == [Signal.STARTED, Signal.SPECULATE, Signal.ENDED]
-    started, speculate, ended = events
+    assert [e.signal for e in events] == [
+        Signal.STARTED,
+        Signal.SPECULATE_EARLY,
+        Signal.SPECULATE,
+        Signal.ENDED,
+    ]
+    started, early, speculate, ended = events
     assert started.speech_start_ms == 640
-    assert speculate.at_ms - 640 - 960 == 192  # recognition starts 192 ms into the silence
+    assert early.at_ms - 640 - 960 == 96  # an idle recogniser may start 96 ms into the silence
+    assert speculate.at_ms - 640 - 960 == 192  # a busy one 192 ms into it
+    assert early.speech_end_ms == speculate.speech_end_ms == 640 + 960
     assert ended.speech_end_ms == 640 + 960
     assert ended.at_ms - ended.speech_end_ms == 1024  # the configured 1000 ms, in whole windows
 
@@ -44,12 +51,32 @@ def test_a_pause_inside_the_answer_withdraws_the_speculation() -> None:
     events = run(frames(320, 0.9) + frames(320, 0.1) + frames(320, 0.9) + frames(1100, 0.0))
     assert [e.signal for e in events] == [
         Signal.STARTED,
+        Signal.SPECULATE_EARLY,
         Signal.SPECULATE,
         Signal.RESUMED,
+        Signal.SPECULATE_EARLY,
         Signal.SPECULATE,
         Signal.ENDED,
     ]
     assert events[-1].speech_end_ms == 960
+
+
+def test_a_pause_shorter_than_the_usual_moment_withdraws_an_early_start() -> None:
+    events = run(frames(320, 0.9) + frames(128, 0.1) + frames(320, 0.9) + frames(1100, 0.0))
+    assert [e.signal for e in events] == [
+        Signal.STARTED,
+        Signal.SPECULATE_EARLY,
+        Signal.RESUMED,
+        Signal.SPECULATE_EARLY,
+        Signal.SPECULATE,
+        Signal.ENDED,
+    ]
+
+
+def test_without_an_earlier_moment_only_the_usual_one_fires() -> None:
+    config = EndpointConfig(early_speculate_after_ms=192)
+    events = run(frames(640, 0.9) + frames(1100, 0.0), config)
+    assert [e.signal for e in events] == [Signal.STARTED, Signal.SPECULATE, Signal.ENDED]
 
 
 def test_clicks_shorter_than_min_speech_are_not_an_answer() -> None:

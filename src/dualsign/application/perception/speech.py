@@ -3,7 +3,10 @@
 ``AnswerCapture`` takes the signer's audio as it arrives (16 kHz mono), scores each 32 ms window with
 the VAD, lets the domain's ``Endpointer`` decide start and end, and transcribes only the audio the VAD
 marked as speech. Recognition starts speculatively during the closing silence, so that when the end is
-confirmed the transcript is usually ready already; if the signer goes on speaking it is discarded.
+confirmed the transcript is usually ready already; if the signer goes on speaking it is discarded. It
+starts after 96 ms of silence when no other answer is being recognised in this process, else after
+192 ms (``EndpointConfig``): on an idle recogniser an early start costs nobody anything, on a busy one
+the recognitions a pause throws away would delay the answers that count.
 
 The speculative transcript is also the *preview*: once it is ready and the signer is still silent, the
 live channel shows its verdict at once (``preview``), well before the end of the answer is confirmed.
@@ -120,6 +123,30 @@ class CapturedAnswer:
     withdrawals: int = 0  # previews withdrawn because the signer spoke again
 
 
+class _Recognitions:
+    """Recognitions this process has started and not finished (queued or running), for every answer:
+    an answer whose recognition would wait for nothing else may start it at the early moment."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+
+    @property
+    def idle(self) -> bool:
+        return self._active == 0
+
+    def started(self) -> None:
+        with self._lock:
+            self._active += 1
+
+    def finished(self, _future: object = None) -> None:
+        with self._lock:
+            self._active -= 1
+
+
+RECOGNITIONS = _Recognitions()
+
+
 class AnswerCapture:
     def __init__(
         self,
@@ -140,6 +167,7 @@ class AnswerCapture:
         self._chunks: list[Audio] = []
         self._samples = 0
         self._speculation: tuple[int, Future[Transcript]] | None = None
+        self._announced: Future[Transcript] | None = None  # the speculation the caller was told of
         self._ended: tuple[Endpoint, int, int] | None = None  # the end, before its transcript is ready
         self._previewed: tuple[int, int] | None = None  # (speech end, stream time) of the shown preview
         self._withdrawn = False  # a preview was withdrawn and the page not told yet
@@ -188,6 +216,14 @@ class AnswerCapture:
         """The speculative recognition of the answer so far, while the signer is silent (None: none)."""
         return self._speculation[1] if self._speculation is not None else None
 
+    def take_new_speculation(self) -> Future[Transcript] | None:
+        """The speculation started since the last call, once (None: no new one): what to preview."""
+        current = self.speculation
+        if current is None or current is self._announced:
+            return None
+        self._announced = current
+        return current
+
     def preview(self, speculation: Future[Transcript]) -> Transcript | None:
         """The transcript of ``speculation`` if its verdict may be shown now: it is done and still the
         current one (the signer has not spoken again), and the silence is long enough (``preview_due``)."""
@@ -234,9 +270,19 @@ class AnswerCapture:
     def _on(self, e: Endpoint) -> None:
         if e.signal is Signal.STARTED:
             self.started = True
-        elif e.signal is Signal.SPECULATE and e.speech_start_ms is not None and e.speech_end_ms is not None:
+        elif (
+            e.signal in (Signal.SPECULATE_EARLY, Signal.SPECULATE)
+            and e.speech_start_ms is not None
+            and e.speech_end_ms is not None
+        ):
+            if self._speculation is not None and self._speculation[0] == e.speech_end_ms:
+                return  # started at the early moment already
+            if e.signal is Signal.SPECULATE_EARLY and not RECOGNITIONS.idle:
+                return  # other answers are being recognised: start at the usual moment
             segment = self._segment(e.speech_start_ms, e.speech_end_ms)
+            RECOGNITIONS.started()
             future = self._executor.submit(self._transcribe, segment)
+            future.add_done_callback(RECOGNITIONS.finished)  # also when cancelled before it ran
             self._speculation = (e.speech_end_ms, future)
         elif e.signal is Signal.RESUMED:
             with self._lock:
@@ -268,7 +314,11 @@ class AnswerCapture:
             if self._speculation and self._speculation[0] == end_ms:
                 transcript = self._speculation[1].result()
             else:
-                transcript = self._transcribe(segment)
+                RECOGNITIONS.started()
+                try:
+                    transcript = self._transcribe(segment)
+                finally:
+                    RECOGNITIONS.finished()
         except EngineFailed as exc:
             error = exc.reason
         extra = (time.perf_counter() - confirmed) * 1000
