@@ -475,7 +475,10 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=20)
-    cpu = [f"server CPU          {cores:.2f} cores of {os.cpu_count()} (its face worker processes included)"]
+    cpu = [
+        f"server CPU          {cores:.2f} cores of {os.cpu_count()} (its face worker processes included) = "
+        f"{cores / args.sessions:.3f} per live session"
+    ]
     report(args, stats, wall, client_cores, after, cpu, [])
 
 
