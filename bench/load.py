@@ -137,6 +137,9 @@ class Stats:
     endpoint_ms: list[float] = field(default_factory=list)  # the server's: end of speech → end confirmed
     compute_ms: list[float] = field(default_factory=list)  # the server's: end confirmed → transcript
     sessions: list[str] = field(default_factory=list)
+    # a warning's arrival at the page − when the page captured the frame that raised it (the warning's
+    # since_s + after_s on the connection's frame clock, which starts at its first frame handled)
+    warning_late_s: list[float] = field(default_factory=list)
 
 
 def _free_port() -> int:
@@ -253,8 +256,10 @@ async def session(i: int, who: Signer, stats: Stats) -> None:
         ) as ws:
             inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
+            page_clock: dict[str, float] = {}
+
             async def frames() -> None:
-                started = time.time()
+                started = page_clock["started"] = time.time()
                 k = i
                 while not done.is_set():
                     ms = int((time.time() - started) * 1000)
@@ -269,6 +274,9 @@ async def session(i: int, who: Signer, stats: Stats) -> None:
                         if m.get("type") == "error":
                             LAST_ERROR.update(m)
                             stats.errors.append(f"live: {m.get('code')} {m.get('detail')}")
+                        elif m.get("type") == "warning" and "started" in page_clock:
+                            raised = float(m.get("since_s", 0)) + float(m.get("after_s", 0))
+                            stats.warning_late_s.append(time.time() - page_clock["started"] - raised)
                         await inbox.put(m)
 
             async def next_of(kinds: set[str], timeout: float) -> dict[str, Any] | None:
@@ -562,6 +570,12 @@ def report(
         f"{min(rates, default=0):.2f} p50 {pct(rates, 0.5):.2f}; frames skipped {sum(skipped)} "
         f"(most in one connection {max(skipped, default=0)}); warnings {warned}"
     )
+    late = stats.warning_late_s
+    if late:
+        print(
+            f"  warnings arrived  p50 {pct(late, 0.5):.3f} s  max {max(late):.3f} s after the page captured "
+            f"the frame that raised them ({len(late)} warnings, {sum(x > 1.0 for x in late)} later than 1 s)"
+        )
     compute = [float(a.get("compute_s", 0)) for a in analysed]
     failed = sum(1 for a in analysed if a.get("errors"))
     print(
