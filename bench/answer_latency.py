@@ -395,6 +395,24 @@ class Outcome:
     cpu_s: float
 
 
+def bench_config(speculative: bool, end_silence_ms: int, speculate_ms: int, early_ms: int) -> EndpointConfig:
+    """The product's listening moments, or those the options ask for (0 / -1: the product's)."""
+    config = EndpointConfig.ending_after(end_silence_ms or EndpointConfig().end_silence_ms)
+    if not speculative:  # plain: recognition once the end is confirmed, no preview
+        late = config.end_silence_ms - 1
+        return replace(config, early_speculate_after_ms=late, speculate_after_ms=late, preview_after_ms=late)
+    if speculate_ms:
+        config = replace(
+            config,
+            early_speculate_after_ms=min(config.early_speculate_after_ms, speculate_ms),
+            speculate_after_ms=speculate_ms,
+            preview_after_ms=max(speculate_ms, config.preview_after_ms),
+        )
+    if early_ms >= 0:  # 0: never early
+        config = replace(config, early_speculate_after_ms=early_ms or config.speculate_after_ms)
+    return config
+
+
 def run_case(
     case: Case,
     vad: SileroVad,
@@ -409,24 +427,7 @@ def run_case(
     speculate_ms: int = 0,
     early_ms: int = -1,
 ) -> Outcome:
-    config = EndpointConfig.ending_after(end_silence_ms or EndpointConfig().end_silence_ms)  # the product's
-    if not speculative:  # plain: recognition once the end is confirmed, no preview
-        late = config.end_silence_ms - 1
-        config = replace(
-            config, early_speculate_after_ms=late, speculate_after_ms=late, preview_after_ms=late
-        )
-    else:
-        if speculate_ms:
-            preview = max(speculate_ms, config.preview_after_ms)
-            early = min(config.early_speculate_after_ms, speculate_ms)
-            config = replace(
-                config,
-                early_speculate_after_ms=early,
-                speculate_after_ms=speculate_ms,
-                preview_after_ms=preview,
-            )
-        if early_ms >= 0:  # 0: never early
-            config = replace(config, early_speculate_after_ms=early_ms or config.speculate_after_ms)
+    config = bench_config(speculative, end_silence_ms, speculate_ms, early_ms)
     fam: LanguageFamily = "zh" if family == "zh" else "en"
     q = case.question
     if not scored:
@@ -586,9 +587,7 @@ def main() -> None:
         f"encoder window {args.window_s:g} s"
     )
     summary = {}
-    speculate = args.speculate_ms or EndpointConfig().speculate_after_ms
-    early = args.early_ms if args.early_ms >= 0 else EndpointConfig().early_speculate_after_ms
-    early = min(early or speculate, speculate)
+    shown = bench_config(True, args.end_silence_ms, args.speculate_ms, args.early_ms)
     for mode in modes.split(","):
         outs = [run(c, mode) for c in cases]
         lat = [o.latency_s for o in outs]
@@ -599,10 +598,11 @@ def main() -> None:
         rec = [o.recorded_s for o in outs]
         print(f"\n[{mode}]")
         print(
-            f"  end of answer confirmed after {args.end_silence_ms or EndpointConfig().end_silence_ms} ms "
+            f"  end of answer confirmed after {shown.end_silence_ms} ms "
             "of silence"
             + (
-                f", recognition from {early} ms (nothing else being recognised; else from {speculate} ms)"
+                f", recognition from {shown.early_speculate_after_ms} ms (nothing else being recognised; "
+                f"else from {shown.speculate_after_ms} ms)"
                 if mode != "plain"
                 else ""
             )

@@ -47,30 +47,20 @@ def test_the_verdict_may_be_shown_once_the_silence_is_long_enough_and_until_the_
     assert ep.done and not ep.preview_due  # ended: the recorded verdict follows
 
 
-def test_a_pause_inside_the_answer_withdraws_the_speculation() -> None:
-    events = run(frames(320, 0.9) + frames(320, 0.1) + frames(320, 0.9) + frames(1100, 0.0))
-    assert [e.signal for e in events] == [
-        Signal.STARTED,
-        Signal.SPECULATE_EARLY,
-        Signal.SPECULATE,
-        Signal.RESUMED,
-        Signal.SPECULATE_EARLY,
-        Signal.SPECULATE,
-        Signal.ENDED,
-    ]
-    assert events[-1].speech_end_ms == 960
+SPOKEN_AGAIN = [Signal.SPECULATE_EARLY, Signal.SPECULATE, Signal.ENDED]  # after the second part
 
 
-def test_a_pause_shorter_than_the_usual_moment_withdraws_an_early_start() -> None:
-    events = run(frames(320, 0.9) + frames(128, 0.1) + frames(320, 0.9) + frames(1100, 0.0))
-    assert [e.signal for e in events] == [
-        Signal.STARTED,
-        Signal.SPECULATE_EARLY,
-        Signal.RESUMED,
-        Signal.SPECULATE_EARLY,
-        Signal.SPECULATE,
-        Signal.ENDED,
-    ]
+@pytest.mark.parametrize(
+    ("pause_ms", "withdrawn"),
+    [
+        (320, [Signal.SPECULATE_EARLY, Signal.SPECULATE]),  # longer than the usual moment
+        (128, [Signal.SPECULATE_EARLY]),  # shorter: only an early start was made, and withdrawn
+    ],
+)
+def test_a_pause_inside_the_answer_withdraws_the_speculation(pause_ms: int, withdrawn: list[Signal]) -> None:
+    events = run(frames(320, 0.9) + frames(pause_ms, 0.1) + frames(320, 0.9) + frames(1100, 0.0))
+    assert [e.signal for e in events] == [Signal.STARTED, *withdrawn, Signal.RESUMED, *SPOKEN_AGAIN]
+    assert events[-1].speech_end_ms == 320 + pause_ms + 320
 
 
 def test_without_an_earlier_moment_only_the_usual_one_fires() -> None:
