@@ -7,6 +7,7 @@ opened mouth are painted in. These are pipeline tests of the real dlib engines, 
 from __future__ import annotations
 
 import struct
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
 from dualsign.api.app import create_app
+from dualsign.application.signer import camera as signer_vision
 from dualsign.bootstrap.container import Container
 from tests.conftest import FixedClock, make_container
 from tests.integration.helpers import session_files, session_form, tenant_headers
@@ -267,3 +269,35 @@ def test_frames_after_the_session_closed_do_not_end_the_live_channel(service: An
         assert until(ws, "ended")[-1]["type"] == "ended"
     events = client.get(f"/v1/sessions/{sid}/events", headers=headers).json()
     assert not [e for e in events if e["kind"] == "monitoring_warning"]
+
+
+def test_the_page_is_told_of_a_warning_while_the_database_is_still_recording_it(
+    service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recording a warning (its snapshot, its events, a commit) waits its turn at the database; the
+    signer is asked to put things right without waiting for it, and the warning is recorded all the same."""
+    client, _, headers = service
+    sid, token = new_session(client, headers)
+    told = threading.Event()
+    recorded_after_told: list[bool] = []
+    record = signer_vision.record_warnings
+
+    def slow_record(*args: Any, **kwargs: Any) -> Any:
+        recorded_after_told.append(told.wait(timeout=10))  # a database that takes its time
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(signer_vision, "record_warnings", slow_record)
+    with client.websocket_connect(f"/signer/v1/live?token={token}") as ws:
+        ws.receive_json()
+        cam = Camera(ws)
+        for i in range(4):
+            cam.show(frame("obama", seed=i), fps=2)
+        for i in range(6):  # 3 s without a face
+            cam.show(frame(None, seed=10 + i), fps=2)
+        assert until(ws, "warning")[-1]["warning"] == "no_face"
+        told.set()
+        ws.send_json({"type": "state"})
+        until(ws, "state")
+    assert recorded_after_told == [True]
+    events = client.get(f"/v1/sessions/{sid}/events", headers=headers).json()
+    assert [e["payload"]["warning"] for e in events if e["kind"] == "monitoring_warning"] == ["no_face"]

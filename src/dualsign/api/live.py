@@ -254,14 +254,17 @@ class LiveChannel:
             if not monitor.due(t):
                 return
             _analysis, warnings = await self.compute(self.c.live_vision, monitor.observe, image, t)
-            if warnings:
-                await self.call(signer_vision.record_warnings, warnings, image, t)
+            if not warnings:
+                return
+            # the signer is told first: recording (the frame's snapshot stored, the events appended,
+            # a commit) waits its turn at the database, and what the page asks the signer to put
+            # right must not wait with it; a failure to record still ends this frame's handling
+            await self.send(self.live.warned(warnings))
+            await self.call(signer_vision.record_warnings, warnings, image, t)
         except TokenInvalid:
             # the session closed meanwhile (signed over HTTP, cancelled, expired): a late frame is not
             # a failure of the connection; the figures so far are still recorded at its end
             self.live.monitoring_closed()
-            return
-        await self.send(self.live.warned(warnings))
 
     # --- control ------------------------------------------------------------------------------------
     async def on_control(self, control: Control) -> None:
