@@ -58,7 +58,7 @@ from dualsign.engines.vision_base import VisionEngines
 from dualsign.jobs.worker import WorkerLoop
 from dualsign.observability.metrics import Metrics
 from dualsign.reports.pdf_reports import PdfReportMaker
-from dualsign.runtime import lower_thread_priority, usable_cores
+from dualsign.runtime import defer_to_live_work, lower_thread_priority, usable_cores
 from dualsign.signing.authority import IssuedKey, IssuingAuthority
 from dualsign.signing.document_signer import PadesDocumentSigner
 from dualsign.signing.evidence_keys import PlatformEvidenceKeys
@@ -240,10 +240,10 @@ class Container:
         return JobRunner(self.uow, self.clock, handlers, lease_seconds=self.settings.job_lease_seconds)
 
     def worker_loop(self, poll_seconds: float, *, background: bool = False) -> WorkerLoop:
-        """A loop that polls the job table; ``background``: its thread yields the CPU (see ``runtime``)."""
-        return WorkerLoop(
-            self.job_runner(), poll_seconds, on_start=lower_thread_priority if background else None
-        )
+        """A loop that polls the job table; ``background`` (the worker inside the API process): its
+        thread yields the CPU, and the face worker processes to live frames (see ``runtime``)."""
+        start = _background_worker if background else None
+        return WorkerLoop(self.job_runner(), poll_seconds, on_start=start)
 
     def rq_jobs(self) -> RqJobs | None:
         """RQ on Redis carrying due jobs to ``dualsign worker`` processes when ``DUALSIGN_JOB_QUEUE=rq``
@@ -290,6 +290,12 @@ class Container:
         for pool in (self.executor, self.live_speech, self.live_vision):
             pool.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
+
+
+def _background_worker() -> None:
+    """The job worker thread of an API process: below the live work, on the CPU and at the face pool."""
+    lower_thread_priority()
+    defer_to_live_work()
 
 
 def speech_settings(settings: Settings) -> SpeechSettings:

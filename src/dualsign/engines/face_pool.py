@@ -9,7 +9,9 @@ every session: the frame threads waited on it while a core idled.
 
 ``FacePool`` keeps ``size`` child processes (``python -m dualsign.engines.face_worker NICE``, at the
 background priority of the live frames' threads), started on first use. A call takes an idle child (or
-waits for one), writes one request, reads one answer and gives the child back; a child that died, hung
+waits for one: a thread marked by ``runtime.defer_to_live_work``, the job worker re-checking a closed
+recording, gets one only while no other caller waits, or once it has waited ``MAX_DEFER_S``), writes one
+request, reads one answer and gives the child back; a child that died, hung
 past the timeout or answered garbage is killed and replaced on the next call, and the call fails with
 ``EngineFailed``. The calling thread waits on a pipe, which releases the GIL: threads of the server
 keep running while children compute.
@@ -24,7 +26,6 @@ The wire (pipes, little-endian):
 from __future__ import annotations
 
 import os
-import queue
 import select
 import struct
 import subprocess
@@ -32,12 +33,12 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar
 
 import numpy as np
 
 from dualsign.engines.base import EngineFailed
-from dualsign.runtime import BACKGROUND_NICE, usable_cores
+from dualsign.runtime import BACKGROUND_NICE, defers_to_live_work, usable_cores
 
 CHIP_BYTES = 150 * 150 * 3
 DESCRIPTOR_BYTES = 128 * 8
@@ -48,6 +49,51 @@ DESCRIBE = b"E"
 HEADER = struct.Struct("<iii")
 COUNT = struct.Struct("<i")
 MAX_FACES = 1000  # an answer claiming more is garbage
+# the longest a deferring caller (a recording's re-check) waits for a child behind live callers: under a
+# steady live load it still advances, a call a second, instead of stopping until the load ends
+MAX_DEFER_S = 1.0
+T = TypeVar("T")
+
+
+class Turns(Generic[T]):
+    """The idle children, handed out to the callers waiting: those that do not defer first; a deferring
+    caller that has waited ``max_defer_s`` is next in line, before the others."""
+
+    def __init__(self, items: list[T], max_defer_s: float = MAX_DEFER_S) -> None:
+        self._free = list(items)
+        self._urgent_waiting = 0
+        self._overdue = 0  # deferring callers past their limit: served before anyone else
+        self._changed = threading.Condition()
+        self.max_defer_s = max_defer_s
+
+    def take(self, defer: bool) -> T:
+        with self._changed:
+            if not defer:
+                self._urgent_waiting += 1
+                try:
+                    while not self._free or self._overdue:
+                        self._changed.wait()
+                finally:
+                    self._urgent_waiting -= 1
+                return self._free.pop()
+            until = time.monotonic() + self.max_defer_s
+            while (left := until - time.monotonic()) > 0:
+                if self._free and not self._urgent_waiting:
+                    return self._free.pop()
+                self._changed.wait(left)
+            self._overdue += 1
+            try:
+                while not self._free:
+                    self._changed.wait()
+                return self._free.pop()
+            finally:
+                self._overdue -= 1
+                self._changed.notify_all()  # the callers it held back look again
+
+    def give(self, item: T) -> None:
+        with self._changed:
+            self._free.append(item)
+            self._changed.notify_all()
 
 
 @dataclass
@@ -81,7 +127,7 @@ class FacePool:
 
     size: int = 0
     timeout_s: float = TIMEOUT_S
-    _idle: queue.SimpleQueue[_Child] = field(init=False, repr=False)
+    _idle: Turns[_Child] = field(init=False, repr=False)
     _children: list[_Child] = field(init=False, repr=False)
 
     _shared: ClassVar[dict[int, FacePool]] = {}
@@ -89,10 +135,8 @@ class FacePool:
 
     def __post_init__(self) -> None:
         self.size = self.size if self.size > 0 else usable_cores()
-        self._idle = queue.SimpleQueue()
         self._children = [_Child() for _ in range(self.size)]
-        for child in self._children:
-            self._idle.put(child)
+        self._idle = Turns(list(self._children))
 
     @classmethod
     def shared(cls, size: int = 0) -> FacePool:
@@ -114,7 +158,7 @@ class FacePool:
 
     def _call(self, request: bytes, read: int | None, engine: str) -> bytes:
         """One request to an idle child; ``read``: the answer's size, or None for a detection's."""
-        child = self._idle.get()
+        child = self._idle.take(defers_to_live_work())
         try:
             try:
                 process = child.alive()
@@ -135,7 +179,7 @@ class FacePool:
                 child.stop()
                 raise EngineFailed(engine, f"the face worker process failed: {exc}") from None
         finally:
-            self._idle.put(child)
+            self._idle.give(child)
 
     def detect(self, image: np.ndarray, upsample: int) -> np.ndarray:
         """HOG detections in ``image`` (RGB uint8): an n×5 array of left, top, right, bottom, score."""
