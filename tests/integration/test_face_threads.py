@@ -1,14 +1,20 @@
 """dlib's HOG detector is used from several threads at once (live frames, session creation, the
-post-hoc job): each thread must get what it would get alone."""
+post-hoc job): each thread must get what it would get alone, and the post-hoc job of an API process
+lets live frames go first at the face workers."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from dualsign.engines.face_dlib import DlibFaceDetector
+from dualsign.runtime import defers_to_live_work
+from tests.conftest import FixedClock, make_container
 from tests.vision_media import FACES
 
 
@@ -25,3 +31,27 @@ def test_concurrent_detections_find_the_same_single_face() -> None:
         found = list(pool.map(detect, range(120)))
     expected = [(b.left, b.top, b.right, b.bottom) for b in alone]
     assert all(f == expected for f in found), {tuple(f) for f in found}
+
+
+def test_the_api_process_job_worker_defers_and_a_standalone_worker_does_not(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """`serve` runs its job worker in the background of the live sessions; `dualsign worker` has no live
+    sessions to wait for."""
+    c = make_container(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", clock, DUALSIGN_WORKER="off")
+    try:
+        marks = {}
+        for name, background in (("in the API process", True), ("standalone", False)):
+            start = c.worker_loop(1.0, background=background).on_start
+
+            def run(start: Callable[[], None] | None = start, name: str = name) -> None:
+                if start is not None:
+                    start()
+                marks[name] = defers_to_live_work()
+
+            thread = threading.Thread(target=run)
+            thread.start()
+            thread.join()
+        assert marks == {"in the API process": True, "standalone": False}
+    finally:
+        c.close()

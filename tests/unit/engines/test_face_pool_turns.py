@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from pathlib import Path
 
 from dualsign.engines.face_pool import Turns
 from dualsign.runtime import defer_to_live_work, defers_to_live_work
-from tests.conftest import FixedClock, make_container
 
 
 def waiting(turns: Turns[str], defer: bool, got: list[tuple[str, str]], who: str) -> threading.Thread:
@@ -82,27 +79,3 @@ def test_only_the_thread_marked_defers_to_live_work() -> None:
     thread.join()
     assert marks == [True]
     assert not defers_to_live_work()  # this (a live) thread is not marked
-
-
-def test_the_api_process_job_worker_defers_and_a_standalone_worker_does_not(
-    tmp_path: Path, clock: FixedClock
-) -> None:
-    """`serve` runs its job worker in the background of the live sessions; `dualsign worker` has no live
-    sessions to wait for."""
-    c = make_container(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", clock, DUALSIGN_WORKER="off")
-    try:
-        marks = {}
-        for name, background in (("in the API process", True), ("standalone", False)):
-            start = c.worker_loop(1.0, background=background).on_start
-
-            def run(start: Callable[[], None] | None = start, name: str = name) -> None:
-                if start is not None:
-                    start()
-                marks[name] = defers_to_live_work()
-
-            thread = threading.Thread(target=run)
-            thread.start()
-            thread.join()
-        assert marks == {"in the API process": True, "standalone": False}
-    finally:
-        c.close()
