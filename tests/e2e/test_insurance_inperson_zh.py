@@ -13,7 +13,7 @@ loops espeak-ng's Mandarin voice (cmn-latn-pinyin): the seller's introduction, �
 questions and 没有 for the deny one; tests/e2e/answer_timing.py holds each prompt's played report until
 the answer the question wants comes round, so that each answer window hears it whole. Through
 Chromium's audio path Whisper base now and then hears 对的 as 這個 (UNCLEAR): the question is asked
-again, as the template allows. About 13–17 minutes: 12 questions with long prompts, the template's 60 s
+again, as the template allows. About 13–17 minutes: 13 questions with long prompts, the template's 60 s
 of document reading, and the analysis of the 12-minute recording before the session is sealed.
 """
 

@@ -49,7 +49,7 @@ def test_match_refuses_a_yes_listed_for_a_deny_question() -> None:
 
 def test_simulate_reasks_after_a_negative_answer_and_completes() -> None:
     # q2 (the seller's identity) is re-asked; q10 expects "no" (有人强迫…?)
-    answers = "知晓,不知道,确认,知道,清楚,是,明白,清楚,清楚,清楚,没有,确认,是的"
+    answers = "知晓,不知道,确认,知道,清楚,是,明白,清楚,清楚,清楚,清楚,没有,确认,是的"
     result = runner.invoke(
         app, ["simulate", "--template", "insurance-epolicy-zh", "--answers", answers], env={"COLUMNS": "200"}
     )
@@ -130,7 +130,7 @@ def test_simulate_a_spoken_english_session_from_audio_files(tmp_path: Path) -> N
         "Yes, I understand.",
         "No, I don't understand.",
         "Yes, I have.",
-        *["Yes."] * 7,
+        *["Yes."] * 8,
         "No.",
         "Yes, I confirm.",
         "Yes.",
@@ -156,10 +156,10 @@ def test_simulate_a_spoken_english_session_from_audio_files(tmp_path: Path) -> N
     out = result.stdout
     assert "heard “No, I don't understand.”" in out
     assert "q2 · attempt 2" in out and "q3 · attempt 2" not in out
-    assert out.count("→ ACCEPT") == 12  # in the timeline: twelve questions accepted
+    assert out.count("→ ACCEPT") == 13  # in the timeline: thirteen questions accepted
     assert "questions complete" in out
     prompts = sorted(p.name for p in (tmp_path / "prompts").iterdir())
-    assert "q2-2.wav" in prompts and len(prompts) == 13  # twelve questions, q2 asked twice
+    assert "q2-2.wav" in prompts and len(prompts) == 14  # thirteen questions, q2 asked twice
 
 
 def test_models_check_lists_every_engine_and_what_is_missing(tmp_path: Path) -> None:
