@@ -419,4 +419,16 @@ def heard_text(transcript: str | None, verdict: str | None, explanation: object)
         if isinstance(phrase, str) and phrase and via not in (None, "exact"):
             return phrase
     text = simplified(transcript).strip() if transcript else ""
-    return text or None
+    return chinese_punctuation(text) or None
+
+
+_FULL_WIDTH = str.maketrans({",": "，", "?": "？", "!": "！", ";": "；", ":": "："})
+
+
+def chinese_punctuation(text: str) -> str:
+    """A Chinese transcript written with Chinese punctuation: Whisper now and then puts an ASCII comma or
+    question mark between Chinese words (是的,但是…), which reads as a typo on a Chinese page. Text with
+    no Chinese character is left as it is."""
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return text
+    return text.translate(_FULL_WIDTH)

@@ -153,6 +153,12 @@ def test_the_signer_is_told_the_words_in_simplified_characters() -> None:
     assert heard_text(" Yes, I do. ", "ACCEPT", {"via": "exact"}) == "Yes, I do."
 
 
+def test_a_chinese_transcript_is_shown_with_chinese_punctuation() -> None:
+    # Whisper base now and then writes an ASCII comma between Chinese words; English keeps its own
+    assert heard_text("是的,但是我還有個問題?", "UNCLEAR", {}) == "是的，但是我还有个问题？"
+    assert heard_text("Yes, but I have a question?", "UNCLEAR", {}) == "Yes, but I have a question?"
+
+
 def test_an_answer_accepted_on_its_sound_is_shown_as_the_answer_it_was_accepted_as() -> None:
     # 屁股 for 是的 (Whisper base on a short answer): the page says it heard 是的, the evidence keeps 屁股
     said = {"verdict": "ACCEPT", "matched_phrase": "是的", "via": "acoustic"}
