@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,12 +15,12 @@ from dualsign.bootstrap.config import load_settings
 from dualsign.bootstrap.container import speech_from
 from dualsign.cli import shared
 from dualsign.domain.matching import match as match_answer
-from dualsign.domain.normalization import LanguageFamily
+from dualsign.domain.normalization import HAN, LanguageFamily
 from dualsign.domain.templates import Expects, Question, QuestionCategory, answers
 
 
 def _family(*texts: str) -> str:
-    return "zh" if any(re.search(r"[\u3400-\u9fff]", t) for t in texts) else "en"
+    return "zh" if any(HAN.search(t) for t in texts) else "en"
 
 
 def match(

@@ -31,7 +31,6 @@ voices and answers (docs/speech.md has the table). Pure functions, no I/O.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -39,7 +38,7 @@ from typing import Literal
 from dualsign.domain import phonetic
 from dualsign.domain.answer_vocabulary import ZH_NEGATION_CHARS, ZH_NEGATION_SOUNDS
 from dualsign.domain.matching import MatchResult, Verdict, is_negative_phrase
-from dualsign.domain.normalization import LanguageFamily, normalize, syllable
+from dualsign.domain.normalization import HAN, LanguageFamily, normalize, syllable
 
 OPPOSING_MARGIN = 2.0
 NULL_MARGIN = 6.0
@@ -55,7 +54,6 @@ PROBE_MARGIN = 1.0
 PROBE_POSITIONS = 4
 LOOP_REPEATS = 5  # one word this many times in a row: the recogniser looped (a signer's 好好好好 is 4)
 EXTRA_TOKENS = 1  # the transcript may be this many characters (zh) / words (en) longer than the answer
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # text rules after which the audio may still show a clear acceptable answer (misheard words, not doubt)
 RESCUABLE_RULES = frozenset({"no_match", "extra_content"})
 
@@ -146,7 +144,7 @@ def probes(transcript: str, family: LanguageFamily, cands: Candidates) -> tuple[
     text = transcript.strip()
     if family != "zh" or cands.deny or not text or any(ch in ZH_NEGATION_CHARS for ch in text):
         return ()
-    positions = [i for i, ch in enumerate(text) if _HAN.match(ch)][:PROBE_POSITIONS]
+    positions = [i for i, ch in enumerate(text) if HAN.match(ch)][:PROBE_POSITIONS]
     out = [text[:i] + ("没" if text[i] == "有" else "不") + text[i:] for i in positions]
     return tuple(dict.fromkeys(out))
 
@@ -165,7 +163,7 @@ def is_loop(text: str, family: LanguageFamily) -> bool:
 
 def sounds_negative(text: str) -> bool:
     """A Chinese character in the transcript reads bu / mei / bie: it may be a misspelt 不 / 没 / 别."""
-    return any(_HAN.match(ch) and syllable(ch) in ZH_NEGATION_SOUNDS for ch in normalize(text, "zh").tokens)
+    return any(HAN.match(ch) and syllable(ch) in ZH_NEGATION_SOUNDS for ch in normalize(text, "zh").tokens)
 
 
 def to_score(
@@ -271,7 +269,7 @@ def decide(
     gap = heard.logprob - best
     length = _length(heard.text, family)
     covers = length <= _length(best_p, family) + EXTRA_TOKENS
-    if family == "zh" and 2 * len(_HAN.findall(heard.text)) < max(1, length):
+    if family == "zh" and 2 * len(HAN.findall(heard.text)) < max(1, length):
         return with_acoustic(text_result, "transcript_not_chinese")
     if negation_possible:
         return with_acoustic(text_result, "negation_possible")

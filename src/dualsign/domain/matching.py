@@ -50,6 +50,7 @@ from dualsign.domain.answer_vocabulary import (
     ZH_QUESTION_WORDS,
 )
 from dualsign.domain.normalization import (
+    HAN,
     LanguageFamily,
     NormalizedText,
     fuzzy_syllable,
@@ -429,6 +430,6 @@ def chinese_punctuation(text: str) -> str:
     """A Chinese transcript written with Chinese punctuation: Whisper now and then puts an ASCII comma or
     question mark between Chinese words (是的,但是…), which reads as a typo on a Chinese page. Text with
     no Chinese character is left as it is."""
-    if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+    if not HAN.search(text):
         return text
     return text.translate(_FULL_WIDTH)

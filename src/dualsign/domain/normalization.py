@@ -42,6 +42,7 @@ _EN_CONTRACTIONS = (
 _EN_WORD = re.compile(r"[a-z0-9]+")
 _QUESTION_MARKS = ("?", "？", "¿")
 _CLAUSE_BREAK = re.compile(r"[\s,.;:!?，。；：！？、…~～]+")
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # a Chinese character (CJK unified, ext. A, compatibility)
 
 
 @cache

@@ -23,7 +23,7 @@ from functools import cache
 
 from pypinyin import Style, lazy_pinyin
 
-from dualsign.domain.normalization import normalize
+from dualsign.domain.normalization import HAN, normalize
 
 # what a signer says before the answer itself (是的，我清楚 / 对，我同意)
 LEAD_INS = ("是的", "是", "对", "好", "嗯")
@@ -34,7 +34,7 @@ CLOSINGS = ("的", "了")
 @cache
 def phones(text: str) -> tuple[str, ...]:
     """The toneless initials and finals of a text's Chinese characters, in order (我被人 → w o b ei r en)."""
-    chars = "".join(ch for ch in normalize(text, "zh").text if "\u3400" <= ch <= "\u9fff")
+    chars = "".join(HAN.findall(normalize(text, "zh").text))
     if not chars:
         return ()
     initials = lazy_pinyin(chars, style=Style.INITIALS, strict=False)
