@@ -1,15 +1,24 @@
 """How this process's threads share the CPU: background work (face analysis of live frames, the job
-worker, the face embedder's child process) runs at a lower priority than answers being recognised, and
-the job worker's face work (re-checking closed recordings) waits for the live frames' at the face
-worker processes."""
+worker, the face embedder's child process) runs at a lower priority than answers being recognised; the
+job worker's face work (re-checking closed recordings) waits for the live frames' at the face worker
+processes; and among the live frames, those of a connection where a warning is building up, or that a
+decision waits for, go before the others (``RankedThreadPool``)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 BACKGROUND_NICE = 5  # face analysis of live frames yields the CPU to answers being recognised
 _thread = threading.local()
+T = TypeVar("T")
 
 
 def lower_thread_priority() -> None:
@@ -38,3 +47,104 @@ def defer_to_live_work() -> None:
 def defers_to_live_work() -> bool:
     """Whether the calling thread was marked by ``defer_to_live_work``."""
     return bool(getattr(_thread, "defers", False))
+
+
+URGENT = 0  # work whose result a signer may be waiting for right now
+ROUTINE = 1  # work that may wait its turn
+MAX_ROUTINE_WAIT_S = 1.0  # the longest routine work waits behind urgent work that keeps arriving
+
+
+class RankedThreadPool(Executor):
+    """Threads that take urgent work first: a camera frame of a connection where a warning is building
+    up, or that a decision waits for, before the routine frames of the others. Within a rank, work is
+    taken in the order it came; routine work that has waited ``max_routine_wait_s`` is next in line, so
+    that urgent work arriving all the time slows the rest but never stops it. Threads start as work
+    comes, up to ``workers``; each runs ``initializer`` first."""
+
+    def __init__(
+        self,
+        workers: int,
+        name: str = "ranked",
+        initializer: Callable[[], object] | None = None,
+        max_routine_wait_s: float = MAX_ROUTINE_WAIT_S,
+    ) -> None:
+        self.workers = workers
+        self.name = name
+        self.initializer = initializer
+        self.max_routine_wait_s = max_routine_wait_s
+        self._queues: tuple[deque[_Work], deque[_Work]] = (deque(), deque())
+        self._changed = threading.Condition()
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._closed = False
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        return self.submit_ranked(ROUTINE, fn, *args, **kwargs)
+
+    def submit_ranked(self, rank: int, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        """Run ``fn(*args, **kwargs)`` on a thread of the pool, ``rank`` ``URGENT`` or ``ROUTINE``."""
+        future: Future[T] = Future()
+        with self._changed:
+            if self._closed:
+                raise RuntimeError(f"the {self.name} pool is shut down")
+            self._queues[rank].append(_Work(functools.partial(fn, *args, **kwargs), future, time.monotonic()))
+            waiting = len(self._queues[URGENT]) + len(self._queues[ROUTINE])
+            if waiting > self._idle and len(self._threads) < self.workers:
+                thread = threading.Thread(
+                    target=self._run, name=f"{self.name}-{len(self._threads)}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+            self._changed.notify()
+        return future
+
+    def _next(self) -> _Work | None:
+        """The next work to run (called holding the lock), None once shut down with nothing left."""
+        urgent, routine = self._queues
+        while True:
+            if routine and (not urgent or time.monotonic() - routine[0].queued >= self.max_routine_wait_s):
+                return routine.popleft()
+            if urgent:
+                return urgent.popleft()
+            if self._closed:
+                return None
+            self._idle += 1
+            try:
+                self._changed.wait()
+            finally:
+                self._idle -= 1
+
+    def _run(self) -> None:
+        if self.initializer is not None:
+            self.initializer()
+        while True:
+            with self._changed:
+                work = self._next()
+            if work is None:
+                return
+            if work.future.set_running_or_notify_cancel():
+                try:
+                    work.future.set_result(work.call())
+                except BaseException as exc:  # handed to whoever waits on the future
+                    work.future.set_exception(exc)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._changed:
+            self._closed = True
+            if cancel_futures:
+                for queue in self._queues:
+                    while queue:
+                        queue.popleft().future.cancel()
+            self._changed.notify_all()
+            threads = list(self._threads)
+        if wait:
+            for thread in threads:
+                if thread is not threading.current_thread():
+                    thread.join()
+
+
+@dataclass(frozen=True)
+class _Work:
+    call: Callable[[], Any]
+    future: Future[Any]
+    queued: float  # time.monotonic() when submitted

@@ -53,6 +53,7 @@ from dualsign.engines.base import EngineFailed, Transcript
 from dualsign.engines.vision_base import Image
 from dualsign.media.audio import pcm16_to_float
 from dualsign.media.video import ImageDecodeError, decode_image
+from dualsign.runtime import ROUTINE, URGENT
 
 log = logging.getLogger("dualsign.live")
 INTERNAL_ERROR_CLOSE = 1011  # WebSocket close code: the server met a condition it could not handle
@@ -95,6 +96,19 @@ class LiveChannel:
 
     async def compute(self, pool: Executor, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args, **kwargs))
+
+    @property
+    def urgent(self) -> bool:
+        """This connection's frames go before routine ones: a decision waits for frames (identity, a
+        challenge, a nod), or a warning is building up (a condition began and has not lasted its
+        threshold yet), so that under load the warning is not late for the frames of other sessions."""
+        building = self.monitor is not None and self.monitor.warning_building_up
+        return self.live.frames_needed or building
+
+    async def look(self, fn: Any, *args: Any) -> Any:
+        """``fn(*args)`` on the vision pool, ranked by ``urgent``."""
+        rank = URGENT if self.urgent else ROUTINE
+        return await asyncio.wrap_future(self.c.live_vision.submit_ranked(rank, fn, *args))
 
     # --- audio --------------------------------------------------------------------------------------
     async def on_audio(self, pcm: bytes) -> None:
@@ -213,7 +227,7 @@ class LiveChannel:
         live = self.live
         t = live.frame_time(frame)
         try:
-            image = await self.compute(self.c.live_vision, decode_image, frame.jpeg, 640)
+            image = await self.look(decode_image, frame.jpeg, 640)
         except ImageDecodeError:
             await self.send([live.bad_frame()])
             return
@@ -239,9 +253,7 @@ class LiveChannel:
         if not self.signer_face_known:
             self.signer_face = await self.call(signer_vision.signer_face)
             self.signer_face_known = True
-        sample: Sample = await self.compute(
-            self.c.live_vision, liveness_sample, image, t, self.c.vision, self.signer_face
-        )
+        sample: Sample = await self.look(liveness_sample, image, t, self.c.vision, self.signer_face)
         return sample
 
     async def on_monitor(self, image: Image, t: float) -> None:
@@ -253,7 +265,7 @@ class LiveChannel:
             monitor = self.monitor
             if not monitor.due(t):
                 return
-            _analysis, warnings = await self.compute(self.c.live_vision, monitor.observe, image, t)
+            _analysis, warnings = await self.look(monitor.observe, image, t)
             if not warnings:
                 return
             # the signer is told first: recording (the frame's snapshot stored, the events appended,

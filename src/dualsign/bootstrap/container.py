@@ -58,7 +58,7 @@ from dualsign.engines.vision_base import VisionEngines
 from dualsign.jobs.worker import WorkerLoop
 from dualsign.observability.metrics import Metrics
 from dualsign.reports.pdf_reports import PdfReportMaker
-from dualsign.runtime import defer_to_live_work, lower_thread_priority, usable_cores
+from dualsign.runtime import RankedThreadPool, defer_to_live_work, lower_thread_priority, usable_cores
 from dualsign.signing.authority import IssuedKey, IssuingAuthority
 from dualsign.signing.document_signer import PadesDocumentSigner
 from dualsign.signing.evidence_keys import PlatformEvidenceKeys
@@ -103,11 +103,10 @@ class Container:
     live_speech: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="live-speech")
     )
-    live_vision: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(
-            max_workers=2 * usable_cores(),
-            thread_name_prefix="live-vision",
-            initializer=lower_thread_priority,
+    # (a frame of a connection where a warning is building up, or that a decision waits for, first)
+    live_vision: RankedThreadPool = field(
+        default_factory=lambda: RankedThreadPool(
+            2 * usable_cores(), "live-vision", initializer=lower_thread_priority
         )
     )
     pki: PlatformPki | None = None

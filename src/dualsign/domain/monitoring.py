@@ -230,6 +230,12 @@ class FaceMonitor:
         return raised
 
     @property
+    def building_up(self) -> frozenset[WarningKind]:
+        """Conditions under way that have not lasted their threshold yet: a warning may be due on one of
+        the next frames."""
+        return frozenset(self._since) - self._raised
+
+    @property
     def active(self) -> frozenset[WarningKind]:
         """Conditions that have been warned about and not cleared yet."""
         return frozenset(self._raised)

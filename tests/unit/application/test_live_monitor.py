@@ -129,3 +129,24 @@ def test_without_a_reference_nobody_is_compared() -> None:
     assert monitor.embeddings == 0
     assert not any(compared for _, _, compared in frames)
     assert monitor.look(scene((OTHER, 220, 140))).signature is None
+
+
+def test_another_person_makes_a_warning_build_up_until_it_is_raised() -> None:
+    monitor = LiveMonitor(Monitoring(), ENGINES, reference())
+    building: list[tuple[float, bool]] = []
+    t = 0.0
+    for seconds, faces in [(1.0, [(SIGNER, 220, 140)]), (2.5, [(OTHER, 220, 140)])]:
+        for _ in range(int(seconds * 2)):
+            monitor.observe(scene(*faces, seed=int(t * 10)), t)
+            building.append((t, monitor.warning_building_up))
+            t += 0.5
+    # the other person from 1.0 s; not_the_signer is raised at 2.5 s (mismatch_seconds 1.5)
+    assert building == [
+        (0.0, False),
+        (0.5, False),
+        (1.0, True),
+        (1.5, True),
+        (2.0, True),
+        (2.5, False),
+        (3.0, False),
+    ]

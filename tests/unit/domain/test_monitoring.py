@@ -70,3 +70,17 @@ def test_template_thresholds_are_used() -> None:
 def test_quality_problems_after_three_seconds() -> None:
     _, raised = run(timeline([(2, {}), (5, {"too_dark": True})]))
     assert [w.kind for w in raised] == [WarningKind.TOO_DARK]
+
+
+def test_a_condition_is_building_up_from_its_first_frame_until_it_is_warned_or_clears() -> None:
+    m = FaceMonitor(Monitoring())
+    m.observe(Observation(t=0.0, faces=1, signer=True))
+    assert m.building_up == frozenset()
+    m.observe(Observation(t=0.5, faces=2))
+    assert m.building_up == {WarningKind.SEVERAL_FACES}
+    assert m.observe(Observation(t=1.5, faces=2))  # warned: no longer building up
+    assert m.building_up == frozenset() and m.active == {WarningKind.SEVERAL_FACES}
+    m.observe(Observation(t=2.0, faces=0))
+    assert m.building_up == {WarningKind.NO_FACE}
+    m.observe(Observation(t=2.5, faces=1, signer=True))  # back before its threshold
+    assert m.building_up == frozenset()

@@ -295,6 +295,12 @@ class LiveMonitor:
         self._interval, self._refresh_after = self._refresh_after, self.embed_every_s
 
     @property
+    def warning_building_up(self) -> bool:
+        """A condition began and has not lasted its threshold yet: one of the next frames may raise a
+        warning (the live channel analyses such frames before routine ones)."""
+        return bool(self.monitor.building_up)
+
+    @property
     def participants(self) -> tuple[str, ...]:
         return ("signer",) if self.agent_reference is None else ("signer", "agent")
 
