@@ -17,15 +17,19 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 BACKGROUND_NICE = 5  # face analysis of live frames yields the CPU to answers being recognised
+# the in-process job worker (re-checking closed recordings, sealing) yields it to live frames too: on a
+# saturated machine a recording is sealed later, instead of live warnings coming late
+JOB_NICE = 10
 _thread = threading.local()
 T = TypeVar("T")
 
 
-def lower_thread_priority() -> None:
-    """Lower the calling thread's CPU priority (Linux schedules threads one by one; elsewhere a no-op)."""
+def lower_thread_priority(by: int = BACKGROUND_NICE) -> None:
+    """Lower the calling thread's CPU priority by ``by`` nice levels (Linux schedules threads one by
+    one; elsewhere a no-op)."""
     try:
         current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), current + BACKGROUND_NICE)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), current + by)
     except (AttributeError, OSError):
         return
 

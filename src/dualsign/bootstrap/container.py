@@ -58,7 +58,13 @@ from dualsign.engines.vision_base import VisionEngines
 from dualsign.jobs.worker import WorkerLoop
 from dualsign.observability.metrics import Metrics
 from dualsign.reports.pdf_reports import PdfReportMaker
-from dualsign.runtime import RankedThreadPool, defer_to_live_work, lower_thread_priority, usable_cores
+from dualsign.runtime import (
+    JOB_NICE,
+    RankedThreadPool,
+    defer_to_live_work,
+    lower_thread_priority,
+    usable_cores,
+)
 from dualsign.signing.authority import IssuedKey, IssuingAuthority
 from dualsign.signing.document_signer import PadesDocumentSigner
 from dualsign.signing.evidence_keys import PlatformEvidenceKeys
@@ -292,8 +298,9 @@ class Container:
 
 
 def _background_worker() -> None:
-    """The job worker thread of an API process: below the live work, on the CPU and at the face pool."""
-    lower_thread_priority()
+    """The job worker thread of an API process: below the live work (the live frames' threads too), on
+    the CPU and at the face pool."""
+    lower_thread_priority(JOB_NICE)
     defer_to_live_work()
 
 

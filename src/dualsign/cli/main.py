@@ -99,6 +99,9 @@ def serve(
         log_level="info",
         proxy_headers=True,  # the scheme and client address from a trusted TLS proxy only
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        # the live channel carries JPEG frames and PCM audio, which deflate does not shrink (a 640×480
+        # frame by under 1 %) at about 1.3 ms of the page's CPU and 0.16 ms of the server's a frame
+        ws_per_message_deflate=False,
     )
 
 
