@@ -185,8 +185,7 @@ class LiveChannel:
         try:
             while next_payload is not None:
                 await self.on_frame(next_payload)
-                building = self.monitor is not None and self.monitor.warning_building_up
-                next_payload = self.live.next_frame(time.monotonic(), catch_up=building)
+                next_payload = self.live.next_frame(time.monotonic())
         except Exception:
             # a frame's failure ends the connection at once: the page reconnects and asks again, instead
             # of waiting for a nod or challenge verdict that no frame will bring any more

@@ -334,18 +334,6 @@ def test_a_monitoring_frame_that_waited_too_long_is_skipped_when_a_newer_one_wai
     assert live.frames_skipped == 1
 
 
-def test_while_a_warning_builds_up_the_newest_monitoring_frame_is_handled_next() -> None:
-    clock, live = FakeClock(), session()
-    for name in (b"f1", b"f2", b"f3"):
-        live.queue_frame(name, clock.tick(0.1))
-    assert live.next_frame(clock.tick(0.1), catch_up=True) == b"f3"  # f1, f2 are older: skipped
-    assert live.frames_skipped == 2
-    live.collect_identity(3)  # frames a decision needs are still never skipped
-    live.queue_frame(b"id-1", clock.now)
-    live.queue_frame(b"id-2", clock.tick(0.1))
-    assert live.next_frame(clock.tick(0.1), catch_up=True) == b"id-1"
-
-
 def test_frames_a_decision_needs_are_never_skipped() -> None:
     clock, live = FakeClock(), session()
     live.collect_identity(3)

@@ -413,14 +413,11 @@ class LiveSession(Generic[C]):
             self.frames_skipped += 1
         self._pending.append(_Pending(payload, self.frames_needed, now))
 
-    def next_frame(self, now: float, catch_up: bool = False) -> bytes | None:
-        """The next waiting frame to handle (skipping stale monitoring-only ones), or None. ``catch_up``
-        (a warning is building up): every monitoring-only frame with a newer one waiting is stale, so
-        that the frame that may raise the warning is the newest, not one that waited behind others."""
-        lag = 0.0 if catch_up else self.frame_lag_s
+    def next_frame(self, now: float) -> bytes | None:
+        """The next waiting frame to handle (skipping stale monitoring-only ones), or None."""
         while self._pending:
             frame = self._pending.popleft()
-            if not frame.needed and self._pending and now - frame.arrived > lag:
+            if not frame.needed and self._pending and now - frame.arrived > self.frame_lag_s:
                 self.frames_skipped += 1
                 continue
             return frame.payload
