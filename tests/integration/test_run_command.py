@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 
 ROOT = Path(__file__).parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -67,6 +69,14 @@ def running(data_dir: Path, port: int) -> Iterator[tuple[str, str]]:
             proc.stdout.close()
 
 
+async def live_channel_extensions(base: str, token: str) -> str | None:
+    """The extensions the server accepts on the live channel when offered permessage-deflate."""
+    url = f"{base.replace('http', 'ws', 1)}/signer/v1/live?token={token}"
+    async with websockets.connect(url, compression="deflate") as ws:
+        extensions: str | None = ws.response.headers.get("Sec-WebSocket-Extensions")
+        return extensions
+
+
 @pytest.mark.slow
 def test_run_command_serves_docs_and_a_working_demo_tenant(tmp_path: Path) -> None:
     port = free_port()
@@ -92,6 +102,9 @@ def test_run_command_serves_docs_and_a_working_demo_tenant(tmp_path: Path) -> No
         state = httpx.post(f"{base}/signer/v1/open", headers={"X-Signer-Token": token}, timeout=10).json()
         assert state["state"] == "consent"
         assert state["signer_name"] == "Demo Signer"
+        # the live channel takes JPEG frames and PCM audio uncompressed, whatever the page offers
+        # (deflate does not shrink them and costs the page's CPU and the server's on every frame)
+        assert asyncio.run(live_channel_extensions(base, token)) is None
     # a second start on the same data: same tenant, its key not shown again, a fresh signer link
     with running(tmp_path, port) as (base, output):
         assert "API key:" not in output
