@@ -381,7 +381,7 @@ def complete_session(service: Service, page: Any, sid: str, tmp_path: Path) -> N
     analysed = next(e["payload"] for e in events if e["kind"] == "recording_analysed")
     assert [a["recording"] for a in analysed["answers"] if a["live"] == "ACCEPT"] == [
         "ACCEPT" for a in answers if a["verdict"] == "ACCEPT"
-    ], analysed
+    ], json.dumps(analysed["answers"], ensure_ascii=False)  # whole: each window, heard, error
     assert analysed["faces"]["disagreements"] == [] and analysed["errors"] == [], analysed
     assert verdicts["recording_reconciled"] == "PASS", qc
     assert verdicts["operation_trace"] == "PASS", qc
