@@ -37,8 +37,7 @@ def test_a_lowered_thread_yields_and_the_others_keep_their_priority() -> None:
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the caller's own is kept
 
 
-def test_the_live_frames_threads_run_lowered_and_the_job_worker_lower_still() -> None:
-    assert JOB_NICE > BACKGROUND_NICE > 0
+def test_the_live_frames_threads_run_lowered() -> None:
     pool = RankedThreadPool(1, "frames", initializer=lower_thread_priority)
     base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     frame_nice = pool.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result(5)

@@ -105,11 +105,11 @@ class Container:
     # live channels: audio (VAD and endpointing) and camera frames each have their own threads, so
     # neither waits for the other nor for database calls; frames run at a lower CPU priority. A frame
     # thread mostly waits for a face worker process (one per core): two threads per core keep every
-    # worker busy while others decode frames or wait for an answer
+    # worker busy while others decode frames or wait for an answer; a frame of a connection where a
+    # warning is building up, or that a decision waits for, goes before routine frames
     live_speech: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="live-speech")
     )
-    # (a frame of a connection where a warning is building up, or that a decision waits for, first)
     live_vision: RankedThreadPool = field(
         default_factory=lambda: RankedThreadPool(
             2 * usable_cores(), "live-vision", initializer=lower_thread_priority

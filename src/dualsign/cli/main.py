@@ -99,8 +99,8 @@ def serve(
         log_level="info",
         proxy_headers=True,  # the scheme and client address from a trusted TLS proxy only
         forwarded_allow_ips=settings.forwarded_allow_ips,
-        # the live channel carries JPEG frames and PCM audio, which deflate does not shrink (a 640×480
-        # frame by under 1 %) at about 1.3 ms of the page's CPU and 0.16 ms of the server's a frame
+        # the live channel is mostly camera frames, which deflate does not shrink (0.4 % of a JPEG frame
+        # for ~2.8 ms of the page's CPU each; bench/live_compression.py, docs/operations.md)
         ws_per_message_deflate=False,
     )
 
