@@ -2,17 +2,24 @@
 worker, the face embedder's child process) runs at a lower priority than answers being recognised; the
 job worker's face work (re-checking closed recordings) waits for the live frames' at the face worker
 processes; and among the live frames, those of a connection where a warning is building up, or that a
-decision waits for, go before the others (``RankedThreadPool``)."""
+decision waits for, go before the others (``RankedThreadPool``).
+
+A thread or process starts at the nice level of the thread that starts it, and an unprivileged thread
+can never raise it again. A shared engine's threads (CTranslate2's, a deadline's pool) and processes (the
+face workers) are therefore started through ``at_base_priority``: at the process's base priority, not at
+that of whichever caller first needed them (the job worker at +10, after a restart with recordings left
+to re-check, would otherwise make every later answer's recognition run at +10)."""
 
 from __future__ import annotations
 
 import functools
 import os
+import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -32,6 +39,70 @@ def lower_thread_priority(by: int = BACKGROUND_NICE) -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), current + by)
     except (AttributeError, OSError):
         return
+
+
+def thread_nice() -> int | None:
+    """The calling thread's nice level (None where threads have none of their own)."""
+    try:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    except (AttributeError, OSError):
+        return None
+
+
+class _BaseThread:
+    """One idle thread, started when this module is first imported (by the main thread, at the process's
+    base priority), that runs what must start threads or processes at that priority."""
+
+    def __init__(self) -> None:
+        self._work: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        started = threading.Event()
+        self.nice: int | None = None
+
+        def serve() -> None:
+            self.nice = thread_nice()
+            started.set()
+            while True:
+                call, future = self._work.get()
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(call())
+                    except BaseException as exc:  # handed to the caller
+                        future.set_exception(exc)
+
+        threading.Thread(target=serve, name="base-priority", daemon=True).start()
+        started.wait()
+
+    def run(self, call: Callable[[], T]) -> T:
+        mine = thread_nice()
+        if mine is None or self.nice is None or mine <= self.nice:
+            return call()  # already at the base priority (or above it)
+        future: Future[T] = Future()
+        self._work.put((call, future))
+        return future.result()
+
+
+_base = _BaseThread()
+
+
+def at_base_priority(call: Callable[[], T]) -> T:
+    """``call()``, run so that the threads and processes it starts get the process's base priority
+    whatever the caller's (on the base-priority thread when the caller is lower)."""
+    return _base.run(call)
+
+
+def prestarted_pool(workers: int, name: str) -> ThreadPoolExecutor:
+    """A thread pool whose ``workers`` threads all exist on return, at the process's base priority (a
+    ``ThreadPoolExecutor`` otherwise starts each thread from whichever caller first needs it)."""
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+
+    def start_all() -> None:
+        gate = threading.Barrier(workers + 1)
+        for _ in range(workers):
+            pool.submit(gate.wait)  # each waits at the gate, so the next submit starts a new thread
+        gate.wait()
+
+    at_base_priority(start_all)
+    return pool
 
 
 def usable_cores() -> int:
@@ -98,7 +169,7 @@ class RankedThreadPool(Executor):
                     target=self._run, name=f"{self.name}-{len(self._threads)}", daemon=True
                 )
                 self._threads.append(thread)
-                thread.start()
+                at_base_priority(thread.start)  # then its initializer lowers it by as much as it says
             self._changed.notify()
         return future
 

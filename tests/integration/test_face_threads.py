@@ -5,16 +5,19 @@ lets live frames go first at the face workers."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from dualsign.engines.face_dlib import DlibFaceDetector
-from dualsign.runtime import JOB_NICE, defers_to_live_work
+from dualsign.engines.face_pool import FacePool
+from dualsign.runtime import BACKGROUND_NICE, JOB_NICE, defers_to_live_work, lower_thread_priority
 from tests.conftest import FixedClock, make_container
 from tests.vision_media import FACES
 
@@ -62,3 +65,20 @@ def test_the_api_process_job_worker_defers_and_a_standalone_worker_does_not(
         }
     finally:
         c.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_a_face_worker_started_for_the_job_worker_runs_at_the_live_frames_priority() -> None:
+    """Face worker processes serve every caller; the first to need one (here the job worker, +10) does not
+    set its priority: it runs at the live frames' +5."""
+    photo = np.asarray(Image.open(FACES / "grace_hopper.jpg").convert("RGB"))[::4, ::4]
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    pool = FacePool(1)
+    try:
+        with ThreadPoolExecutor(1, initializer=lambda: lower_thread_priority(JOB_NICE)) as job:
+            job.submit(pool.detect, photo, 0).result(30)
+        child = pool._children[0].process
+        assert child is not None
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(19, base + BACKGROUND_NICE)
+    finally:
+        pool.close()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,6 +23,7 @@ from dualsign.engines.asr_sherpa_onnx import SherpaOnnxAsr
 from dualsign.engines.asr_vosk import VoskAsr
 from dualsign.engines.base import VAD_FRAME, Audio, EngineUnavailable
 from dualsign.engines.vad_silero import SileroVad
+from dualsign.runtime import JOB_NICE, lower_thread_priority
 from tests.speech_audio import answer, noise, silence, speech
 
 ASR = FasterWhisperAsr()
@@ -207,3 +212,27 @@ def test_mandarin_engines_say_what_is_missing_and_refuse_broken_models(tmp_path:
         (tmp_path / "vk" / sub).mkdir(parents=True)
     with pytest.raises(EngineUnavailable, match="cannot load"):
         VoskAsr(tmp_path / "vk").load()
+
+
+def _thread_nices() -> dict[int, int]:
+    nices = {}
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            nices[int(task.name)] = os.getpriority(os.PRIO_PROCESS, int(task.name))
+    return nices
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_a_model_first_used_by_the_job_worker_still_recognises_answers_at_full_priority() -> None:
+    """After a restart the job worker (+10) may re-check a recording before any signer answers: the
+    recogniser's threads it starts then must not leave every later answer at +10."""
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    before = set(_thread_nices())
+    asr = FasterWhisperAsr()  # not loaded yet
+    audio = speech("Yes.")
+    with ThreadPoolExecutor(1, initializer=lambda: lower_thread_priority(JOB_NICE)) as job:
+        assert "yes" in job.submit(asr.transcribe, audio, language="en").result(60).text.lower()
+    assert "yes" in asr.transcribe(audio, language="en").text.lower()
+    started = {tid: nice for tid, nice in _thread_nices().items() if tid not in before}
+    assert started, "the engine started no thread of its own"
+    assert set(started.values()) == {base}, started

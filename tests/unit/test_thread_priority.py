@@ -7,11 +7,23 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import pytest
 
-from dualsign.runtime import BACKGROUND_NICE, JOB_NICE, RankedThreadPool, lower_thread_priority
+from dualsign.runtime import (
+    BACKGROUND_NICE,
+    JOB_NICE,
+    RankedThreadPool,
+    at_base_priority,
+    lower_thread_priority,
+    prestarted_pool,
+    thread_nice,
+)
 
+T = TypeVar("T")
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
 
 
@@ -42,4 +54,59 @@ def test_the_live_frames_threads_run_lowered() -> None:
     base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     frame_nice = pool.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result(5)
     pool.shutdown()
+    assert frame_nice == min(19, base + BACKGROUND_NICE)
+
+
+def from_a_job_thread(call: Callable[[], T]) -> T:
+    """What ``call`` returns (or raises) when run by a thread at the job worker's priority."""
+    with ThreadPoolExecutor(1, initializer=lambda: lower_thread_priority(JOB_NICE)) as job:
+        return job.submit(call).result(5)
+
+
+def nice_of_a_thread_started_here() -> int:
+    got: list[int] = []
+    thread = threading.Thread(
+        target=lambda: got.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    )
+    thread.start()
+    thread.join(5)
+    return got[0]
+
+
+def test_what_the_job_worker_starts_through_at_base_priority_keeps_the_base_priority() -> None:
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    # a thread starts at its starter's nice level: the job worker's would be +10 for good
+    assert from_a_job_thread(nice_of_a_thread_started_here) == min(19, base + JOB_NICE)
+    assert from_a_job_thread(lambda: at_base_priority(nice_of_a_thread_started_here)) == base
+    # from a thread already at the base priority it runs right there
+    assert at_base_priority(threading.get_native_id) == threading.get_native_id()
+    with pytest.raises(ZeroDivisionError):  # an error reaches the caller
+        from_a_job_thread(lambda: at_base_priority(lambda: 1 // 0))
+
+
+def test_a_prestarted_pool_has_all_its_threads_at_the_base_priority_whoever_calls_first() -> None:
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    pool = from_a_job_thread(lambda: prestarted_pool(3, "engine-"))
+    try:
+        gate = threading.Barrier(3)
+
+        def nice_when_all_busy() -> int:
+            gate.wait(5)  # all three threads at once: none is started later by this caller
+            return thread_nice()
+
+        nices = from_a_job_thread(
+            lambda: [f.result(5) for f in [pool.submit(nice_when_all_busy) for _ in range(3)]]
+        )
+        assert nices == [base] * 3
+    finally:
+        pool.shutdown()
+
+
+def test_live_frame_threads_started_by_the_job_worker_run_at_the_live_frames_priority() -> None:
+    pool = RankedThreadPool(1, "frames", initializer=lower_thread_priority)
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    try:
+        frame_nice = from_a_job_thread(lambda: pool.submit(thread_nice).result(5))
+    finally:
+        pool.shutdown()
     assert frame_nice == min(19, base + BACKGROUND_NICE)

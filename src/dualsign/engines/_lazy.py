@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from dualsign.engines.base import Availability, EngineUnavailable
+from dualsign.runtime import at_base_priority
 
 T = TypeVar("T")
 
@@ -33,11 +34,13 @@ class LazyModel(Generic[T]):
                 status = self._available()
                 if not status.ok:
                     raise EngineUnavailable(self._engine, status.reason)
+                # the threads a model starts (CTranslate2's, ONNX Runtime's) keep the process's base
+                # priority whichever caller loads it first
                 if self._source is None:
-                    self._value = self._opener()
+                    self._value = at_base_priority(self._opener)
                 else:
                     try:
-                        self._value = self._opener()
+                        self._value = at_base_priority(self._opener)
                     except EngineUnavailable:
                         raise
                     except Exception as exc:  # a broken model file: say which and why

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TypeVar
 
 from dualsign.engines.base import EngineFailed
+from dualsign.runtime import prestarted_pool
 
 T = TypeVar("T")
 
@@ -15,7 +15,9 @@ T = TypeVar("T")
 class Deadline:
     def __init__(self, engine: str, workers: int) -> None:
         self.engine = engine
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"{engine}-")
+        # started now at the process's base priority: an answer's call never runs on a thread the job
+        # worker started at its lower priority
+        self._pool = prestarted_pool(workers, f"{engine}-")
 
     def run(self, fn: Callable[[], T], timeout_s: float) -> T:
         future = self._pool.submit(fn)

@@ -38,7 +38,7 @@ from typing import ClassVar, Generic, TypeVar
 import numpy as np
 
 from dualsign.engines.base import EngineFailed
-from dualsign.runtime import BACKGROUND_NICE, defers_to_live_work, usable_cores
+from dualsign.runtime import BACKGROUND_NICE, at_base_priority, defers_to_live_work, usable_cores
 
 CHIP_BYTES = 150 * 150 * 3
 DESCRIPTOR_BYTES = 128 * 8
@@ -104,10 +104,14 @@ class _Child:
         if self.process is not None and self.process.poll() is not None:
             self.stop()  # died since the last call: its pipes are closed, a new one starts
         if self.process is None:
-            self.process = subprocess.Popen(  # noqa: S603 (this interpreter, a module of this package)
-                [sys.executable, "-m", "dualsign.engines.face_worker", str(BACKGROUND_NICE)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
+            # started from the base priority, so it runs at base + BACKGROUND_NICE whichever thread
+            # needed it (a live frame's at +5 or the job worker's at +10 would add theirs)
+            self.process = at_base_priority(
+                lambda: subprocess.Popen(  # noqa: S603 (this interpreter, a module of this package)
+                    [sys.executable, "-m", "dualsign.engines.face_worker", str(BACKGROUND_NICE)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                )
             )
         return self.process
 
