@@ -291,6 +291,8 @@ def test_a_mandarin_wrong_person_is_told_so_and_the_integrator_learns_why(
     note = page.inner_text("#step-note")
     assert "证件照片不一致" in note and "光线" not in note, note
     assert in_viewport(page, "#step-note")
+    # the page checks again at once, and says so (not "checking" as if for the first time)
+    assert page.inner_text("#identity-wait") == "正在重新核验，请保持不动…"
     shot(page, "zh-identity-not-the-signer")
     assert_clean(page, "zh", "identity failed once")
     wait_screen(page, "#ended[data-state=failed]", 90)

@@ -254,7 +254,11 @@ function onLive(m) {
     case 'identity_result':
       identityAsked = false;
       // a clear face of someone else and a picture too poor to judge are different things to fix
-      if (!m.passed) stepNote(has('identity_' + m.code) ? t('identity_' + m.code) : t('identity_failed'), m.code);
+      if (!m.passed) {
+        stepNote(has('identity_' + m.code) ? t('identity_' + m.code) : t('identity_failed'), m.code);
+        // the page asks again at once (the state that follows): the line above the note says so
+        const wait = $('identity-wait'); if (wait) wait.textContent = t('identityCheckingAgain');
+      }
       break;
     case 'challenge': runChallenge(m.steps); break;
     case 'liveness_result':
