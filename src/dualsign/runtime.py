@@ -84,6 +84,16 @@ class _BaseThread:
 _base = _BaseThread()
 
 
+def _restart_base_thread() -> None:
+    """A forked child has only the thread that forked: it gets a base-priority thread of its own (at
+    that thread's priority), or a lowered caller would wait for a thread that is not there."""
+    global _base
+    _base = _BaseThread()
+
+
+os.register_at_fork(after_in_child=_restart_base_thread)
+
+
 def at_base_priority(call: Callable[[], T]) -> T:
     """``call()``, run so that the threads and processes it starts get the process's base priority
     whatever the caller's (on the base-priority thread when the caller is lower)."""

@@ -5,6 +5,7 @@ closed recordings yields to both."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -110,3 +111,18 @@ def test_live_frame_threads_started_by_the_job_worker_run_at_the_live_frames_pri
     finally:
         pool.shutdown()
     assert frame_nice == min(19, base + BACKGROUND_NICE)
+
+
+def test_a_forked_child_still_starts_things_at_its_base_priority() -> None:
+    pid = os.fork()
+    if pid == 0:  # the child: no pytest teardown here, only an exit status
+        code = 1
+        try:
+            signal.alarm(10)  # a hang fails the test instead of stopping the suite
+            base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            got = from_a_job_thread(lambda: at_base_priority(nice_of_a_thread_started_here))
+            code = 0 if got == base else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
