@@ -12,6 +12,7 @@ to re-check, would otherwise make every later answer's recognition run at +10)."
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import queue
@@ -34,11 +35,11 @@ T = TypeVar("T")
 def lower_thread_priority(by: int = BACKGROUND_NICE) -> None:
     """Lower the calling thread's CPU priority by ``by`` nice levels (Linux schedules threads one by
     one; elsewhere a no-op)."""
-    try:
-        current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), current + by)
-    except (AttributeError, OSError):
+    current = thread_nice()
+    if current is None:
         return
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), current + by)
 
 
 def thread_nice() -> int | None:

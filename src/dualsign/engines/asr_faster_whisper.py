@@ -11,8 +11,9 @@ audio by teacher-forced decoding on the encoder output the transcription already
 free transcript is scored the same way, as the null hypothesis. Chinese phrases are scored in simplified
 and traditional script (Whisper writes either) and the better form counts. The domain decides with these
 numbers (``domain.acoustic``); the engine only measures. The phrases are scored in one batch per model
-replica, the batches at once (one batch on two threads took 1.5× as long as two half batches side by side
-here), and a phrase whose tokens begin another's is read off that one's probabilities.
+replica, the batches at once (two half batches side by side finished 1.40–1.46× sooner than one batch on
+both threads: ``bench/zh_scoring.py``), and a phrase whose tokens begin another's is read off that one's
+probabilities.
 
 The transcript is materialised inside a deadline (faster-whisper's segments are a lazy generator).
 
@@ -265,7 +266,8 @@ class FasterWhisperAsr:
         tokens = [tokenizer.encode(v if lang == "zh" else " " + v) for _, v in forms]
         frames = min(FULL_WINDOW_FRAMES, math.ceil(samples / SAMPLE_RATE * FRAMES_PER_S))
         positions = np.asarray(encoded)[:, : frames // 2 + SCORE_TAIL_POSITIONS, :]  # 2 mel frames each
-        carriers = _carriers(tokens)
+        carrier_of = _carriers(tokens)
+        carriers = list(dict.fromkeys(carrier_of.values()))
         start = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
 
         def align(chunk: list[tuple[int, ...]]) -> list[Any]:
@@ -293,8 +295,7 @@ class FasterWhisperAsr:
                 probs_of[carrier] = np.maximum(np.asarray(result.text_token_probs, dtype=np.float64), 1e-12)
         best: dict[int, tuple[float, int]] = {}
         for (i, _form), toks in zip(forms, tokens, strict=True):
-            carrier = next(c for c in carriers if c[: len(toks)] == tuple(toks))
-            logprob = float(np.log(probs_of[carrier][: len(toks)]).sum())
+            logprob = float(np.log(probs_of[carrier_of[tuple(toks)]][: len(toks)]).sum())
             if i not in best or logprob > best[i][0]:
                 best[i] = (logprob, len(toks))
         return tuple(
@@ -303,15 +304,14 @@ class FasterWhisperAsr:
         )
 
 
-def _carriers(tokens: list[list[int]]) -> list[tuple[int, ...]]:
-    """The token sequences to score: the decoder is causal, so a phrase whose tokens begin another's
-    (是 / 是的, 不对 / 不对的) is read off the longer one's token probabilities, not given a pass of its
-    own."""
-    carriers: list[tuple[int, ...]] = []
+def _carriers(tokens: list[list[int]]) -> dict[tuple[int, ...], tuple[int, ...]]:
+    """Each token sequence and the one scored for it: the decoder is causal, so a phrase whose tokens
+    begin another's (是 / 是的, 不对 / 不对的) is read off the longer one's token probabilities, not given
+    a pass of its own."""
+    carrier_of: dict[tuple[int, ...], tuple[int, ...]] = {}
     for seq in sorted({tuple(t) for t in tokens}, key=len, reverse=True):
-        if not any(c[: len(seq)] == seq for c in carriers):
-            carriers.append(seq)
-    return carriers
+        carrier_of[seq] = next((c for c in carrier_of.values() if c[: len(seq)] == seq), seq)
+    return carrier_of
 
 
 def _padded(audio: Audio, samples: int) -> Audio:
