@@ -22,7 +22,11 @@ transcript with a 不 put in: was there a 不 it did not write?). This module de
    - ``sound_match`` (Mandarin): the transcript sounds like an acceptable answer (``domain.phonetic``,
      ≤ ``SOUND_DISTANCE``), ``SOUND_MARGIN`` nearer it than any opposing one, and the audio scores the
      acceptable answers at least as high as the opposing ones.
-   Anything else stays UNCLEAR, with the hypotheses and margins in the explanation.
+   Anything else stays UNCLEAR, with the hypotheses and margins in the explanation. A transcript whose
+   own words already rule both out (``rescue_blocked``: a loop, an opposing answer, not Chinese, a
+   negation-like syllable, longer than every acceptable answer and sounding like none) is scored
+   against the negation probes only, not the candidates: the verdict is the same, for a fraction of
+   the decoding.
 
 Thresholds were set on the espeak-ng tuning voices of bench/answer_latency and checked on held-out
 voices and answers (docs/speech.md has the table). Pure functions, no I/O.
@@ -167,16 +171,53 @@ def sounds_negative(text: str) -> bool:
 
 
 def to_score(
-    text_result: MatchResult, transcript: str, family: LanguageFamily, cands: Candidates
+    text_result: MatchResult,
+    transcript: str,
+    family: LanguageFamily,
+    cands: Candidates,
+    judged: Candidates | None = None,
 ) -> tuple[str, ...]:
     """What to score against the audio for this transcript: nothing after a heard no or doubt; for a yes
     the matcher read (to a question that expects yes) only the negation probes, which alone can withdraw
-    it; else every candidate and the probes. Each text scored costs a decoder pass."""
+    it; the same for a misheard transcript that no score could rescue (``rescue_blocked``: the probes
+    still show a lost 不 and let ``decide`` say why); else every candidate and the probes. Each text
+    scored costs a decoder pass. ``judged``: the candidates ``decide`` will be given (built from every
+    answer the text matcher judges with; default ``cands``), so that both read the words alike."""
     if text_result.verdict is Verdict.ACCEPT and not cands.deny:
         return probes(transcript, family, cands)
     if not worth_scoring(text_result):
         return ()
+    unclear = text_result.verdict is Verdict.UNCLEAR
+    if unclear and rescue_blocked(transcript, family, judged or cands) is not None:
+        return probes(transcript, family, cands)
     return (*cands.all, *probes(transcript, family, cands))
+
+
+def rescue_blocked(transcript: str, family: LanguageFamily, cands: Candidates) -> str | None:
+    """Why no score could turn this misheard transcript into an ACCEPT, read from its words alone (the
+    outcome ``decide`` records), or None when the scores decide: the recogniser looped; the words are an
+    opposing answer; a Mandarin transcript mostly not Chinese; a syllable that sounds like 不 / 没 / 别
+    (to a yes-question); or longer than every acceptable answer by more than ``EXTRA_TOKENS`` and
+    sounding like none of them (``acoustic_match`` needs the first, ``sound_match`` the second). The
+    acceptable answers scored are among ``cands.acceptable``, so being longer than all of these rules
+    out every scored one."""
+    if is_loop(transcript, family):
+        return "loop"
+    said = normalize(transcript, family).text
+    if any(normalize(p, family).text == said for p in cands.opposing):
+        return "transcript_is_opposing"
+    length = _length(transcript, family)
+    if family == "zh" and 2 * len(HAN.findall(transcript)) < max(1, length):
+        return "transcript_not_chinese"
+    if family == "zh" and not cands.deny and sounds_negative(transcript):
+        return "sounds_negative"
+    if all(length > _length(p, family) + EXTRA_TOKENS for p in cands.acceptable):
+        near_accept = phonetic.nearest(transcript, cands.acceptable)
+        if family != "zh" or near_accept is None:
+            return "longer_than_every_answer"
+        if not sounds_like(near_accept, phonetic.nearest(transcript, cands.opposing)):
+            return "longer_than_every_answer"
+    return None
 
 
 def worth_scoring(text_result: MatchResult) -> bool:
@@ -257,25 +298,22 @@ def decide(
                 acoustic={"outcome": "disagrees", **figures},
             )
         return with_acoustic(text_result, "confirms")
-    if not accept:
-        return text_result
     if text_result.rule not in RESCUABLE_RULES:
-        return with_acoustic(text_result, "doubt_in_text")
-    said = normalize(heard.text, family).text
-    if any(normalize(p, family).text == said for p in cands.opposing):
-        # the words heard are an opposing answer (有 to "has anyone forced you?"): never outvoted
-        return with_acoustic(text_result, "transcript_is_opposing")
-    margin = best - opp
-    gap = heard.logprob - best
-    length = _length(heard.text, family)
-    covers = length <= _length(best_p, family) + EXTRA_TOKENS
-    if family == "zh" and 2 * len(HAN.findall(heard.text)) < max(1, length):
-        return with_acoustic(text_result, "transcript_not_chinese")
+        return with_acoustic(text_result, "doubt_in_text") if accept else text_result
+    # the words heard are an opposing answer (有 to "has anyone forced you?"): never outvoted; a syllable
+    # that sounds like 不 / 没 / 别 (补个键 for 不了解) is never rescued into a yes
+    blocked = rescue_blocked(heard.text, family, cands)
+    if blocked in ("transcript_is_opposing", "transcript_not_chinese"):
+        return with_acoustic(text_result, blocked)
     if negation_possible:
         return with_acoustic(text_result, "negation_possible")
-    if family == "zh" and not cands.deny and sounds_negative(heard.text):
-        # 补个键 for 不了解: a syllable that sounds like 不 / 没 / 别 is never rescued into a yes
-        return with_acoustic(text_result, "sounds_negative")
+    if blocked is not None:
+        return with_acoustic(text_result, blocked)
+    if not accept:
+        return text_result
+    margin = best - opp
+    gap = heard.logprob - best
+    covers = _length(heard.text, family) <= _length(best_p, family) + EXTRA_TOKENS
     if margin >= OPPOSING_MARGIN and gap <= NULL_MARGIN and covers:
         return MatchResult(
             Verdict.ACCEPT,

@@ -31,6 +31,14 @@ def test_scoring_is_decided_on_the_full_vocabulary() -> None:
     # misheard: every candidate, and the probes
     rescue = hints.to_score("千注")
     assert set(hints.candidates) <= set(rescue) and {"不千注", "千不注"} <= set(rescue)
+    # misheard, but longer than every answer in the whole vocabulary and sounding like none: no score
+    # could accept it, so only the probes are decoded
+    assert hints.to_score("去了我牵住我都在") == (
+        "不去了我牵住我都在",
+        "去不了我牵住我都在",
+        "去了不我牵住我都在",
+        "去了我不牵住我都在",
+    )
 
 
 def test_a_yes_to_a_question_that_expects_no_is_scored_against_every_candidate() -> None:

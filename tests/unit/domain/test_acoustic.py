@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dualsign.domain.acoustic import Scored, candidates, decide, is_loop, probes
+from dualsign.domain.acoustic import Scored, candidates, decide, is_loop, probes, rescue_blocked, to_score
 from dualsign.domain.matching import Verdict, match
 
 KNOW = ["清楚", "知道", "明白", "是的", "是"]
@@ -248,3 +248,39 @@ def test_a_short_candidate_never_stands_for_a_longer_answer() -> None:
     heard, scores = _scores(("先充立", -9.0), 是=-4.0, 不是=-8.0, 同意=-9.0)
     result = decide(match("先充立", [*CONFIRM, "是"], (), "zh"), heard, scores, cands, "zh")
     assert result.verdict is Verdict.UNCLEAR
+
+
+def test_a_transcript_longer_than_every_answer_is_scored_against_the_probes_only() -> None:
+    """去了我牵住 (是的，我清楚 misheard) is five characters against the two of every acceptable answer and
+    sounds like none: neither kind of rescue can accept it, so the candidates are not decoded."""
+    cands = candidates(KNOW, KNOW_REJECT, "zh")
+    text = match("去了我牵住", KNOW, KNOW_REJECT, "zh")
+    assert text.verdict is Verdict.UNCLEAR
+    assert rescue_blocked("去了我牵住", "zh", cands) == "longer_than_every_answer"
+    wanted = to_score(text, "去了我牵住", "zh", cands)
+    assert wanted == probes("去了我牵住", "zh", cands) and not set(wanted) & set(cands.all)
+    heard, scores = _scores(("去了我牵住", -9.0), **dict.fromkeys(wanted, -15.0))
+    result = decide(text, heard, scores, cands, "zh")
+    assert result.verdict is Verdict.UNCLEAR
+    assert result.acoustic is not None and result.acoustic["outcome"] == "longer_than_every_answer"
+    # a short misheard answer is still worth every candidate
+    assert rescue_blocked("千注", "zh", cands) is None
+    assert set(cands.all) <= set(to_score(match("千注", KNOW, KNOW_REJECT, "zh"), "千注", "zh", cands))
+
+
+def test_a_transcript_that_sounds_like_an_answer_is_scored_however_long() -> None:
+    """是的我清处 is longer than every acceptable answer but sounds like 是的我清楚 (a lead-in form), which
+    sound_match may accept: it is scored."""
+    cands = candidates(KNOW, KNOW_REJECT, "zh")
+    assert rescue_blocked("是的我清处", "zh", cands) is None
+
+
+def test_what_decides_skipping_is_read_from_the_answers_the_verdict_is_judged_with() -> None:
+    """The scored list is short (two answers here); the judged vocabulary holds a longer answer that
+    the transcript could still be: the judged list decides."""
+    scored = candidates(["清楚", "知道"], KNOW_REJECT, "zh")
+    judged = candidates(["清楚", "知道", "我都明白"], KNOW_REJECT, "zh")
+    text = match("卧斗米摆", ["清楚", "知道", "我都明白"], KNOW_REJECT, "zh")
+    assert text.verdict is Verdict.UNCLEAR
+    assert rescue_blocked("卧斗米摆", "zh", scored) is not None
+    assert set(scored.all) <= set(to_score(text, "卧斗米摆", "zh", scored, judged))

@@ -79,10 +79,11 @@ def hints_for(
     if family not in SCORED_LANGUAGES:
         return AsrHints(tuple(dict.fromkeys(phrases)))
     judge_acceptable, judge_rejections = judged or (acceptable, rejections)
+    judged_cands = acoustic.candidates(judge_acceptable, judge_rejections, family, expects)
 
     def to_score(transcript: str) -> tuple[str, ...]:
         text_result = match(transcript, judge_acceptable, judge_rejections, family)
-        return acoustic.to_score(text_result, transcript, family, cands)
+        return acoustic.to_score(text_result, transcript, family, cands, judged_cands)
 
     return AsrHints(tuple(dict.fromkeys(phrases)), candidates=cands.all, to_score=to_score)
 
