@@ -211,7 +211,7 @@ def rescue_blocked(transcript: str, family: LanguageFamily, cands: Candidates) -
         return "transcript_not_chinese"
     if family == "zh" and not cands.deny and sounds_negative(transcript):
         return "sounds_negative"
-    if all(length > _length(p, family) + EXTRA_TOKENS for p in cands.acceptable):
+    if cands.acceptable and all(length > _length(p, family) + EXTRA_TOKENS for p in cands.acceptable):
         near_accept = phonetic.nearest(transcript, cands.acceptable)
         if family != "zh" or near_accept is None:
             return "longer_than_every_answer"
