@@ -6,6 +6,7 @@ the shipped deterministic engines (tones, loudness VAD, scripted transcripts).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -167,6 +168,23 @@ def test_chinese_flow_with_the_scripted_engine(chinese: tuple[TestClient, Contai
     metrics = client.get("/metrics").text  # three verdicts timed, three recognitions
     assert 'dualsign_answer_verdict_seconds_count{input="speech"} 3.0' in metrics
     assert 'dualsign_engine_seconds_count{engine="fake-asr",task="asr"} 3.0' in metrics
+
+
+def test_the_recogniser_of_the_sessions_language_is_prepared_when_the_signer_connects(
+    chinese: tuple[TestClient, Container, ScriptedAsr],
+) -> None:
+    """The model loads while the signer consents and shows their face, not after the first answer; once
+    per language and process."""
+    client, container, asr = chinese
+    _, token, _ = start(client, container, HERE / "no_vision_template.yaml", "text-mode-check")
+    for _ in range(2):
+        with client.websocket_connect(f"/signer/v1/live?token={token}") as ws:
+            ws.receive_json()
+            deadline = time.monotonic() + 5
+            while not asr.prepared and time.monotonic() < deadline:
+                time.sleep(0.01)
+    assert asr.prepared == ["zh"]
+    assert asr.heard == []  # preparing recognised no answer of the signer's
 
 
 def test_audio_outside_a_window_is_ignored_and_bad_tokens_are_closed(

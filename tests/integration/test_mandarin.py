@@ -209,3 +209,22 @@ def test_a_soft_first_bu_from_a_deep_voice_in_noise_is_never_lost(tmp_path: Path
                     expects=question.polarity.value,
                 ).verdict
                 assert verdict is not Verdict.ACCEPT, (said, heard)
+
+
+def test_a_prepared_mandarin_recogniser_has_run_before_the_first_answer(tmp_path: Path) -> None:
+    """What the live channel starts when a Mandarin signer connects: the model loaded and run once (its
+    list of Latin and digit tokens built then, not during the first answer), and the first answer
+    after it recognised and scored as any other."""
+    from dualsign.application.perception.speech import answer_hints
+    from dualsign.bootstrap.config import load_settings
+    from dualsign.domain.templates import Question
+    from dualsign.engines.asr_faster_whisper import FasterWhisperAsr
+    from dualsign.media.audio import decode
+
+    asr = FasterWhisperAsr(model_cache=load_settings().speech.model_cache, window_s=6.0)
+    asr.prepare("zh")
+    assert getattr(asr.load(), "_zh_suppressed", None)
+    know = Question(id="q", category="other", prompt="您是否清楚？", acceptable=("清楚",))
+    audio = decode(_say("我不清楚", tmp_path / "a.wav", wpm=150).read_bytes())
+    heard = asr.transcribe(audio, language="zh", hints=answer_hints(know, "zh"))
+    assert "不" in heard.text

@@ -312,7 +312,10 @@ class LiveChannel:
                 await self.send([live.start_challenge(challenge.steps)])
 
     async def run(self) -> None:
-        await self.send_state(await self.call(signer.current))
+        view = await self.call(signer.current)
+        await self.send_state(view)
+        if view.template is not None:
+            self.c.prepare_speech(view.template.language.family)
         while True:
             message = await self.ws.receive()
             if message["type"] == "websocket.disconnect":

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import socket
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -85,6 +87,9 @@ if TYPE_CHECKING:
     from dualsign.storage.blobs_s3 import S3BlobStore
 
 
+_log = logging.getLogger("dualsign.container")
+
+
 @dataclass
 class Container:
     settings: Settings
@@ -121,6 +126,8 @@ class Container:
     _worker: WorkerLoop | None = None
     passwords: Argon2Passwords = field(default_factory=Argon2Passwords)
     _metrics: Metrics | None = None
+    _speech_prepared: set[str] = field(default_factory=set)
+    _speech_prepared_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def metrics(self) -> Metrics:
@@ -258,6 +265,25 @@ class Container:
         from dualsign.jobs.rq import RqJobs  # redis and rq are imported only where they are used
 
         return RqJobs(self.settings.redis_url, self.job_runner(), self.new_uow, self.clock)
+
+    def prepare_speech(self, language: str) -> None:
+        """Has the recogniser of ``language`` load and run once, in the background, the first time a
+        signer of that language connects (a process that never serves a language never loads its
+        model). Consent and the identity check come first and leave it seconds; otherwise the first
+        answer after a start waits for it."""
+        with self._speech_prepared_lock:
+            if language in self._speech_prepared:
+                return
+            self._speech_prepared.add(language)
+        threading.Thread(
+            target=self._prepare_speech, args=(language,), name=f"prepare-asr-{language}", daemon=True
+        ).start()
+
+    def _prepare_speech(self, language: str) -> None:
+        try:
+            self.speech.asr.prepare(language)
+        except Exception as exc:  # the first answer meets the failure again and records it
+            _log.warning("preparing speech recognition for %s failed: %s", language, exc)
 
     def start_worker(self, poll_seconds: float = 2.0) -> None:
         """Run due jobs in a background thread of this process (the embedded default)."""

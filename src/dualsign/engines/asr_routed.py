@@ -33,5 +33,8 @@ class LanguageRoutedAsr:
             found.append(f"{lang}: {status.reason}")
         return Availability.yes("; ".join(found))
 
+    def prepare(self, language: str) -> None:
+        self.engine_for(language).prepare(language)
+
     def transcribe(self, audio: Audio, *, language: str, hints: AsrHints | None = None) -> Transcript:
         return self.engine_for(language).transcribe(audio, language=language, hints=hints)

@@ -85,6 +85,9 @@ class SherpaOnnxAsr:
             model=model, tokens=tokens, num_threads=self.threads, use_itn=True
         )
 
+    def prepare(self, language: str) -> None:
+        self.load()
+
     def transcribe(self, audio: Audio, *, language: str, hints: AsrHints | None = None) -> Transcript:
         recognizer = self.load()
         started = time.perf_counter()

@@ -51,6 +51,9 @@ class VoskAsr:
         vosk.SetLogLevel(-1)
         return vosk.Model(str(self.model_dir))
 
+    def prepare(self, language: str) -> None:
+        self.load()
+
     def transcribe(self, audio: Audio, *, language: str, hints: AsrHints | None = None) -> Transcript:
         model = self.load()
         started = time.perf_counter()

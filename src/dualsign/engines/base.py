@@ -148,3 +148,8 @@ class AsrEngine(Protocol):
     def transcribe(self, audio: Audio, *, language: str, hints: AsrHints | None = None) -> Transcript:
         """``language`` is a family ("zh", "en"). Raises ``EngineFailed`` on error or timeout."""
         ...
+
+    def prepare(self, language: str) -> None:
+        """Loads what recognising ``language`` needs and runs it once, so that the first answer does not
+        wait for it. Raises what ``transcribe`` would."""
+        ...

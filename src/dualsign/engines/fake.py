@@ -105,10 +105,16 @@ class ScriptedAsr:
         self.queue: deque[str] = deque(queue)
         self.languages = frozenset(languages)
         self.heard: list[tuple[str, AsrHints | None]] = []  # what it was asked, for tests
+        self.prepared: list[str] = []
         self._lock = threading.Lock()
 
     def is_available(self) -> Availability:
         return Availability.yes(f"scripted: {len(self.by_digest)} by digest, {len(self.queue)} queued")
+
+    def prepare(self, language: str) -> None:
+        """Nothing to load; what it was asked to prepare is kept for tests."""
+        with self._lock:
+            self.prepared.append(language)
 
     def transcribe(self, audio: Audio, *, language: str, hints: AsrHints | None = None) -> Transcript:
         digest = audio_digest(audio)
