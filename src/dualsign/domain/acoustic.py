@@ -212,10 +212,8 @@ def rescue_blocked(transcript: str, family: LanguageFamily, cands: Candidates) -
     if family == "zh" and not cands.deny and sounds_negative(transcript):
         return "sounds_negative"
     if cands.acceptable and all(length > _length(p, family) + EXTRA_TOKENS for p in cands.acceptable):
-        near_accept = phonetic.nearest(transcript, cands.acceptable)
-        if family != "zh" or near_accept is None:
-            return "longer_than_every_answer"
-        if not sounds_like(near_accept, phonetic.nearest(transcript, cands.opposing)):
+        near_accept = phonetic.nearest(transcript, cands.acceptable) if family == "zh" else None
+        if near_accept is None or not sounds_like(near_accept, phonetic.nearest(transcript, cands.opposing)):
             return "longer_than_every_answer"
     return None
 
